@@ -1,0 +1,25 @@
+//! Hex forms of digests: lower-case for file hashes (as `sha256sum` prints them) and
+//! colon-separated upper-case for certificate fingerprints (as `openssl x509 -fingerprint`).
+
+use std::fmt::Write;
+
+pub fn lower(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+pub fn colon_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats() {
+        assert_eq!(super::lower(&[0x0a, 0xff]), "0aff");
+        assert_eq!(super::colon_upper(&[0x0a, 0xff]), "0A:FF");
+    }
+}

@@ -1,0 +1,442 @@
+//! Vendor keys: the two algorithms, reading PKCS#8 files (PEM or DER, encrypted or not),
+//! public keys and their fingerprints.
+//!
+//! Private key material lives only in types that zeroize on drop (the dalek and RustCrypto
+//! key types do, and every buffer here is `Zeroizing`), and no `Debug` or error message
+//! prints it.
+
+use std::fmt;
+
+use der::Decode;
+use der::asn1::ObjectIdentifier;
+use pkcs8::{DecodePrivateKey, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use sha2::{Digest, Sha256};
+use spki::{DecodePublicKey, EncodePublicKey, SubjectPublicKeyInfoRef};
+use zeroize::Zeroizing;
+
+use crate::pem;
+
+/// The signature algorithms Countersign makes keys for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Algorithm {
+    /// Pure Ed25519 (RFC 8032): the only algorithm UPM accepts.
+    #[serde(rename = "Ed25519")]
+    Ed25519,
+    /// ECDSA over NIST P-384 with SHA-384, DER-encoded signatures. UPM refuses it.
+    #[serde(rename = "ECDSA-P384-SHA384")]
+    EcdsaP384,
+}
+
+impl Algorithm {
+    /// Short name used in manifests and `--json` output.
+    pub fn id(self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "Ed25519",
+            Algorithm::EcdsaP384 => "ECDSA-P384-SHA384",
+        }
+    }
+
+    /// Whether Atlassian's UPM accepts signatures made with this algorithm.
+    pub fn upm_accepts(self) -> bool {
+        self == Algorithm::Ed25519
+    }
+
+    /// The sentence shown wherever a P-384 key is chosen.
+    pub const UPM_WARNING: &'static str = "UPM accepts Ed25519 signatures only: a customer's UPM will refuse an app signed with an ECDSA P-384 key. Use it only where a policy or CA asks for NIST curves.";
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Algorithm::Ed25519 => "Ed25519",
+            Algorithm::EcdsaP384 => "ECDSA P-384 (SHA-384)",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{source_name} is {found}, not a private key. Pass the private key file (PKCS#8, as made by `openssl genpkey -algorithm ed25519`).")]
+    NotAPrivateKey { source_name: String, found: String },
+    #[error("{source_name} holds {algorithm} key. Countersign signs with Ed25519 (what UPM requires) or ECDSA P-384 only; make an Ed25519 key with `openssl genpkey -algorithm ed25519` or `countersign keys generate`.")]
+    Unsupported { source_name: String, algorithm: String },
+    #[error("{source_name} is not a readable private key ({detail}). Pass a PKCS#8 key in PEM or DER form.")]
+    Malformed { source_name: String, detail: String },
+    #[error("The passphrase for {source_name} is wrong. Try again, or check COUNTERSIGN_PASSPHRASE.")]
+    WrongPassphrase { source_name: String },
+    #[error("{source_name} is encrypted and no passphrase was given. Set COUNTERSIGN_PASSPHRASE or run from a terminal to be asked.")]
+    NoPassphrase { source_name: String },
+    #[error("{source_name} is not a readable public key ({detail}).")]
+    BadPublicKey { source_name: String, detail: String },
+    #[error("The operating system's random number generator failed ({0}); no key was made.")]
+    Random(String),
+    #[error("The key could not be encoded ({0}).")]
+    Encoding(String),
+}
+
+/// A private signing key. Zeroized on drop; `Debug` shows only the public fingerprint.
+pub enum PrivateKey {
+    Ed25519(ed25519_dalek::SigningKey),
+    EcdsaP384(p384::ecdsa::SigningKey),
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey({}, public {})", self.algorithm(), self.public_key().fingerprint())
+    }
+}
+
+/// A public key for verifying signatures.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    EcdsaP384(p384::ecdsa::VerifyingKey),
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({}, {})", self.algorithm(), self.fingerprint())
+    }
+}
+
+/// Object identifiers of the key algorithms people are likely to hand us, so a refusal
+/// can say what the key is.
+mod oid {
+    use der::asn1::ObjectIdentifier as Oid;
+    pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    pub const ED448: Oid = Oid::new_unwrap("1.3.101.113");
+    pub const X25519: Oid = Oid::new_unwrap("1.3.101.110");
+    pub const X448: Oid = Oid::new_unwrap("1.3.101.111");
+    pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    pub const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    pub const RSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    pub const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+    pub const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
+    pub const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+    pub const SECP521R1: Oid = Oid::new_unwrap("1.3.132.0.35");
+    pub const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
+}
+
+/// What kind of key an algorithm identifier names, or a phrase for the refusal.
+fn classify(algorithm: ObjectIdentifier, curve: Option<ObjectIdentifier>) -> Result<Algorithm, String> {
+    match algorithm {
+        a if a == oid::ED25519 => Ok(Algorithm::Ed25519),
+        a if a == oid::EC_PUBLIC_KEY => match curve {
+            Some(c) if c == oid::SECP384R1 => Ok(Algorithm::EcdsaP384),
+            Some(c) if c == oid::SECP256R1 => Err("an ECDSA P-256".into()),
+            Some(c) if c == oid::SECP521R1 => Err("an ECDSA P-521".into()),
+            Some(c) if c == oid::SECP256K1 => Err("an ECDSA secp256k1".into()),
+            Some(c) => Err(format!("an elliptic-curve key on curve {c}, which is not a supported")),
+            None => Err("an elliptic-curve key without a named curve, which is not a supported".into()),
+        },
+        a if a == oid::RSA || a == oid::RSA_PSS => Err("an RSA".into()),
+        a if a == oid::ED448 => Err("an Ed448".into()),
+        a if a == oid::X25519 => Err("an X25519 (key agreement, not signing)".into()),
+        a if a == oid::X448 => Err("an X448 (key agreement, not signing)".into()),
+        a if a == oid::DSA => Err("a DSA".into()),
+        other => Err(format!("a key of algorithm {other}, which is not a supported")),
+    }
+}
+
+impl PrivateKey {
+    /// Makes a new key from the operating system's random number generator.
+    pub fn generate(algorithm: Algorithm) -> Result<Self, KeyError> {
+        match algorithm {
+            Algorithm::Ed25519 => {
+                let mut seed = Zeroizing::new([0u8; 32]);
+                getrandom::fill(&mut seed[..]).map_err(|e| KeyError::Random(e.to_string()))?;
+                Ok(PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)))
+            }
+            Algorithm::EcdsaP384 => loop {
+                // A random 48-byte string is a valid scalar except with negligible
+                // probability; draw again in that case.
+                let mut bytes = Zeroizing::new([0u8; 48]);
+                getrandom::fill(&mut bytes[..]).map_err(|e| KeyError::Random(e.to_string()))?;
+                if let Ok(secret) = p384::SecretKey::from_slice(&bytes[..]) {
+                    return Ok(PrivateKey::EcdsaP384(p384::ecdsa::SigningKey::from(secret)));
+                }
+            },
+        }
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            PrivateKey::Ed25519(_) => Algorithm::Ed25519,
+            PrivateKey::EcdsaP384(_) => Algorithm::EcdsaP384,
+        }
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        match self {
+            PrivateKey::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
+            PrivateKey::EcdsaP384(k) => PublicKey::EcdsaP384(*k.verifying_key()),
+        }
+    }
+
+    /// Reads a private key from the bytes of a file: PKCS#8 (PEM `PRIVATE KEY` or
+    /// `ENCRYPTED PRIVATE KEY`, or DER), or a SEC1 `EC PRIVATE KEY`. `passphrase` is asked
+    /// only when the key is encrypted. `source_name` names the file in errors.
+    pub fn from_file_bytes(
+        bytes: &[u8],
+        source_name: &str,
+        passphrase: impl FnOnce() -> Result<Zeroizing<String>, KeyError>,
+    ) -> Result<Self, KeyError> {
+        let malformed = |detail: String| KeyError::Malformed { source_name: source_name.to_owned(), detail };
+        if bytes.is_empty() {
+            return Err(malformed("the file is empty".into()));
+        }
+        if pem::looks_like_pem(bytes) {
+            let blocks = pem::blocks(bytes).map_err(malformed)?;
+            let chosen = blocks.iter().find(|b| {
+                matches!(b.label.as_str(), "PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" | "EC PRIVATE KEY")
+            });
+            let Some(block) = chosen else {
+                let found = match blocks.first().map(|b| b.label.as_str()) {
+                    Some("CERTIFICATE") | Some("TRUSTED CERTIFICATE") => "a certificate".to_owned(),
+                    Some("PUBLIC KEY") => "a public key".to_owned(),
+                    Some("CERTIFICATE REQUEST") | Some("NEW CERTIFICATE REQUEST") => {
+                        "a certificate signing request".to_owned()
+                    }
+                    Some("RSA PRIVATE KEY") => {
+                        return Err(KeyError::Unsupported {
+                            source_name: source_name.to_owned(),
+                            algorithm: "an RSA".into(),
+                        });
+                    }
+                    Some(other) => format!("a PEM \"{other}\" document"),
+                    None => "PEM text without any block".to_owned(),
+                };
+                return Err(KeyError::NotAPrivateKey { source_name: source_name.to_owned(), found });
+            };
+            return match block.label.as_str() {
+                "ENCRYPTED PRIVATE KEY" => Self::from_encrypted_der(&block.der, source_name, passphrase),
+                "EC PRIVATE KEY" => Self::from_sec1_der(&block.der, source_name),
+                _ => Self::from_pkcs8_der(&block.der, source_name),
+            };
+        }
+        if PrivateKeyInfoRef::from_der(bytes).is_ok() {
+            return Self::from_pkcs8_der(bytes, source_name);
+        }
+        if EncryptedPrivateKeyInfoRef::from_der(bytes).is_ok() {
+            return Self::from_encrypted_der(bytes, source_name, passphrase);
+        }
+        if x509_cert::Certificate::from_der(bytes).is_ok() {
+            return Err(KeyError::NotAPrivateKey {
+                source_name: source_name.to_owned(),
+                found: "a certificate".into(),
+            });
+        }
+        if SubjectPublicKeyInfoRef::from_der(bytes).is_ok() {
+            return Err(KeyError::NotAPrivateKey {
+                source_name: source_name.to_owned(),
+                found: "a public key".into(),
+            });
+        }
+        Err(malformed("it is neither PEM text nor a DER-encoded PKCS#8 key".into()))
+    }
+
+    /// Reads an unencrypted PKCS#8 DER document.
+    pub fn from_pkcs8_der(der: &[u8], source_name: &str) -> Result<Self, KeyError> {
+        let info = PrivateKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed {
+            source_name: source_name.to_owned(),
+            detail: format!("not PKCS#8: {e}"),
+        })?;
+        let (alg, curve) = info.algorithm.oids().map_err(|e| KeyError::Malformed {
+            source_name: source_name.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let algorithm = classify(alg, curve)
+            .map_err(|algorithm| KeyError::Unsupported { source_name: source_name.to_owned(), algorithm })?;
+        let bad = |e: pkcs8::Error| KeyError::Malformed { source_name: source_name.to_owned(), detail: e.to_string() };
+        match algorithm {
+            Algorithm::Ed25519 => Ok(PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(bad)?)),
+            Algorithm::EcdsaP384 => {
+                let secret = p384::SecretKey::from_pkcs8_der(der).map_err(bad)?;
+                Ok(PrivateKey::EcdsaP384(p384::ecdsa::SigningKey::from(secret)))
+            }
+        }
+    }
+
+    fn from_sec1_der(der: &[u8], source_name: &str) -> Result<Self, KeyError> {
+        let secret = p384::SecretKey::from_sec1_der(der).map_err(|_| KeyError::Unsupported {
+            source_name: source_name.to_owned(),
+            algorithm: "an elliptic-curve key that is not on P-384, or a damaged SEC1".into(),
+        })?;
+        Ok(PrivateKey::EcdsaP384(p384::ecdsa::SigningKey::from(secret)))
+    }
+
+    fn from_encrypted_der(
+        der: &[u8],
+        source_name: &str,
+        passphrase: impl FnOnce() -> Result<Zeroizing<String>, KeyError>,
+    ) -> Result<Self, KeyError> {
+        let info = EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed {
+            source_name: source_name.to_owned(),
+            detail: format!("not an encrypted PKCS#8 key: {e}"),
+        })?;
+        let pass = passphrase()?;
+        // A wrong passphrase shows up as bad padding or as garbage that is not PKCS#8.
+        let plain = info.decrypt(pass.as_bytes()).map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
+                KeyError::WrongPassphrase { source_name: source_name.to_owned() }
+            }
+            pkcs8::Error::EncryptedPrivateKey(other) => KeyError::Malformed {
+                source_name: source_name.to_owned(),
+                detail: format!("its encryption is not supported: {other}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"),
+            },
+            other => KeyError::Malformed { source_name: source_name.to_owned(), detail: other.to_string() },
+        })?;
+        match PrivateKeyInfoRef::from_der(plain.as_bytes()) {
+            Ok(_) => Self::from_pkcs8_der(plain.as_bytes(), source_name),
+            Err(_) => Err(KeyError::WrongPassphrase { source_name: source_name.to_owned() }),
+        }
+    }
+
+    /// Unencrypted PKCS#8 DER. Ed25519 keys are written in the version-1 form that
+    /// `openssl genpkey` writes (OpenSSL 3.0 refuses the version-2 form with the public key).
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        match self {
+            PrivateKey::Ed25519(k) => {
+                const PREFIX: [u8; 16] = [
+                    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+                ];
+                let mut der = Zeroizing::new(Vec::with_capacity(48));
+                der.extend_from_slice(&PREFIX);
+                der.extend_from_slice(k.as_bytes());
+                Ok(der)
+            }
+            PrivateKey::EcdsaP384(k) => {
+                use pkcs8::EncodePrivateKey;
+                let secret = p384::SecretKey::from(k.as_nonzero_scalar());
+                let doc = secret.to_pkcs8_der().map_err(|e| KeyError::Encoding(e.to_string()))?;
+                Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+            }
+        }
+    }
+}
+
+impl PublicKey {
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            PublicKey::Ed25519(_) => Algorithm::Ed25519,
+            PublicKey::EcdsaP384(_) => Algorithm::EcdsaP384,
+        }
+    }
+
+    /// Reads a DER SubjectPublicKeyInfo, refusing algorithms we do not sign with by name.
+    pub fn from_spki_der(der: &[u8], source_name: &str) -> Result<Self, KeyError> {
+        let bad = |detail: String| KeyError::BadPublicKey { source_name: source_name.to_owned(), detail };
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| bad(e.to_string()))?;
+        let (alg, curve) = spki.algorithm.oids().map_err(|e| bad(e.to_string()))?;
+        let algorithm = classify(alg, curve)
+            .map_err(|algorithm| KeyError::Unsupported { source_name: source_name.to_owned(), algorithm })?;
+        match algorithm {
+            Algorithm::Ed25519 => ed25519_dalek::VerifyingKey::from_public_key_der(der)
+                .map(PublicKey::Ed25519)
+                .map_err(|e| bad(e.to_string())),
+            Algorithm::EcdsaP384 => p384::ecdsa::VerifyingKey::from_public_key_der(der)
+                .map(PublicKey::EcdsaP384)
+                .map_err(|e| bad(e.to_string())),
+        }
+    }
+
+    /// Reads a public key file: PEM `PUBLIC KEY` or DER SubjectPublicKeyInfo.
+    pub fn from_file_bytes(bytes: &[u8], source_name: &str) -> Result<Self, KeyError> {
+        if pem::looks_like_pem(bytes) {
+            let blocks = pem::blocks(bytes)
+                .map_err(|detail| KeyError::BadPublicKey { source_name: source_name.to_owned(), detail })?;
+            let block = blocks.iter().find(|b| b.label == "PUBLIC KEY").ok_or_else(|| KeyError::BadPublicKey {
+                source_name: source_name.to_owned(),
+                detail: "it has no PUBLIC KEY block".into(),
+            })?;
+            return Self::from_spki_der(&block.der, source_name);
+        }
+        Self::from_spki_der(bytes, source_name)
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        let doc = match self {
+            PublicKey::Ed25519(k) => k.to_public_key_der(),
+            PublicKey::EcdsaP384(k) => k.to_public_key_der(),
+        };
+        // Encoding a valid in-memory key into a small buffer cannot fail.
+        doc.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// PEM `PUBLIC KEY`, as `openssl pkey -pubout` writes it.
+    pub fn to_spki_pem(&self) -> String {
+        pem::encode("PUBLIC KEY", &self.to_spki_der())
+    }
+
+    /// SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex: the key's identity, the same
+    /// as `openssl pkey -pubin -outform DER | sha256sum`.
+    pub fn fingerprint(&self) -> String {
+        crate::hex::lower(&Sha256::digest(self.to_spki_der()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_pass() -> Result<Zeroizing<String>, KeyError> {
+        panic!("passphrase must not be asked for an unencrypted key")
+    }
+
+    #[test]
+    fn generated_keys_round_trip_through_pkcs8() {
+        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP384] {
+            let k = PrivateKey::generate(alg).unwrap();
+            let der = k.to_pkcs8_der().unwrap();
+            let back = PrivateKey::from_file_bytes(&der, "mem", no_pass).unwrap();
+            assert_eq!(back.public_key(), k.public_key());
+            let pem_text = pem::encode("PRIVATE KEY", &der);
+            let back = PrivateKey::from_file_bytes(pem_text.as_bytes(), "mem", no_pass).unwrap();
+            assert_eq!(back.algorithm(), alg);
+        }
+    }
+
+    #[test]
+    fn ed25519_pkcs8_is_the_version_1_form() {
+        let k = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let der = k.to_pkcs8_der().unwrap();
+        assert_eq!(der.len(), 48);
+        assert_eq!(&der[..5], &[0x30, 0x2e, 0x02, 0x01, 0x00]);
+    }
+
+    #[test]
+    fn debug_shows_no_key_bytes() {
+        let k = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let PrivateKey::Ed25519(inner) = &k else { unreachable!() };
+        let seed_hex = crate::hex::lower(inner.as_bytes());
+        let shown = format!("{k:?}");
+        assert!(!shown.contains(&seed_hex));
+        assert!(shown.contains(&k.public_key().fingerprint()));
+    }
+
+    #[test]
+    fn a_public_key_file_is_not_a_private_key() {
+        let k = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let err = PrivateKey::from_file_bytes(k.public_key().to_spki_pem().as_bytes(), "pub.pem", no_pass).unwrap_err();
+        assert!(err.to_string().contains("pub.pem is a public key"), "{err}");
+        let err = PrivateKey::from_file_bytes(&k.public_key().to_spki_der(), "pub.der", no_pass).unwrap_err();
+        assert!(err.to_string().contains("is a public key"), "{err}");
+    }
+
+    #[test]
+    fn public_keys_round_trip_and_fingerprints_are_stable() {
+        let k = PrivateKey::generate(Algorithm::EcdsaP384).unwrap();
+        let p = k.public_key();
+        let back = PublicKey::from_file_bytes(p.to_spki_pem().as_bytes(), "p").unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.fingerprint(), p.fingerprint());
+        assert_eq!(p.fingerprint().len(), 64);
+    }
+
+    #[test]
+    fn garbage_and_empty_are_malformed() {
+        assert!(matches!(PrivateKey::from_file_bytes(b"", "k", no_pass), Err(KeyError::Malformed { .. })));
+        assert!(matches!(PrivateKey::from_file_bytes(b"hello", "k", no_pass), Err(KeyError::Malformed { .. })));
+    }
+}

@@ -1,0 +1,13 @@
+//! Countersign's core: keys, signing, archive inspection, certificates, bundles and the
+//! trust store. Nothing here knows about a window or a terminal; the GUI and the command
+//! line are two faces over these calls.
+
+pub mod atomic;
+pub mod hex;
+pub mod keys;
+pub mod pem;
+pub mod progress;
+pub mod signing;
+
+/// The version printed by `--version` and written into every manifest.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
