@@ -133,6 +133,19 @@ pub fn check_free<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<(), W
     Ok(())
 }
 
+/// Fails unless a file can be created in `dir` (checked by creating and removing a
+/// temporary one), so that long work is not done only to fail at the end.
+pub fn check_writable(dir: &Path) -> Result<(), WriteError> {
+    if !dir.is_dir() {
+        return Err(WriteError::NoFolder(dir.to_path_buf()));
+    }
+    tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| WriteError::from_io(&dir.join("x"), e))
+}
+
 /// Writes one file atomically; see [`StagedFiles`].
 pub fn write_file(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), WriteError> {
     let (dir, name) = split(path)?;

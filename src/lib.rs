@@ -2,12 +2,16 @@
 //! trust store. Nothing here knows about a window or a terminal; the GUI and the command
 //! line are two faces over these calls.
 
+pub mod archive;
 pub mod atomic;
+pub mod bundle;
+pub mod certs;
 pub mod hex;
 pub mod keys;
 pub mod pem;
 pub mod progress;
 pub mod signing;
+pub mod truststore;
 
 /// The version printed by `--version` and written into every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,320 @@
+//! What a `.jar` or `.obr` is: a bounded look inside the zip for what identifies the app.
+//!
+//! Reading is bounded everywhere, since artifacts come from anywhere: the number of
+//! entries, the size of each descriptor read (whatever its header claims), and the size of
+//! the main jar extracted from an OBR. Nothing is extracted to disk except that one inner
+//! jar, into an anonymous temporary file.
+
+use std::fs::File;
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+mod descriptor;
+
+pub use descriptor::{Descriptor, Manifest};
+
+/// More entries than this is refused: no real app has that many, a hostile zip might.
+pub const MAX_ENTRIES: usize = 65_536;
+/// `atlassian-plugin.xml` larger than this (inflated) is refused.
+pub const MAX_DESCRIPTOR_BYTES: u64 = 4 << 20;
+/// `META-INF/MANIFEST.MF` larger than this (inflated) is refused.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// The main jar inside an OBR larger than this (inflated) is refused.
+pub const MAX_INNER_JAR_BYTES: u64 = 2 << 30;
+
+pub const DESCRIPTOR_PATH: &str = "atlassian-plugin.xml";
+pub const MANIFEST_PATH: &str = "META-INF/MANIFEST.MF";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("{} does not exist. Check the path.", .0.display())]
+    Missing(PathBuf),
+    #[error("{} is a folder. Pass the .jar or .obr file itself.", .0.display())]
+    IsFolder(PathBuf),
+    #[error("{} is empty (0 bytes). The build may have failed; rebuild the app and sign the new file.", .0.display())]
+    Empty(PathBuf),
+    #[error("Could not read {}: {source}.", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{} is not a zip archive, so it is not a .jar or .obr. Check that you picked the built app (target/*.jar or *.obr).", .0.display())]
+    NotAZip(PathBuf),
+    #[error("{} is damaged or truncated ({detail}). Copy or download it again.", .path.display())]
+    Damaged { path: PathBuf, detail: String },
+    #[error("{} has {entries} entries, more than the {max} Countersign reads. It is not an app Countersign can check.", .path.display(), max = MAX_ENTRIES)]
+    TooManyEntries { path: PathBuf, entries: usize },
+    #[error("{}: {entry} inflates to more than {limit} bytes; this looks like a zip bomb, not an app.", .path.display())]
+    TooLarge { path: PathBuf, entry: String, limit: u64 },
+    #[error("{}: {entry} cannot be read ({detail}).", .path.display())]
+    Entry { path: PathBuf, entry: String, detail: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactKind {
+    Jar,
+    Obr,
+}
+
+/// What identifies an artifact, read from inside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppInfo {
+    pub path: PathBuf,
+    pub file_name: String,
+    pub size: u64,
+    pub kind: ArtifactKind,
+    /// Entries in the archive (the outer one, for an OBR).
+    pub entries: usize,
+    /// For an OBR: the name of the main jar inside it that was read.
+    pub main_jar: Option<String>,
+    /// `atlassian-plugin.xml`, when present.
+    pub descriptor: Option<Descriptor>,
+    /// `META-INF/MANIFEST.MF` main section, when present.
+    pub manifest: Option<Manifest>,
+    /// Things a person should know before shipping this file.
+    pub warnings: Vec<String>,
+}
+
+impl AppInfo {
+    /// The plugin key as UPM sees it: the descriptor's `key`, else the manifest's
+    /// `Atlassian-Plugin-Key`, else `Bundle-SymbolicName`.
+    pub fn plugin_key(&self) -> Option<&str> {
+        self.descriptor
+            .as_ref()
+            .and_then(|d| d.key.as_deref())
+            .or_else(|| self.manifest.as_ref().and_then(|m| m.atlassian_plugin_key.as_deref()))
+            .or_else(|| self.manifest.as_ref().and_then(|m| m.bundle_symbolic_name.as_deref()))
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.descriptor
+            .as_ref()
+            .and_then(|d| d.name.as_deref())
+            .or_else(|| self.manifest.as_ref().and_then(|m| m.bundle_name.as_deref()))
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        self.descriptor
+            .as_ref()
+            .and_then(|d| d.version.as_deref())
+            .or_else(|| self.manifest.as_ref().and_then(|m| m.bundle_version.as_deref()))
+    }
+
+    pub fn vendor(&self) -> Option<&str> {
+        self.descriptor.as_ref().and_then(|d| d.vendor.as_deref())
+    }
+
+    /// True when the file carries what UPM needs to treat it as an app.
+    pub fn is_atlassian_app(&self) -> bool {
+        self.descriptor.is_some() || self.manifest.as_ref().is_some_and(|m| m.atlassian_plugin_key.is_some())
+    }
+}
+
+/// Looks inside the artifact at `path`.
+pub fn inspect(path: &Path) -> Result<AppInfo, ArchiveError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => ArchiveError::Missing(path.to_path_buf()),
+        _ => ArchiveError::Read { path: path.to_path_buf(), source: e },
+    })?;
+    if meta.is_dir() {
+        return Err(ArchiveError::IsFolder(path.to_path_buf()));
+    }
+    if meta.len() == 0 {
+        return Err(ArchiveError::Empty(path.to_path_buf()));
+    }
+    let file = File::open(path).map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let extension = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+
+    let mut outer = open_zip(file, path)?;
+    let mut warnings = Vec::new();
+    let is_obr = extension == "obr" || outer.index_for_name("obr.xml").is_some();
+    let (kind, main_jar, descriptor, manifest) = if is_obr {
+        let (main_jar, descriptor, manifest) = inspect_obr(&mut outer, path, &mut warnings)?;
+        (ArtifactKind::Obr, main_jar, descriptor, manifest)
+    } else {
+        let (descriptor, manifest) = read_identity(&mut outer, path, "")?;
+        (ArtifactKind::Jar, None, descriptor, manifest)
+    };
+    if !matches!(extension.as_str(), "jar" | "obr") {
+        warnings.push(format!(
+            "{file_name} does not end in .jar or .obr; UPM's upload expects one of those."
+        ));
+    }
+    let info = AppInfo {
+        path: path.to_path_buf(),
+        file_name,
+        size: meta.len(),
+        kind,
+        entries: outer.len(),
+        main_jar,
+        descriptor,
+        manifest,
+        warnings,
+    };
+    Ok(with_identity_warnings(info))
+}
+
+fn with_identity_warnings(mut info: AppInfo) -> AppInfo {
+    if !info.is_atlassian_app() {
+        info.warnings.push(format!(
+            "{} has no atlassian-plugin.xml and no Atlassian-Plugin-Key in its manifest: it is not an Atlassian app, and UPM will not install it. It can still be signed.",
+            info.file_name
+        ));
+    } else if info.plugin_key().is_none() {
+        info.warnings.push("The app has no plugin key in its descriptor or manifest.".into());
+    }
+    if let Some(key) = info.descriptor.as_ref().and_then(|d| d.key.as_deref()) {
+        if key.contains("${") {
+            info.warnings.push(format!(
+                "The plugin key \"{key}\" is an unresolved build property: this looks like a source file, not a built app."
+            ));
+        }
+    }
+    info
+}
+
+fn open_zip<R: Read + Seek>(reader: R, path: &Path) -> Result<zip::ZipArchive<R>, ArchiveError> {
+    let archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(path, e))?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries: archive.len() });
+    }
+    Ok(archive)
+}
+
+fn zip_error(path: &Path, e: zip::result::ZipError) -> ArchiveError {
+    use zip::result::ZipError;
+    match e {
+        ZipError::Io(source) => ArchiveError::Read { path: path.to_path_buf(), source },
+        ZipError::InvalidArchive(detail) if detail.contains("central directory") || detail.contains("Could not find") => {
+            // No end-of-central-directory record at all: not a zip, or cut off at the end.
+            if starts_like_zip(path) {
+                ArchiveError::Damaged { path: path.to_path_buf(), detail: "its end is missing".into() }
+            } else {
+                ArchiveError::NotAZip(path.to_path_buf())
+            }
+        }
+        other => {
+            if starts_like_zip(path) {
+                ArchiveError::Damaged { path: path.to_path_buf(), detail: other.to_string() }
+            } else {
+                ArchiveError::NotAZip(path.to_path_buf())
+            }
+        }
+    }
+}
+
+/// A zip (even one with a stub in front) has a local file header near its start.
+fn starts_like_zip(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == *b"PK\x03\x04"
+}
+
+/// Reads an entry whole, refusing more than `limit` bytes whatever the header claims.
+fn read_entry<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    index: usize,
+    limit: u64,
+    path: &Path,
+    label: &str,
+) -> Result<Vec<u8>, ArchiveError> {
+    let mut entry = archive.by_index(index).map_err(|e| ArchiveError::Entry {
+        path: path.to_path_buf(),
+        entry: label.to_owned(),
+        detail: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    entry.by_ref().take(limit + 1).read_to_end(&mut out).map_err(|e| ArchiveError::Entry {
+        path: path.to_path_buf(),
+        entry: label.to_owned(),
+        detail: e.to_string(),
+    })?;
+    if out.len() as u64 > limit {
+        return Err(ArchiveError::TooLarge { path: path.to_path_buf(), entry: label.to_owned(), limit });
+    }
+    Ok(out)
+}
+
+/// Reads the descriptor and manifest of a jar; `prefix` names where the jar sits (for an
+/// OBR's inner jar) in messages.
+fn read_identity<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    path: &Path,
+    prefix: &str,
+) -> Result<(Option<Descriptor>, Option<Manifest>), ArchiveError> {
+    let descriptor = match archive.index_for_name(DESCRIPTOR_PATH) {
+        Some(i) => {
+            let label = format!("{prefix}{DESCRIPTOR_PATH}");
+            let bytes = read_entry(archive, i, MAX_DESCRIPTOR_BYTES, path, &label)?;
+            Some(Descriptor::parse(&bytes).map_err(|detail| ArchiveError::Entry {
+                path: path.to_path_buf(),
+                entry: label,
+                detail,
+            })?)
+        }
+        None => None,
+    };
+    let manifest = match archive.index_for_name(MANIFEST_PATH) {
+        Some(i) => {
+            let label = format!("{prefix}{MANIFEST_PATH}");
+            let bytes = read_entry(archive, i, MAX_MANIFEST_BYTES, path, &label)?;
+            Some(Manifest::parse(&bytes))
+        }
+        None => None,
+    };
+    Ok((descriptor, manifest))
+}
+
+type ObrIdentity = (Option<String>, Option<Descriptor>, Option<Manifest>);
+
+/// An OBR holds the app's main jar at its top level (dependencies sit in sub-folders);
+/// its identity is that jar's.
+fn inspect_obr<R: Read + Seek>(
+    outer: &mut zip::ZipArchive<R>,
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<ObrIdentity, ArchiveError> {
+    let top_level_jars: Vec<(usize, String)> = (0..outer.len())
+        .filter_map(|i| outer.name_for_index(i).and_then(Result::ok).map(|n| (i, n.into_owned())))
+        .filter(|(_, n)| n.to_ascii_lowercase().ends_with(".jar") && !n.trim_start_matches('/').contains('/'))
+        .collect();
+    if top_level_jars.is_empty() {
+        warnings.push("This OBR has no jar at its top level, so the app inside could not be identified.".into());
+        return Ok((None, None, None));
+    }
+    let mut first_found: Option<ObrIdentity> = None;
+    for (index, name) in &top_level_jars {
+        let mut temp = tempfile::tempfile().map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;
+        {
+            let mut entry = outer.by_index(*index).map_err(|e| ArchiveError::Entry {
+                path: path.to_path_buf(),
+                entry: name.clone(),
+                detail: e.to_string(),
+            })?;
+            let copied = io::copy(&mut entry.by_ref().take(MAX_INNER_JAR_BYTES + 1), &mut temp).map_err(|e| {
+                ArchiveError::Entry { path: path.to_path_buf(), entry: name.clone(), detail: e.to_string() }
+            })?;
+            if copied > MAX_INNER_JAR_BYTES {
+                return Err(ArchiveError::TooLarge { path: path.to_path_buf(), entry: name.clone(), limit: MAX_INNER_JAR_BYTES });
+            }
+        }
+        temp.rewind().map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;
+        let mut inner = match zip::ZipArchive::new(temp) {
+            Ok(a) if a.len() <= MAX_ENTRIES => a,
+            Ok(a) => {
+                return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries: a.len() });
+            }
+            Err(e) => {
+                warnings.push(format!("{name} inside the OBR is not a readable jar ({e})."));
+                continue;
+            }
+        };
+        let (descriptor, manifest) = read_identity(&mut inner, path, &format!("{name}!/"))?;
+        let found = (Some(name.clone()), descriptor, manifest);
+        if found.1.is_some() {
+            return Ok(found);
+        }
+        first_found.get_or_insert(found);
+    }
+    Ok(first_found.unwrap_or((None, None, None)))
+}

@@ -1,0 +1,335 @@
+//! The signature bundle a customer receives: signing an artifact into one, reading one
+//! back (folder or zip), and verifying it the way UPM will.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::archive::{self, AppInfo, ArchiveError};
+use crate::atomic::{StagedFiles, WriteError};
+use crate::certs::{self, Certificate, CertError, ValidityState};
+use crate::keys::{Algorithm, PrivateKey};
+use crate::progress::Progress;
+use crate::signing::{self, SignError};
+
+mod install;
+pub mod manifest;
+mod read;
+mod verify;
+
+pub use manifest::BundleManifest;
+pub use read::{LoadedBundle, load_bundle};
+pub use verify::{Check, Outcome, Report, VerifyInput, verify};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Certificate(#[from] CertError),
+    #[error("The certificate {cert_file} is for another key (public key {cert_key}), not for this signing key (public key {signing_key}). Pass the certificate that was made for this key.")]
+    CertificateMismatch { cert_file: String, cert_key: String, signing_key: String },
+    #[error("The certificate {cert_file} is {state}; UPM refuses installs under it, so Countersign does not sign with it. Renew the certificate (same key) and sign again.")]
+    CertificateNotUsable { cert_file: String, state: ValidityState },
+    #[error("The output folder {} is not a folder. Pass an existing folder with --out.", .0.display())]
+    OutNotAFolder(PathBuf),
+    #[error("{} changed while the bundle was being written. Wait until it is completely written and sign again.", .0.display())]
+    ArtifactChanged(PathBuf),
+    #[error("{} is not a signature bundle: {reason}.", .path.display())]
+    NotABundle { path: PathBuf, reason: String },
+    #[error("Could not read {}: {source}.", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+}
+
+impl BundleError {
+    /// True when the input was fine but a check refused it (exit status 1 rather than 2).
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, BundleError::CertificateNotUsable { .. })
+    }
+}
+
+/// Everything needed to sign one artifact into a bundle.
+pub struct SignRequest<'a> {
+    pub artifact: &'a Path,
+    pub key: &'a PrivateKey,
+    /// The signer's certificate (and chain), if one goes into the bundle.
+    pub certificate: Option<&'a CertificateInput>,
+    /// Where the bundle goes; defaults to the artifact's folder.
+    pub out_dir: Option<PathBuf>,
+    /// Free text for the customer (who it is for, the ticket).
+    pub note: Option<String>,
+    /// Also write `<stem>-signed.zip` holding everything and the artifact.
+    pub zip: bool,
+    /// Replace bundle files that already exist (asked for explicitly).
+    pub overwrite: bool,
+    pub now: OffsetDateTime,
+}
+
+/// A certificate to ship in a bundle.
+#[derive(Debug, Clone)]
+pub struct CertificateInput {
+    /// The signer's certificate first, then its issuers, if any.
+    pub chain: Vec<Certificate>,
+    /// Where it came from, for messages (a file path, or a stored key's name).
+    pub source_name: String,
+    /// The certificate file's name in the bundle, without `.crt`.
+    pub bundle_stem: String,
+}
+
+impl CertificateInput {
+    /// Reads a certificate file; the bundle names it after the file.
+    pub fn from_file(path: &Path) -> Result<Self, BundleError> {
+        let source_name = path.display().to_string();
+        let bytes = read_small(path, 1 << 20)?;
+        let chain = Certificate::all_from_file_bytes(&bytes, &source_name)?;
+        let bundle_stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "certificate".into());
+        Ok(CertificateInput { chain, source_name, bundle_stem })
+    }
+
+    pub fn signer(&self) -> Option<&Certificate> {
+        self.chain.first()
+    }
+}
+
+/// Reads a small file whole, refusing one larger than `limit` (no certificate, signature or
+/// manifest is large; a large one is not what it claims to be).
+pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, BundleError> {
+    let read_err = |source| BundleError::Read { path: path.to_path_buf(), source };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.is_dir() {
+        return Err(read_err(io::Error::new(io::ErrorKind::IsADirectory, "it is a folder, not a file")));
+    }
+    let mut bytes = Vec::new();
+    File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)).map_err(read_err)?;
+    if bytes.len() as u64 > limit {
+        return Err(read_err(io::Error::new(io::ErrorKind::InvalidData, format!("it is larger than {limit} bytes"))));
+    }
+    Ok(bytes)
+}
+
+/// A bundle that was written.
+#[derive(Debug, Clone)]
+pub struct SignedBundle {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub manifest: BundleManifest,
+    pub signature_base64: String,
+    pub app: AppInfo,
+    /// Things to tell the person who signed (P-384 key, expiring certificate, ...).
+    pub warnings: Vec<String>,
+}
+
+/// The bundle's file names for an artifact, in the order they are written: the
+/// manifest last, so that a bundle with a manifest is complete.
+pub struct BundleNames {
+    pub signature: String,
+    pub certificate: Option<String>,
+    pub install: String,
+    pub zip: Option<String>,
+    pub manifest: String,
+}
+
+impl BundleNames {
+    pub fn for_artifact(file_name: &str, certificate_stem: Option<&str>, with_cert: bool, zip: bool) -> Self {
+        let stem = Path::new(file_name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| file_name.to_owned());
+        BundleNames {
+            signature: format!("{file_name}.sig"),
+            certificate: with_cert.then(|| format!("{}.crt", certificate_stem.unwrap_or(&stem))),
+            install: manifest::INSTALL_FILE_NAME.to_owned(),
+            zip: zip.then(|| format!("{stem}-signed.zip")),
+            manifest: manifest::FILE_NAME.to_owned(),
+        }
+    }
+
+    pub fn all(&self) -> Vec<&str> {
+        let mut v = vec![self.signature.as_str()];
+        v.extend(self.certificate.as_deref());
+        v.push(&self.install);
+        v.extend(self.zip.as_deref());
+        v.push(&self.manifest);
+        v
+    }
+}
+
+/// Signs the artifact and writes its bundle. Checks that can fail (the archive, the
+/// certificate, the output folder and names) run before the long signing pass; the files
+/// appear together at the end, or not at all.
+pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<SignedBundle, BundleError> {
+    let app = archive::inspect(req.artifact)?;
+    let mut warnings = app.warnings.clone();
+    if !req.key.algorithm().upm_accepts() {
+        warnings.push(Algorithm::UPM_WARNING.to_owned());
+    }
+    let signer_cert = req.certificate.and_then(CertificateInput::signer);
+    if let (Some(input), Some(cert)) = (req.certificate, signer_cert) {
+        let shown = input.source_name.clone();
+        let cert_key = cert.public_key(&shown)?;
+        let signing_key = req.key.public_key();
+        if cert_key != signing_key {
+            return Err(BundleError::CertificateMismatch {
+                cert_file: shown,
+                cert_key: cert_key.fingerprint(),
+                signing_key: signing_key.fingerprint(),
+            });
+        }
+        match cert.validity_at(req.now) {
+            state @ (ValidityState::Expired { .. } | ValidityState::NotYetValid { .. }) => {
+                return Err(BundleError::CertificateNotUsable { cert_file: shown, state });
+            }
+            ValidityState::ExpiringSoon { days_left } => warnings.push(format!(
+                "The certificate expires in {days_left} days ({}). After that, UPM refuses to install apps signed under it: renew it (same key) and send customers the new certificate.",
+                certs::day(cert.not_after())
+            )),
+            ValidityState::Valid { .. } => {}
+        }
+    } else {
+        warnings.push("No certificate was given: the bundle has no .crt, and the customer needs your certificate in UPM's trust store to accept the signature.".into());
+    }
+
+    let out_dir = match &req.out_dir {
+        Some(d) => d.clone(),
+        None => match req.artifact.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    if out_dir.exists() && !out_dir.is_dir() {
+        return Err(BundleError::OutNotAFolder(out_dir));
+    }
+    let names = BundleNames::for_artifact(
+        &app.file_name,
+        req.certificate.map(|c| c.bundle_stem.as_str()),
+        signer_cert.is_some(),
+        req.zip,
+    );
+    if !req.overwrite {
+        crate::atomic::check_free(names.all().iter().map(|n| out_dir.join(n)).collect::<Vec<_>>().iter().map(PathBuf::as_path))?;
+    }
+    // A missing or unwritable folder fails here, before the long pass.
+    crate::atomic::check_writable(&out_dir)?;
+    let mut staged = StagedFiles::new(&out_dir)?;
+
+    let signed = signing::sign_file(req.artifact, req.key, progress)?;
+    let signature_base64 = signed.signature.to_base64();
+    let sha256_hex = crate::hex::lower(&signed.sha256);
+
+    let chain = req.certificate.map(|c| c.chain.as_slice()).unwrap_or_default();
+    let cert_pem: Option<String> = signer_cert.map(|_| chain.iter().map(Certificate::to_pem).collect());
+    let certificate = signer_cert.zip(names.certificate.as_ref()).map(|(c, file)| manifest::CertificateEntry {
+        file: file.clone(),
+        sha256_fingerprint: c.fingerprint(),
+        subject: c.subject(),
+        issuer: c.issuer(),
+        serial: c.serial_hex(),
+        not_before: certs::rfc3339(c.not_before()),
+        not_after: certs::rfc3339(c.not_after()),
+        chain_length: chain.len(),
+    });
+    let manifest = BundleManifest {
+        format: manifest::FORMAT.into(),
+        format_version: manifest::FORMAT_VERSION,
+        artifact: manifest::ArtifactEntry {
+            file_name: app.file_name.clone(),
+            size: signed.size,
+            sha256: sha256_hex.clone(),
+            kind: match app.kind {
+                archive::ArtifactKind::Jar => "jar".into(),
+                archive::ArtifactKind::Obr => "obr".into(),
+            },
+            plugin_key: app.plugin_key().map(str::to_owned),
+            name: app.name().map(str::to_owned),
+            version: app.version().map(str::to_owned),
+            vendor: app.vendor().map(str::to_owned),
+        },
+        algorithm: signed.algorithm.id().into(),
+        signature: manifest::SignatureEntry { file: names.signature.clone(), encoding: "base64".into() },
+        public_key_sha256: req.key.public_key().fingerprint(),
+        certificate,
+        signed_at: certs::rfc3339(req.now),
+        note: req.note.clone().filter(|n| !n.trim().is_empty()),
+        tool: manifest::ToolEntry { name: "countersign".into(), version: crate::VERSION.into() },
+    };
+    let manifest_json = serde_json::to_string_pretty(&manifest).map_err(|e| BundleError::NotABundle {
+        path: out_dir.clone(),
+        reason: format!("its manifest could not be written ({e})"),
+    })? + "\n";
+
+    let mut listed: Vec<(String, &str, String)> = vec![
+        (app.file_name.clone(), "the app", sha256_hex.clone()),
+        (names.signature.clone(), "its signature (Base64)", hex_sha(signature_base64.as_bytes())),
+    ];
+    if let (Some(name), Some(pem)) = (&names.certificate, &cert_pem) {
+        listed.push((name.clone(), "the vendor's certificate, for UPM's trust store", hex_sha(pem.as_bytes())));
+    }
+    listed.push((names.manifest.clone(), "a machine-readable description of all this", hex_sha(manifest_json.as_bytes())));
+    let install_md = install::render(&manifest, &listed, &signature_base64);
+
+    staged.add_bytes(&names.signature, signature_base64.as_bytes())?;
+    if let (Some(name), Some(pem)) = (&names.certificate, &cert_pem) {
+        staged.add_bytes(name, pem.as_bytes())?;
+    }
+    staged.add_bytes(&names.install, install_md.as_bytes())?;
+    if let Some(zip_name) = &names.zip {
+        let mut members: Vec<(&str, &[u8])> = vec![(&names.signature, signature_base64.as_bytes())];
+        if let (Some(name), Some(pem)) = (&names.certificate, &cert_pem) {
+            members.push((name, pem.as_bytes()));
+        }
+        members.push((&names.install, install_md.as_bytes()));
+        members.push((&names.manifest, manifest_json.as_bytes()));
+        let mut copied_sha = None;
+        staged.add_with(zip_name, |file| {
+            copied_sha = Some(write_zip(file, req.artifact, &app.file_name, &members)?);
+            Ok(())
+        })?;
+        if copied_sha != Some(signed.sha256) {
+            return Err(BundleError::ArtifactChanged(req.artifact.to_path_buf()));
+        }
+    }
+    staged.add_bytes(&names.manifest, manifest_json.as_bytes())?;
+    progress.check().map_err(|_| SignError::Cancelled)?;
+    let files = staged.commit(req.overwrite)?;
+    Ok(SignedBundle { dir: out_dir, files, manifest, signature_base64, app, warnings })
+}
+
+fn hex_sha(bytes: &[u8]) -> String {
+    crate::hex::lower(&Sha256::digest(bytes))
+}
+
+/// Writes the zip bundle: the artifact (stored, it is compressed already) and the small
+/// files (deflated). Returns the SHA-256 of the artifact bytes as copied, so the caller can
+/// tell whether they are the bytes that were signed.
+fn write_zip(file: &mut File, artifact: &Path, artifact_name: &str, members: &[(&str, &[u8])]) -> io::Result<[u8; 32]> {
+    use zip::write::SimpleFileOptions;
+    let mut zip = zip::ZipWriter::new(&mut *file);
+    let to_io = |e: zip::result::ZipError| io::Error::other(e.to_string());
+    let len = std::fs::metadata(artifact)?.len();
+    let stored = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(len >= u32::MAX as u64);
+    zip.start_file(artifact_name, stored).map_err(to_io)?;
+    let mut source = File::open(artifact)?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = source.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+        zip.write_all(&buf[..n])?;
+    }
+    let deflated = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in members {
+        zip.start_file(*name, deflated).map_err(to_io)?;
+        zip.write_all(bytes)?;
+    }
+    zip.finish().map_err(to_io)?;
+    Ok(sha.finalize().into())
+}

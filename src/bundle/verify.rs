@@ -1,0 +1,268 @@
+//! Verifying a signature the way UPM will, one named check at a time, each with the reason
+//! it failed and the fix.
+
+use std::path::Path;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::BundleError;
+use super::manifest::BundleManifest;
+use crate::certs::{self, CertError, Certificate, ValidityState};
+use crate::keys::{Algorithm, PublicKey};
+use crate::progress::Progress;
+use crate::signing::{self, Signature};
+use crate::truststore::TrustStore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Warn,
+    Fail,
+    /// Not checked, for want of what it needs (said in the detail).
+    Skipped,
+}
+
+/// One line of the checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Stable identifier for scripts: `signature-format`, `certificate`, ...
+    pub id: &'static str,
+    pub title: &'static str,
+    pub outcome: Outcome,
+    pub detail: String,
+    /// What to do about a failure or warning.
+    pub fix: Option<String>,
+}
+
+/// The whole verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// True when nothing failed: UPM would accept this signature.
+    pub accepted: bool,
+    pub artifact: String,
+    pub artifact_sha256: Option<String>,
+    /// The certificate that verified the signature.
+    pub signer: Option<SignerSummary>,
+    /// The trust-store file whose certificate made the signer trusted.
+    pub trusted_by: Option<String>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerSummary {
+    pub subject: String,
+    pub sha256_fingerprint: String,
+    pub not_after: String,
+    pub algorithm: String,
+}
+
+/// What to verify.
+pub struct VerifyInput<'a> {
+    pub artifact: &'a Path,
+    /// How the artifact is named to people (for a zip bundle, its name inside).
+    pub artifact_name: String,
+    pub signature: &'a [u8],
+    pub signature_name: String,
+    /// A certificate file's bytes (one certificate or a chain) and its name.
+    pub certificate: Option<(&'a [u8], String)>,
+    pub truststore: Option<&'a TrustStore>,
+    /// The bundle's manifest, whose statements about the artifact are checked too.
+    pub manifest: Option<&'a BundleManifest>,
+    pub now: OffsetDateTime,
+}
+
+struct Checklist(Vec<Check>);
+
+impl Checklist {
+    fn push(&mut self, id: &'static str, title: &'static str, outcome: Outcome, detail: impl Into<String>, fix: Option<&str>) {
+        self.0.push(Check { id, title, outcome, detail: detail.into(), fix: fix.map(str::to_owned) });
+    }
+}
+
+/// Runs every check. `Err` only when the artifact cannot be read at all (bad input);
+/// everything else becomes a failed line in the report.
+pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, BundleError> {
+    let mut list = Checklist(Vec::new());
+    let signature = match Signature::decode(input.signature, &input.signature_name) {
+        Ok(s) => {
+            list.push("signature-format", "Signature decodes", Outcome::Pass, format!("{} bytes from {}", s.as_bytes().len(), input.signature_name), None);
+            Some(s)
+        }
+        Err(e) => {
+            list.push("signature-format", "Signature decodes", Outcome::Fail, e.to_string(), Some("Send the .sig file again exactly as Countersign wrote it (one line of Base64)."));
+            None
+        }
+    };
+
+    // Which certificate chain signs: the one given, or the trust-store certificate whose key
+    // verifies the signature.
+    let mut chain: Vec<Certificate> = Vec::new();
+    let mut chain_name = String::new();
+    if let Some((bytes, name)) = &input.certificate {
+        match Certificate::all_from_file_bytes(bytes, name) {
+            Ok(c) => {
+                list.push("certificate", "Certificate parses", Outcome::Pass, format!("{} ({})", c[0].subject(), name), None);
+                chain = c;
+                chain_name = name.clone();
+            }
+            Err(e) => list.push("certificate", "Certificate parses", Outcome::Fail, e.to_string(), Some("Send the certificate file again, unchanged (PEM, starting with -----BEGIN CERTIFICATE-----).")),
+        }
+    }
+
+    let mut artifact_sha256 = None;
+    let mut signature_result: Option<Result<(), String>> = None;
+    let mut trusted_by = None;
+    if chain.is_empty() && input.certificate.is_none() {
+        if let (Some(store), Some(sig)) = (input.truststore, &signature) {
+            // No certificate came with the signature: UPM tries the trust store's.
+            let mut last_reason = "the trust store holds no certificate with a usable key".to_owned();
+            for (file, cert) in store.certificates() {
+                let Ok(key) = cert.public_key(&file.display().to_string()) else { continue };
+                let checked = signing::verify_file(input.artifact, &key, sig, progress)?;
+                artifact_sha256 = Some(crate::hex::lower(&checked.sha256));
+                if checked.valid {
+                    chain = vec![cert.clone()];
+                    chain_name = file.display().to_string();
+                    trusted_by = Some(file.display().to_string());
+                    signature_result = Some(Ok(()));
+                    break;
+                }
+                last_reason = checked.reason.unwrap_or_default();
+            }
+            if chain.is_empty() {
+                signature_result = Some(Err(format!("no certificate in {} verifies it ({last_reason})", store.dir.display())));
+            }
+        } else if input.truststore.is_none() {
+            list.push("certificate", "Certificate present", Outcome::Fail, "no certificate was given, and no trust store to look in", Some("Pass the vendor's certificate (--cert) or the customer's trust store (--truststore)."));
+        }
+    }
+
+    let signer = chain.first().cloned();
+    let mut signer_key: Option<PublicKey> = None;
+    if let Some(cert) = &signer {
+        match cert.public_key(&chain_name) {
+            Ok(key) if key.algorithm() == Algorithm::Ed25519 => {
+                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Pass, "Ed25519, as UPM requires", None);
+                signer_key = Some(key);
+            }
+            Ok(key) => {
+                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Fail, format!("the key is {}: the signature may be valid, but UPM will refuse it", key.algorithm()), Some("Sign with an Ed25519 key and certificate; UPM accepts nothing else."));
+                signer_key = Some(key);
+            }
+            Err(e) => {
+                let detail = match &e {
+                    CertError::Key { detail, .. } => detail.clone(),
+                    other => other.to_string(),
+                };
+                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Fail, detail, Some("Make an Ed25519 key and certificate (countersign keys generate; openssl genpkey -algorithm ed25519)."));
+            }
+        }
+        match cert.validity_at(input.now) {
+            state @ ValidityState::Valid { .. } => {
+                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Pass, format!("{state}, until {}", certs::day(cert.not_after())), None);
+            }
+            state @ ValidityState::ExpiringSoon { .. } => {
+                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Warn, format!("{state} ({})", certs::day(cert.not_after())), Some("Renew the certificate with the same key before it expires and send customers the new one."));
+            }
+            state @ ValidityState::Expired { .. } => {
+                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Fail, format!("{state}: UPM refuses installs under an expired certificate"), Some("Renew the certificate with the same key, put the new one in the trust store, and sign again."));
+            }
+            state @ ValidityState::NotYetValid { .. } => {
+                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Fail, format!("{state}: UPM refuses it until then"), Some("Check the clocks of the signing machine and the server; or wait until the certificate starts."));
+            }
+        }
+        integrity_check(&mut list, &chain);
+    }
+
+    if let (Some(key), Some(sig), None) = (&signer_key, &signature, &signature_result) {
+        let checked = signing::verify_file(input.artifact, key, sig, progress)?;
+        artifact_sha256 = Some(crate::hex::lower(&checked.sha256));
+        signature_result = Some(if checked.valid { Ok(()) } else { Err(checked.reason.unwrap_or_default()) });
+    }
+    match &signature_result {
+        Some(Ok(())) => list.push("signature", "Signature matches the artifact", Outcome::Pass, format!("{} is exactly what was signed", input.artifact_name), None),
+        Some(Err(reason)) => list.push("signature", "Signature matches the artifact", Outcome::Fail, reason.clone(), Some("Make sure the .jar/.obr is the very file that was signed (not rebuilt or re-downloaded), with its own .sig and the signer's certificate.")),
+        None => list.push("signature", "Signature matches the artifact", Outcome::Skipped, "there is no usable signature or certificate to check it with", None),
+    }
+
+    if let Some(store) = input.truststore {
+        if trusted_by.is_none() {
+            trusted_by = find_trust(store, &chain);
+        }
+        match (&trusted_by, signer.is_some()) {
+            (Some(file), _) => list.push("trust-store", "Trust store holds the certificate", Outcome::Pass, format!("trusted through {file}"), None),
+            (None, true) => list.push("trust-store", "Trust store holds the certificate", Outcome::Fail, format!("no certificate in {} is this certificate or issued it", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/ (see INSTALL.md for the permissions UPM needs).")),
+            (None, false) => list.push("trust-store", "Trust store holds the certificate", Outcome::Fail, format!("no certificate in {} verifies this signature", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/.")),
+        }
+    } else if signer.is_some() {
+        list.push("trust-store", "Trust store holds the certificate", Outcome::Skipped, "no trust store given: the customer's UPM must have this certificate in upmconfig/truststore/", None);
+    }
+
+    if let Some(m) = input.manifest {
+        manifest_check(&mut list, m, artifact_sha256.as_deref(), input);
+    }
+
+    let accepted = list.0.iter().all(|c| c.outcome != Outcome::Fail) && matches!(signature_result, Some(Ok(())));
+    Ok(Report {
+        accepted,
+        artifact: input.artifact_name.clone(),
+        artifact_sha256,
+        signer: signer.as_ref().map(|c| SignerSummary {
+            subject: c.subject(),
+            sha256_fingerprint: c.fingerprint(),
+            not_after: certs::rfc3339(c.not_after()),
+            algorithm: signer_key.as_ref().map(|k| k.algorithm().id().to_owned()).unwrap_or_else(|| "unsupported".into()),
+        }),
+        trusted_by,
+        checks: list.0,
+    })
+}
+
+/// A self-signed certificate must verify under its own key, and each certificate of a
+/// chain under the next: an altered certificate fails here even where its key survived.
+fn integrity_check(list: &mut Checklist, chain: &[Certificate]) {
+    let title = "Certificate is intact";
+    for (i, cert) in chain.iter().enumerate() {
+        let issuer = chain.get(i + 1).or(cert.is_self_issued().then_some(cert));
+        match issuer {
+            Some(issuer) => {
+                if let Err(reason) = cert.verify_issued_by(issuer) {
+                    list.push("certificate-integrity", title, Outcome::Fail, format!("certificate {} of the file ({}): {reason}", i + 1, cert.subject()), Some("Send the certificate file again, unchanged."));
+                    return;
+                }
+            }
+            None => {
+                list.push("certificate-integrity", title, Outcome::Skipped, format!("{} was issued by \"{}\", which is not included; UPM checks it against the trust store", cert.subject(), cert.issuer()), None);
+                return;
+            }
+        }
+    }
+    list.push("certificate-integrity", title, Outcome::Pass, if chain.len() > 1 { format!("chain of {} certificates verifies", chain.len()) } else { "its self-signature verifies".to_owned() }, None);
+}
+
+/// The trust-store file that holds one of the chain's certificates or issued one of them.
+fn find_trust(store: &TrustStore, chain: &[Certificate]) -> Option<String> {
+    for cert in chain {
+        for (file, anchor) in store.certificates() {
+            if anchor == cert || cert.verify_issued_by(anchor).is_ok() {
+                return Some(file.display().to_string());
+            }
+        }
+    }
+    None
+}
+
+fn manifest_check(list: &mut Checklist, m: &BundleManifest, sha256: Option<&str>, input: &VerifyInput<'_>) {
+    let title = "Artifact is the one in the manifest";
+    let size = std::fs::metadata(input.artifact).map(|md| md.len()).ok();
+    let fix = Some("The app was changed or replaced after signing: use the file that came with this bundle.");
+    if size != Some(m.artifact.size) {
+        list.push("manifest", title, Outcome::Fail, format!("the manifest says {} bytes, the file has {}", m.artifact.size, size.map_or("unknown".into(), |s| s.to_string())), fix);
+    } else if let Some(sha) = sha256.filter(|s| *s != m.artifact.sha256) {
+        list.push("manifest", title, Outcome::Fail, format!("the manifest says SHA-256 {}, the file has {sha}", m.artifact.sha256), fix);
+    } else {
+        list.push("manifest", title, Outcome::Pass, format!("{}, {} bytes, SHA-256 {}", m.artifact.file_name, m.artifact.size, m.artifact.sha256), None);
+    }
+}

@@ -1,0 +1,447 @@
+//! X.509 certificates: reading them (PEM or DER, one or a chain), what they say (subject,
+//! validity, key, fingerprint), checking who issued them, and making self-signed ones.
+
+use std::fmt;
+
+use der::{Decode, Encode};
+use sha2::{Digest, Sha256, Sha384};
+use time::OffsetDateTime;
+
+use crate::keys::{KeyError, PrivateKey, PublicKey};
+use crate::pem;
+
+/// Days before expiry from which a certificate is reported as expiring soon.
+pub const EXPIRY_WARNING_DAYS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("{source_name} is {found}, not a certificate. Pass the certificate file (.crt or .pem, starting with -----BEGIN CERTIFICATE-----).")]
+    NotACertificate { source_name: String, found: String },
+    #[error("{source_name} is not a readable certificate ({detail}).")]
+    Malformed { source_name: String, detail: String },
+    #[error("{source_name} holds no certificate.")]
+    Empty { source_name: String },
+    #[error("The certificate in {source_name} carries {detail}")]
+    Key { source_name: String, detail: String },
+    #[error("The certificate could not be made ({0}).")]
+    Create(String),
+}
+
+/// One parsed certificate, with the exact DER it came from.
+#[derive(Clone)]
+pub struct Certificate {
+    der: Vec<u8>,
+    parsed: x509_cert::Certificate,
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Certificate({}, {})", self.subject(), self.fingerprint())
+    }
+}
+
+impl PartialEq for Certificate {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+impl Eq for Certificate {}
+
+/// Where a certificate stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidityState {
+    NotYetValid { starts: OffsetDateTime },
+    Valid { days_left: i64 },
+    ExpiringSoon { days_left: i64 },
+    Expired { ended: OffsetDateTime },
+}
+
+impl ValidityState {
+    /// True when UPM would accept a signature under the certificate at that moment.
+    pub fn is_usable(self) -> bool {
+        matches!(self, ValidityState::Valid { .. } | ValidityState::ExpiringSoon { .. })
+    }
+}
+
+impl fmt::Display for ValidityState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValidityState::NotYetValid { starts } => write!(f, "not valid before {}", day(*starts)),
+            ValidityState::Valid { days_left } => write!(f, "valid, {days_left} days left"),
+            ValidityState::ExpiringSoon { days_left } => write!(f, "expires in {days_left} days"),
+            ValidityState::Expired { ended } => write!(f, "expired on {}", day(*ended)),
+        }
+    }
+}
+
+/// `2026-11-25`
+pub fn day(t: OffsetDateTime) -> String {
+    let d = t.date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// RFC 3339 (`2026-11-25T06:26:53Z`), as manifests and `--json` output write times.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Certificate {
+    pub fn from_der(der: &[u8], source_name: &str) -> Result<Self, CertError> {
+        let parsed = x509_cert::Certificate::from_der(der).map_err(|e| CertError::Malformed {
+            source_name: source_name.to_owned(),
+            detail: e.to_string(),
+        })?;
+        Ok(Certificate { der: der.to_vec(), parsed })
+    }
+
+    /// Reads every certificate in a file: a PEM chain (in file order) or one DER certificate.
+    pub fn all_from_file_bytes(bytes: &[u8], source_name: &str) -> Result<Vec<Self>, CertError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(CertError::Empty { source_name: source_name.to_owned() });
+        }
+        if pem::looks_like_pem(bytes) {
+            let blocks = pem::blocks(bytes)
+                .map_err(|detail| CertError::Malformed { source_name: source_name.to_owned(), detail })?;
+            let certs: Vec<_> = blocks.iter().filter(|b| b.label == "CERTIFICATE" || b.label == "TRUSTED CERTIFICATE").collect();
+            if certs.is_empty() {
+                let found = match blocks.first().map(|b| b.label.as_str()) {
+                    Some(l) if l.contains("PRIVATE KEY") => "a private key".to_owned(),
+                    Some("PUBLIC KEY") => "a public key".to_owned(),
+                    Some(l) if l.contains("CERTIFICATE REQUEST") => "a certificate signing request".to_owned(),
+                    Some(other) => format!("a PEM \"{other}\" document"),
+                    None => "PEM text without any block".to_owned(),
+                };
+                return Err(CertError::NotACertificate { source_name: source_name.to_owned(), found });
+            }
+            return certs.iter().map(|b| Self::from_der(&b.der, source_name)).collect();
+        }
+        match Self::from_der(bytes, source_name) {
+            Ok(c) => Ok(vec![c]),
+            Err(e) => {
+                if pkcs8::PrivateKeyInfoRef::from_der(bytes).is_ok()
+                    || pkcs8::EncryptedPrivateKeyInfoRef::from_der(bytes).is_ok()
+                {
+                    return Err(CertError::NotACertificate {
+                        source_name: source_name.to_owned(),
+                        found: "a private key".into(),
+                    });
+                }
+                if std::str::from_utf8(bytes).is_ok() {
+                    return Err(CertError::NotACertificate {
+                        source_name: source_name.to_owned(),
+                        found: "a text file without a PEM certificate".into(),
+                    });
+                }
+                Err(e)
+            }
+        }
+    }
+
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// PEM, 64-column lines, trailing newline: the form of Atlassian's own `.crt` files.
+    pub fn to_pem(&self) -> String {
+        pem::encode("CERTIFICATE", &self.der)
+    }
+
+    /// RFC 4514 form, e.g. `CN=Acme App Signing,O=Acme Ltd,C=DE`.
+    pub fn subject(&self) -> String {
+        self.parsed.tbs_certificate().subject().to_string()
+    }
+
+    pub fn issuer(&self) -> String {
+        self.parsed.tbs_certificate().issuer().to_string()
+    }
+
+    pub fn serial_hex(&self) -> String {
+        crate::hex::lower(self.parsed.tbs_certificate().serial_number().as_bytes())
+    }
+
+    /// SHA-256 of the DER, as `openssl x509 -noout -fingerprint -sha256` prints it.
+    pub fn fingerprint(&self) -> String {
+        crate::hex::colon_upper(&Sha256::digest(&self.der))
+    }
+
+    pub fn not_before(&self) -> OffsetDateTime {
+        to_offset(self.parsed.tbs_certificate().validity().not_before)
+    }
+
+    pub fn not_after(&self) -> OffsetDateTime {
+        to_offset(self.parsed.tbs_certificate().validity().not_after)
+    }
+
+    pub fn validity_at(&self, now: OffsetDateTime) -> ValidityState {
+        if now < self.not_before() {
+            return ValidityState::NotYetValid { starts: self.not_before() };
+        }
+        if now > self.not_after() {
+            return ValidityState::Expired { ended: self.not_after() };
+        }
+        let days_left = (self.not_after() - now).whole_days();
+        if days_left < EXPIRY_WARNING_DAYS {
+            ValidityState::ExpiringSoon { days_left }
+        } else {
+            ValidityState::Valid { days_left }
+        }
+    }
+
+    /// The certificate's public key, or why Countersign cannot use it (an RSA key, say).
+    pub fn public_key(&self, source_name: &str) -> Result<PublicKey, CertError> {
+        let spki = self
+            .parsed
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| CertError::Malformed { source_name: source_name.to_owned(), detail: e.to_string() })?;
+        PublicKey::from_spki_der(&spki, source_name).map_err(|e| match e {
+            KeyError::Unsupported { algorithm, .. } => CertError::Key {
+                source_name: source_name.to_owned(),
+                detail: format!("{algorithm} key; UPM accepts Ed25519 certificates only."),
+            },
+            other => CertError::Key { source_name: source_name.to_owned(), detail: format!("an unreadable key ({other}).") },
+        })
+    }
+
+    /// Subject and issuer are the same name (a self-signed certificate, or a root).
+    pub fn is_self_issued(&self) -> bool {
+        self.parsed.tbs_certificate().subject() == self.parsed.tbs_certificate().issuer()
+    }
+
+    /// Checks that `issuer` issued this certificate: names match and the signature over
+    /// the to-be-signed part verifies under the issuer's key. `Err` says why not.
+    pub fn verify_issued_by(&self, issuer: &Certificate) -> Result<(), String> {
+        if self.parsed.tbs_certificate().issuer() != issuer.parsed.tbs_certificate().subject() {
+            return Err(format!("it was issued by \"{}\", not by \"{}\"", self.issuer(), issuer.subject()));
+        }
+        let key = issuer.public_key("issuer").map_err(|e| e.to_string())?;
+        let tbs = first_element(&self.der).ok_or("its to-be-signed part cannot be located")?;
+        let sig = self.parsed.signature().as_bytes().ok_or("its signature is not a whole number of bytes")?;
+        let alg = self.parsed.signature_algorithm().oid;
+        let bad = || "its signature does not verify under the issuer's key: the certificate was altered, or the issuer is a different key with the same name".to_owned();
+        match key {
+            PublicKey::Ed25519(k) => {
+                if alg != ED25519_SIG {
+                    return Err(format!("it is signed with algorithm {alg}, which does not fit the issuer's Ed25519 key"));
+                }
+                let sig = <[u8; 64]>::try_from(sig).map_err(|_| bad())?;
+                k.verify_strict(tbs, &ed25519_dalek::Signature::from_bytes(&sig)).map_err(|_| bad())
+            }
+            PublicKey::EcdsaP384(k) => {
+                use p384::ecdsa::signature::hazmat::PrehashVerifier;
+                let digest = if alg == ECDSA_SHA384 {
+                    Sha384::digest(tbs).to_vec()
+                } else if alg == ECDSA_SHA256 {
+                    Sha256::digest(tbs).to_vec()
+                } else {
+                    return Err(format!("it is signed with algorithm {alg}, which Countersign cannot check"));
+                };
+                let sig = p384::ecdsa::Signature::from_der(sig).map_err(|_| bad())?;
+                k.verify_prehash(&digest, &sig).map_err(|_| bad())
+            }
+        }
+    }
+}
+
+const ED25519_SIG: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
+const ECDSA_SHA384: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const ECDSA_SHA256: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+
+fn to_offset(t: x509_cert::time::Time) -> OffsetDateTime {
+    let secs = t.to_unix_duration().as_secs();
+    OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The complete first element (header and content) inside the outer DER SEQUENCE: for a
+/// certificate, the exact to-be-signed bytes its signature covers. Taken from the original
+/// encoding rather than re-encoded, so a non-canonical but signed encoding still checks.
+fn first_element(der: &[u8]) -> Option<&[u8]> {
+    fn header(bytes: &[u8]) -> Option<(usize, usize)> {
+        let first_len = *bytes.get(1)?;
+        if first_len < 0x80 {
+            return Some((2, first_len as usize));
+        }
+        let n = (first_len & 0x7f) as usize;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *bytes.get(2 + i)? as usize;
+        }
+        Some((2 + n, len))
+    }
+    let (outer_header, _) = header(der)?;
+    let inner = der.get(outer_header..)?;
+    let (h, len) = header(inner)?;
+    inner.get(..h.checked_add(len)?)
+}
+
+/// The plain fields a vendor fills in for a certificate's subject.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Subject {
+    pub common_name: String,
+    pub organization: Option<String>,
+    pub organizational_unit: Option<String>,
+    pub country: Option<String>,
+    pub email: Option<String>,
+}
+
+/// An rcgen signing key backed by one of our keys.
+struct RcgenKey<'a> {
+    key: &'a PrivateKey,
+    public_bits: Vec<u8>,
+}
+
+impl<'a> RcgenKey<'a> {
+    fn new(key: &'a PrivateKey) -> Self {
+        let public_bits = match key.public_key() {
+            PublicKey::Ed25519(k) => k.to_bytes().to_vec(),
+            PublicKey::EcdsaP384(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+        };
+        RcgenKey { key, public_bits }
+    }
+}
+
+impl rcgen::PublicKeyData for RcgenKey<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public_bits
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        match self.key {
+            PrivateKey::Ed25519(_) => &rcgen::PKCS_ED25519,
+            PrivateKey::EcdsaP384(_) => &rcgen::PKCS_ECDSA_P384_SHA384,
+        }
+    }
+}
+
+impl rcgen::SigningKey for RcgenKey<'_> {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        match self.key {
+            PrivateKey::Ed25519(k) => {
+                use ed25519_dalek::Signer;
+                Ok(k.sign(msg).to_bytes().to_vec())
+            }
+            PrivateKey::EcdsaP384(k) => {
+                use p384::ecdsa::signature::Signer;
+                let sig: p384::ecdsa::Signature = k.sign(msg);
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+        }
+    }
+}
+
+/// Makes a self-signed certificate for `key`, valid from `not_before` to `not_after`.
+pub fn self_signed(
+    key: &PrivateKey,
+    subject: &Subject,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<Certificate, CertError> {
+    use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyIdMethod, KeyUsagePurpose};
+    if subject.common_name.trim().is_empty() {
+        return Err(CertError::Create("a common name is required".into()));
+    }
+    if not_after <= not_before {
+        return Err(CertError::Create("the certificate must end after it starts".into()));
+    }
+    let signer = RcgenKey::new(key);
+    let mut dn = DistinguishedName::new();
+    if let Some(c) = subject.country.as_deref().filter(|s| !s.is_empty()) {
+        dn.push(DnType::CountryName, c);
+    }
+    if let Some(o) = subject.organization.as_deref().filter(|s| !s.is_empty()) {
+        dn.push(DnType::OrganizationName, o);
+    }
+    if let Some(ou) = subject.organizational_unit.as_deref().filter(|s| !s.is_empty()) {
+        dn.push(DnType::OrganizationalUnitName, ou);
+    }
+    dn.push(DnType::CommonName, subject.common_name.trim());
+    if let Some(e) = subject.email.as_deref().filter(|s| !s.is_empty()) {
+        dn.push(DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]), rcgen::DnValue::Ia5String(
+            e.try_into().map_err(|_| CertError::Create(format!("the e-mail address {e} is not plain ASCII")))?,
+        ));
+    }
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|e| CertError::Create(e.to_string()))?;
+    serial[0] &= 0x7f; // positive
+    serial[0] |= 0x01; // and of full length, so no leading-zero rules apply
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn;
+    params.not_before = not_before;
+    params.not_after = not_after;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign];
+    params.use_authority_key_identifier_extension = true;
+    // RFC 7093 method 1: the leftmost 160 bits of the SHA-256 of the public key bits.
+    params.key_identifier_method = KeyIdMethod::PreSpecified(Sha256::digest(&signer.public_bits)[..20].to_vec());
+    let made = params.self_signed(&signer).map_err(|e| CertError::Create(e.to_string()))?;
+    Certificate::from_der(made.der(), "new certificate")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Algorithm;
+    use time::Duration;
+
+    fn subject() -> Subject {
+        Subject { common_name: "Acme App Signing".into(), organization: Some("Acme Ltd".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn self_signed_certificates_carry_the_key_and_verify_themselves() {
+        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP384] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let now = OffsetDateTime::now_utc();
+            let cert = self_signed(&key, &subject(), now, now + Duration::days(730)).unwrap();
+            assert_eq!(cert.public_key("c").unwrap(), key.public_key());
+            assert!(cert.is_self_issued());
+            cert.verify_issued_by(&cert).unwrap();
+            assert!(cert.subject().contains("CN=Acme App Signing"));
+            assert!(matches!(cert.validity_at(now), ValidityState::Valid { days_left: 729 | 730 }));
+            let again = Certificate::all_from_file_bytes(cert.to_pem().as_bytes(), "c").unwrap();
+            assert_eq!(again, vec![cert]);
+        }
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_signed_part_breaks_the_self_signature() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let cert = self_signed(&key, &subject(), now, now + Duration::days(1)).unwrap();
+        let mut der = cert.der().to_vec();
+        let pos = der.windows(4).position(|w| w == b"Acme").unwrap();
+        der[pos] ^= 0x01;
+        let altered = Certificate::from_der(&der, "c").unwrap();
+        assert!(altered.verify_issued_by(&altered).is_err());
+    }
+
+    #[test]
+    fn validity_states_follow_the_clock() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let start = OffsetDateTime::now_utc();
+        let cert = self_signed(&key, &subject(), start, start + Duration::days(100)).unwrap();
+        assert!(matches!(cert.validity_at(start - Duration::days(1)), ValidityState::NotYetValid { .. }));
+        assert!(matches!(cert.validity_at(start + Duration::days(50)), ValidityState::ExpiringSoon { days_left: 49 | 50 }));
+        assert!(matches!(cert.validity_at(start + Duration::days(101)), ValidityState::Expired { .. }));
+    }
+
+    #[test]
+    fn key_files_and_text_are_not_certificates() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let key_pem = crate::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap());
+        let err = Certificate::all_from_file_bytes(key_pem.as_bytes(), "k.pem").unwrap_err();
+        assert!(err.to_string().starts_with("k.pem is a private key, not a certificate"), "{err}");
+        assert!(!err.to_string().contains(&key_pem[28..60]));
+        let err = Certificate::all_from_file_bytes(b"hello", "t.txt").unwrap_err();
+        assert!(matches!(err, CertError::NotACertificate { .. }));
+        assert!(matches!(Certificate::all_from_file_bytes(b"\n", "e"), Err(CertError::Empty { .. })));
+    }
+}
