@@ -6,6 +6,7 @@ pub mod archive;
 pub mod atomic;
 pub mod bundle;
 pub mod certs;
+pub mod cli;
 pub mod hex;
 pub mod keys;
 pub mod pem;
@@ -15,3 +16,13 @@ pub mod truststore;
 
 /// The version printed by `--version` and written into every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `--version` text: the version, and the commit and target it was built from.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("COUNTERSIGN_GIT_COMMIT"),
+    " ",
+    env!("COUNTERSIGN_TARGET"),
+    ")"
+);

@@ -1,1 +1,4 @@
-fn main() {}
+//! The `countersign` binary: everything happens in the library.
+fn main() -> std::process::ExitCode {
+    countersign::cli::run(std::env::args_os())
+}

@@ -209,8 +209,24 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         signer_cert.is_some(),
         req.zip,
     );
+    // Signing next to the certificate file (a common layout) finds that very certificate
+    // already in place: it is the bundle's certificate, so it stays and is not rewritten.
+    let certificate_in_place = names.certificate.as_ref().is_some_and(|name| {
+        let existing = out_dir.join(name);
+        let chain = req.certificate.map(|c| c.chain.as_slice()).unwrap_or_default();
+        read_small(&existing, 1 << 20)
+            .ok()
+            .and_then(|bytes| Certificate::all_from_file_bytes(&bytes, name).ok())
+            .is_some_and(|found| found == chain)
+    });
     if !req.overwrite {
-        crate::atomic::check_free(names.all().iter().map(|n| out_dir.join(n)).collect::<Vec<_>>().iter().map(PathBuf::as_path))?;
+        let to_write: Vec<PathBuf> = names
+            .all()
+            .into_iter()
+            .filter(|n| !(certificate_in_place && Some(*n) == names.certificate.as_deref()))
+            .map(|n| out_dir.join(n))
+            .collect();
+        crate::atomic::check_free(to_write.iter().map(PathBuf::as_path))?;
     }
     // A missing or unwritable folder fails here, before the long pass.
     crate::atomic::check_writable(&out_dir)?;
@@ -266,13 +282,15 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         (names.signature.clone(), "its signature (Base64)", hex_sha(signature_base64.as_bytes())),
     ];
     if let (Some(name), Some(pem)) = (&names.certificate, &cert_pem) {
-        listed.push((name.clone(), "the vendor's certificate, for UPM's trust store", hex_sha(pem.as_bytes())));
+        let in_place = certificate_in_place.then(|| read_small(&out_dir.join(name), 1 << 20).ok()).flatten();
+        let sha = hex_sha(in_place.as_deref().unwrap_or(pem.as_bytes()));
+        listed.push((name.clone(), "the vendor's certificate, for UPM's trust store", sha));
     }
     listed.push((names.manifest.clone(), "a machine-readable description of all this", hex_sha(manifest_json.as_bytes())));
     let install_md = install::render(&manifest, &listed, &signature_base64);
 
     staged.add_bytes(&names.signature, signature_base64.as_bytes())?;
-    if let (Some(name), Some(pem)) = (&names.certificate, &cert_pem) {
+    if let (Some(name), Some(pem), false) = (&names.certificate, &cert_pem, certificate_in_place) {
         staged.add_bytes(name, pem.as_bytes())?;
     }
     staged.add_bytes(&names.install, install_md.as_bytes())?;
@@ -294,7 +312,10 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
     }
     staged.add_bytes(&names.manifest, manifest_json.as_bytes())?;
     progress.check().map_err(|_| SignError::Cancelled)?;
-    let files = staged.commit(req.overwrite)?;
+    let mut files = staged.commit(req.overwrite)?;
+    if let (Some(name), true) = (&names.certificate, certificate_in_place) {
+        files.insert(1, out_dir.join(name));
+    }
     Ok(SignedBundle { dir: out_dir, files, manifest, signature_base64, app, warnings })
 }
 

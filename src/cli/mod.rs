@@ -1,0 +1,446 @@
+//! The command line: clap definitions, and printing results for people or (`--json`) for
+//! pipelines. Every command is a thin call into the core.
+//!
+//! Exit status: 0 success, 1 a signature or certificate was rejected, 2 bad input or usage.
+//! Every failure is one sentence on stderr naming the file and what to do.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::archive::{self, AppInfo};
+use crate::bundle::{self, BundleError, CertificateInput, Report, SignRequest, VerifyInput};
+use crate::keys::{KeyError, PrivateKey};
+use crate::progress::Progress;
+use crate::truststore::TrustStore;
+
+/// Environment variable holding the passphrase of an encrypted key file.
+pub const PASSPHRASE_ENV: &str = "COUNTERSIGN_PASSPHRASE";
+
+const ABOUT: &str = "Sign Atlassian Data Center apps so that UPM accepts them, and check signatures the way UPM does.";
+
+#[derive(Debug, Parser)]
+#[command(name = "countersign", version = crate::LONG_VERSION, about = ABOUT, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign a .jar or .obr and write the signature bundle for the customer.
+    Sign(SignArgs),
+    /// Check a signature the way UPM will, and say why it fails.
+    Verify(VerifyArgs),
+    /// Show what identifies an app (plugin key, name, version) without signing it.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The app to sign (.jar or .obr).
+    pub artifact: PathBuf,
+    /// Private key file: PKCS#8, PEM or DER, encrypted or not. An encrypted key's passphrase
+    /// comes from COUNTERSIGN_PASSPHRASE, or is asked for on a terminal. The algorithm is the
+    /// key's: Ed25519 (what UPM requires) or ECDSA P-384 (which UPM refuses).
+    #[arg(long, value_name = "KEY.pem")]
+    pub key_file: PathBuf,
+    /// The signer's certificate (PEM or DER; a chain with the signer first), shipped in the bundle.
+    #[arg(long, value_name = "CERT.crt")]
+    pub cert: Option<PathBuf>,
+    /// Folder for the bundle [default: the artifact's folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Free text for the customer: who it is for, the ticket.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Also write <name>-signed.zip holding the bundle and the artifact.
+    #[arg(long)]
+    pub zip: bool,
+    /// Replace bundle files that already exist (never done otherwise).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A bundle (folder or -signed.zip), or the artifact itself.
+    pub target: PathBuf,
+    /// The signature file [default: <artifact>.sig next to it].
+    #[arg(long, value_name = "FILE")]
+    pub sig: Option<PathBuf>,
+    /// The signer's certificate.
+    #[arg(long, value_name = "FILE", conflicts_with = "truststore")]
+    pub cert: Option<PathBuf>,
+    /// A UPM trust-store folder (upmconfig/truststore) to check against, as the customer's UPM will.
+    #[arg(long, value_name = "DIR")]
+    pub truststore: Option<PathBuf>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The app to look into (.jar or .obr).
+    pub artifact: PathBuf,
+    /// Print as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A failure as the command line reports it: one sentence and an exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    fn bad_input(message: impl ToString) -> Self {
+        Failure { message: message.to_string(), code: 2 }
+    }
+}
+
+impl From<BundleError> for Failure {
+    fn from(e: BundleError) -> Self {
+        Failure { code: if e.is_rejection() { 1 } else { 2 }, message: e.to_string() }
+    }
+}
+
+impl From<KeyError> for Failure {
+    fn from(e: KeyError) -> Self {
+        Failure::bad_input(e)
+    }
+}
+
+/// Parses the arguments and runs the command.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let Some(command) = cli.command else {
+        // The window arrives with a later release; until then, say what there is.
+        use clap::CommandFactory;
+        let _ = Cli::command().print_help();
+        return ExitCode::SUCCESS;
+    };
+    let json = match &command {
+        Command::Sign(a) => a.json,
+        Command::Verify(a) => a.json,
+        Command::Inspect(a) => a.json,
+    };
+    let result = match command {
+        Command::Sign(a) => sign(a),
+        Command::Verify(a) => verify(a),
+        Command::Inspect(a) => inspect(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("countersign: {}", f.message);
+            if json {
+                print_json(&serde_json::json!({ "ok": false, "exit": f.code, "error": f.message }));
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn print_json(value: &impl Serialize) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// Runs `work` on a worker thread while drawing its progress on stderr (when stderr is a
+/// terminal and the work takes long enough to be worth watching).
+fn with_progress<T: Send>(label: &str, work: impl FnOnce(&Progress) -> T + Send) -> T {
+    let progress = Progress::new();
+    let show = std::io::stderr().is_terminal();
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(|| work(&progress));
+        let mut drawn = false;
+        let mut waited = Duration::ZERO;
+        while !handle.is_finished() {
+            std::thread::sleep(Duration::from_millis(100));
+            waited += Duration::from_millis(100);
+            if show && waited >= Duration::from_millis(500) && progress.total() > 0 {
+                eprint!("\r{label}: {:>3.0}% of {}", progress.fraction() * 100.0, human_size(progress.total()));
+                drawn = true;
+            }
+        }
+        if drawn {
+            eprint!("\r\x1b[2K");
+        }
+        match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "";
+    for u in UNITS {
+        value /= 1000.0;
+        unit = u;
+        if value < 1000.0 {
+            break;
+        }
+    }
+    format!("{value:.1} {unit}")
+}
+
+/// Reads a key file (bounded; zeroized) and asks for the passphrase only if it is encrypted.
+fn load_key_file(path: &Path) -> Result<PrivateKey, Failure> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Failure::bad_input(match e.kind() {
+            std::io::ErrorKind::NotFound => format!("The key file {} does not exist. Check the path given to --key-file.", path.display()),
+            _ => format!("Could not read the key file {}: {e}.", path.display()),
+        })
+    })?;
+    if meta.is_dir() {
+        return Err(Failure::bad_input(format!("{} is a folder, not a key file. Pass the private key file to --key-file.", path.display())));
+    }
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1 << 20).read_to_end(&mut bytes))
+        .map_err(|e| Failure::bad_input(format!("Could not read the key file {}: {e}.", path.display())))?;
+    let name = path.display().to_string();
+    Ok(PrivateKey::from_file_bytes(&bytes, &name, || passphrase_for(&name))?)
+}
+
+fn passphrase_for(source_name: &str) -> Result<Zeroizing<String>, KeyError> {
+    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+        return Ok(Zeroizing::new(p));
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(format!("Passphrase for {source_name}: "))
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::NoPassphrase { source_name: source_name.to_owned() });
+    }
+    Err(KeyError::NoPassphrase { source_name: source_name.to_owned() })
+}
+
+fn sign(a: SignArgs) -> Result<u8, Failure> {
+    let key = load_key_file(&a.key_file)?;
+    let certificate = a.cert.as_deref().map(CertificateInput::from_file).transpose()?;
+    let request = SignRequest {
+        artifact: &a.artifact,
+        key: &key,
+        certificate: certificate.as_ref(),
+        out_dir: a.out.clone(),
+        note: a.note.clone(),
+        zip: a.zip,
+        overwrite: a.overwrite,
+        now: OffsetDateTime::now_utc(),
+    };
+    let label = format!("Signing {}", a.artifact.display());
+    let signed = with_progress(&label, |p| bundle::sign_artifact(&request, p))?;
+    if a.json {
+        print_json(&serde_json::json!({
+            "ok": true,
+            "bundle_dir": signed.dir,
+            "files": signed.files,
+            "signature": signed.signature_base64,
+            "manifest": signed.manifest,
+            "warnings": signed.warnings,
+        }));
+    } else {
+        let app = &signed.app;
+        println!(
+            "Signed {} ({}, {}) with {} key {}.",
+            app.file_name,
+            describe_app(app),
+            human_size(signed.manifest.artifact.size),
+            key.algorithm(),
+            short(&signed.manifest.public_key_sha256)
+        );
+        println!("Bundle written to {}:", signed.dir.display());
+        for f in &signed.files {
+            println!("  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+        }
+        println!("Signature (for UPM's Signature field):\n{}", signed.signature_base64);
+        for w in &signed.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(0)
+}
+
+fn short(hex: &str) -> String {
+    format!("{}…", &hex[..hex.len().min(16)])
+}
+
+fn describe_app(app: &AppInfo) -> String {
+    match (app.plugin_key(), app.version()) {
+        (Some(k), Some(v)) => format!("{k} {v}"),
+        (Some(k), None) => k.to_owned(),
+        _ => "not an Atlassian app".to_owned(),
+    }
+}
+
+fn verify(a: VerifyArgs) -> Result<u8, Failure> {
+    let truststore = a.truststore.as_deref().map(TrustStore::load).transpose().map_err(Failure::bad_input)?;
+    let now = OffsetDateTime::now_utc();
+    let target = &a.target;
+    if !target.exists() {
+        return Err(Failure::bad_input(format!("{} does not exist. Pass a bundle folder or zip, or the signed .jar/.obr.", target.display())));
+    }
+    let bundle_mode = a.sig.is_none() && a.cert.is_none() && (target.is_dir() || looks_like_bundle_zip(target));
+    let report = if bundle_mode {
+        let loaded = bundle::load_bundle(target)?;
+        let input = VerifyInput {
+            artifact: &loaded.artifact_path,
+            artifact_name: loaded.manifest.artifact.file_name.clone(),
+            signature: &loaded.signature,
+            signature_name: loaded.signature_name.clone(),
+            certificate: loaded.certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
+            truststore: truststore.as_ref(),
+            manifest: Some(&loaded.manifest),
+            now,
+        };
+        with_progress("Verifying", |p| bundle::verify(&input, p))?
+    } else {
+        verify_loose(&a, truststore.as_ref(), now)?
+    };
+    if a.json {
+        print_json(&report);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.accepted { 0 } else { 1 })
+}
+
+/// A zip whose entries include our manifest is a bundle; a jar is not.
+fn looks_like_bundle_zip(path: &Path) -> bool {
+    std::fs::File::open(path)
+        .ok()
+        .and_then(|f| zip::ZipArchive::new(f).ok())
+        .is_some_and(|z| z.len() <= 64 && z.index_for_name(bundle::manifest::FILE_NAME).is_some())
+}
+
+/// Verifies an artifact given with its signature and a certificate or trust store.
+fn verify_loose(a: &VerifyArgs, truststore: Option<&TrustStore>, now: OffsetDateTime) -> Result<Report, Failure> {
+    let artifact = &a.target;
+    if artifact.is_dir() {
+        return Err(Failure::bad_input(format!("{} is a folder without a bundle manifest. Pass a bundle folder, or the .jar/.obr with --sig.", artifact.display())));
+    }
+    let sig_path = a.sig.clone().unwrap_or_else(|| {
+        let mut p = artifact.as_os_str().to_owned();
+        p.push(".sig");
+        PathBuf::from(p)
+    });
+    if !sig_path.is_file() {
+        return Err(Failure::bad_input(format!(
+            "The signature file {} does not exist. Pass it with --sig (the .sig that came with the app).",
+            sig_path.display()
+        )));
+    }
+    let signature = bundle::read_small(&sig_path, 64 << 10)?;
+    let certificate = match &a.cert {
+        Some(path) => Some((bundle::read_small(path, 1 << 20)?, path.display().to_string())),
+        None => None,
+    };
+    if certificate.is_none() && truststore.is_none() {
+        return Err(Failure::bad_input(format!(
+            "No certificate to check {} against. Pass the signer's certificate (--cert) or a trust-store folder (--truststore).",
+            artifact.display()
+        )));
+    }
+    let input = VerifyInput {
+        artifact,
+        artifact_name: artifact.display().to_string(),
+        signature: &signature,
+        signature_name: sig_path.display().to_string(),
+        certificate: certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
+        truststore,
+        manifest: None,
+        now,
+    };
+    Ok(with_progress("Verifying", |p| bundle::verify(&input, p))?)
+}
+
+fn print_report(report: &Report) {
+    use crate::bundle::Outcome;
+    println!("Checking {} as UPM will:", report.artifact);
+    for c in &report.checks {
+        let mark = match c.outcome {
+            Outcome::Pass => "[ ok ]",
+            Outcome::Warn => "[warn]",
+            Outcome::Fail => "[FAIL]",
+            Outcome::Skipped => "[skip]",
+        };
+        println!("  {mark} {}: {}", c.title, c.detail);
+        if let (Some(fix), Outcome::Fail | Outcome::Warn) = (&c.fix, c.outcome) {
+            println!("         Fix: {fix}");
+        }
+    }
+    if report.accepted {
+        println!("Accepted: UPM will accept this signature.");
+    } else {
+        let first = report.checks.iter().find(|c| c.outcome == Outcome::Fail);
+        let reason = first.map(|c| format!("{}: {}", c.title.to_lowercase(), c.detail)).unwrap_or_else(|| "the signature could not be checked".into());
+        println!("Rejected: UPM would refuse this app ({reason}).");
+        eprintln!("countersign: {} was rejected: {reason}.", report.artifact);
+    }
+}
+
+fn inspect(a: InspectArgs) -> Result<u8, Failure> {
+    let info = archive::inspect(&a.artifact).map_err(Failure::bad_input)?;
+    if a.json {
+        print_json(&serde_json::json!({
+            "ok": true,
+            "file_name": info.file_name,
+            "size": info.size,
+            "kind": info.kind,
+            "plugin_key": info.plugin_key(),
+            "name": info.name(),
+            "version": info.version(),
+            "vendor": info.vendor(),
+            "is_atlassian_app": info.is_atlassian_app(),
+            "entries": info.entries,
+            "main_jar": info.main_jar,
+            "descriptor": info.descriptor,
+            "manifest": info.manifest,
+            "warnings": info.warnings,
+        }));
+    } else {
+        println!("{} ({:?}, {}, {} entries)", info.file_name, info.kind, human_size(info.size), info.entries);
+        let show = |label: &str, v: Option<&str>| println!("  {label:<12} {}", v.unwrap_or("-"));
+        show("Plugin key:", info.plugin_key());
+        show("Name:", info.name());
+        show("Version:", info.version());
+        show("Vendor:", info.vendor());
+        if let Some(j) = &info.main_jar {
+            show("Main jar:", Some(j));
+        }
+        for w in &info.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(0)
+}
