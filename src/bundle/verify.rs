@@ -201,7 +201,7 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
     }
 
     if let Some(m) = input.manifest {
-        manifest_check(&mut list, m, artifact_sha256.as_deref(), input);
+        manifest_check(&mut list, m, artifact_sha256.as_deref(), signer.as_ref(), input);
     }
 
     let accepted = list.0.iter().all(|c| c.outcome != Outcome::Fail) && matches!(signature_result, Some(Ok(())));
@@ -225,7 +225,7 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
 fn integrity_check(list: &mut Checklist, chain: &[Certificate]) {
     let title = "Certificate is intact";
     for (i, cert) in chain.iter().enumerate() {
-        let issuer = chain.get(i + 1).or(cert.is_self_issued().then_some(cert));
+        let issuer = chain.get(i + 1).or(cert.claims_self_signed().then_some(cert));
         match issuer {
             Some(issuer) => {
                 if let Err(reason) = cert.verify_issued_by(issuer) {
@@ -254,7 +254,12 @@ fn find_trust(store: &TrustStore, chain: &[Certificate]) -> Option<String> {
     None
 }
 
-fn manifest_check(list: &mut Checklist, m: &BundleManifest, sha256: Option<&str>, input: &VerifyInput<'_>) {
+fn manifest_check(list: &mut Checklist, m: &BundleManifest, sha256: Option<&str>, signer: Option<&Certificate>, input: &VerifyInput<'_>) {
+    if let (Some(expected), Some(cert)) = (&m.certificate, signer) {
+        if cert.fingerprint() != expected.sha256_fingerprint && input.certificate.is_some() {
+            list.push("manifest-certificate", "Certificate is the one in the manifest", Outcome::Fail, format!("the manifest names certificate {}, the bundle holds {}", expected.sha256_fingerprint, cert.fingerprint()), Some("The certificate file was changed or replaced: ask the vendor for the bundle again."));
+        }
+    }
     let title = "Artifact is the one in the manifest";
     let size = std::fs::metadata(input.artifact).map(|md| md.len()).ok();
     let fix = Some("The app was changed or replaced after signing: use the file that came with this bundle.");

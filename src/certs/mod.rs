@@ -212,6 +212,20 @@ impl Certificate {
         self.parsed.tbs_certificate().subject() == self.parsed.tbs_certificate().issuer()
     }
 
+    /// True when the certificate says it was signed by its own key: subject and issuer
+    /// names are equal, or its authority key identifier equals its subject key identifier.
+    /// Such a certificate must verify under its own key; if it does not, it was altered.
+    pub fn claims_self_signed(&self) -> bool {
+        use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
+        if self.is_self_issued() {
+            return true;
+        }
+        let tbs = self.parsed.tbs_certificate();
+        let ski = tbs.get_extension::<SubjectKeyIdentifier>().ok().flatten().map(|(_, s)| s.0);
+        let aki = tbs.get_extension::<AuthorityKeyIdentifier>().ok().flatten().and_then(|(_, a)| a.key_identifier);
+        matches!((ski, aki), (Some(s), Some(a)) if s == a)
+    }
+
     /// Checks that `issuer` issued this certificate: names match and the signature over
     /// the to-be-signed part verifies under the issuer's key. `Err` says why not.
     pub fn verify_issued_by(&self, issuer: &Certificate) -> Result<(), String> {

@@ -1,0 +1,144 @@
+//! Helpers shared by the integration tests: temporary folders, test artifacts built at run
+//! time, the real binary, and the independent verifiers (openssl, the JDK).
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// True when a required outside tool is present. Without it a test skips with a printed
+/// reason on a developer's machine, and fails when `CI` is set.
+pub fn have_tool(tool: &str, version_arg: &str) -> bool {
+    let ok = Command::new(tool).arg(version_arg).output().map(|o| o.status.success()).unwrap_or(false);
+    if !ok {
+        let msg = format!("`{tool}` is not installed; this test needs it as an independent verifier");
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg} (CI is set, so a missing tool is a failure: .ci/run installs it)");
+        }
+        eprintln!("SKIPPED: {msg}");
+    }
+    ok
+}
+
+pub fn openssl_available() -> bool {
+    have_tool("openssl", "version")
+}
+
+pub fn java_available() -> bool {
+    have_tool("java", "-version")
+}
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_countersign"));
+    c.env_remove("COUNTERSIGN_PASSPHRASE");
+    c
+}
+
+/// Runs the binary and returns (exit code, stdout, stderr).
+pub fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = bin().args(args).current_dir(cwd).output().expect("the binary runs");
+    decode(out)
+}
+
+pub fn decode(out: Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs openssl, asserting success, and returns stdout.
+pub fn openssl(args: &[&str], cwd: &Path) -> Vec<u8> {
+    let out = Command::new("openssl").args(args).current_dir(cwd).output().expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// Runs openssl and returns whether it succeeded.
+pub fn openssl_ok(args: &[&str], cwd: &Path) -> bool {
+    Command::new("openssl").args(args).current_dir(cwd).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// A minimal Atlassian app: a jar with a descriptor and a manifest, plus `filler` bytes of
+/// stored content so sizes can be chosen.
+pub fn make_app_jar(path: &Path, key: &str, version: &str, filler: usize) {
+    let descriptor = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<atlassian-plugin key="{key}" name="Test App" plugins-version="2">
+  <plugin-info><version>{version}</version><vendor name="Acme Ltd" url="https://acme.example"/></plugin-info>
+</atlassian-plugin>
+"#
+    );
+    let manifest = format!(
+        "Manifest-Version: 1.0\r\nBundle-SymbolicName: {key}\r\nBundle-Version: {version}\r\nAtlassian-Plugin-Key: {key}\r\n\r\n"
+    );
+    let mut filler_bytes = vec![0u8; filler];
+    let mut x: u32 = 0x9e37_79b9;
+    for b in filler_bytes.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    make_zip(
+        path,
+        &[
+            ("META-INF/MANIFEST.MF", manifest.as_bytes()),
+            ("atlassian-plugin.xml", descriptor.as_bytes()),
+            ("com/acme/Filler.class", &filler_bytes),
+        ],
+    );
+}
+
+pub fn make_zip(path: &Path, entries: &[(&str, &[u8])]) {
+    use zip::write::SimpleFileOptions;
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    for (name, bytes) in entries {
+        zip.start_file(*name, SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// Every file below `dir`, as sorted relative names.
+pub fn listing(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// An Ed25519 key made by openssl, as Atlassian documents (`key.pem` in `dir`).
+pub fn openssl_ed25519_key(dir: &Path, name: &str) -> PathBuf {
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", name], dir);
+    dir.join(name)
+}
+
+/// A self-signed certificate for `key` made by openssl, valid `days` from now.
+pub fn openssl_self_signed(dir: &Path, key: &str, out: &str, days: &str) -> PathBuf {
+    openssl(&["req", "-x509", "-new", "-key", key, "-subj", "/CN=Test Vendor Signing/O=Test Vendor", "-days", days, "-out", out], dir);
+    dir.join(out)
+}
+
+pub fn flip_bit(path: &Path, offset_from_end: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let i = bytes.len() - 1 - offset_from_end.min(bytes.len() - 1);
+    bytes[i] ^= 0x01;
+    std::fs::write(path, bytes).unwrap();
+}
