@@ -1,0 +1,275 @@
+//! Signing flows end to end through the real binary: bundles, zips, OBRs, trust stores,
+//! certificate chains from a CA, JSON for pipelines, and what a bundle must never contain.
+
+mod common;
+
+use std::path::Path;
+
+use base64ct::{Base64, Encoding};
+use common::*;
+use countersign::bundle::{self, BundleError, CertificateInput, SignRequest};
+use countersign::keys::{Algorithm, PrivateKey};
+use countersign::progress::Progress;
+use countersign::signing::SignError;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+fn setup_with_openssl(d: &Path) {
+    openssl_ed25519_key(d, "key.pem");
+    openssl_self_signed(d, "key.pem", "vendor.crt", "365");
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[test]
+fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    make_app_jar(&d.join("tools-4.2.0.jar"), "com.acme.tools", "4.2.0", 50_000);
+    std::fs::create_dir(d.join("out")).unwrap();
+    let (code, out, err) = run(&["sign", "tools-4.2.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--note", "for Globex, ticket SUP-1234", "--json"], d);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["ok"], true);
+    let m = &v["manifest"];
+    assert_eq!(m["format"], "countersign-signature-bundle");
+    assert_eq!(m["artifact"]["plugin_key"], "com.acme.tools");
+    assert_eq!(m["artifact"]["version"], "4.2.0");
+    assert_eq!(m["artifact"]["name"], "Test App");
+    assert_eq!(m["algorithm"], "Ed25519");
+    assert_eq!(m["note"], "for Globex, ticket SUP-1234");
+    let sha = openssl(&["dgst", "-sha256", "-r", "tools-4.2.0.jar"], d);
+    assert!(String::from_utf8_lossy(&sha).starts_with(m["artifact"]["sha256"].as_str().unwrap()));
+    let fp = String::from_utf8_lossy(&openssl(&["x509", "-in", "vendor.crt", "-noout", "-fingerprint", "-sha256"], d)).into_owned();
+    assert!(fp.trim().ends_with(m["certificate"]["sha256_fingerprint"].as_str().unwrap()), "{fp}");
+    assert_eq!(listing(&d.join("out")), ["INSTALL.md", "manifest.json", "tools-4.2.0.jar.sig", "vendor.crt"]);
+    let on_disk: Value = json(&std::fs::read_to_string(d.join("out/manifest.json")).unwrap());
+    assert_eq!(&on_disk, m);
+    assert_eq!(std::fs::read_to_string(d.join("out/tools-4.2.0.jar.sig")).unwrap(), v["signature"].as_str().unwrap());
+    let install = std::fs::read_to_string(d.join("out/INSTALL.md")).unwrap();
+    for must in ["upmconfig/truststore", "chmod 644", "readOnly: true", "icacls", "Upload app", v["signature"].as_str().unwrap(), m["certificate"]["sha256_fingerprint"].as_str().unwrap(), "SUP-1234"] {
+        assert!(install.contains(must), "INSTALL.md lacks {must:?}");
+    }
+}
+
+#[test]
+fn a_zip_bundle_holds_everything_and_verifies_on_its_own() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    make_app_jar(&d.join("app-1.0.jar"), "com.acme.app", "1.0", 200_000);
+    let (code, _, err) = run(&["sign", "app-1.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--zip"], d);
+    assert_eq!(code, 0, "{err}");
+    let zip_path = d.join("app-1.0-signed.zip");
+    let mut names: Vec<String> = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap().file_names().map(|n| n.unwrap().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["INSTALL.md", "app-1.0.jar", "app-1.0.jar.sig", "manifest.json", "vendor.crt"]);
+    // Verified somewhere else entirely, as the customer would.
+    let elsewhere = tempdir();
+    std::fs::copy(&zip_path, elsewhere.path().join("received.zip")).unwrap();
+    let (code, out, err) = run(&["verify", "received.zip"], elsewhere.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("[ ok ] Artifact is the one in the manifest"), "{out}");
+    // The jar inside is the exact file that was signed.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut inner = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("app-1.0.jar").unwrap(), &mut inner).unwrap();
+    assert_eq!(inner, std::fs::read(d.join("app-1.0.jar")).unwrap());
+}
+
+#[test]
+fn verifying_against_a_trust_store_names_the_certificate_that_verified() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
+    assert_eq!(run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt"], d).0, 0);
+    let store = d.join("upmconfig/truststore");
+    std::fs::create_dir_all(&store).unwrap();
+    for ca in ["atlassian_mpac_root_ca_v1.crt", "atlassian_mpac_intermediate_ca_v2.crt"] {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/atlassian-ca").join(ca);
+        if fixture.exists() {
+            std::fs::copy(fixture, store.join(ca)).unwrap();
+        }
+    }
+    // Not trusted yet: the store has only Atlassian's CAs.
+    let (code, out, _) = run(&["verify", ".", "--truststore", "upmconfig/truststore"], d);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[FAIL] Trust store holds the certificate"), "{out}");
+    std::fs::copy(d.join("vendor.crt"), store.join("acme.crt")).unwrap();
+    let (code, out, _) = run(&["verify", ".", "--truststore", "upmconfig/truststore", "--json"], d);
+    assert_eq!(code, 0, "{out}");
+    assert!(json(&out)["trusted_by"].as_str().unwrap().ends_with("acme.crt"));
+    // With no certificate at all, the trust store's own certificates are tried, as UPM does.
+    let (code, out, _) = run(&["verify", "app.jar", "--truststore", "upmconfig/truststore", "--json"], d);
+    assert_eq!(code, 0, "{out}");
+    assert!(json(&out)["trusted_by"].as_str().unwrap().ends_with("acme.crt"));
+}
+
+#[test]
+fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_store() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    // A company CA (Ed25519), and the vendor's key with a certificate it issued.
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ca.key"], d);
+    openssl(&["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=Acme Root CA/O=Acme", "-days", "3650", "-out", "ca.crt"], d);
+    openssl_ed25519_key(d, "key.pem");
+    openssl(&["req", "-new", "-key", "key.pem", "-subj", "/CN=Acme App Signing/O=Acme", "-out", "req.csr"], d);
+    openssl(&["x509", "-req", "-in", "req.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "365", "-out", "leaf.crt"], d);
+    let chain = [std::fs::read(d.join("leaf.crt")).unwrap(), std::fs::read(d.join("ca.crt")).unwrap()].concat();
+    std::fs::write(d.join("chain.crt"), chain).unwrap();
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
+    std::fs::create_dir(d.join("out")).unwrap();
+    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "chain.crt", "--out", "out"], d);
+    assert_eq!(code, 0, "{err}");
+    std::fs::copy(d.join("app.jar"), d.join("out/app.jar")).unwrap();
+    let (code, out, _) = run(&["verify", "out"], d);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("chain of 2 certificates verifies"), "{out}");
+    std::fs::create_dir(d.join("store")).unwrap();
+    std::fs::copy(d.join("ca.crt"), d.join("store/ca.crt")).unwrap();
+    let (code, out, _) = run(&["verify", "out", "--truststore", "store", "--json"], d);
+    assert_eq!(code, 0, "{out}");
+    assert!(json(&out)["trusted_by"].as_str().unwrap().ends_with("ca.crt"));
+    // The leaf alone, without its issuer: its integrity cannot be checked here, and says so.
+    let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "leaf.crt"], d);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[skip] Certificate is intact"), "{out}");
+}
+
+#[test]
+fn an_obr_is_identified_by_its_main_jar_and_signs_as_one_file() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    make_app_jar(&d.join("main.jar"), "com.acme.suite", "7.1.0", 500);
+    make_app_jar(&d.join("dep.jar"), "com.acme.dep", "0.1", 500);
+    let main = std::fs::read(d.join("main.jar")).unwrap();
+    let dep = std::fs::read(d.join("dep.jar")).unwrap();
+    make_zip(&d.join("suite-7.1.0.obr"), &[("obr.xml", b"<repository/>"), ("dependencies/dep.jar", &dep), ("suite-7.1.0.jar", &main)]);
+    let (code, out, err) = run(&["inspect", "suite-7.1.0.obr", "--json"], d);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["kind"], "obr");
+    assert_eq!(v["plugin_key"], "com.acme.suite");
+    assert_eq!(v["main_jar"], "suite-7.1.0.jar");
+    assert_eq!(run(&["sign", "suite-7.1.0.obr", "--key-file", "key.pem", "--cert", "vendor.crt"], d).0, 0);
+    let sig = std::fs::read_to_string(d.join("suite-7.1.0.obr.sig")).unwrap();
+    let theirs = openssl(&["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", "suite-7.1.0.obr"], d);
+    assert_eq!(Base64::decode_vec(&sig).unwrap(), theirs);
+}
+
+#[test]
+fn a_jar_that_is_not_an_atlassian_app_signs_with_a_warning() {
+    let dir = tempdir();
+    let d = dir.path();
+    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+    std::fs::write(d.join("key.pem"), countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap())).unwrap();
+    make_zip(&d.join("lib.jar"), &[("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n"), ("a/B.class", b"\xca\xfe\xba\xbe")]);
+    let (code, _, err) = run(&["sign", "lib.jar", "--key-file", "key.pem"], d);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("not an Atlassian app"), "{err}");
+    assert!(err.contains("No certificate was given"), "{err}");
+    let (code, out, _) = run(&["inspect", "lib.jar"], d);
+    assert_eq!(code, 0);
+    assert!(out.contains("Plugin key:  -"), "{out}");
+}
+
+#[test]
+fn no_bundle_file_contains_the_private_key_in_any_encoding() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
+    std::fs::create_dir(d.join("out")).unwrap();
+    let (code, out, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--zip", "--json"], d);
+    assert_eq!(code, 0, "{err}");
+    let der = openssl(&["pkey", "-in", "key.pem", "-outform", "DER"], d);
+    let seed = &der[der.len() - 32..];
+    let pem_body: String = std::fs::read_to_string(d.join("key.pem")).unwrap().lines().filter(|l| !l.starts_with("-----")).collect();
+    let needles: Vec<Vec<u8>> = vec![
+        seed.to_vec(),
+        countersign::hex::lower(seed).into_bytes(),
+        countersign::hex::lower(seed).to_uppercase().into_bytes(),
+        Base64::encode_string(seed).trim_end_matches('=').into(),
+        pem_body.into_bytes(),
+    ];
+    let mut haystacks: Vec<(String, Vec<u8>)> = listing(&d.join("out")).into_iter().map(|n| (n.clone(), std::fs::read(d.join("out").join(&n)).unwrap())).collect();
+    haystacks.push(("stdout".into(), out.into_bytes()));
+    haystacks.push(("stderr".into(), err.into_bytes()));
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(d.join("out/app-signed.zip")).unwrap()).unwrap();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        haystacks.push((format!("zip!/{}", f.name().unwrap()), bytes));
+    }
+    for (name, hay) in &haystacks {
+        for needle in &needles {
+            assert!(!hay.windows(needle.len()).any(|w| w == &needle[..]), "{name} contains the private key");
+        }
+    }
+}
+
+#[test]
+fn a_cancelled_signing_writes_nothing() {
+    let dir = tempdir();
+    let d = dir.path();
+    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 3 << 20);
+    let before = listing(d);
+    let req = SignRequest {
+        artifact: &d.join("app.jar"),
+        key: &key,
+        certificate: None::<&CertificateInput>,
+        out_dir: None,
+        note: None,
+        zip: true,
+        overwrite: false,
+        now: OffsetDateTime::now_utc(),
+    };
+    let progress = Progress::new();
+    progress.cancel();
+    let result = bundle::sign_artifact(&req, &progress);
+    assert!(matches!(result, Err(BundleError::Sign(SignError::Cancelled))), "{result:?}");
+    assert_eq!(listing(d), before);
+}
+
+#[test]
+fn a_bundle_folder_without_its_artifact_says_how_to_verify() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
+    std::fs::create_dir(d.join("out")).unwrap();
+    assert_eq!(run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d).0, 0);
+    let (code, _, err) = run(&["verify", "out"], d);
+    assert_eq!(code, 2);
+    assert!(err.contains("app.jar is not in the folder") && err.contains("--sig"), "{err}");
+    let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "out/vendor.crt"], d);
+    assert_eq!(code, 0, "{out}");
+}
