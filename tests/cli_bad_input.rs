@@ -55,7 +55,7 @@ fn write_key(key: &PrivateKey, path: &Path) {
     std::fs::write(path, countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap())).unwrap();
 }
 
-fn sign_args<'a>(artifact: &'a str) -> Vec<&'a str> {
+fn sign_args(artifact: &str) -> Vec<&str> {
     vec!["sign", artifact, "--key-file", "key.pem", "--cert", "vendor.crt"]
 }
 

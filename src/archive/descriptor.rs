@@ -58,19 +58,15 @@ impl Descriptor {
                         stack.push(name);
                     }
                 }
-                Event::Text(t) => {
-                    if stack.len() == 3 && stack[1] == "plugin-info" && stack[2] == "version" {
-                        d.version.get_or_insert_with(String::new).push_str(t.xml10_content().trim());
-                    }
+                Event::Text(t) if in_version(&stack) => {
+                    d.version.get_or_insert_with(String::new).push_str(t.xml10_content().trim());
                 }
-                Event::GeneralRef(r) => {
-                    if stack.len() == 3 && stack[1] == "plugin-info" && stack[2] == "version" {
-                        let resolved = match r.resolve_char_ref() {
-                            Ok(Some(c)) => Some(c.to_string()),
-                            _ => quick_xml::escape::resolve_predefined_entity(&r).map(str::to_owned),
-                        };
-                        d.version.get_or_insert_with(String::new).push_str(&resolved.unwrap_or_default());
-                    }
+                Event::GeneralRef(r) if in_version(&stack) => {
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => Some(c.to_string()),
+                        _ => quick_xml::escape::resolve_predefined_entity(&r).map(str::to_owned),
+                    };
+                    d.version.get_or_insert_with(String::new).push_str(&resolved.unwrap_or_default());
                 }
                 Event::End(_) => {
                     stack.pop();
@@ -85,6 +81,11 @@ impl Descriptor {
         d.version = d.version.filter(|v| !v.is_empty());
         Ok(d)
     }
+}
+
+/// Inside `<atlassian-plugin><plugin-info><version>`.
+fn in_version(stack: &[String]) -> bool {
+    stack.len() == 3 && stack[1] == "plugin-info" && stack[2] == "version"
 }
 
 /// The main section of `META-INF/MANIFEST.MF`, the headers that identify an app.
