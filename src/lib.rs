@@ -9,6 +9,7 @@ pub mod certs;
 pub mod cli;
 pub mod hex;
 pub mod keys;
+pub mod keystore;
 pub mod pem;
 pub mod progress;
 pub mod signing;

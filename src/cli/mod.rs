@@ -18,7 +18,10 @@ use crate::archive::{self, AppInfo};
 use crate::bundle::{self, BundleError, CertificateInput, Report, SignRequest, VerifyInput};
 use crate::keys::{KeyError, PrivateKey};
 use crate::progress::Progress;
+use crate::keystore::KeyStore;
 use crate::truststore::TrustStore;
+
+mod keys;
 
 /// Environment variable holding the passphrase of an encrypted key file.
 pub const PASSPHRASE_ENV: &str = "COUNTERSIGN_PASSPHRASE";
@@ -40,6 +43,61 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Show what identifies an app (plugin key, name, version) without signing it.
     Inspect(InspectArgs),
+    /// Vendor keys kept in the OS keychain.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new key in the OS keychain.
+    Generate {
+        #[arg(long)]
+        name: String,
+        /// ed25519 (what UPM requires) or p384 (which UPM refuses; for NIST-curve policies).
+        #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p384"])]
+        algorithm: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the keys, with their certificate state and whether the keychain holds them.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store an existing private key (PKCS#8 PEM or DER, encrypted or not) in the keychain.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Write a key's public key (PEM) to a file or stdout.
+    ExportPublic {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Write a passphrase-encrypted backup (PKCS#8 PEM that `openssl pkey` opens).
+    Backup {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Store a key from an encrypted backup in the keychain.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Rename a key (its keychain entry stays as it is).
+    Rename { old: String, new: String },
+    /// Remove a key from the keychain and the index.
+    Delete {
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -49,8 +107,12 @@ pub struct SignArgs {
     /// Private key file: PKCS#8, PEM or DER, encrypted or not. An encrypted key's passphrase
     /// comes from COUNTERSIGN_PASSPHRASE, or is asked for on a terminal. The algorithm is the
     /// key's: Ed25519 (what UPM requires) or ECDSA P-384 (which UPM refuses).
-    #[arg(long, value_name = "KEY.pem")]
-    pub key_file: PathBuf,
+    #[arg(long, value_name = "KEY.pem", required_unless_present = "key", conflicts_with = "key")]
+    pub key_file: Option<PathBuf>,
+    /// A key kept in the OS keychain (see `countersign keys list`); its current certificate
+    /// is used unless --cert is given.
+    #[arg(long, value_name = "NAME")]
+    pub key: Option<String>,
     /// The signer's certificate (PEM or DER; a chain with the signer first), shipped in the bundle.
     #[arg(long, value_name = "CERT.crt")]
     pub cert: Option<PathBuf>,
@@ -106,7 +168,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn bad_input(message: impl ToString) -> Self {
+    pub(crate) fn bad_input(message: impl ToString) -> Self {
         Failure { message: message.to_string(), code: 2 }
     }
 }
@@ -146,11 +208,14 @@ where
         Command::Sign(a) => a.json,
         Command::Verify(a) => a.json,
         Command::Inspect(a) => a.json,
+        Command::Keys(KeysCommand::Generate { json, .. } | KeysCommand::List { json }) => *json,
+        Command::Keys(_) => false,
     };
     let result = match command {
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),
         Command::Inspect(a) => inspect(a),
+        Command::Keys(k) => keys::run(k),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -164,7 +229,7 @@ where
     }
 }
 
-fn print_json(value: &impl Serialize) {
+pub(crate) fn print_json(value: &impl Serialize) {
     let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
@@ -215,7 +280,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// Reads a key file (bounded; zeroized) and asks for the passphrase only if it is encrypted.
-fn load_key_file(path: &Path) -> Result<PrivateKey, Failure> {
+pub(crate) fn load_key_file(path: &Path) -> Result<PrivateKey, Failure> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Failure::bad_input(match e.kind() {
             std::io::ErrorKind::NotFound => format!("The key file {} does not exist. Check the path given to --key-file.", path.display()),
@@ -233,7 +298,7 @@ fn load_key_file(path: &Path) -> Result<PrivateKey, Failure> {
     Ok(PrivateKey::from_file_bytes(&bytes, &name, || passphrase_for(&name))?)
 }
 
-fn passphrase_for(source_name: &str) -> Result<Zeroizing<String>, KeyError> {
+pub(crate) fn passphrase_for(source_name: &str) -> Result<Zeroizing<String>, KeyError> {
     if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
         return Ok(Zeroizing::new(p));
     }
@@ -246,8 +311,20 @@ fn passphrase_for(source_name: &str) -> Result<Zeroizing<String>, KeyError> {
 }
 
 fn sign(a: SignArgs) -> Result<u8, Failure> {
-    let key = load_key_file(&a.key_file)?;
-    let certificate = a.cert.as_deref().map(CertificateInput::from_file).transpose()?;
+    let (key, stored) = match (&a.key_file, &a.key) {
+        (Some(path), _) => (load_key_file(path)?, None),
+        (None, Some(name)) => {
+            let store = KeyStore::open_default().map_err(Failure::bad_input)?;
+            let (record, key) = store.load(name).map_err(Failure::bad_input)?;
+            (key, Some((store, record)))
+        }
+        (None, None) => return Err(Failure::bad_input("Say which key signs: --key NAME (from the keychain) or --key-file FILE.")),
+    };
+    let certificate = match (&a.cert, &stored) {
+        (Some(path), _) => Some(CertificateInput::from_file(path)?),
+        (None, Some((_, record))) => keys::current_certificate(record)?,
+        (None, None) => None,
+    };
     let request = SignRequest {
         artifact: &a.artifact,
         key: &key,
@@ -260,6 +337,12 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
     };
     let label = format!("Signing {}", a.artifact.display());
     let signed = with_progress(&label, |p| bundle::sign_artifact(&request, p))?;
+    if let Some((store, record)) = &stored {
+        // The signature is written; failing to note the date must not fail the command.
+        if let Err(e) = store.touch(&record.name) {
+            eprintln!("warning: {e}");
+        }
+    }
     if a.json {
         print_json(&serde_json::json!({
             "ok": true,

@@ -315,6 +315,43 @@ impl PrivateKey {
     }
 }
 
+/// PBKDF2 rounds for backups: OWASP's 2023 figure for PBKDF2-HMAC-SHA256. With AES-256-CBC
+/// this is the scheme both `openssl pkey` and the JDK open (scrypt, the pkcs8 crate's
+/// default, the JDK cannot).
+pub const BACKUP_PBKDF2_ROUNDS: u32 = 600_000;
+
+/// Shortest passphrase accepted for a backup.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+impl PrivateKey {
+    /// Passphrase-encrypted PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`), as
+    /// `openssl pkey -in FILE -passin ...` reads it.
+    pub fn to_encrypted_pem(&self, passphrase: &str) -> Result<Zeroizing<String>, KeyError> {
+        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(KeyError::Encoding(format!(
+                "the passphrase must have at least {MIN_PASSPHRASE_CHARS} characters"
+            )));
+        }
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        getrandom::fill(&mut salt).and_then(|()| getrandom::fill(&mut iv)).map_err(|e| KeyError::Random(e.to_string()))?;
+        let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(BACKUP_PBKDF2_ROUNDS, &salt, iv)
+            .map_err(|e| KeyError::Encoding(e.to_string()))?;
+        let der = self.to_pkcs8_der()?;
+        let info = PrivateKeyInfoRef::from_der(&der).map_err(|e| KeyError::Encoding(e.to_string()))?;
+        let encrypted = info.encrypt_with_params(params, passphrase.as_bytes()).map_err(|e| KeyError::Encoding(e.to_string()))?;
+        let pem = encrypted
+            .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+            .map_err(|e| KeyError::Encoding(e.to_string()))?;
+        Ok(Zeroizing::new(pem.to_string()))
+    }
+
+    /// Unencrypted PKCS#8 PEM, for the keychain (which encrypts it itself).
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
+        Ok(Zeroizing::new(pem::encode("PRIVATE KEY", &self.to_pkcs8_der()?)))
+    }
+}
+
 impl PublicKey {
     pub fn algorithm(&self) -> Algorithm {
         match self {
@@ -432,6 +469,18 @@ mod tests {
         assert_eq!(back, p);
         assert_eq!(back.fingerprint(), p.fingerprint());
         assert_eq!(p.fingerprint().len(), 64);
+    }
+
+    #[test]
+    fn encrypted_backups_open_with_the_passphrase_only() {
+        let k = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let pem_text = k.to_encrypted_pem("correct horse battery").unwrap();
+        assert!(pem_text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        let back = PrivateKey::from_file_bytes(pem_text.as_bytes(), "b", || Ok(Zeroizing::new("correct horse battery".into()))).unwrap();
+        assert_eq!(back.public_key(), k.public_key());
+        let wrong = PrivateKey::from_file_bytes(pem_text.as_bytes(), "b", || Ok(Zeroizing::new("wrong horse battery".into())));
+        assert!(matches!(wrong, Err(KeyError::WrongPassphrase { .. })));
+        assert!(k.to_encrypted_pem("short").is_err());
     }
 
     #[test]

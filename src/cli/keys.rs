@@ -1,0 +1,209 @@
+//! `countersign keys ...`: the key store on the command line.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::{Failure, load_key_file, print_json};
+use crate::bundle::CertificateInput;
+use crate::certs::Certificate;
+use crate::keys::Algorithm;
+use crate::keystore::{KeyHealth, KeyRecord, KeyStore, KeyStoreError};
+
+use super::KeysCommand;
+
+impl From<KeyStoreError> for Failure {
+    fn from(e: KeyStoreError) -> Self {
+        Failure::bad_input(e)
+    }
+}
+
+pub fn run(command: KeysCommand) -> Result<u8, Failure> {
+    let store = KeyStore::open_default()?;
+    match command {
+        KeysCommand::Generate { name, algorithm, json } => {
+            let algorithm = if algorithm == "p384" { Algorithm::EcdsaP384 } else { Algorithm::Ed25519 };
+            let record = store.generate(&name, algorithm)?;
+            if json {
+                print_json(&summary(&store, &record));
+            } else {
+                println!("Made {} key \"{}\" in the keychain; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
+                println!("Next: a certificate for customers' trust stores (countersign cert self-sign {}).", record.name);
+            }
+            if !algorithm.upm_accepts() {
+                eprintln!("warning: {}", Algorithm::UPM_WARNING);
+            }
+            Ok(0)
+        }
+        KeysCommand::List { json } => list(&store, json),
+        KeysCommand::Import { file, name } => {
+            let key = load_key_file(&file)?;
+            let record = store.add(&name, &key)?;
+            println!("Imported {} key \"{}\" into the keychain; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
+            println!("The key is now in the keychain: delete or lock away {} if it is a plain file.", file.display());
+            Ok(0)
+        }
+        KeysCommand::ExportPublic { name, out } => {
+            let record = store.get(&name)?;
+            match out {
+                Some(path) => {
+                    crate::atomic::write_file(&path, record.public_key.as_bytes(), false).map_err(Failure::bad_input)?;
+                    println!("Wrote the public key of \"{name}\" to {}.", path.display());
+                }
+                None => print!("{}", record.public_key),
+            }
+            Ok(0)
+        }
+        KeysCommand::Backup { name, out } => {
+            if out.exists() {
+                return Err(Failure::bad_input(format!("{} already exists. Choose another file for the backup; Countersign does not overwrite files.", out.display())));
+            }
+            let (_, key) = store.load(&name)?;
+            let passphrase = new_passphrase(&out)?;
+            let pem = key.to_encrypted_pem(&passphrase).map_err(Failure::bad_input)?;
+            crate::atomic::write_file(&out, pem.as_bytes(), false).map_err(Failure::bad_input)?;
+            println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
+            println!("Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout", out.display());
+            Ok(0)
+        }
+        KeysCommand::Restore { file, name } => {
+            let key = load_key_file(&file)?;
+            let record = store.add(&name, &key)?;
+            println!("Restored {} key \"{}\" into the keychain; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
+            Ok(0)
+        }
+        KeysCommand::Rename { old, new } => {
+            store.rename(&old, &new)?;
+            println!("Renamed key \"{old}\" to \"{new}\".");
+            Ok(0)
+        }
+        KeysCommand::Delete { name, yes } => {
+            let record = store.get(&name)?;
+            if !yes {
+                confirm_delete(&record)?;
+            }
+            store.delete(&name)?;
+            println!("Deleted key \"{name}\" (public key SHA-256 {}) from the keychain and the index.", record.fingerprint);
+            Ok(0)
+        }
+    }
+}
+
+/// The certificate kept with a stored key, newest, for signing with it.
+pub fn current_certificate(record: &KeyRecord) -> Result<Option<CertificateInput>, Failure> {
+    let Some(pem) = record.certificates.last() else { return Ok(None) };
+    let source_name = format!("the certificate of key \"{}\"", record.name);
+    let chain = Certificate::all_from_file_bytes(pem.as_bytes(), &source_name).map_err(Failure::bad_input)?;
+    let bundle_stem: String = record.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    Ok(Some(CertificateInput { chain, source_name, bundle_stem }))
+}
+
+#[derive(Serialize)]
+struct KeySummary {
+    name: String,
+    algorithm: String,
+    fingerprint: String,
+    created: String,
+    last_used: Option<String>,
+    certificate: String,
+    keychain: String,
+}
+
+fn certificate_state(record: &KeyRecord) -> String {
+    match record.certificates.last() {
+        None => "none".into(),
+        Some(pem) => match Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate") {
+            Ok(chain) => chain.first().map(|c| c.validity_at(OffsetDateTime::now_utc()).to_string()).unwrap_or_else(|| "none".into()),
+            Err(e) => format!("unreadable ({e})"),
+        },
+    }
+}
+
+fn summary(store: &KeyStore, record: &KeyRecord) -> KeySummary {
+    let keychain = match store.health(record) {
+        Ok(KeyHealth::Ok) => "ok".to_owned(),
+        Ok(KeyHealth::SecretMissing) => "missing from the keychain".to_owned(),
+        Ok(KeyHealth::SecretMismatch { found }) => format!("keychain holds another key ({found})"),
+        Err(e) => format!("unknown ({e})"),
+    };
+    KeySummary {
+        name: record.name.clone(),
+        algorithm: record.algorithm.id().to_owned(),
+        fingerprint: record.fingerprint.clone(),
+        created: record.created.clone(),
+        last_used: record.last_used.clone(),
+        certificate: certificate_state(record),
+        keychain,
+    }
+}
+
+fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
+    let records = store.list()?;
+    let summaries: Vec<KeySummary> = records.iter().map(|r| summary(store, r)).collect();
+    let orphans = store.orphans().unwrap_or(None).unwrap_or_default();
+    if json {
+        print_json(&serde_json::json!({ "ok": true, "keys": summaries, "unlisted_keychain_entries": orphans }));
+    } else if summaries.is_empty() {
+        println!("No keys yet. Make one with: countersign keys generate --name NAME");
+    } else {
+        for k in &summaries {
+            println!("{}", k.name);
+            println!("  {:<12} {}", "algorithm", k.algorithm);
+            println!("  {:<12} {}", "fingerprint", k.fingerprint);
+            println!("  {:<12} {}", "created", k.created);
+            println!("  {:<12} {}", "last used", k.last_used.as_deref().unwrap_or("never"));
+            println!("  {:<12} {}", "certificate", k.certificate);
+            println!("  {:<12} {}", "keychain", k.keychain);
+        }
+    }
+    let broken: Vec<&KeySummary> = summaries.iter().filter(|k| k.keychain != "ok").collect();
+    for k in &broken {
+        eprintln!("warning: key \"{}\": {}. Restore it from a backup, or delete it from the list (countersign keys delete {} --yes).", k.name, k.keychain, k.name);
+    }
+    if !orphans.is_empty() {
+        eprintln!(
+            "warning: the keychain holds {} Countersign entr{} that the index does not list (an index restored from an older copy?): {}. They were left as they are.",
+            orphans.len(),
+            if orphans.len() == 1 { "y" } else { "ies" },
+            orphans.join(", ")
+        );
+    }
+    Ok(0)
+}
+
+/// A passphrase for a new backup: COUNTERSIGN_PASSPHRASE, or asked twice on a terminal.
+fn new_passphrase(out: &Path) -> Result<Zeroizing<String>, Failure> {
+    if let Ok(p) = std::env::var(super::PASSPHRASE_ENV) {
+        return Ok(Zeroizing::new(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::bad_input("A backup needs a passphrase: set COUNTERSIGN_PASSPHRASE or run in a terminal to be asked."));
+    }
+    let first = Zeroizing::new(rpassword::prompt_password(format!("New passphrase for {}: ", out.display())).map_err(Failure::bad_input)?);
+    let second = Zeroizing::new(rpassword::prompt_password("Repeat it: ").map_err(Failure::bad_input)?);
+    if *first != *second {
+        return Err(Failure::bad_input("The two passphrases differ; nothing was written. Try again."));
+    }
+    Ok(first)
+}
+
+fn confirm_delete(record: &KeyRecord) -> Result<(), Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::bad_input(format!("Deleting key \"{}\" needs confirmation: run it in a terminal, or pass --yes.", record.name)));
+    }
+    eprintln!(
+        "Delete key \"{}\" ({}, public key SHA-256 {})? Signatures made with it stay valid, but nobody can sign with it again unless you have a backup.",
+        record.name, record.algorithm, record.fingerprint
+    );
+    eprint!("Type the key's name to confirm: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(Failure::bad_input)?;
+    if answer.trim_end_matches(['\n', '\r']) != record.name {
+        return Err(Failure::bad_input(format!("Not confirmed; key \"{}\" was kept.", record.name)));
+    }
+    Ok(())
+}
+

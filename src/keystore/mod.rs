@@ -1,0 +1,397 @@
+//! Vendor keys kept for the user: private keys in the OS keychain, and everything that is
+//! not secret (name, algorithm, public key, fingerprint, dates, certificates) in a small
+//! index file in the app's data folder.
+//!
+//! The index is read and rewritten whole under an exclusive lock on a lock file beside it,
+//! so two processes (the window and a command line) cannot interleave their changes, and
+//! written atomically, so a crash leaves the old index or the new one. The keychain entry
+//! is named by a random id that never changes, so renaming a key touches only the index.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::keys::{Algorithm, KeyError, PrivateKey, PublicKey};
+
+mod secrets;
+
+pub use secrets::{KeychainProblem, Secrets};
+
+/// Environment variable overriding the data folder (tests, portable use).
+pub const HOME_ENV: &str = "COUNTERSIGN_HOME";
+/// Environment variable overriding the keychain service name (tests keep apart with it).
+pub const SERVICE_ENV: &str = "COUNTERSIGN_KEYCHAIN_SERVICE";
+pub const DEFAULT_SERVICE: &str = "countersign";
+pub const INDEX_FILE: &str = "keys.json";
+const LOCK_FILE: &str = "keys.lock";
+const INDEX_FORMAT: u32 = 1;
+const MAX_INDEX_BYTES: u64 = 16 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    #[error("The system keychain is not available: {}. A pipeline without a keychain can sign with --key-file and an encrypted backup, its passphrase in COUNTERSIGN_PASSPHRASE. (Keychain said: {detail})", .problem.explain())]
+    Keychain { problem: KeychainProblem, detail: String },
+    #[error("There is no key named \"{0}\". `countersign keys list` shows the keys there are.")]
+    NoSuchKey(String),
+    #[error("A key named \"{0}\" exists already. Choose another name, or rename the existing key first.")]
+    NameTaken(String),
+    #[error("\"{0}\" cannot be a key name: use 1 to 64 characters, without control characters or leading and trailing spaces.")]
+    BadName(String),
+    #[error("The key \"{name}\" is listed, but its private key is missing from the keychain (deleted outside Countersign, or this index came from another machine). Restore it from a backup: `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`.")]
+    SecretMissing { name: String },
+    #[error("The keychain entry of key \"{name}\" holds a different key than the index records (public key {found} instead of {expected}). Countersign will not sign with it; restore the key from a backup.")]
+    SecretMismatch { name: String, expected: String, found: String },
+    #[error("The key index {} is damaged ({detail}). Your private keys are untouched in the keychain; move the file away and restore keys from backups, or restore the file from a backup.", .path.display())]
+    BadIndex { path: PathBuf, detail: String },
+    #[error("Could not use the data folder {}: {source}. Check that it is writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's key index.")]
+    NoHome,
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Write(#[from] crate::atomic::WriteError),
+}
+
+/// What the index knows of one key. Nothing here is secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Names the keychain entry; never changes.
+    pub id: String,
+    pub name: String,
+    pub algorithm: Algorithm,
+    /// PEM SubjectPublicKeyInfo.
+    pub public_key: String,
+    /// SHA-256 of the public key (DER SubjectPublicKeyInfo), lower-case hex.
+    pub fingerprint: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    /// Certificates for this key, newest last, PEM (the signer's first in each, then its chain).
+    #[serde(default)]
+    pub certificates: Vec<String>,
+}
+
+impl KeyRecord {
+    pub fn public(&self) -> Result<PublicKey, KeyError> {
+        PublicKey::from_file_bytes(self.public_key.as_bytes(), &format!("key \"{}\"", self.name))
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Index {
+    format_version: u32,
+    keys: Vec<KeyRecord>,
+}
+
+/// How a listed key stands against the keychain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyHealth {
+    Ok,
+    /// The index lists it; the keychain has no entry for it.
+    SecretMissing,
+    /// The keychain entry holds another key (or something unreadable).
+    SecretMismatch { found: String },
+}
+
+/// A key store: the index in `home` and the secrets in `secrets`.
+#[derive(Debug, Clone)]
+pub struct KeyStore {
+    home: PathBuf,
+    secrets: Secrets,
+}
+
+/// The data folder: `COUNTERSIGN_HOME`, else the platform's (e.g. `~/.local/share/countersign`).
+pub fn default_home() -> Result<PathBuf, KeyStoreError> {
+    if let Some(h) = std::env::var_os(HOME_ENV).filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(h));
+    }
+    directories::ProjectDirs::from("", "", "countersign").map(|d| d.data_dir().to_path_buf()).ok_or(KeyStoreError::NoHome)
+}
+
+impl KeyStore {
+    /// The user's key store: default home, the OS keychain.
+    pub fn open_default() -> Result<Self, KeyStoreError> {
+        let service = std::env::var(SERVICE_ENV).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_SERVICE.to_owned());
+        Ok(KeyStore { home: default_home()?, secrets: Secrets::platform(&service)? })
+    }
+
+    pub fn new(home: PathBuf, secrets: Secrets) -> Self {
+        KeyStore { home, secrets }
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn index_path(&self) -> PathBuf {
+        self.home.join(INDEX_FILE)
+    }
+
+    fn io(&self, source: std::io::Error) -> KeyStoreError {
+        KeyStoreError::Io { path: self.home.clone(), source }
+    }
+
+    fn ensure_home(&self) -> Result<(), KeyStoreError> {
+        std::fs::create_dir_all(&self.home).map_err(|e| self.io(e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&self.home, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+
+    /// Holds the index lock for as long as the returned file lives.
+    fn lock(&self) -> Result<File, KeyStoreError> {
+        self.ensure_home()?;
+        let f = File::options().create(true).truncate(false).write(true).open(self.home.join(LOCK_FILE)).map_err(|e| self.io(e))?;
+        f.lock().map_err(|e| self.io(e))?;
+        Ok(f)
+    }
+
+    fn read_index(&self) -> Result<Index, KeyStoreError> {
+        let path = self.index_path();
+        let bytes = match crate::bundle::read_small(&path, MAX_INDEX_BYTES) {
+            Ok(b) => b,
+            Err(_) if !path.exists() => return Ok(Index { format_version: INDEX_FORMAT, keys: Vec::new() }),
+            Err(e) => return Err(KeyStoreError::BadIndex { path, detail: e.to_string() }),
+        };
+        let index: Index = serde_json::from_slice(&bytes).map_err(|e| KeyStoreError::BadIndex { path: path.clone(), detail: e.to_string() })?;
+        if index.format_version > INDEX_FORMAT {
+            return Err(KeyStoreError::BadIndex { path, detail: format!("it is format {}, newer than this Countersign reads; update Countersign", index.format_version) });
+        }
+        Ok(index)
+    }
+
+    fn write_index(&self, index: &Index) -> Result<(), KeyStoreError> {
+        let json = serde_json::to_vec_pretty(index).map_err(|e| KeyStoreError::BadIndex { path: self.index_path(), detail: e.to_string() })?;
+        crate::atomic::write_file(&self.index_path(), &json, true)?;
+        Ok(())
+    }
+
+    /// Reads, changes and writes the index under the lock.
+    fn update<T>(&self, change: impl FnOnce(&mut Index) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
+        let _lock = self.lock()?;
+        let mut index = self.read_index()?;
+        index.format_version = INDEX_FORMAT;
+        let out = change(&mut index)?;
+        self.write_index(&index)?;
+        Ok(out)
+    }
+
+    /// All keys, in the order they were added.
+    pub fn list(&self) -> Result<Vec<KeyRecord>, KeyStoreError> {
+        if !self.index_path().exists() {
+            return Ok(Vec::new());
+        }
+        let _lock = self.lock()?;
+        Ok(self.read_index()?.keys)
+    }
+
+    pub fn get(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
+        self.list()?.into_iter().find(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))
+    }
+
+    /// Makes a new key in the keychain and lists it.
+    pub fn generate(&self, name: &str, algorithm: Algorithm) -> Result<KeyRecord, KeyStoreError> {
+        self.add(name, &PrivateKey::generate(algorithm)?)
+    }
+
+    /// Stores an existing private key (an import or a restored backup) under `name`.
+    pub fn add(&self, name: &str, key: &PrivateKey) -> Result<KeyRecord, KeyStoreError> {
+        let name = valid_name(name)?;
+        let mut id_bytes = [0u8; 16];
+        getrandom::fill(&mut id_bytes).map_err(|e| KeyError::Random(e.to_string()))?;
+        let public = key.public_key();
+        let record = KeyRecord {
+            id: crate::hex::lower(&id_bytes),
+            name: name.clone(),
+            algorithm: key.algorithm(),
+            public_key: public.to_spki_pem(),
+            fingerprint: public.fingerprint(),
+            created: crate::certs::rfc3339(OffsetDateTime::now_utc()),
+            last_used: None,
+            certificates: Vec::new(),
+        };
+        let secret = key.to_pkcs8_pem()?;
+        self.update(|index| {
+            if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
+                return Err(KeyStoreError::NameTaken(name.clone()));
+            }
+            // The secret goes in first: an index entry without its secret would be a key
+            // that cannot sign. Should writing the index then fail, the secret is removed.
+            self.secrets.put(&record.id, &secret)?;
+            index.keys.push(record.clone());
+            Ok(())
+        })
+        .inspect_err(|_| {
+            // Undo a secret already stored (deleting one never stored is a no-op).
+            let _ = self.secrets.delete(&record.id);
+        })?;
+        Ok(record)
+    }
+
+    /// The private key of `name`, checked against the public key the index records.
+    pub fn load(&self, name: &str) -> Result<(KeyRecord, PrivateKey), KeyStoreError> {
+        let record = self.get(name)?;
+        let secret = self.secrets.get(&record.id)?.ok_or_else(|| KeyStoreError::SecretMissing { name: name.to_owned() })?;
+        let key = PrivateKey::from_file_bytes(secret.as_bytes(), &format!("the keychain entry of key \"{name}\""), || {
+            Err(KeyError::NoPassphrase { source_name: name.to_owned() })
+        })?;
+        let found = key.public_key().fingerprint();
+        if found != record.fingerprint {
+            return Err(KeyStoreError::SecretMismatch { name: name.to_owned(), expected: record.fingerprint, found });
+        }
+        Ok((record, key))
+    }
+
+    /// Records that `name` was just used to sign.
+    pub fn touch(&self, name: &str) -> Result<(), KeyStoreError> {
+        self.update(|index| {
+            let k = index.keys.iter_mut().find(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            k.last_used = Some(crate::certs::rfc3339(OffsetDateTime::now_utc()));
+            Ok(())
+        })
+    }
+
+    pub fn rename(&self, old: &str, new: &str) -> Result<KeyRecord, KeyStoreError> {
+        let new = valid_name(new)?;
+        self.update(|index| {
+            if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&new) && k.name != old) {
+                return Err(KeyStoreError::NameTaken(new.clone()));
+            }
+            let k = index.keys.iter_mut().find(|k| k.name == old).ok_or_else(|| KeyStoreError::NoSuchKey(old.to_owned()))?;
+            k.name = new.clone();
+            Ok(k.clone())
+        })
+    }
+
+    /// Removes the key from the keychain and the index.
+    pub fn delete(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
+        self.update(|index| {
+            let pos = index.keys.iter().position(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            self.secrets.delete(&index.keys[pos].id)?;
+            Ok(index.keys.remove(pos))
+        })
+    }
+
+    /// Replaces the certificates kept with a key.
+    pub fn set_certificates(&self, name: &str, certificates: Vec<String>) -> Result<(), KeyStoreError> {
+        self.update(|index| {
+            let k = index.keys.iter_mut().find(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            k.certificates = certificates;
+            Ok(())
+        })
+    }
+
+    /// How each listed key stands against the keychain.
+    pub fn health(&self, record: &KeyRecord) -> Result<KeyHealth, KeyStoreError> {
+        let Some(secret) = self.secrets.get(&record.id)? else { return Ok(KeyHealth::SecretMissing) };
+        let found = PrivateKey::from_file_bytes(secret.as_bytes(), "keychain entry", || {
+            Err(KeyError::NoPassphrase { source_name: String::new() })
+        })
+        .map(|k| k.public_key().fingerprint())
+        .unwrap_or_else(|_| "unreadable".to_owned());
+        Ok(if found == record.fingerprint { KeyHealth::Ok } else { KeyHealth::SecretMismatch { found } })
+    }
+
+    /// Keychain entries of ours that the index does not list (an index restored from an
+    /// old copy), where the keychain can be searched.
+    pub fn orphans(&self) -> Result<Option<Vec<String>>, KeyStoreError> {
+        let listed: Vec<String> = self.list()?.into_iter().map(|k| k.id).collect();
+        Ok(self.secrets.ids()?.map(|ids| ids.into_iter().filter(|id| !listed.contains(id)).collect()))
+    }
+}
+
+fn valid_name(name: &str) -> Result<String, KeyStoreError> {
+    let ok = !name.is_empty() && name.chars().count() <= 64 && name.trim() == name && !name.chars().any(char::is_control);
+    if ok { Ok(name.to_owned()) } else { Err(KeyStoreError::BadName(name.to_owned())) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, KeyStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = KeyStore::new(dir.path().join("home"), Secrets::in_memory("countersign-unit").unwrap());
+        (dir, ks)
+    }
+
+    #[test]
+    fn generate_list_load_rename_delete() {
+        let (_d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        assert_eq!(ks.list().unwrap(), vec![rec.clone()]);
+        let (_, key) = ks.load("acme").unwrap();
+        assert_eq!(key.public_key().fingerprint(), rec.fingerprint);
+        ks.rename("acme", "acme-2026").unwrap();
+        assert!(matches!(ks.load("acme"), Err(KeyStoreError::NoSuchKey(_))));
+        let (renamed, _) = ks.load("acme-2026").unwrap();
+        assert_eq!(renamed.id, rec.id, "renaming keeps the keychain entry");
+        ks.delete("acme-2026").unwrap();
+        assert!(ks.list().unwrap().is_empty());
+        assert_eq!(ks.secrets.get(&rec.id).unwrap(), None, "the secret is gone too");
+    }
+
+    #[test]
+    fn names_are_unique_and_sane() {
+        let (_d, ks) = store();
+        ks.generate("acme", Algorithm::Ed25519).unwrap();
+        assert!(matches!(ks.generate("ACME", Algorithm::Ed25519), Err(KeyStoreError::NameTaken(_))));
+        assert!(matches!(ks.generate("", Algorithm::Ed25519), Err(KeyStoreError::BadName(_))));
+        assert!(matches!(ks.generate(" padded", Algorithm::Ed25519), Err(KeyStoreError::BadName(_))));
+        assert!(matches!(ks.generate("a\nb", Algorithm::Ed25519), Err(KeyStoreError::BadName(_))));
+        ks.generate("other", Algorithm::EcdsaP384).unwrap();
+        assert!(matches!(ks.rename("other", "acme"), Err(KeyStoreError::NameTaken(_))));
+        assert_eq!(ks.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_secret_deleted_behind_our_back_is_reported_per_key() {
+        let (_d, ks) = store();
+        let a = ks.generate("a", Algorithm::Ed25519).unwrap();
+        let b = ks.generate("b", Algorithm::Ed25519).unwrap();
+        ks.secrets.delete(&a.id).unwrap();
+        assert_eq!(ks.health(&a).unwrap(), KeyHealth::SecretMissing);
+        assert_eq!(ks.health(&b).unwrap(), KeyHealth::Ok);
+        assert!(matches!(ks.load("a"), Err(KeyStoreError::SecretMissing { .. })));
+        ks.load("b").unwrap();
+        // Deleting the broken entry works, and leaves the other alone.
+        ks.delete("a").unwrap();
+        assert_eq!(ks.list().unwrap(), vec![b]);
+    }
+
+    #[test]
+    fn a_swapped_secret_is_refused() {
+        let (_d, ks) = store();
+        let a = ks.generate("a", Algorithm::Ed25519).unwrap();
+        let other = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        ks.secrets.put(&a.id, &other.to_pkcs8_pem().unwrap()).unwrap();
+        assert!(matches!(ks.health(&a).unwrap(), KeyHealth::SecretMismatch { .. }));
+        assert!(matches!(ks.load("a"), Err(KeyStoreError::SecretMismatch { .. })));
+    }
+
+    #[test]
+    fn a_damaged_index_is_reported_and_not_overwritten() {
+        let (_d, ks) = store();
+        ks.generate("a", Algorithm::Ed25519).unwrap();
+        std::fs::write(ks.index_path(), b"{ not json").unwrap();
+        assert!(matches!(ks.list(), Err(KeyStoreError::BadIndex { .. })));
+        assert!(matches!(ks.generate("b", Algorithm::Ed25519), Err(KeyStoreError::BadIndex { .. })));
+        assert_eq!(std::fs::read(ks.index_path()).unwrap(), b"{ not json");
+    }
+
+    #[test]
+    fn the_index_holds_no_private_key() {
+        let (_d, ks) = store();
+        ks.generate("a", Algorithm::Ed25519).unwrap();
+        let (_, key) = ks.load("a").unwrap();
+        let PrivateKey::Ed25519(inner) = &key else { unreachable!() };
+        let index = std::fs::read_to_string(ks.index_path()).unwrap();
+        assert!(!index.contains(&crate::hex::lower(inner.as_bytes())));
+        assert!(!index.contains("PRIVATE KEY"));
+    }
+}
