@@ -1,0 +1,301 @@
+//! Keys in a real Secret Service (GNOME Keyring in a D-Bus session, as .ci/run starts it):
+//! generate, list, sign, back up and restore, entries changed behind our back, and no
+//! private key in any file Countersign writes. Each test uses its own keychain service
+//! name and data folder, and removes its entries afterwards.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64ct::{Base64, Encoding};
+use common::*;
+use countersign::keys::PrivateKey;
+use zeroize::Zeroizing;
+
+/// One test's key store: a fresh data folder and keychain service name.
+struct Keychain {
+    dir: tempfile::TempDir,
+    service: String,
+}
+
+impl Keychain {
+    /// `None` (skipping, or failing under CI) when no Secret Service can be reached.
+    fn new() -> Option<Self> {
+        let mut id = [0u8; 6];
+        getrandom::fill(&mut id).unwrap();
+        let k = Keychain { dir: tempdir(), service: format!("countersign-test-{}", countersign::hex::lower(&id)) };
+        let (code, _, err) = k.run(&["keys", "list"]);
+        if code != 0 {
+            let msg = format!("no usable Secret Service ({}); run the tests inside a D-Bus session with an unlocked gnome-keyring, as .ci/run does", err.trim());
+            if std::env::var_os("CI").is_some() {
+                panic!("{msg}");
+            }
+            eprintln!("SKIPPED: {msg}");
+            return None;
+        }
+        if !have_tool("secret-tool", "--version") {
+            return None;
+        }
+        Some(k)
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn cmd(&self, home: &Path, service: &str, args: &[&str]) -> Command {
+        let mut c = bin();
+        c.args(args).current_dir(self.path()).env("COUNTERSIGN_HOME", home).env("COUNTERSIGN_KEYCHAIN_SERVICE", service);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        decode(self.cmd(&self.home(), &self.service, args).output().unwrap())
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        out
+    }
+
+    /// The keychain id of a key, from the index.
+    fn id_of(&self, name: &str) -> String {
+        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(self.home().join("keys.json")).unwrap()).unwrap();
+        index["keys"].as_array().unwrap().iter().find(|k| k["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The secret as the Secret Service itself returns it.
+    fn secret_tool_lookup(&self, id: &str) -> Option<Zeroizing<String>> {
+        let out = Command::new("secret-tool").args(["lookup", "service", &self.service, "username", id]).output().unwrap();
+        out.status.success().then(|| Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned()))
+    }
+}
+
+impl Drop for Keychain {
+    fn drop(&mut self) {
+        let _ = Command::new("secret-tool").args(["clear", "service", &self.service]).status();
+    }
+}
+
+fn seed_needles(pem: &str) -> Vec<Vec<u8>> {
+    let key = PrivateKey::from_file_bytes(pem.as_bytes(), "secret", || panic!("plain")).unwrap();
+    let der = key.to_pkcs8_der().unwrap();
+    let seed = der[der.len() - 32..].to_vec();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    vec![
+        seed.clone(),
+        countersign::hex::lower(&seed).into_bytes(),
+        countersign::hex::lower(&seed).to_uppercase().into_bytes(),
+        Base64::encode_string(&seed)[..40].as_bytes().to_vec(),
+        body.into_bytes(),
+        der.to_vec(),
+    ]
+}
+
+fn assert_no_file_contains(root: &Path, needles: &[Vec<u8>]) -> usize {
+    let files = listing(root);
+    for f in &files {
+        let bytes = std::fs::read(root.join(f)).unwrap();
+        for n in needles {
+            assert!(!bytes.windows(n.len()).any(|w| w == &n[..]), "{f} under {} contains the private key", root.display());
+        }
+    }
+    files.len()
+}
+
+#[test]
+fn generate_list_sign_and_check_with_openssl() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    let list: serde_json::Value = serde_json::from_str(&k.ok(&["keys", "list", "--json"])).unwrap();
+    let key = &list["keys"][0];
+    assert_eq!(key["name"], "acme");
+    assert_eq!(key["algorithm"], "Ed25519");
+    assert_eq!(key["keychain"], "ok");
+    assert_eq!(key["last_used"], serde_json::Value::Null);
+
+    make_app_jar(&k.path().join("app.jar"), "com.acme.app", "1.0", 5000);
+    k.ok(&["sign", "app.jar", "--key", "acme"]);
+    k.ok(&["keys", "export-public", "acme", "--out", "acme.pub"]);
+    let list: serde_json::Value = serde_json::from_str(&k.ok(&["keys", "list", "--json"])).unwrap();
+    assert!(list["keys"][0]["last_used"].is_string(), "signing records the last use");
+    if openssl_available() {
+        let sig = Base64::decode_vec(&std::fs::read_to_string(k.path().join("app.jar.sig")).unwrap()).unwrap();
+        std::fs::write(k.path().join("sig.bin"), sig).unwrap();
+        assert!(openssl_ok(&["pkeyutl", "-verify", "-pubin", "-inkey", "acme.pub", "-rawin", "-in", "app.jar", "-sigfile", "sig.bin"], k.path()));
+    }
+}
+
+#[test]
+fn the_secret_lives_in_the_secret_service_and_in_no_file() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    let id = k.id_of("acme");
+    let secret = k.secret_tool_lookup(&id).expect("secret-tool finds the key in the Secret Service");
+    assert!(secret.starts_with("-----BEGIN PRIVATE KEY-----"), "the keychain holds PKCS#8");
+    let from_keychain = PrivateKey::from_file_bytes(secret.as_bytes(), "secret", || panic!("plain")).unwrap();
+    let pub_pem = k.ok(&["keys", "export-public", "acme"]);
+    assert_eq!(pub_pem, from_keychain.public_key().to_spki_pem());
+
+    // Every flow that writes files, then a scan of all of them.
+    make_app_jar(&k.path().join("app.jar"), "com.acme.app", "1.0", 500);
+    std::fs::create_dir(k.path().join("out")).unwrap();
+    k.ok(&["sign", "app.jar", "--key", "acme", "--out", "out", "--zip", "--note", "scan"]);
+    k.ok(&["keys", "rename", "acme", "acme-2026"]);
+    let mut backup = k.cmd(&k.home(), &k.service, &["keys", "backup", "acme-2026", "--out", "backup.pem"]);
+    assert!(backup.env("COUNTERSIGN_PASSPHRASE", "a long passphrase").output().unwrap().status.success());
+    k.ok(&["keys", "list"]);
+    let needles = seed_needles(&secret);
+    let scanned = assert_no_file_contains(&k.home(), &needles) + assert_no_file_contains(&k.path().join("out"), &needles);
+    assert!(scanned >= 6, "index, lock file and the bundle were scanned ({scanned} files)");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(k.path().join("out/app-signed.zip")).unwrap()).unwrap();
+    for i in 0..zip.len() {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_index(i).unwrap(), &mut bytes).unwrap();
+        for n in &needles {
+            assert!(!bytes.windows(n.len()).any(|w| w == &n[..]));
+        }
+    }
+    // The backup is encrypted: the plain key appears nowhere in it either.
+    let backup_bytes = std::fs::read(k.path().join("backup.pem")).unwrap();
+    assert!(backup_bytes.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    for n in &needles {
+        assert!(!backup_bytes.windows(n.len()).any(|w| w == &n[..]));
+    }
+}
+
+#[test]
+fn a_backup_restored_into_a_fresh_home_signs_byte_identically_and_openssl_needs_the_passphrase() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    make_app_jar(&k.path().join("app.jar"), "com.acme.app", "1.0", 2000);
+    std::fs::create_dir(k.path().join("a")).unwrap();
+    k.ok(&["sign", "app.jar", "--key", "acme", "--out", "a"]);
+    let out = k.cmd(&k.home(), &k.service, &["keys", "backup", "acme", "--out", "acme.bak"]).env("COUNTERSIGN_PASSPHRASE", "correct horse battery").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    if openssl_available() {
+        assert!(openssl_ok(&["pkey", "-in", "acme.bak", "-passin", "pass:correct horse battery", "-noout"], k.path()));
+        assert!(!openssl_ok(&["pkey", "-in", "acme.bak", "-passin", "pass:", "-noout"], k.path()));
+        assert!(!openssl_ok(&["pkey", "-in", "acme.bak", "-passin", "pass:wrong horse battery", "-noout"], k.path()));
+    }
+
+    // A fresh home and keychain namespace, as on a new laptop.
+    let fresh_home = k.path().join("fresh-home");
+    let fresh_service = format!("{}-fresh", k.service);
+    let restore = k.cmd(&fresh_home, &fresh_service, &["keys", "restore", "acme.bak", "--name", "acme"]).env("COUNTERSIGN_PASSPHRASE", "correct horse battery").output().unwrap();
+    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    std::fs::create_dir(k.path().join("b")).unwrap();
+    let sign = k.cmd(&fresh_home, &fresh_service, &["sign", "app.jar", "--key", "acme", "--out", "b"]).output().unwrap();
+    let _ = Command::new("secret-tool").args(["clear", "service", &fresh_service]).status();
+    assert!(sign.status.success(), "{}", String::from_utf8_lossy(&sign.stderr));
+    assert_eq!(std::fs::read(k.path().join("a/app.jar.sig")).unwrap(), std::fs::read(k.path().join("b/app.jar.sig")).unwrap());
+
+    // A wrong passphrase restores nothing.
+    let wrong = k.cmd(&fresh_home, &fresh_service, &["keys", "restore", "acme.bak", "--name", "again"]).env("COUNTERSIGN_PASSPHRASE", "nope nope nope").output().unwrap();
+    let (code, _, err) = decode(wrong);
+    assert_eq!(code, 2);
+    assert!(err.contains("passphrase") && err.contains("wrong"), "{err}");
+}
+
+#[test]
+fn openssl_made_keys_import_and_other_algorithms_are_refused_by_name() {
+    let Some(k) = Keychain::new() else { return };
+    if !openssl_available() {
+        return;
+    }
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], k.path());
+    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], k.path());
+    k.ok(&["keys", "import", "ed.pem", "--name", "ed"]);
+    k.ok(&["keys", "import", "p384.pem", "--name", "nist"]);
+    let list: serde_json::Value = serde_json::from_str(&k.ok(&["keys", "list", "--json"])).unwrap();
+    let algs: Vec<&str> = list["keys"].as_array().unwrap().iter().map(|k| k["algorithm"].as_str().unwrap()).collect();
+    assert_eq!(algs, ["Ed25519", "ECDSA-P384-SHA384"]);
+    let ours = k.ok(&["keys", "export-public", "ed"]);
+    let theirs = String::from_utf8(openssl(&["pkey", "-in", "ed.pem", "-pubout"], k.path())).unwrap();
+    assert_eq!(ours, theirs);
+    for (args, file, label) in [
+        (vec!["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"], "rsa.pem", "RSA"),
+        (vec!["genpkey", "-algorithm", "ed448", "-out", "ed448.pem"], "ed448.pem", "Ed448"),
+        (vec!["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"], "p256.pem", "P-256"),
+    ] {
+        openssl(&args, k.path());
+        let (code, _, err) = k.run(&["keys", "import", file, "--name", label]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(label) && err.contains("Ed25519"), "{err}");
+    }
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&k.ok(&["keys", "list", "--json"])).unwrap()["keys"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn entries_removed_behind_our_back_are_reported_per_key_and_nothing_else_breaks() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "gone"]);
+    k.ok(&["keys", "generate", "--name", "kept"]);
+    let gone_id = k.id_of("gone");
+    assert!(Command::new("secret-tool").args(["clear", "service", &k.service, "username", &gone_id]).status().unwrap().success());
+    let (code, out, err) = k.run(&["keys", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["keys"][0]["keychain"], "missing from the keychain");
+    assert_eq!(list["keys"][1]["keychain"], "ok");
+    assert!(err.contains("key \"gone\"") && !err.contains("key \"kept\""), "{err}");
+    make_app_jar(&k.path().join("app.jar"), "com.acme.app", "1.0", 100);
+    let (code, _, err) = k.run(&["sign", "app.jar", "--key", "gone"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing from the keychain") && err.contains("restore"), "{err}");
+    k.ok(&["sign", "app.jar", "--key", "kept"]);
+
+    // An index restored from an older copy: the newer key's entry is reported, and kept.
+    let old_index = std::fs::read(k.home().join("keys.json")).unwrap();
+    k.ok(&["keys", "generate", "--name", "newer"]);
+    let newer_id = k.id_of("newer");
+    std::fs::write(k.home().join("keys.json"), old_index).unwrap();
+    let (code, out, err) = k.run(&["keys", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([newer_id]));
+    assert!(k.secret_tool_lookup(&newer_id).is_some(), "an unlisted entry is left in place");
+}
+
+#[test]
+fn delete_asks_unless_told_and_removes_the_keychain_entry() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    let id = k.id_of("acme");
+    let (code, _, err) = k.run(&["keys", "delete", "acme"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs confirmation") && err.contains("--yes"), "{err}");
+    assert!(k.secret_tool_lookup(&id).is_some());
+    k.ok(&["keys", "delete", "acme", "--yes"]);
+    assert!(k.secret_tool_lookup(&id).is_none(), "the keychain entry is gone");
+    let (code, _, err) = k.run(&["keys", "delete", "acme", "--yes"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no key named"), "{err}");
+}
+
+#[test]
+fn without_a_secret_service_keychain_commands_explain_and_write_no_key() {
+    let dir = tempdir();
+    for (label, env) in [("no session", None), ("dead session bus", Some("unix:path=/nonexistent/bus"))] {
+        let mut c = bin();
+        c.args(["keys", "generate", "--name", "acme"]).current_dir(dir.path()).env("COUNTERSIGN_HOME", dir.path().join("home"));
+        c.env("XDG_RUNTIME_DIR", dir.path().join("no-runtime"));
+        match env {
+            None => c.env_remove("DBUS_SESSION_BUS_ADDRESS"),
+            Some(addr) => c.env("DBUS_SESSION_BUS_ADDRESS", addr),
+        };
+        let (code, _, err) = decode(c.output().unwrap());
+        assert_eq!(code, 2, "{label}: {err}");
+        assert!(err.contains("The system keychain is not available"), "{label}: {err}");
+        assert!(err.contains("--key-file") && err.contains("COUNTERSIGN_PASSPHRASE"), "{label}: says what a pipeline does instead: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!dir.path().join("home/keys.json").exists(), "{label}: no index entry for a key that has no secret");
+    }
+}
