@@ -384,6 +384,34 @@ mod tests {
         assert_eq!(std::fs::read(ks.index_path()).unwrap(), b"{ not json");
     }
 
+    /// Separate `KeyStore` values on one home, as two processes would have: every change
+    /// lands, because each read-modify-write holds the lock.
+    #[test]
+    fn concurrent_changes_from_several_stores_all_land() {
+        let (_d, ks) = store();
+        std::thread::scope(|s| {
+            for t in 0..6 {
+                let mine = KeyStore::new(ks.home.clone(), ks.secrets.clone());
+                s.spawn(move || {
+                    for i in 0..5 {
+                        mine.generate(&format!("k{t}-{i}"), Algorithm::Ed25519).unwrap();
+                    }
+                    mine.rename(&format!("k{t}-0"), &format!("renamed-{t}")).unwrap();
+                    mine.delete(&format!("k{t}-1")).unwrap();
+                });
+            }
+        });
+        let keys = ks.list().unwrap();
+        assert_eq!(keys.len(), 6 * 4);
+        for t in 0..6 {
+            assert!(keys.iter().any(|k| k.name == format!("renamed-{t}")));
+            assert!(!keys.iter().any(|k| k.name == format!("k{t}-1")));
+        }
+        for k in &keys {
+            assert_eq!(ks.health(k).unwrap(), KeyHealth::Ok, "{}", k.name);
+        }
+    }
+
     #[test]
     fn the_index_holds_no_private_key() {
         let (_d, ks) = store();
