@@ -1,6 +1,7 @@
 //! Splitting text that may hold several PEM blocks (a key file with EC parameters in
 //! front, a certificate chain) into labelled DER documents.
 
+use base64ct::{Base64, Encoding};
 use zeroize::Zeroizing;
 
 /// One PEM block: its label (`CERTIFICATE`, `PRIVATE KEY`, ...) and DER content.
@@ -33,14 +34,15 @@ pub fn blocks(text: &[u8]) -> Result<Vec<Block>, String> {
         let label = &after[11..label_end];
         let end_marker = format!("-----END {label}-----");
         let end = after.find(&end_marker).ok_or_else(|| format!("the {label} block has no END line"))?;
-        let block_text = &after[..end + end_marker.len()];
-        // The decoder is strict about line endings and trailing space; normalise first.
-        let normalised: Zeroizing<String> = Zeroizing::new(
-            block_text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n"),
+        // Lenient as OpenSSL is: any line length (Atlassian's own CA files have the whole
+        // certificate on one line), CRLF, stray spaces. RFC 1421 header lines ("Name: value")
+        // are skipped.
+        let body = &after[11 + label.len() + 5..end];
+        let base64: Zeroizing<String> = Zeroizing::new(
+            body.lines().filter(|l| !l.contains(':')).flat_map(|l| l.chars().filter(|c| !c.is_ascii_whitespace())).collect(),
         );
-        let (decoded_label, der) = der::pem::decode_vec(normalised.as_bytes())
-            .map_err(|e| format!("the {label} block is damaged ({e})"))?;
-        out.push(Block { label: decoded_label.to_owned(), der: Zeroizing::new(der) });
+        let der = Base64::decode_vec(&base64).map_err(|e| format!("the {label} block is damaged (its Base64 does not decode: {e})"))?;
+        out.push(Block { label: label.to_owned(), der: Zeroizing::new(der) });
         rest = &after[end + end_marker.len()..];
     }
     Ok(out)
@@ -66,6 +68,13 @@ mod tests {
         assert_eq!(got[0].label, "CERTIFICATE");
         assert_eq!(&got[0].der[..], b"first");
         assert_eq!(&got[1].der[..], &[7u8; 100]);
+    }
+
+    #[test]
+    fn reads_unwrapped_base64_as_openssl_does() {
+        let der: Vec<u8> = (0..400u32).map(|i| i as u8).collect();
+        let text = format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", Base64::encode_string(&der));
+        assert_eq!(&blocks(text.as_bytes()).unwrap()[0].der[..], &der[..]);
     }
 
     #[test]

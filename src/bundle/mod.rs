@@ -15,7 +15,7 @@ use crate::keys::{Algorithm, PrivateKey};
 use crate::progress::Progress;
 use crate::signing::{self, SignError};
 
-mod install;
+pub mod install;
 pub mod manifest;
 mod read;
 mod verify;

@@ -212,6 +212,24 @@ impl Certificate {
         self.parsed.tbs_certificate().subject() == self.parsed.tbs_certificate().issuer()
     }
 
+    /// The plain subject fields, to make a renewal with the same subject.
+    pub fn subject_fields(&self) -> Subject {
+        let mut out = Subject::default();
+        for atv in self.parsed.tbs_certificate().subject().iter() {
+            let Ok(text) = std::str::from_utf8(atv.value.value()) else { continue };
+            let text = text.to_owned();
+            match atv.oid.to_string().as_str() {
+                "2.5.4.3" => out.common_name = text,
+                "2.5.4.10" => out.organization = Some(text),
+                "2.5.4.11" => out.organizational_unit = Some(text),
+                "2.5.4.6" => out.country = Some(text),
+                "1.2.840.113549.1.9.1" => out.email = Some(text),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// True when the certificate says it was signed by its own key: subject and issuer
     /// names are equal, or its authority key identifier equals its subject key identifier.
     /// Such a certificate must verify under its own key; if it does not, it was altered.
@@ -357,7 +375,7 @@ pub fn self_signed(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> Result<Certificate, CertError> {
-    use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyIdMethod, KeyUsagePurpose};
+    use rcgen::CertificateParams;
     if subject.common_name.trim().is_empty() {
         return Err(CertError::Create("a common name is required".into()));
     }
@@ -365,6 +383,35 @@ pub fn self_signed(
         return Err(CertError::Create("the certificate must end after it starts".into()));
     }
     let signer = RcgenKey::new(key);
+    let dn = distinguished_name(subject)?;
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|e| CertError::Create(e.to_string()))?;
+    serial[0] &= 0x7f; // positive
+    serial[0] |= 0x01; // and of full length, so no leading-zero rules apply
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn;
+    params.not_before = not_before;
+    params.not_after = not_after;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    apply_profile(&mut params, &signer);
+    let made = params.self_signed(&signer).map_err(|e| CertError::Create(e.to_string()))?;
+    Certificate::from_der(made.der(), "new certificate")
+}
+
+/// A certificate signing request (PKCS#10, PEM) for `key` with the given subject, signed by
+/// the key, as a CA expects it.
+pub fn signing_request(key: &PrivateKey, subject: &Subject) -> Result<String, CertError> {
+    if subject.common_name.trim().is_empty() {
+        return Err(CertError::Create("a common name is required".into()));
+    }
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = distinguished_name(subject)?;
+    let csr = params.serialize_request(&RcgenKey::new(key)).map_err(|e| CertError::Create(e.to_string()))?;
+    csr.pem().map_err(|e| CertError::Create(e.to_string()))
+}
+
+fn distinguished_name(subject: &Subject) -> Result<rcgen::DistinguishedName, CertError> {
+    use rcgen::{DistinguishedName, DnType};
     let mut dn = DistinguishedName::new();
     if let Some(c) = subject.country.as_deref().filter(|s| !s.is_empty()) {
         dn.push(DnType::CountryName, c);
@@ -381,22 +428,19 @@ pub fn self_signed(
             e.try_into().map_err(|_| CertError::Create(format!("the e-mail address {e} is not plain ASCII")))?,
         ));
     }
-    let mut serial = [0u8; 16];
-    getrandom::fill(&mut serial).map_err(|e| CertError::Create(e.to_string()))?;
-    serial[0] &= 0x7f; // positive
-    serial[0] |= 0x01; // and of full length, so no leading-zero rules apply
-    let mut params = CertificateParams::default();
-    params.distinguished_name = dn;
-    params.not_before = not_before;
-    params.not_after = not_after;
-    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    Ok(dn)
+}
+
+fn apply_profile(params: &mut rcgen::CertificateParams, signer: &RcgenKey<'_>) {
+    use rcgen::{BasicConstraints, IsCa, KeyIdMethod};
+    // The profile of `openssl req -x509 -new`, which Atlassian documents and UPM is known to
+    // accept: v3 with subject and authority key identifiers and a critical
+    // basicConstraints CA:TRUE (a pinned self-signed certificate is its own anchor), and
+    // no keyUsage.
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign];
     params.use_authority_key_identifier_extension = true;
     // RFC 7093 method 1: the leftmost 160 bits of the SHA-256 of the public key bits.
     params.key_identifier_method = KeyIdMethod::PreSpecified(Sha256::digest(&signer.public_bits)[..20].to_vec());
-    let made = params.self_signed(&signer).map_err(|e| CertError::Create(e.to_string()))?;
-    Certificate::from_der(made.der(), "new certificate")
 }
 
 #[cfg(test)]
@@ -435,6 +479,26 @@ mod tests {
         der[pos] ^= 0x01;
         let altered = Certificate::from_der(&der, "c").unwrap();
         assert!(altered.verify_issued_by(&altered).is_err());
+    }
+
+    #[test]
+    fn subject_fields_round_trip() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let subject = Subject {
+            common_name: "Acme App Signing".into(),
+            organization: Some("Acme Ltd".into()),
+            organizational_unit: Some("Tools".into()),
+            country: Some("DE".into()),
+            email: Some("signing@acme.example".into()),
+        };
+        let cert = self_signed(&key, &subject, now, now + Duration::days(1)).unwrap();
+        let back = cert.subject_fields();
+        assert_eq!(back.common_name, "Acme App Signing");
+        assert_eq!(back.organization.as_deref(), Some("Acme Ltd"));
+        assert_eq!(back.organizational_unit.as_deref(), Some("Tools"));
+        assert_eq!(back.country.as_deref(), Some("DE"));
+        assert_eq!(back.email.as_deref(), Some("signing@acme.example"));
     }
 
     #[test]

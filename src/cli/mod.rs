@@ -21,6 +21,7 @@ use crate::progress::Progress;
 use crate::keystore::KeyStore;
 use crate::truststore::TrustStore;
 
+mod certs;
 mod keys;
 
 /// Environment variable holding the passphrase of an encrypted key file.
@@ -46,6 +47,100 @@ pub enum Command {
     /// Vendor keys kept in the OS keychain.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Certificates for stored keys: self-signed, requests to a CA, import, renewal.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// The customer's UPM trust store: make a ready package, or check one.
+    #[command(subcommand)]
+    Truststore(TruststoreCommand),
+}
+
+/// The plain fields of a certificate's subject.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SubjectArgs {
+    /// Common name [default: the key's name].
+    #[arg(long)]
+    pub cn: Option<String>,
+    /// Organisation, e.g. your company.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Organisational unit.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Two-letter country code.
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Contact e-mail address.
+    #[arg(long)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Make a self-signed certificate for a stored key (the one customers pin in UPM).
+    SelfSign {
+        key: String,
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// Days of validity.
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+        /// Also write the certificate (PEM) to this file, for customers.
+        #[arg(long, value_name = "FILE.crt")]
+        out: Option<PathBuf>,
+    },
+    /// Write a certificate signing request (PKCS#10 PEM) for a CA.
+    Request {
+        key: String,
+        #[command(flatten)]
+        subject: SubjectArgs,
+        #[arg(long, value_name = "FILE.csr")]
+        out: PathBuf,
+    },
+    /// Keep a certificate a CA issued (PEM or DER, alone or with its chain) with its key.
+    Import { key: String, file: PathBuf },
+    /// A new self-signed certificate for the same key and subject; the old one stays listed until it expires.
+    Renew {
+        key: String,
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+        #[arg(long, value_name = "FILE.crt")]
+        out: Option<PathBuf>,
+    },
+    /// Show a key's certificates and their state.
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+        /// Print the current certificate (and chain) as PEM instead.
+        #[arg(long, conflicts_with = "json")]
+        pem: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TruststoreCommand {
+    /// Make a ready upmconfig/truststore/ folder (or .zip) holding a certificate, with instructions.
+    Package {
+        /// The certificate file, or the name of a stored key whose current certificate to use.
+        #[arg(long, value_name = "CERT|KEY")]
+        cert: String,
+        /// A new folder, or a file ending in .zip.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// Also add Atlassian's Marketplace CA certificates.
+        #[arg(long)]
+        include_atlassian_cas: bool,
+    },
+    /// Check a trust-store folder the way UPM sees it.
+    Check {
+        dir: PathBuf,
+        /// The user that runs the product (name or uid), to check ownership exactly.
+        #[arg(long, value_name = "USER")]
+        product_user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,12 +305,16 @@ where
         Command::Inspect(a) => a.json,
         Command::Keys(KeysCommand::Generate { json, .. } | KeysCommand::List { json }) => *json,
         Command::Keys(_) => false,
+        Command::Cert(CertCommand::Show { json, .. }) | Command::Truststore(TruststoreCommand::Check { json, .. }) => *json,
+        Command::Cert(_) | Command::Truststore(_) => false,
     };
     let result = match command {
         Command::Sign(a) => sign(a),
         Command::Verify(a) => verify(a),
         Command::Inspect(a) => inspect(a),
         Command::Keys(k) => keys::run(k),
+        Command::Cert(c) => certs::run(c),
+        Command::Truststore(t) => certs::truststore(t),
     };
     match result {
         Ok(code) => ExitCode::from(code),

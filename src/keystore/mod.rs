@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::certs::{CertError, Certificate};
 use crate::keys::{Algorithm, KeyError, PrivateKey, PublicKey};
 
 mod secrets;
@@ -49,6 +50,10 @@ pub enum KeyStoreError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's key index.")]
     NoHome,
+    #[error("That certificate is for another key (public key {cert_key}{}), not for key \"{name}\". Import it for the key it was made for, or request a certificate for \"{name}\" (countersign cert request {name}).", .owner.as_ref().map(|o| format!(", which is stored key \"{o}\"")).unwrap_or_default())]
+    CertificateForOtherKey { name: String, cert_key: String, owner: Option<String> },
+    #[error(transparent)]
+    Certificate(#[from] CertError),
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error(transparent)]
@@ -277,13 +282,34 @@ impl KeyStore {
         })
     }
 
-    /// Replaces the certificates kept with a key.
-    pub fn set_certificates(&self, name: &str, certificates: Vec<String>) -> Result<(), KeyStoreError> {
+    /// Keeps a certificate (and its chain, signer first) with key `name`, as its current one.
+    /// Refused unless the certificate carries that key's public key; then the error names
+    /// whose key it is, where it is another stored key. Earlier certificates stay listed
+    /// until they expire.
+    pub fn add_certificate(&self, name: &str, chain: &[Certificate]) -> Result<KeyRecord, KeyStoreError> {
+        let signer = chain.first().ok_or_else(|| KeyStoreError::CertificateForOtherKey {
+            name: name.to_owned(),
+            cert_key: "nothing".into(),
+            owner: None,
+        })?;
+        let cert_key = signer.public_key(&format!("the certificate for \"{name}\""))?.fingerprint();
+        let pem: String = chain.iter().map(Certificate::to_pem).collect();
+        let now = OffsetDateTime::now_utc();
         self.update(|index| {
+            let owner = index.keys.iter().find(|k| k.fingerprint == cert_key).map(|k| k.name.clone());
             let k = index.keys.iter_mut().find(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
-            k.certificates = certificates;
-            Ok(())
+            if k.fingerprint != cert_key {
+                return Err(KeyStoreError::CertificateForOtherKey { name: name.to_owned(), cert_key: cert_key.clone(), owner });
+            }
+            k.certificates.retain(|old| !expired(old, now) && *old != pem);
+            k.certificates.push(pem.clone());
+            Ok(k.clone())
         })
+    }
+
+    /// The certificates kept with a key, oldest first; each a chain, signer first.
+    pub fn certificates(&self, record: &KeyRecord) -> Vec<Vec<Certificate>> {
+        record.certificates.iter().filter_map(|pem| Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate").ok()).collect()
     }
 
     /// How each listed key stands against the keychain.
@@ -303,6 +329,13 @@ impl KeyStore {
         let listed: Vec<String> = self.list()?.into_iter().map(|k| k.id).collect();
         Ok(self.secrets.ids()?.map(|ids| ids.into_iter().filter(|id| !listed.contains(id)).collect()))
     }
+}
+
+fn expired(pem: &str, now: OffsetDateTime) -> bool {
+    Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate")
+        .ok()
+        .and_then(|chain| chain.first().map(|c| matches!(c.validity_at(now), crate::certs::ValidityState::Expired { .. })))
+        .unwrap_or(false)
 }
 
 fn valid_name(name: &str) -> Result<String, KeyStoreError> {

@@ -1,0 +1,216 @@
+//! `countersign cert ...` and `countersign truststore ...`.
+
+use std::path::Path;
+
+use time::{Duration, OffsetDateTime};
+
+use super::{CertCommand, Failure, SubjectArgs, TruststoreCommand, print_json};
+use crate::certs::{self, Certificate, Subject};
+use crate::keystore::{KeyRecord, KeyStore};
+use crate::truststore::{self, Severity};
+
+fn subject_for(record: &KeyRecord, args: &SubjectArgs) -> Subject {
+    Subject {
+        common_name: args.cn.clone().unwrap_or_else(|| record.name.clone()),
+        organization: args.org.clone(),
+        organizational_unit: args.unit.clone(),
+        country: args.country.clone(),
+        email: args.email.clone(),
+    }
+}
+
+fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
+    crate::atomic::write_file(path, text.as_bytes(), false).map_err(Failure::bad_input)
+}
+
+/// Makes, stores and optionally writes out a self-signed certificate.
+fn self_sign(store: &KeyStore, name: &str, subject: &Subject, days: u32, out: Option<&Path>) -> Result<Certificate, Failure> {
+    if days == 0 || days > 3650 {
+        return Err(Failure::bad_input("--days must be between 1 and 3650 (ten years)."));
+    }
+    if let Some(path) = out.filter(|p| p.exists()) {
+        return Err(Failure::bad_input(format!("{} already exists. Choose another file; Countersign does not overwrite.", path.display())));
+    }
+    let (_, key) = store.load(name)?;
+    let now = OffsetDateTime::now_utc();
+    // A minute's grace for a customer's server clock that runs slightly behind.
+    let cert = certs::self_signed(&key, subject, now - Duration::minutes(1), now + Duration::days(i64::from(days))).map_err(Failure::bad_input)?;
+    store.add_certificate(name, std::slice::from_ref(&cert))?;
+    if let Some(path) = out {
+        write_new(path, &cert.to_pem())?;
+    }
+    Ok(cert)
+}
+
+fn describe(cert: &Certificate) -> String {
+    format!("{} (SHA-256 {}), valid until {}", cert.subject(), cert.fingerprint(), certs::day(cert.not_after()))
+}
+
+pub fn run(command: CertCommand) -> Result<u8, Failure> {
+    let store = KeyStore::open_default()?;
+    match command {
+        CertCommand::SelfSign { key, subject, days, out } => {
+            let record = store.get(&key)?;
+            let cert = self_sign(&store, &key, &subject_for(&record, &subject), days, out.as_deref())?;
+            println!("Made a self-signed certificate for key \"{key}\": {}.", describe(&cert));
+            match out {
+                Some(p) => println!("Customers put {} in UPM's trust store (countersign truststore package helps).", p.display()),
+                None => println!("It is kept with the key and goes into every bundle signed with it (countersign cert show {key} --pem prints it)."),
+            }
+            Ok(0)
+        }
+        CertCommand::Request { key, subject, out } => {
+            if out.exists() {
+                return Err(Failure::bad_input(format!("{} already exists. Choose another file; Countersign does not overwrite.", out.display())));
+            }
+            let record = store.get(&key)?;
+            let (_, private) = store.load(&key)?;
+            let csr = certs::signing_request(&private, &subject_for(&record, &subject)).map_err(Failure::bad_input)?;
+            write_new(&out, &csr)?;
+            println!("Wrote a certificate signing request for key \"{key}\" to {}.", out.display());
+            println!("When the CA sends the certificate: countersign cert import {key} CERT.crt");
+            Ok(0)
+        }
+        CertCommand::Import { key, file } => {
+            let input = crate::bundle::CertificateInput::from_file(&file)?;
+            let record = store.add_certificate(&key, &input.chain)?;
+            let chain = &input.chain;
+            println!("Kept {} with key \"{}\"{}.", describe(&chain[0]), record.name, if chain.len() > 1 { format!(", with {} issuer certificate(s)", chain.len() - 1) } else { String::new() });
+            warn_state(&chain[0]);
+            Ok(0)
+        }
+        CertCommand::Renew { key, days, out } => {
+            let record = store.get(&key)?;
+            let current = store.certificates(&record).pop().and_then(|c| c.into_iter().next()).ok_or_else(|| {
+                Failure::bad_input(format!("Key \"{key}\" has no certificate to renew. Make one: countersign cert self-sign {key}"))
+            })?;
+            let cert = self_sign(&store, &key, &current.subject_fields(), days, out.as_deref())?;
+            println!("Renewed the certificate of key \"{key}\" (same key, same subject): {}.", describe(&cert));
+            println!("Signatures made before stay valid; send customers the new certificate before {}.", certs::day(current.not_after()));
+            Ok(0)
+        }
+        CertCommand::Show { key, json, pem } => {
+            let record = store.get(&key)?;
+            let chains = store.certificates(&record);
+            if pem {
+                let current = chains.last().ok_or_else(|| Failure::bad_input(format!("Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key}")))?;
+                print!("{}", current.iter().map(Certificate::to_pem).collect::<String>());
+                return Ok(0);
+            }
+            let now = OffsetDateTime::now_utc();
+            let rows: Vec<serde_json::Value> = chains
+                .iter()
+                .enumerate()
+                .map(|(i, chain)| {
+                    let c = &chain[0];
+                    serde_json::json!({
+                        "current": i + 1 == chains.len(),
+                        "subject": c.subject(),
+                        "issuer": c.issuer(),
+                        "serial": c.serial_hex(),
+                        "sha256_fingerprint": c.fingerprint(),
+                        "not_before": certs::rfc3339(c.not_before()),
+                        "not_after": certs::rfc3339(c.not_after()),
+                        "state": c.validity_at(now).to_string(),
+                        "self_signed": c.is_self_issued(),
+                        "chain_length": chain.len(),
+                    })
+                })
+                .collect();
+            if json {
+                print_json(&serde_json::json!({ "ok": true, "key": key, "certificates": rows }));
+            } else if rows.is_empty() {
+                println!("Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key} --org \"Your Company\"");
+            } else {
+                for r in &rows {
+                    println!("{}{}", r["subject"].as_str().unwrap_or_default(), if r["current"] == true { "  (current)" } else { "" });
+                    for field in ["state", "not_before", "not_after", "sha256_fingerprint", "issuer", "serial"] {
+                        println!("  {:<19} {}", field.replace('_', " "), r[field].as_str().unwrap_or_default());
+                    }
+                }
+                if let Some(current) = chains.last() {
+                    warn_state(&current[0]);
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn warn_state(cert: &Certificate) {
+    let state = cert.validity_at(OffsetDateTime::now_utc());
+    if !matches!(state, certs::ValidityState::Valid { .. }) {
+        eprintln!("warning: the certificate is {state}; renew it (countersign cert renew KEY) before customers' UPM refuses it.");
+    }
+}
+
+/// The user id of a user name (or a number given as is), from /etc/passwd.
+fn uid_of(user: &str) -> Result<u32, Failure> {
+    if let Ok(uid) = user.parse() {
+        return Ok(uid);
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.first() == Some(&user)).then(|| f.get(2).and_then(|u| u.parse().ok())).flatten()
+        })
+        .ok_or_else(|| Failure::bad_input(format!("There is no user \"{user}\" on this machine. Pass the user that runs the product, by name or uid.")))
+}
+
+pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
+    match command {
+        TruststoreCommand::Package { cert, out, include_atlassian_cas } => {
+            let (chain, name) = if Path::new(&cert).is_file() {
+                let input = crate::bundle::CertificateInput::from_file(Path::new(&cert))?;
+                (input.chain, input.bundle_stem)
+            } else {
+                let store = KeyStore::open_default()?;
+                let record = store.get(&cert)?;
+                let chain = store.certificates(&record).pop().ok_or_else(|| Failure::bad_input(format!("Key \"{cert}\" has no certificate yet. Make one: countersign cert self-sign {cert}")))?;
+                (chain, record.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect())
+            };
+            let files = truststore::package(&chain, &name, &out, include_atlassian_cas).map_err(Failure::bad_input)?;
+            println!("Wrote a UPM trust-store package to {}:", out.display());
+            for f in files {
+                println!("  {f}");
+            }
+            Ok(0)
+        }
+        TruststoreCommand::Check { dir, product_user, json } => {
+            let uid = product_user.as_deref().map(uid_of).transpose()?;
+            let lint = truststore::check(&dir, OffsetDateTime::now_utc(), uid).map_err(Failure::bad_input)?;
+            if json {
+                print_json(&serde_json::json!({ "ok": lint.passed(), "lint": lint }));
+            } else {
+                println!("Trust store {}: {} certificate(s).", lint.dir.display(), lint.certificates);
+                for (name, present) in &lint.atlassian_cas {
+                    println!("  Atlassian CA {name}: {}", if *present { "present" } else { "absent" });
+                }
+                for f in &lint.findings {
+                    let mark = match f.severity {
+                        Severity::Error => "[FAIL]",
+                        Severity::Warning => "[warn]",
+                        Severity::Info => "[info]",
+                    };
+                    let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
+                    println!("  {mark} {file}{}", f.message);
+                    if let Some(fix) = &f.fix {
+                        println!("         Fix: {fix}");
+                    }
+                }
+                println!("{}", if lint.passed() { "UPM can use this trust store." } else { "UPM will refuse apps because of the failures above." });
+            }
+            if lint.passed() {
+                Ok(0)
+            } else {
+                if !json {
+                    let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
+                    eprintln!("countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.", dir.display());
+                }
+                Ok(1)
+            }
+        }
+    }
+}
