@@ -2,6 +2,8 @@
 //! time, the real binary, and the independent verifiers (openssl, the JDK).
 #![allow(dead_code)]
 
+pub mod keychain;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -23,8 +23,14 @@ public class VerifyBundle {
         try {
             cert.checkValidity();
             // A self-signed certificate pinned in a trust store is its own anchor: its
-            // signature must verify under its own key.
+            // signature must verify under its own key, and PKIX must accept the path
+            // [cert] under the anchor cert.
             cert.verify(cert.getPublicKey());
+            java.security.cert.PKIXParameters params = new java.security.cert.PKIXParameters(
+                    java.util.Set.of(new java.security.cert.TrustAnchor(cert, null)));
+            params.setRevocationEnabled(false);
+            java.security.cert.CertPathValidator.getInstance("PKIX").validate(
+                    CertificateFactory.getInstance("X.509").generateCertPath(java.util.List.of(cert)), params);
         } catch (Exception e) {
             System.out.println("REJECTED certificate: " + e);
             System.exit(1);
