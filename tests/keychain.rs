@@ -22,7 +22,7 @@ fn seed_needles(pem: &str) -> Vec<Vec<u8>> {
         seed.clone(),
         countersign::hex::lower(&seed).into_bytes(),
         countersign::hex::lower(&seed).to_uppercase().into_bytes(),
-        Base64::encode_string(&seed)[..40].as_bytes().to_vec(),
+        Base64::encode_string(&seed).as_bytes()[..40].to_vec(),
         body.into_bytes(),
         der.to_vec(),
     ]

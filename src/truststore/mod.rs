@@ -183,7 +183,7 @@ pub fn check(dir: &Path, now: time::OffsetDateTime, product_uid: Option<u32>) ->
     if has("atlassian_mpac_intermediate_ca_v1.crt") {
         push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v1 expires on 2027-01-10; from then on only apps under Intermediate CA v2 install".into(), Some("Make sure atlassian_mpac_intermediate_ca_v2.crt is present too."));
     }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(Lint { dir: dir.to_path_buf(), certificates: count, atlassian_cas, findings })
 }
 
