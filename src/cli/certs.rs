@@ -169,7 +169,7 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
                 let store = KeyStore::open_default()?;
                 let record = store.get(&cert)?;
                 let chain = store.certificates(&record).pop().ok_or_else(|| Failure::bad_input(format!("Key \"{cert}\" has no certificate yet. Make one: countersign cert self-sign {cert}")))?;
-                (chain, record.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect())
+                (chain, record.file_stem())
             };
             let files = truststore::package(&chain, &name, &out, include_atlassian_cas).map_err(Failure::bad_input)?;
             println!("Wrote a UPM trust-store package to {}:", out.display());

@@ -97,7 +97,7 @@ pub fn current_certificate(record: &KeyRecord) -> Result<Option<CertificateInput
     let Some(pem) = record.certificates.last() else { return Ok(None) };
     let source_name = format!("the certificate of key \"{}\"", record.name);
     let chain = Certificate::all_from_file_bytes(pem.as_bytes(), &source_name).map_err(Failure::bad_input)?;
-    let bundle_stem: String = record.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let bundle_stem = record.file_stem();
     Ok(Some(CertificateInput { chain, source_name, bundle_stem }))
 }
 

@@ -79,6 +79,11 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
+    /// The key's name as a safe file stem (for `<stem>.crt` in bundles and trust stores).
+    pub fn file_stem(&self) -> String {
+        self.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+    }
+
     pub fn public(&self) -> Result<PublicKey, KeyError> {
         PublicKey::from_file_bytes(self.public_key.as_bytes(), &format!("key \"{}\"", self.name))
     }
