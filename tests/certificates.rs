@@ -40,7 +40,7 @@ fn openssl_and_the_jdk_accept_our_self_signed_certificate_and_csr() {
     let pem = std::fs::read_to_string(k.path().join("acme.crt")).unwrap();
     assert!(pem.lines().all(|l| l.len() <= 64) && pem.ends_with("-----END CERTIFICATE-----\n"));
     let days = OffsetDateTime::parse(
-        &serde_json::from_str::<serde_json::Value>(&k.ok(&["cert", "show", "acme", "--json"])).unwrap()["certificates"][0]["not_after"].as_str().unwrap(),
+        serde_json::from_str::<serde_json::Value>(&k.ok(&["cert", "show", "acme", "--json"])).unwrap()["certificates"][0]["not_after"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap()

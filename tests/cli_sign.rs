@@ -245,6 +245,7 @@ fn a_cancelled_signing_writes_nothing() {
         certificate: None::<&CertificateInput>,
         out_dir: None,
         note: None,
+        include_artifact: false,
         zip: true,
         overwrite: false,
         now: OffsetDateTime::now_utc(),

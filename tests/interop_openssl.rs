@@ -171,6 +171,7 @@ fn signed_bundle(key: &PrivateKey, cert: &certs::Certificate) -> Signed {
         certificate: Some(&input),
         out_dir: None,
         note: None,
+        include_artifact: false,
         zip: false,
         overwrite: false,
         now: OffsetDateTime::now_utc(),

@@ -164,12 +164,12 @@ fn with_identity_warnings(mut info: AppInfo) -> AppInfo {
     } else if info.plugin_key().is_none() {
         info.warnings.push("The app has no plugin key in its descriptor or manifest.".into());
     }
-    if let Some(key) = info.descriptor.as_ref().and_then(|d| d.key.as_deref()) {
-        if key.contains("${") {
-            info.warnings.push(format!(
-                "The plugin key \"{key}\" is an unresolved build property: this looks like a source file, not a built app."
-            ));
-        }
+    if let Some(key) = info.descriptor.as_ref().and_then(|d| d.key.as_deref())
+        && key.contains("${")
+    {
+        info.warnings.push(format!(
+            "The plugin key \"{key}\" is an unresolved build property: this looks like a source file, not a built app."
+        ));
     }
     info
 }

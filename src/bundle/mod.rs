@@ -22,7 +22,7 @@ mod verify;
 
 pub use manifest::BundleManifest;
 pub use read::{LoadedBundle, load_bundle};
-pub use verify::{Check, Outcome, Report, VerifyInput, verify};
+pub use verify::{Check, Outcome, Report, VerifyInput, VerifyTarget, verify, verify_target};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -46,6 +46,14 @@ pub enum BundleError {
     NotABundle { path: PathBuf, reason: String },
     #[error("Could not read {}: {source}.", .path.display())]
     Read { path: PathBuf, source: io::Error },
+    #[error("{} does not exist. Give a bundle folder or zip, or the signed .jar/.obr.", .0.display())]
+    NotFound(PathBuf),
+    #[error("{} is a folder without a bundle manifest. Give a bundle folder, or the .jar/.obr with its .sig.", .0.display())]
+    FolderWithoutManifest(PathBuf),
+    #[error("The signature file {} does not exist. Give the .sig that came with the app.", .0.display())]
+    NoSignature(PathBuf),
+    #[error("No certificate to check {} against. Give the signer's certificate or a trust-store folder.", .0.display())]
+    NothingToCheckAgainst(PathBuf),
 }
 
 impl BundleError {
@@ -65,6 +73,9 @@ pub struct SignRequest<'a> {
     pub out_dir: Option<PathBuf>,
     /// Free text for the customer (who it is for, the ticket).
     pub note: Option<String>,
+    /// Also put a copy of the artifact into `out_dir` (when it is not already there), so
+    /// that the folder alone is the whole bundle. The copy is checked against the signed bytes.
+    pub include_artifact: bool,
     /// Also write `<stem>-signed.zip` holding everything and the artifact.
     pub zip: bool,
     /// Replace bundle files that already exist (asked for explicitly).
@@ -91,6 +102,15 @@ impl CertificateInput {
         let chain = Certificate::all_from_file_bytes(&bytes, &source_name)?;
         let bundle_stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "certificate".into());
         Ok(CertificateInput { chain, source_name, bundle_stem })
+    }
+
+    /// The newest certificate kept with a stored key, to sign with it; `None` when the key
+    /// has none yet.
+    pub fn from_record(record: &crate::keystore::KeyRecord) -> Result<Option<Self>, CertError> {
+        let Some(pem) = record.certificates.last() else { return Ok(None) };
+        let source_name = format!("the certificate of key \"{}\"", record.name);
+        let chain = Certificate::all_from_file_bytes(pem.as_bytes(), &source_name)?;
+        Ok(Some(CertificateInput { chain, source_name, bundle_stem: record.file_stem() }))
     }
 
     pub fn signer(&self) -> Option<&Certificate> {
@@ -219,11 +239,13 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
             .and_then(|bytes| Certificate::all_from_file_bytes(&bytes, name).ok())
             .is_some_and(|found| found == chain)
     });
+    let copy_artifact = req.include_artifact && !same_file(&out_dir.join(&app.file_name), req.artifact);
     if !req.overwrite {
         let to_write: Vec<PathBuf> = names
             .all()
             .into_iter()
             .filter(|n| !(certificate_in_place && Some(*n) == names.certificate.as_deref()))
+            .chain(copy_artifact.then_some(app.file_name.as_str()))
             .map(|n| out_dir.join(n))
             .collect();
         crate::atomic::check_free(to_write.iter().map(PathBuf::as_path))?;
@@ -289,6 +311,17 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
     listed.push((names.manifest.clone(), "a machine-readable description of all this", hex_sha(manifest_json.as_bytes())));
     let install_md = install::render(&manifest, &listed, &signature_base64);
 
+    if copy_artifact {
+        let mut copied_sha = None;
+        staged.add_with(&app.file_name, |file| {
+            copied_sha = Some(copy_hashed(req.artifact, file)?);
+            Ok(())
+        })?;
+        if copied_sha != Some(signed.sha256) {
+            return Err(BundleError::ArtifactChanged(req.artifact.to_path_buf()));
+        }
+        progress.check().map_err(|_| SignError::Cancelled)?;
+    }
     staged.add_bytes(&names.signature, signature_base64.as_bytes())?;
     if let (Some(name), Some(pem), false) = (&names.certificate, &cert_pem, certificate_in_place) {
         staged.add_bytes(name, pem.as_bytes())?;
@@ -317,6 +350,30 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         files.insert(1, out_dir.join(name));
     }
     Ok(SignedBundle { dir: out_dir, files, manifest, signature_base64, app, warnings })
+}
+
+/// True when both paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Copies `source` into `file`, returning the SHA-256 of the bytes copied.
+fn copy_hashed(source: &Path, file: &mut File) -> io::Result<[u8; 32]> {
+    let mut source = File::open(source)?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = source.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+        file.write_all(&buf[..n])?;
+    }
+    Ok(sha.finalize().into())
 }
 
 fn hex_sha(bytes: &[u8]) -> String {

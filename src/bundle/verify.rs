@@ -255,10 +255,11 @@ fn find_trust(store: &TrustStore, chain: &[Certificate]) -> Option<String> {
 }
 
 fn manifest_check(list: &mut Checklist, m: &BundleManifest, sha256: Option<&str>, signer: Option<&Certificate>, input: &VerifyInput<'_>) {
-    if let (Some(expected), Some(cert)) = (&m.certificate, signer) {
-        if cert.fingerprint() != expected.sha256_fingerprint && input.certificate.is_some() {
-            list.push("manifest-certificate", "Certificate is the one in the manifest", Outcome::Fail, format!("the manifest names certificate {}, the bundle holds {}", expected.sha256_fingerprint, cert.fingerprint()), Some("The certificate file was changed or replaced: ask the vendor for the bundle again."));
-        }
+    if let (Some(expected), Some(cert)) = (&m.certificate, signer)
+        && cert.fingerprint() != expected.sha256_fingerprint
+        && input.certificate.is_some()
+    {
+        list.push("manifest-certificate", "Certificate is the one in the manifest", Outcome::Fail, format!("the manifest names certificate {}, the bundle holds {}", expected.sha256_fingerprint, cert.fingerprint()), Some("The certificate file was changed or replaced: ask the vendor for the bundle again."));
     }
     let title = "Artifact is the one in the manifest";
     let size = std::fs::metadata(input.artifact).map(|md| md.len()).ok();
@@ -270,4 +271,86 @@ fn manifest_check(list: &mut Checklist, m: &BundleManifest, sha256: Option<&str>
     } else {
         list.push("manifest", title, Outcome::Pass, format!("{}, {} bytes, SHA-256 {}", m.artifact.file_name, m.artifact.size, m.artifact.sha256), None);
     }
+}
+
+/// What a person points at to verify: a bundle (folder or zip), or a signed artifact with
+/// its `.sig` (by default the artifact's name plus `.sig`) and the signer's certificate.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyTarget {
+    pub path: std::path::PathBuf,
+    pub signature: Option<std::path::PathBuf>,
+    pub certificate: Option<std::path::PathBuf>,
+}
+
+impl VerifyTarget {
+    /// True when `path` is read as a bundle rather than as an artifact.
+    pub fn is_bundle(&self) -> bool {
+        self.signature.is_none() && self.certificate.is_none() && (self.path.is_dir() || looks_like_bundle_zip(&self.path))
+    }
+}
+
+/// A zip whose entries include our manifest is a bundle; a jar is not.
+fn looks_like_bundle_zip(path: &Path) -> bool {
+    std::fs::File::open(path)
+        .ok()
+        .and_then(|f| zip::ZipArchive::new(f).ok())
+        .is_some_and(|z| z.len() <= 64 && z.index_for_name(super::manifest::FILE_NAME).is_some())
+}
+
+/// Reads whatever `target` names and verifies it the way UPM will. The command line and the
+/// window both come through here, so a bundle is judged the same whichever face is used.
+pub fn verify_target(
+    target: &VerifyTarget,
+    truststore: Option<&TrustStore>,
+    now: OffsetDateTime,
+    progress: &Progress,
+) -> Result<Report, BundleError> {
+    let path = &target.path;
+    if !path.exists() {
+        return Err(BundleError::NotFound(path.clone()));
+    }
+    if target.is_bundle() {
+        let loaded = super::load_bundle(path)?;
+        let input = VerifyInput {
+            artifact: &loaded.artifact_path,
+            artifact_name: loaded.manifest.artifact.file_name.clone(),
+            signature: &loaded.signature,
+            signature_name: loaded.signature_name.clone(),
+            certificate: loaded.certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
+            truststore,
+            manifest: Some(&loaded.manifest),
+            now,
+        };
+        return verify(&input, progress);
+    }
+    if path.is_dir() {
+        return Err(BundleError::FolderWithoutManifest(path.clone()));
+    }
+    let sig_path = target.signature.clone().unwrap_or_else(|| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(".sig");
+        std::path::PathBuf::from(p)
+    });
+    if !sig_path.is_file() {
+        return Err(BundleError::NoSignature(sig_path));
+    }
+    let signature = super::read_small(&sig_path, 64 << 10)?;
+    let certificate = match &target.certificate {
+        Some(c) => Some((super::read_small(c, 1 << 20)?, c.display().to_string())),
+        None => None,
+    };
+    if certificate.is_none() && truststore.is_none() {
+        return Err(BundleError::NothingToCheckAgainst(path.clone()));
+    }
+    let input = VerifyInput {
+        artifact: path,
+        artifact_name: path.display().to_string(),
+        signature: &signature,
+        signature_name: sig_path.display().to_string(),
+        certificate: certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
+        truststore,
+        manifest: None,
+        now,
+    };
+    verify(&input, progress)
 }

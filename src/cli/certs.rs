@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::{CertCommand, Failure, SubjectArgs, TruststoreCommand, print_json};
 use crate::certs::{self, Certificate, Subject};
@@ -25,17 +25,10 @@ fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
 
 /// Makes, stores and optionally writes out a self-signed certificate.
 fn self_sign(store: &KeyStore, name: &str, subject: &Subject, days: u32, out: Option<&Path>) -> Result<Certificate, Failure> {
-    if days == 0 || days > 3650 {
-        return Err(Failure::bad_input("--days must be between 1 and 3650 (ten years)."));
-    }
     if let Some(path) = out.filter(|p| p.exists()) {
         return Err(Failure::bad_input(format!("{} already exists. Choose another file; Countersign does not overwrite.", path.display())));
     }
-    let (_, key) = store.load(name)?;
-    let now = OffsetDateTime::now_utc();
-    // A minute's grace for a customer's server clock that runs slightly behind.
-    let cert = certs::self_signed(&key, subject, now - Duration::minutes(1), now + Duration::days(i64::from(days))).map_err(Failure::bad_input)?;
-    store.add_certificate(name, std::slice::from_ref(&cert))?;
+    let cert = store.self_sign(name, subject, days, OffsetDateTime::now_utc())?;
     if let Some(path) = out {
         write_new(path, &cert.to_pem())?;
     }

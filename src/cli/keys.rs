@@ -94,11 +94,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
 
 /// The certificate kept with a stored key, newest, for signing with it.
 pub fn current_certificate(record: &KeyRecord) -> Result<Option<CertificateInput>, Failure> {
-    let Some(pem) = record.certificates.last() else { return Ok(None) };
-    let source_name = format!("the certificate of key \"{}\"", record.name);
-    let chain = Certificate::all_from_file_bytes(pem.as_bytes(), &source_name).map_err(Failure::bad_input)?;
-    let bundle_stem = record.file_stem();
-    Ok(Some(CertificateInput { chain, source_name, bundle_stem }))
+    CertificateInput::from_record(record).map_err(Failure::bad_input)
 }
 
 #[derive(Serialize)]

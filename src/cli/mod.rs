@@ -15,13 +15,14 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::archive::{self, AppInfo};
-use crate::bundle::{self, BundleError, CertificateInput, Report, SignRequest, VerifyInput};
+use crate::bundle::{self, BundleError, CertificateInput, Report, SignRequest, VerifyTarget};
 use crate::keys::{KeyError, PrivateKey};
 use crate::progress::Progress;
 use crate::keystore::KeyStore;
 use crate::truststore::TrustStore;
 
 mod certs;
+mod history;
 mod keys;
 
 /// Environment variable holding the passphrase of an encrypted key file.
@@ -53,6 +54,8 @@ pub enum Command {
     /// The customer's UPM trust store: make a ready package, or check one.
     #[command(subcommand)]
     Truststore(TruststoreCommand),
+    /// List past signings, newest first; search them, or export them as CSV.
+    History(HistoryArgs),
 }
 
 /// The plain fields of a certificate's subject.
@@ -247,6 +250,19 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Show only signings matching all these words (file, plugin key, version, key, note, folder, SHA-256; any case).
+    #[arg(value_name = "SEARCH")]
+    pub search: Vec<String>,
+    /// Write the listed signings as CSV to this file (never replacing one that exists).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct InspectArgs {
     /// The app to look into (.jar or .obr).
     pub artifact: PathBuf,
@@ -294,15 +310,13 @@ where
         }
     };
     let Some(command) = cli.command else {
-        // The window arrives with a later release; until then, say what there is.
-        use clap::CommandFactory;
-        let _ = Cli::command().print_help();
-        return ExitCode::SUCCESS;
+        return crate::gui::run();
     };
     let json = match &command {
         Command::Sign(a) => a.json,
         Command::Verify(a) => a.json,
         Command::Inspect(a) => a.json,
+        Command::History(a) => a.json,
         Command::Keys(KeysCommand::Generate { json, .. } | KeysCommand::List { json }) => *json,
         Command::Keys(_) => false,
         Command::Cert(CertCommand::Show { json, .. }) | Command::Truststore(TruststoreCommand::Check { json, .. }) => *json,
@@ -315,6 +329,7 @@ where
         Command::Keys(k) => keys::run(k),
         Command::Cert(c) => certs::run(c),
         Command::Truststore(t) => certs::truststore(t),
+        Command::History(a) => history::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -430,6 +445,7 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         certificate: certificate.as_ref(),
         out_dir: a.out.clone(),
         note: a.note.clone(),
+        include_artifact: false,
         zip: a.zip,
         overwrite: a.overwrite,
         now: OffsetDateTime::now_utc(),
@@ -441,6 +457,11 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         if let Err(e) = store.touch(&record.name) {
             eprintln!("warning: {e}");
         }
+    }
+    // Nor must failing to add it to the history.
+    let entry = crate::history::Entry::from_signed(&signed, stored.as_ref().map(|(_, r)| r.name.as_str()));
+    if let Err(e) = crate::history::History::open_default().and_then(|h| h.record(&entry)) {
+        eprintln!("warning: {e}");
     }
     if a.json {
         print_json(&serde_json::json!({
@@ -487,83 +508,20 @@ fn describe_app(app: &AppInfo) -> String {
 
 fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     let truststore = a.truststore.as_deref().map(TrustStore::load).transpose().map_err(Failure::bad_input)?;
+    let target = VerifyTarget { path: a.target.clone(), signature: a.sig.clone(), certificate: a.cert.clone() };
     let now = OffsetDateTime::now_utc();
-    let target = &a.target;
-    if !target.exists() {
-        return Err(Failure::bad_input(format!("{} does not exist. Pass a bundle folder or zip, or the signed .jar/.obr.", target.display())));
-    }
-    let bundle_mode = a.sig.is_none() && a.cert.is_none() && (target.is_dir() || looks_like_bundle_zip(target));
-    let report = if bundle_mode {
-        let loaded = bundle::load_bundle(target)?;
-        let input = VerifyInput {
-            artifact: &loaded.artifact_path,
-            artifact_name: loaded.manifest.artifact.file_name.clone(),
-            signature: &loaded.signature,
-            signature_name: loaded.signature_name.clone(),
-            certificate: loaded.certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
-            truststore: truststore.as_ref(),
-            manifest: Some(&loaded.manifest),
-            now,
-        };
-        with_progress("Verifying", |p| bundle::verify(&input, p))?
-    } else {
-        verify_loose(&a, truststore.as_ref(), now)?
-    };
+    let report = with_progress("Verifying", |p| bundle::verify_target(&target, truststore.as_ref(), now, p)).map_err(|e| match e {
+        // The core names what is missing; the command line also names the option that gives it.
+        BundleError::NoSignature(_) => Failure::bad_input(format!("{e} Pass it with --sig.")),
+        BundleError::NothingToCheckAgainst(_) => Failure::bad_input(format!("{e} Pass --cert or --truststore.")),
+        e => e.into(),
+    })?;
     if a.json {
         print_json(&report);
     } else {
         print_report(&report);
     }
     Ok(if report.accepted { 0 } else { 1 })
-}
-
-/// A zip whose entries include our manifest is a bundle; a jar is not.
-fn looks_like_bundle_zip(path: &Path) -> bool {
-    std::fs::File::open(path)
-        .ok()
-        .and_then(|f| zip::ZipArchive::new(f).ok())
-        .is_some_and(|z| z.len() <= 64 && z.index_for_name(bundle::manifest::FILE_NAME).is_some())
-}
-
-/// Verifies an artifact given with its signature and a certificate or trust store.
-fn verify_loose(a: &VerifyArgs, truststore: Option<&TrustStore>, now: OffsetDateTime) -> Result<Report, Failure> {
-    let artifact = &a.target;
-    if artifact.is_dir() {
-        return Err(Failure::bad_input(format!("{} is a folder without a bundle manifest. Pass a bundle folder, or the .jar/.obr with --sig.", artifact.display())));
-    }
-    let sig_path = a.sig.clone().unwrap_or_else(|| {
-        let mut p = artifact.as_os_str().to_owned();
-        p.push(".sig");
-        PathBuf::from(p)
-    });
-    if !sig_path.is_file() {
-        return Err(Failure::bad_input(format!(
-            "The signature file {} does not exist. Pass it with --sig (the .sig that came with the app).",
-            sig_path.display()
-        )));
-    }
-    let signature = bundle::read_small(&sig_path, 64 << 10)?;
-    let certificate = match &a.cert {
-        Some(path) => Some((bundle::read_small(path, 1 << 20)?, path.display().to_string())),
-        None => None,
-    };
-    if certificate.is_none() && truststore.is_none() {
-        return Err(Failure::bad_input(format!(
-            "No certificate to check {} against. Pass the signer's certificate (--cert) or a trust-store folder (--truststore).",
-            artifact.display()
-        )));
-    }
-    let input = VerifyInput {
-        artifact,
-        artifact_name: artifact.display().to_string(),
-        signature: &signature,
-        signature_name: sig_path.display().to_string(),
-        certificate: certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
-        truststore,
-        manifest: None,
-        now,
-    };
-    Ok(with_progress("Verifying", |p| bundle::verify(&input, p))?)
 }
 
 fn print_report(report: &Report) {

@@ -52,6 +52,8 @@ pub enum KeyStoreError {
     NoHome,
     #[error("That certificate is for another key (public key {cert_key}{}), not for key \"{name}\". Import it for the key it was made for, or request a certificate for \"{name}\" (countersign cert request {name}).", .owner.as_ref().map(|o| format!(", which is stored key \"{o}\"")).unwrap_or_default())]
     CertificateForOtherKey { name: String, cert_key: String, owner: Option<String> },
+    #[error("A certificate cannot be valid for {0} days: choose between 1 and 3650 (ten years).")]
+    BadValidity(u32),
     #[error(transparent)]
     Certificate(#[from] CertError),
     #[error(transparent)]
@@ -310,6 +312,20 @@ impl KeyStore {
             k.certificates.push(pem.clone());
             Ok(k.clone())
         })
+    }
+
+    /// Makes a self-signed certificate for key `name`, valid `days` from `now`, and keeps it
+    /// with the key as its current one.
+    pub fn self_sign(&self, name: &str, subject: &crate::certs::Subject, days: u32, now: OffsetDateTime) -> Result<Certificate, KeyStoreError> {
+        if days == 0 || days > 3650 {
+            return Err(KeyStoreError::BadValidity(days));
+        }
+        let (_, key) = self.load(name)?;
+        // A minute's grace for a customer's server clock that runs slightly behind.
+        let not_before = now - time::Duration::minutes(1);
+        let cert = crate::certs::self_signed(&key, subject, not_before, now + time::Duration::days(i64::from(days)))?;
+        self.add_certificate(name, std::slice::from_ref(&cert))?;
+        Ok(cert)
     }
 
     /// The certificates kept with a key, oldest first; each a chain, signer first.

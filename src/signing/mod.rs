@@ -85,10 +85,8 @@ impl Signature {
             return Err(SignatureTextError::Empty(source_name.to_owned()));
         }
         let is_base64_text = compact.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-        if is_base64_text {
-            if let Ok(bytes) = Base64::decode_vec(std::str::from_utf8(&compact).unwrap_or_default()) {
-                return Ok(Signature(bytes));
-            }
+        if is_base64_text && let Ok(bytes) = Base64::decode_vec(std::str::from_utf8(&compact).unwrap_or_default()) {
+            return Ok(Signature(bytes));
         }
         // Raw binary: an Ed25519 signature is exactly 64 bytes, an ECDSA one a DER SEQUENCE.
         if content.len() == 64 || (content.first() == Some(&0x30) && content.len() < 128) {
@@ -192,6 +190,13 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
 
 fn file_len(path: &Path) -> Result<u64, SignError> {
     std::fs::metadata(path).map(|m| m.len()).map_err(|source| SignError::Read { path: path.to_path_buf(), source })
+}
+
+/// The SHA-256 and length of the file at `path` (what the window shows on a drop), reading
+/// it as signing does: in chunks, with progress, cancellable.
+pub fn sha256_file(path: &Path, progress: &Progress) -> Result<([u8; 32], u64), SignError> {
+    progress.start(file_len(path)?);
+    stream_file(path, progress, |_| {})
 }
 
 /// Signs the exact bytes of the file at `path`.

@@ -35,6 +35,9 @@ pub fn java_available() -> bool {
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_countersign"));
     c.env_remove("COUNTERSIGN_PASSPHRASE");
+    // Every signing is recorded in the data folder's history: keep the tests' out of the
+    // user's own. A test with its own data folder sets COUNTERSIGN_HOME again.
+    c.env("COUNTERSIGN_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("countersign-test-home"));
     c
 }
 

@@ -1,0 +1,430 @@
+//! The window: an eframe app over the same core calls as the command line.
+//!
+//! Drawing happens on the UI thread and only reads state. Anything that touches the keychain,
+//! a file or a dialog runs on a worker thread (`worker.rs`) and comes back as a closure that
+//! updates the app, followed by a repaint. With nothing running, egui repaints only on input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, RichText};
+use time::OffsetDateTime;
+
+use crate::certs::{Certificate, ValidityState};
+use crate::history::History;
+use crate::keystore::{KeyHealth, KeyRecord, KeyStore};
+
+mod certificates;
+mod desktop;
+mod first_run;
+mod history_view;
+mod keys;
+mod sign;
+mod truststore_view;
+mod verify;
+mod widgets;
+mod worker;
+
+pub use desktop::{Desktop, NativeDesktop};
+use widgets::Tone;
+use worker::Worker;
+
+/// Set to print how long the first frame took, and the frame count on exit (measurements).
+pub const STARTUP_REPORT_ENV: &str = "COUNTERSIGN_STARTUP_REPORT";
+
+/// Everything the window works on, chosen by whoever opens it (the binary, or a test).
+pub struct Config {
+    /// The key store, or why there is none (no data folder, no keychain).
+    pub store: Result<KeyStore, String>,
+    pub history: History,
+    pub desktop: Arc<dyn Desktop>,
+    /// Where bundles go when no output folder is chosen, and where the first run puts the
+    /// customer's copy of the certificate.
+    pub documents: PathBuf,
+}
+
+impl Config {
+    /// The user's own key store, history and documents folder, and the native dialogs.
+    pub fn from_environment() -> Self {
+        let store = KeyStore::open_default().map_err(|e| e.to_string());
+        let home = crate::keystore::default_home().unwrap_or_else(|_| std::env::temp_dir().join("countersign"));
+        let documents = directories::UserDirs::new()
+            .and_then(|d| d.document_dir().map(|p| p.join("Countersign")).or_else(|| Some(d.home_dir().join("Countersign"))))
+            .unwrap_or_else(|| home.join("out"));
+        Config { store, history: History::in_home(&home), desktop: Arc::new(NativeDesktop), documents }
+    }
+}
+
+/// The views, in the order of the navigation bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Sign,
+    Keys,
+    Certificates,
+    Verify,
+    History,
+    TrustStore,
+}
+
+impl View {
+    const ALL: [View; 6] = [View::Sign, View::Keys, View::Certificates, View::Verify, View::History, View::TrustStore];
+
+    fn title(self) -> &'static str {
+        match self {
+            View::Sign => "Sign",
+            View::Keys => "Keys",
+            View::Certificates => "Certificates",
+            View::Verify => "Verify",
+            View::History => "History",
+            View::TrustStore => "Trust store",
+        }
+    }
+}
+
+/// A stored key as the window shows it: the index record, whether the keychain still holds
+/// it, and its certificates (oldest first, each a chain with the signer first).
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    pub record: KeyRecord,
+    pub keychain_problem: Option<String>,
+    pub chains: Vec<Vec<Certificate>>,
+}
+
+impl KeyRow {
+    pub fn current_certificate(&self) -> Option<&Certificate> {
+        self.chains.last().and_then(|c| c.first())
+    }
+
+    pub fn certificate_state(&self, now: OffsetDateTime) -> Option<ValidityState> {
+        self.current_certificate().map(|c| c.validity_at(now))
+    }
+}
+
+#[derive(Debug)]
+enum KeyList {
+    Loading,
+    Loaded(Vec<KeyRow>),
+    Failed(String),
+}
+
+/// A sentence shown across the top of the window until dismissed.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub tone: Tone,
+    pub text: String,
+}
+
+/// The application.
+pub struct App {
+    config: Config,
+    view: View,
+    worker: Worker,
+    notice: Option<Notice>,
+    keys: KeyList,
+    /// Set when an action changed keys or history: they are read again on the next frame.
+    keys_dirty: bool,
+    history_dirty: bool,
+    /// Set once the user finished or skipped the first-run setup.
+    setup_dismissed: bool,
+    /// The key chosen in the Keys and Certificates views.
+    selected_key: Option<String>,
+    first_run: first_run::FirstRun,
+    sign: sign::SignView,
+    keys_view: keys::KeysView,
+    certs_view: certificates::CertificatesView,
+    verify: verify::VerifyView,
+    history: history_view::HistoryView,
+    trust: truststore_view::TrustStoreView,
+    startup: Option<Instant>,
+    frames: u64,
+    /// The window's egui context, for work started from a finished job.
+    ctx: egui::Context,
+}
+
+impl App {
+    pub fn new(config: Config) -> Self {
+        let report = std::env::var_os(STARTUP_REPORT_ENV).is_some();
+        App {
+            sign: sign::SignView::default(),
+            config,
+            view: View::Sign,
+            worker: Worker::default(),
+            notice: None,
+            keys: KeyList::Loading,
+            keys_dirty: true,
+            history_dirty: true,
+            setup_dismissed: false,
+            selected_key: None,
+            first_run: first_run::FirstRun::default(),
+            keys_view: keys::KeysView::default(),
+            certs_view: certificates::CertificatesView::default(),
+            verify: verify::VerifyView::default(),
+            history: history_view::HistoryView::default(),
+            trust: truststore_view::TrustStoreView::default(),
+            startup: report.then(Instant::now),
+            frames: 0,
+            ctx: egui::Context::default(),
+        }
+    }
+
+    /// True while background work has not come back yet (tests wait on this).
+    pub fn is_busy(&self) -> bool {
+        self.worker.pending() > 0
+    }
+
+    /// Reads the keys and the history again (they may have changed outside the window:
+    /// the command line, another window).
+    pub fn refresh(&mut self) {
+        self.keys_dirty = true;
+        self.history_dirty = true;
+    }
+
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// The sentence across the top, if any.
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+
+    /// The stored keys as last loaded (empty while loading).
+    pub fn key_rows(&self) -> &[KeyRow] {
+        match &self.keys {
+            KeyList::Loaded(rows) => rows,
+            _ => &[],
+        }
+    }
+
+    fn show_error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { tone: Tone::Bad, text: text.into() });
+    }
+
+    fn show_info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { tone: Tone::Good, text: text.into() });
+    }
+
+    fn store(&self) -> Result<KeyStore, String> {
+        self.config.store.clone()
+    }
+
+    /// Reads the key index and asks the keychain about each key, off the UI thread.
+    fn reload_keys(&mut self, ctx: &egui::Context) {
+        let store = self.store();
+        self.worker.spawn(
+            ctx,
+            "loading keys",
+            move || -> Result<Vec<KeyRow>, String> {
+                let store = store?;
+                let records = store.list().map_err(|e| e.to_string())?;
+                Ok(records
+                    .into_iter()
+                    .map(|record| {
+                        let keychain_problem = match store.health(&record) {
+                            Ok(KeyHealth::Ok) => None,
+                            Ok(KeyHealth::SecretMissing) => Some("its private key is missing from the keychain".to_owned()),
+                            Ok(KeyHealth::SecretMismatch { found }) => Some(format!("the keychain holds another key ({found})")),
+                            Err(e) => Some(e.to_string()),
+                        };
+                        let chains = store.certificates(&record);
+                        KeyRow { record, keychain_problem, chains }
+                    })
+                    .collect())
+            },
+            |app, result| {
+                app.keys = match result {
+                    Ok(rows) => {
+                        if app.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s)) {
+                            app.selected_key = rows.first().map(|r| r.record.name.clone());
+                        }
+                        app.sign.keys_changed(&rows);
+                        KeyList::Loaded(rows)
+                    }
+                    Err(e) => KeyList::Failed(e),
+                };
+            },
+        );
+    }
+
+    fn reload_history(&mut self, ctx: &egui::Context) {
+        let history = self.config.history.clone();
+        self.worker.spawn(ctx, "reading the signing history", move || history.load().map_err(|e| e.to_string()), |app, result| {
+            app.history.loaded(result);
+        });
+    }
+
+    fn needs_setup(&self) -> bool {
+        !self.setup_dismissed && (self.first_run.in_progress() || matches!(&self.keys, KeyList::Loaded(rows) if rows.is_empty()))
+    }
+
+    /// Draws one frame. Public so that tests can drive the window without eframe.
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.ctx = ctx.clone();
+        self.frames += 1;
+        for apply in self.worker.finished() {
+            apply(self);
+        }
+        if std::mem::take(&mut self.keys_dirty) {
+            self.reload_keys(&ctx);
+        }
+        if std::mem::take(&mut self.history_dirty) {
+            self.reload_history(&ctx);
+        }
+        if std::mem::take(&mut self.sign.advance) {
+            sign::start_next(self, &ctx);
+        }
+
+        egui::Panel::top("navigation").show(ui, |ui| {
+            ui.add_space(4.0);
+            ui.horizontal(|ui| {
+                ui.heading("Countersign");
+                ui.separator();
+                let setup = self.needs_setup();
+                for v in View::ALL {
+                    let selected = self.view == v && !setup;
+                    if ui.add_enabled(!setup, egui::Button::selectable(selected, v.title())).clicked() {
+                        self.open_view(v);
+                    }
+                }
+                if self.worker.pending() > 0 {
+                    ui.add(egui::Spinner::new()).on_hover_text("Working…");
+                }
+            });
+            ui.add_space(4.0);
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.weak(format!("Countersign {}", crate::LONG_VERSION));
+                match &self.keys {
+                    KeyList::Loading => {
+                        ui.weak("· reading keys…");
+                    }
+                    KeyList::Loaded(rows) => {
+                        ui.weak(format!("· {} key{} in the keychain", rows.len(), if rows.len() == 1 { "" } else { "s" }));
+                    }
+                    KeyList::Failed(_) => {
+                        ui.weak("· keys unavailable");
+                    }
+                }
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(notice) = self.notice.clone() {
+                let dismissed = widgets::banner_dismissable(ui, notice.tone, &notice.text);
+                if dismissed {
+                    self.notice = None;
+                }
+                ui.add_space(6.0);
+            }
+            if let KeyList::Failed(e) = &self.keys {
+                let e = e.clone();
+                widgets::banner(ui, Tone::Bad, &format!("Your keys could not be read. {e}"));
+                if ui.button("Try again").clicked() {
+                    self.keys = KeyList::Loading;
+                    self.keys_dirty = true;
+                }
+                ui.add_space(6.0);
+            }
+            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+                if self.needs_setup() {
+                    first_run::draw(self, ui);
+                    return;
+                }
+                match self.view {
+                    View::Sign => sign::draw(self, ui),
+                    View::Keys => keys::draw(self, ui),
+                    View::Certificates => certificates::draw(self, ui),
+                    View::Verify => verify::draw(self, ui),
+                    View::History => history_view::draw(self, ui),
+                    View::TrustStore => truststore_view::draw(self, ui),
+                }
+            });
+        });
+
+        // Files dropped anywhere on the window go to the view that takes files.
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        if !dropped.is_empty() && !self.needs_setup() {
+            match self.view {
+                View::Verify => self.verify.take_paths(dropped),
+                _ => {
+                    self.view = View::Sign;
+                    self.sign.add_files(&ctx, &mut self.worker, dropped);
+                }
+            }
+        }
+
+        if self.worker.pending() > 0 {
+            // Progress bars move only if someone repaints; nothing is repainted when idle.
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+        if let Some(start) = self.startup.take() {
+            eprintln!("countersign: first frame drawn {} ms after the window was created", start.elapsed().as_millis());
+        }
+    }
+
+    fn open_view(&mut self, view: View) {
+        self.view = view;
+        if view == View::History {
+            self.history_dirty = true;
+        }
+    }
+
+    /// Shows the outcome of a background action: a success sentence, or its error.
+    fn report(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(text) => self.show_info(text),
+            Err(text) => self.show_error(text),
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if std::env::var_os(STARTUP_REPORT_ENV).is_some() {
+            eprintln!("countersign: {} frames drawn", self.frames);
+        }
+    }
+}
+
+/// The window's icon, from `resources/`.
+const ICON_PNG: &[u8] = include_bytes!("../../resources/countersign.png");
+
+/// Opens the window and runs until it is closed.
+pub fn run() -> ExitCode {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Countersign")
+        .with_app_id("countersign")
+        .with_inner_size([980.0, 700.0])
+        .with_min_inner_size([640.0, 480.0]);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
+        Err(e) => eprintln!("countersign: the window icon could not be read ({e}); continuing without it"),
+    }
+    let options = eframe::NativeOptions { viewport, ..Default::default() };
+    let config = Config::from_environment();
+    match eframe::run_native("Countersign", options, Box::new(|_cc| Ok(Box::new(App::new(config))))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "countersign: the window could not be opened ({e}). On a machine without a display, use the command line: countersign --help"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A short form of a long hex fingerprint for tables; the whole one is in the tooltip.
+fn short_hex(hex: &str) -> String {
+    format!("{}…", &hex[..hex.len().min(16)])
+}
+
+fn heading(ui: &mut egui::Ui, text: &str) {
+    ui.label(RichText::new(text).heading());
+}

@@ -1,0 +1,517 @@
+//! The Sign view: drop jars, see what they are, sign them into bundles one after another.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui::{self, RichText};
+
+use super::widgets::{self, Tone};
+use super::{App, KeyRow, View};
+use crate::archive::{self, AppInfo, ArtifactKind};
+use crate::bundle::{self, CertificateInput, SignRequest};
+use crate::certs::ValidityState;
+use crate::history::Entry;
+use crate::keys::Algorithm;
+use crate::progress::Progress;
+
+#[derive(Default)]
+pub struct SignView {
+    items: Vec<Item>,
+    next_id: u64,
+    /// The key to sign with (a stored key's name).
+    key: Option<String>,
+    note: String,
+    out_dir: String,
+    zip: bool,
+    path_input: String,
+    /// The item being signed now.
+    running: Option<u64>,
+    /// Sign the next waiting item when the current one is done.
+    queue_active: bool,
+    /// Set by a finished signing: start the next one on the next frame.
+    pub(super) advance: bool,
+}
+
+enum Stage<T> {
+    Pending,
+    Ready(T),
+    Failed(String),
+}
+
+enum State {
+    Waiting,
+    Signing(Progress),
+    Done(Box<Done>),
+    Failed(String),
+    Cancelled,
+}
+
+impl State {
+    fn is_signable(&self) -> bool {
+        matches!(self, State::Waiting | State::Cancelled)
+    }
+}
+
+struct Done {
+    bundle_dir: PathBuf,
+    files: Vec<PathBuf>,
+    signature: String,
+    warnings: Vec<String>,
+}
+
+struct Item {
+    id: u64,
+    path: PathBuf,
+    info: Stage<AppInfo>,
+    sha256: Stage<String>,
+    hashing: Progress,
+    state: State,
+}
+
+impl SignView {
+    /// After the key list changed: keep the chosen key if it still exists, else take the
+    /// one used most recently (or the newest).
+    pub(super) fn keys_changed(&mut self, rows: &[KeyRow]) {
+        if self.key.as_ref().is_some_and(|k| rows.iter().any(|r| &r.record.name == k)) {
+            return;
+        }
+        let last_used = rows.iter().filter(|r| r.record.last_used.is_some()).max_by(|a, b| a.record.last_used.cmp(&b.record.last_used));
+        let newest = rows.iter().max_by(|a, b| a.record.created.cmp(&b.record.created));
+        self.key = last_used.or(newest).map(|r| r.record.name.clone());
+    }
+
+    /// Adds files to the queue and starts reading what they are.
+    pub(super) fn add_files(&mut self, ctx: &egui::Context, worker: &mut super::Worker, paths: Vec<PathBuf>) {
+        for path in paths {
+            let queued = self.items.iter().any(|i| i.path == path && matches!(i.state, State::Waiting | State::Signing(_)));
+            if queued {
+                continue;
+            }
+            let id = self.next_id;
+            self.next_id += 1;
+            let hashing = Progress::new();
+            self.items.push(Item { id, path: path.clone(), info: Stage::Pending, sha256: Stage::Pending, hashing: hashing.clone(), state: State::Waiting });
+            let inspect_path = path.clone();
+            worker.spawn(ctx, "reading a dropped file", move || archive::inspect(&inspect_path).map_err(|e| e.to_string()), move |app, result| {
+                if let Some(item) = app.sign.item_mut(id) {
+                    match result {
+                        Ok(info) => item.info = Stage::Ready(info),
+                        Err(e) => {
+                            // Not signable: say why right away rather than at signing time.
+                            item.hashing.cancel();
+                            if matches!(item.state, State::Waiting) {
+                                item.state = State::Failed(e.clone());
+                            }
+                            item.info = Stage::Failed(e);
+                        }
+                    }
+                }
+            });
+            worker.spawn(
+                ctx,
+                "computing a SHA-256",
+                move || crate::signing::sha256_file(&path, &hashing).map(|(sha, _)| crate::hex::lower(&sha)).map_err(|e| e.to_string()),
+                move |app, result| {
+                    if let Some(item) = app.sign.item_mut(id) {
+                        item.sha256 = match result {
+                            Ok(hex) => Stage::Ready(hex),
+                            Err(e) => Stage::Failed(e),
+                        };
+                    }
+                },
+            );
+        }
+    }
+
+    fn item_mut(&mut self, id: u64) -> Option<&mut Item> {
+        self.items.iter_mut().find(|i| i.id == id)
+    }
+
+    /// Items a press of Sign would sign: waiting ones, and cancelled ones again.
+    fn waiting(&self) -> usize {
+        self.items.iter().filter(|i| i.state.is_signable()).count()
+    }
+}
+
+/// What stands in the way of signing with the chosen key, and what to warn about.
+fn key_notes(row: Option<&KeyRow>) -> (Option<String>, Vec<String>) {
+    let Some(row) = row else { return (Some("Choose a key to sign with, or make one in the Keys view.".into()), vec![]) };
+    let name = &row.record.name;
+    if let Some(problem) = &row.keychain_problem {
+        return (Some(format!("Key \"{name}\" cannot sign: {problem}. Restore it from a backup in the Keys view.")), vec![]);
+    }
+    let mut warnings = Vec::new();
+    if !row.record.algorithm.upm_accepts() {
+        warnings.push(Algorithm::UPM_WARNING.to_owned());
+    }
+    match row.certificate_state(widgets::now()) {
+        None => warnings.push(format!(
+            "Key \"{name}\" has no certificate, so the bundle will have none and the customer cannot add you to UPM's trust store. Make one in the Certificates view."
+        )),
+        Some(ValidityState::ExpiringSoon { days_left }) => warnings.push(format!(
+            "The certificate of \"{name}\" expires in {days_left} days. After that UPM refuses apps signed under it: renew it in the Certificates view and send customers the new one."
+        )),
+        Some(s @ (ValidityState::Expired { .. } | ValidityState::NotYetValid { .. })) => {
+            return (
+                Some(format!("The certificate of \"{name}\" is {s}; UPM refuses installs under it, so Countersign does not sign with it. Renew it in the Certificates view (same key), then sign.")),
+                warnings,
+            );
+        }
+        Some(ValidityState::Valid { .. }) => {}
+    }
+    (None, warnings)
+}
+
+pub fn draw(app: &mut App, ui: &mut egui::Ui) {
+    let ctx = ui.ctx().clone();
+    drop_zone(app, ui, &ctx);
+    ui.add_space(8.0);
+
+    // Settings for the whole queue.
+    let rows: Vec<KeyRow> = app.key_rows().to_vec();
+    let chosen = app.sign.key.clone();
+    let row = chosen.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k));
+    egui::Grid::new("sign-settings").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+        let l = ui.label("Signing key");
+        egui::ComboBox::from_id_salt("signing-key")
+            .selected_text(chosen.clone().unwrap_or_else(|| "no key yet".into()))
+            .width(320.0)
+            .show_ui(ui, |ui| {
+                for r in &rows {
+                    let (_, state) = widgets::validity(r.certificate_state(widgets::now()));
+                    ui.selectable_value(&mut app.sign.key, Some(r.record.name.clone()), format!("{} ({}, {state})", r.record.name, r.record.algorithm));
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label("Note");
+        ui.add(egui::TextEdit::singleline(&mut app.sign.note).hint_text("for customer / ticket").desired_width(360.0)).labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label("Output folder");
+        ui.horizontal(|ui| {
+            ui.add(egui::TextEdit::singleline(&mut app.sign.out_dir).hint_text("next to each file").desired_width(300.0)).labelled_by(l.id);
+            if ui.button("Choose output folder…").clicked() {
+                let desktop = app.config.desktop.clone();
+                app.worker.spawn(&ctx, "choosing a folder", move || desktop.pick_folder("Where should bundles go?"), |app, picked| {
+                    if let Some(dir) = picked {
+                        app.sign.out_dir = dir.display().to_string();
+                    }
+                });
+            }
+        });
+        ui.end_row();
+        ui.label("");
+        ui.checkbox(&mut app.sign.zip, "Also pack each bundle as one .zip");
+        ui.end_row();
+    });
+
+    let (blocker, warnings) = key_notes(row);
+    for w in &warnings {
+        widgets::banner(ui, Tone::Warn, w);
+    }
+    if let Some(b) = &blocker {
+        widgets::banner(ui, Tone::Bad, b);
+    }
+
+    ui.add_space(6.0);
+    let waiting = app.sign.waiting();
+    ui.horizontal(|ui| {
+        let can_sign = blocker.is_none() && waiting > 0 && app.sign.running.is_none();
+        let label = if waiting == 1 { "Sign 1 file".to_owned() } else { format!("Sign {waiting} files") };
+        if ui.add_enabled(can_sign, egui::Button::new(RichText::new(label).strong())).clicked() {
+            for item in app.sign.items.iter_mut().filter(|i| matches!(i.state, State::Cancelled)) {
+                item.state = State::Waiting;
+            }
+            app.sign.queue_active = true;
+            start_next(app, &ctx);
+        }
+        let finished = app.sign.items.iter().any(|i| matches!(i.state, State::Done(_) | State::Failed(_)));
+        if ui.add_enabled(finished, egui::Button::new("Clear finished")).clicked() {
+            app.sign.items.retain(|i| !matches!(i.state, State::Done(_) | State::Failed(_)));
+        }
+    });
+    ui.add_space(6.0);
+
+    let mut remove = None;
+    let mut verify_dir = None;
+    let mut open_dir = None;
+    for item in &app.sign.items {
+        match item_card(ui, item) {
+            CardAction::None => {}
+            CardAction::Remove => remove = Some(item.id),
+            CardAction::Cancel => {
+                if let State::Signing(p) = &item.state {
+                    p.cancel();
+                }
+            }
+            CardAction::Copy(sig) => ctx.copy_text(sig),
+            CardAction::Open(dir) => open_dir = Some(dir),
+            CardAction::Verify(dir) => verify_dir = Some(dir),
+        }
+    }
+    if let Some(id) = remove {
+        if let Some(item) = app.sign.item_mut(id) {
+            item.hashing.cancel();
+        }
+        app.sign.items.retain(|i| i.id != id);
+    }
+    if let Some(dir) = open_dir {
+        let desktop = app.config.desktop.clone();
+        app.worker.spawn(&ctx, "opening a folder", move || desktop.open_folder(&dir), |app, r| {
+            if let Err(e) = r {
+                app.show_error(e);
+            }
+        });
+    }
+    if let Some(dir) = verify_dir {
+        app.view = View::Verify;
+        app.verify.take_paths(vec![dir]);
+        super::verify::start(app, &ctx);
+    }
+}
+
+fn drop_zone(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
+    let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
+    let stroke = if hovering { ui.visuals().selection.stroke } else { ui.visuals().widgets.noninteractive.bg_stroke };
+    let frame = egui::Frame::group(ui.style()).stroke(egui::Stroke::new(if hovering { 2.0 } else { 1.0 }, stroke.color)).inner_margin(20.0);
+    frame.show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.vertical_centered(|ui| {
+            ui.label(RichText::new("Drop a .jar or .obr here").size(20.0));
+            ui.add_space(4.0);
+            if ui.button("Choose files…").clicked() {
+                let desktop = app.config.desktop.clone();
+                app.worker.spawn(ctx, "choosing files", move || desktop.pick_artifacts(), |app, files| {
+                    if !files.is_empty() {
+                        app.sign_files(files);
+                    }
+                });
+            }
+        });
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let l = ui.label("Or a path:");
+            let field = ui.add(egui::TextEdit::singleline(&mut app.sign.path_input).hint_text("/path/to/app.jar").desired_width(420.0)).labelled_by(l.id);
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Add").clicked() || entered) && !app.sign.path_input.trim().is_empty() {
+                let path = PathBuf::from(app.sign.path_input.trim());
+                app.sign.path_input.clear();
+                app.sign.add_files(ctx, &mut app.worker, vec![path]);
+            }
+        });
+    });
+}
+
+impl App {
+    /// Files chosen in a dialog: the same path as a drop.
+    fn sign_files(&mut self, files: Vec<PathBuf>) {
+        let ctx = self.ctx.clone();
+        self.sign.add_files(&ctx, &mut self.worker, files);
+    }
+}
+
+enum CardAction {
+    None,
+    Remove,
+    Cancel,
+    Copy(String),
+    Open(PathBuf),
+    Verify(PathBuf),
+}
+
+fn describe(info: &AppInfo) -> String {
+    let kind = match info.kind {
+        ArtifactKind::Obr => "OBR",
+        _ => "JAR",
+    };
+    match (info.name(), info.plugin_key(), info.version()) {
+        (name, Some(key), version) => format!("{} · key {key} · version {} · {kind}", name.unwrap_or("(no name)"), version.unwrap_or("(none)")),
+        _ => format!("{kind}, not an Atlassian app (no atlassian-plugin.xml or Atlassian-Plugin-Key)"),
+    }
+}
+
+fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
+    let mut action = CardAction::None;
+    egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        let name = item.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| item.path.display().to_string());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(&name).strong().size(16.0));
+            if !matches!(item.state, State::Signing(_)) && ui.button("Remove").on_hover_text(format!("Take {name} off the list")).clicked() {
+                action = CardAction::Remove;
+            }
+        });
+        match &item.info {
+            Stage::Pending => {
+                ui.weak("Reading the archive…");
+            }
+            Stage::Ready(info) => {
+                ui.label(describe(info));
+                ui.label(format!("{} · {}", crate::cli::human_size(info.size), item.path.display()));
+                for w in &info.warnings {
+                    ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
+                }
+            }
+            Stage::Failed(_) => {}
+        }
+        match &item.sha256 {
+            Stage::Ready(hex) => {
+                ui.label(RichText::new(format!("SHA-256 {hex}")).monospace().small());
+            }
+            Stage::Pending if !matches!(item.info, Stage::Failed(_)) => {
+                ui.horizontal(|ui| {
+                    ui.weak("SHA-256");
+                    ui.add(egui::ProgressBar::new(item.hashing.fraction()).desired_width(200.0).show_percentage());
+                });
+            }
+            Stage::Failed(e) if !matches!(item.info, Stage::Failed(_)) => {
+                ui.weak(format!("SHA-256 not computed: {e}"));
+            }
+            _ => {}
+        }
+        match &item.state {
+            State::Waiting => {
+                ui.weak("Waiting to be signed.");
+            }
+            State::Signing(p) => {
+                ui.horizontal(|ui| {
+                    ui.add(egui::ProgressBar::new(p.fraction()).desired_width(320.0).show_percentage().animate(true)).on_hover_text("Signing");
+                    if ui.button("Cancel").clicked() {
+                        action = CardAction::Cancel;
+                    }
+                });
+            }
+            State::Failed(e) => widgets::banner(ui, Tone::Bad, e),
+            State::Cancelled => {
+                ui.label(RichText::new("Cancelled; nothing was written. Sign tries it again.").color(widgets::colour(ui, Tone::Warn)));
+            }
+            State::Done(done) => {
+                ui.label(RichText::new("Signed.").color(widgets::colour(ui, Tone::Good)).strong());
+                ui.label(format!("Bundle in {}", done.bundle_dir.display()));
+                for f in &done.files {
+                    ui.label(RichText::new(format!("  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())).monospace().small());
+                }
+                ui.label(RichText::new(&done.signature).monospace().small()).on_hover_text("The text for UPM's Signature field");
+                for w in &done.warnings {
+                    ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
+                }
+                ui.horizontal(|ui| {
+                    if ui.button("Copy signature").on_hover_text("Copies the Base64 text for UPM's Signature field").clicked() {
+                        action = CardAction::Copy(done.signature.clone());
+                    }
+                    if ui.button("Open folder").clicked() {
+                        action = CardAction::Open(done.bundle_dir.clone());
+                    }
+                    if ui.button("Verify bundle").on_hover_text("Check the bundle the way UPM will").clicked() {
+                        action = CardAction::Verify(done.bundle_dir.clone());
+                    }
+                });
+            }
+        }
+    });
+    ui.add_space(4.0);
+    action
+}
+
+/// Signs the next waiting file, if the queue is running and nothing else is signing.
+pub(super) fn start_next(app: &mut App, ctx: &egui::Context) {
+    if app.sign.running.is_some() || !app.sign.queue_active {
+        return;
+    }
+    let Some(key_name) = app.sign.key.clone() else { return };
+    let Some(item) = app.sign.items.iter_mut().find(|i| matches!(i.state, State::Waiting)) else {
+        app.sign.queue_active = false;
+        return;
+    };
+    let progress = Progress::new();
+    item.state = State::Signing(progress.clone());
+    let id = item.id;
+    app.sign.running = Some(id);
+    let path = item.path.clone();
+    let out_dir = Some(app.sign.out_dir.trim()).filter(|d| !d.is_empty()).map(PathBuf::from);
+    let note = Some(app.sign.note.trim().to_owned()).filter(|n| !n.is_empty());
+    let zip = app.sign.zip;
+    let store = app.store();
+    let history = app.config.history.clone();
+    app.worker.spawn(
+        ctx,
+        "signing",
+        move || sign_one(store, &key_name, &path, out_dir, note, zip, history, &progress),
+        move |app, result| {
+            app.sign.running = None;
+            app.keys_dirty = true;
+            app.history_dirty = true;
+            if let Some(item) = app.sign.item_mut(id) {
+                item.state = match result {
+                    Ok(done) => State::Done(Box::new(done)),
+                    Err(None) => State::Cancelled,
+                    Err(Some(e)) => State::Failed(e),
+                };
+                if matches!(item.state, State::Cancelled) {
+                    // Cancel stops the queue; Sign starts it again.
+                    app.sign.queue_active = false;
+                }
+            }
+            app.sign.advance = true;
+        },
+    );
+}
+
+/// Signs one file with a stored key; `Err(None)` when cancelled.
+#[allow(clippy::too_many_arguments)]
+fn sign_one(
+    store: Result<crate::keystore::KeyStore, String>,
+    key_name: &str,
+    path: &Path,
+    out_dir: Option<PathBuf>,
+    note: Option<String>,
+    zip: bool,
+    history: crate::history::History,
+    progress: &Progress,
+) -> Result<Done, Option<String>> {
+    let store = store.map_err(Some)?;
+    let (record, key) = store.load(key_name).map_err(|e| Some(e.to_string()))?;
+    let certificate = CertificateInput::from_record(&record).map_err(|e| Some(e.to_string()))?;
+    // Each file gets a folder of its own holding the app and its bundle: the folder is what
+    // the customer receives, and a queue into one output folder never collides.
+    let base = match out_dir {
+        Some(d) => d,
+        None => path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+    };
+    crate::atomic::check_writable(&base).map_err(|e| Some(e.to_string()))?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
+    let bundle_dir = (1..1000)
+        .map(|n| base.join(if n == 1 { format!("{stem}-bundle") } else { format!("{stem}-bundle-{n}") }))
+        .find(|d| !d.exists())
+        .ok_or_else(|| Some(format!("{} holds 999 bundles of {stem} already. Choose another output folder.", base.display())))?;
+    std::fs::create_dir(&bundle_dir).map_err(|e| Some(format!("Could not create the bundle folder {}: {e}. Choose another output folder.", bundle_dir.display())))?;
+    let request = SignRequest {
+        artifact: path,
+        key: &key,
+        certificate: certificate.as_ref(),
+        out_dir: Some(bundle_dir.clone()),
+        note,
+        include_artifact: true,
+        zip,
+        overwrite: false,
+        now: widgets::now(),
+    };
+    let signed = match bundle::sign_artifact(&request, progress) {
+        Ok(s) => s,
+        Err(e) => {
+            // Nothing was written into it (the core cleans up its staged files); take the
+            // folder away too, so no bundle-looking folder stays behind.
+            let _ = std::fs::remove_dir(&bundle_dir);
+            return Err(if progress.is_cancelled() { None } else { Some(e.to_string()) });
+        }
+    };
+    let mut warnings = signed.warnings.clone();
+    // The bundle is written; bookkeeping that fails is reported, not fatal.
+    if let Err(e) = store.touch(key_name) {
+        warnings.push(format!("The key's last-used date could not be saved: {e}"));
+    }
+    if let Err(e) = history.record(&Entry::from_signed(&signed, Some(key_name))) {
+        warnings.push(format!("This signing could not be added to the history: {e}"));
+    }
+    Ok(Done { bundle_dir: signed.dir, files: signed.files, signature: signed.signature_base64, warnings })
+}

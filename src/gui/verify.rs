@@ -1,0 +1,164 @@
+//! The Verify view: a bundle, or an app with its `.sig`, checked the way UPM will, one line
+//! per check with the reason and the fix.
+
+use std::path::PathBuf;
+
+use eframe::egui::{self, RichText};
+
+use super::App;
+use super::widgets::{self, Tone};
+use crate::bundle::{self, Outcome, Report, VerifyTarget};
+use crate::progress::Progress;
+use crate::truststore::TrustStore;
+
+#[derive(Default)]
+pub struct VerifyView {
+    target: String,
+    signature: String,
+    certificate: String,
+    truststore: String,
+    running: Option<Progress>,
+    result: Option<Result<Report, String>>,
+}
+
+impl VerifyView {
+    /// Takes dropped paths: a `.sig` is the signature, a certificate file the certificate,
+    /// anything else (a bundle folder or zip, or the app) what to check.
+    pub(super) fn take_paths(&mut self, paths: Vec<PathBuf>) {
+        let ext = |p: &PathBuf| p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let mut target_set = false;
+        for p in &paths {
+            match ext(p).as_str() {
+                "sig" => self.signature = p.display().to_string(),
+                "crt" | "pem" | "cer" if paths.len() > 1 => self.certificate = p.display().to_string(),
+                _ => {
+                    self.target = p.display().to_string();
+                    target_set = true;
+                }
+            }
+        }
+        if target_set && paths.len() == 1 {
+            // A new thing to check: the old companions do not belong to it.
+            self.signature.clear();
+            self.certificate.clear();
+        }
+        self.result = None;
+    }
+}
+
+pub fn draw(app: &mut App, ui: &mut egui::Ui) {
+    let ctx = ui.ctx().clone();
+    super::heading(ui, "Verify");
+    ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
+    ui.add_space(6.0);
+    let view = &mut app.verify;
+    egui::Grid::new("verify-inputs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+        let l = ui.label("Bundle or app");
+        ui.add(egui::TextEdit::singleline(&mut view.target).hint_text("bundle folder, bundle .zip, or app .jar/.obr").desired_width(420.0)).labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label("Signature (.sig)");
+        ui.add(egui::TextEdit::singleline(&mut view.signature).hint_text("for an app: beside it, named app.jar.sig").desired_width(420.0)).labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label("Certificate");
+        ui.add(egui::TextEdit::singleline(&mut view.certificate).hint_text("for an app: the signer's .crt").desired_width(420.0)).labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label("Trust store folder");
+        ui.add(egui::TextEdit::singleline(&mut view.truststore).hint_text("optional: the customer's upmconfig/truststore").desired_width(420.0))
+            .labelled_by(l.id);
+        ui.end_row();
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Choose bundle folder…").clicked() {
+            let desktop = app.config.desktop.clone();
+            app.worker.spawn(&ctx, "choosing a folder", move || desktop.pick_folder("Choose a bundle folder"), |app, p| {
+                if let Some(p) = p {
+                    app.verify.take_paths(vec![p]);
+                }
+            });
+        }
+        if ui.button("Choose file…").clicked() {
+            let desktop = app.config.desktop.clone();
+            app.worker.spawn(&ctx, "choosing a file", move || desktop.pick_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]), |app, p| {
+                if let Some(p) = p {
+                    app.verify.take_paths(vec![p]);
+                }
+            });
+        }
+    });
+    ui.add_space(6.0);
+    let running = app.verify.running.clone();
+    ui.horizontal(|ui| {
+        if ui.add_enabled(running.is_none() && !app.verify.target.trim().is_empty(), egui::Button::new(RichText::new("Check signature").strong())).clicked() {
+            start(app, &ctx);
+        }
+        if let Some(p) = &running {
+            ui.add(egui::ProgressBar::new(p.fraction()).desired_width(240.0).show_percentage());
+            if ui.button("Cancel").clicked() {
+                p.cancel();
+            }
+        }
+    });
+    ui.add_space(8.0);
+    match &app.verify.result {
+        None => {}
+        Some(Err(e)) => widgets::banner(ui, Tone::Bad, e),
+        Some(Ok(report)) => show_report(ui, report),
+    }
+}
+
+fn show_report(ui: &mut egui::Ui, report: &Report) {
+    if report.accepted {
+        widgets::banner(ui, Tone::Good, &format!("Accepted: UPM will accept {}.", report.artifact));
+    } else {
+        let reason = report.checks.iter().find(|c| c.outcome == Outcome::Fail).map(|c| format!("{}: {}", c.title.to_lowercase(), c.detail));
+        widgets::banner(ui, Tone::Bad, &format!("Rejected: UPM would refuse {} ({}).", report.artifact, reason.unwrap_or_else(|| "the signature could not be checked".into())));
+    }
+    if let Some(s) = &report.signer {
+        ui.label(format!("Signed by {} ({}), certificate valid until {}.", s.subject, s.algorithm, s.not_after));
+    }
+    if let Some(t) = &report.trusted_by {
+        ui.label(format!("Trusted through {t}."));
+    }
+    ui.add_space(4.0);
+    for c in &report.checks {
+        let (mark, tone) = match c.outcome {
+            Outcome::Pass => ("PASS", Tone::Good),
+            Outcome::Warn => ("WARN", Tone::Warn),
+            Outcome::Fail => ("FAIL", Tone::Bad),
+            Outcome::Skipped => ("SKIP", Tone::Info),
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(mark).color(widgets::colour(ui, tone)).strong());
+            ui.label(RichText::new(c.title).strong());
+            ui.label(&c.detail);
+        });
+        if let (Some(fix), Outcome::Fail | Outcome::Warn) = (&c.fix, c.outcome) {
+            ui.label(RichText::new(format!("    Fix: {fix}")).italics());
+        }
+    }
+}
+
+/// Runs the check in the background with what the fields say.
+pub(super) fn start(app: &mut App, ctx: &egui::Context) {
+    let v = &mut app.verify;
+    let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(PathBuf::from);
+    let target = VerifyTarget { path: PathBuf::from(v.target.trim()), signature: opt(&v.signature), certificate: opt(&v.certificate) };
+    let truststore = opt(&v.truststore);
+    let progress = Progress::new();
+    v.running = Some(progress.clone());
+    v.result = None;
+    app.worker.spawn(
+        ctx,
+        "verifying",
+        move || -> Result<Report, String> {
+            let store = truststore.as_deref().map(TrustStore::load).transpose().map_err(|e| e.to_string())?;
+            bundle::verify_target(&target, store.as_ref(), widgets::now(), &progress).map_err(|e| {
+                if progress.is_cancelled() { "Verification was cancelled.".to_owned() } else { e.to_string() }
+            })
+        },
+        |app, result| {
+            app.verify.running = None;
+            app.verify.result = Some(result);
+        },
+    );
+}

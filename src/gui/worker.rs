@@ -1,0 +1,72 @@
+//! Background work for the window. A job runs on its own thread and sends back a closure
+//! that applies its result to the app on the UI thread, then asks for a repaint: the window
+//! never waits on the keychain, a dialog or a large file.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use eframe::egui;
+
+use super::App;
+
+type Apply = Box<dyn FnOnce(&mut App) + Send>;
+
+pub struct Worker {
+    tx: Sender<Apply>,
+    rx: Receiver<Apply>,
+    /// Jobs started whose result has not been applied yet.
+    pending: usize,
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        Worker { tx, rx, pending: 0 }
+    }
+}
+
+impl Worker {
+    /// Runs `work` on a new thread; `done` gets its result on the UI thread. `what` names the
+    /// job in the sentence shown if it panics ("… while {what}").
+    pub fn spawn<T: Send + 'static>(
+        &mut self,
+        ctx: &egui::Context,
+        what: &'static str,
+        work: impl FnOnce() -> T + Send + 'static,
+        done: impl FnOnce(&mut App, T) + Send + 'static,
+    ) {
+        let tx = self.tx.clone();
+        let repaint = ctx.clone();
+        let job = move || {
+            let apply: Apply = match catch_unwind(AssertUnwindSafe(work)) {
+                Ok(value) => Box::new(move |app: &mut App| done(app, value)),
+                Err(_) => Box::new(move |app: &mut App| {
+                    app.show_error(format!(
+                        "Countersign hit an internal error while {what}. Nothing was left half-written; try again, and report it if it repeats."
+                    ))
+                }),
+            };
+            // The window may be closing; then nobody needs the result.
+            let _ = tx.send(apply);
+            repaint.request_repaint();
+        };
+        self.pending += 1;
+        if let Err(e) = std::thread::Builder::new().name(format!("countersign: {what}")).spawn(job) {
+            self.pending -= 1;
+            let message = format!("Countersign could not start work ({what}): {e}. Close other programs and try again.");
+            let _ = self.tx.send(Box::new(move |app: &mut App| app.show_error(message)));
+            self.pending += 1;
+        }
+    }
+
+    /// Results that arrived since the last frame, to apply in order.
+    pub fn finished(&mut self) -> Vec<Apply> {
+        let done: Vec<Apply> = self.rx.try_iter().collect();
+        self.pending = self.pending.saturating_sub(done.len());
+        done
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+}

@@ -1,0 +1,404 @@
+//! The history of signings: one JSON line per signed artifact, appended to `history.jsonl`
+//! in the data folder and never rewritten.
+//!
+//! Each record is a single `write_all` of one line under an exclusive lock on the file,
+//! then flushed to disk, so two processes (the window and a command line) cannot interleave
+//! their lines. A crash in the middle of an append can still leave a torn last line; reading
+//! skips lines that do not parse and says how many, and the next record starts on a fresh
+//! line, so one torn line never costs more than itself.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::WriteError;
+use crate::bundle::SignedBundle;
+
+/// The history's file name in the data folder.
+pub const FILE_NAME: &str = "history.jsonl";
+/// The largest history read (about a million signings); a larger one is refused.
+pub const MAX_HISTORY_BYTES: u64 = 256 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's signing history.")]
+    NoHome,
+    #[error("Could not add to the signing history {}: {source}. Check that the data folder is writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
+    Record { path: PathBuf, source: io::Error },
+    #[error("Could not read the signing history {}: {source}. Check that the file is readable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("The signing history {} is larger than {} MiB, more than Countersign reads. Move it away to keep it as an archive; Countersign then starts a new one.", .path.display(), MAX_HISTORY_BYTES >> 20)]
+    TooLarge { path: PathBuf },
+    #[error("{} already exists. Countersign does not replace it: choose another file name for the export, or move the existing file away.", .0.display())]
+    ExportExists(PathBuf),
+    #[error(transparent)]
+    Write(WriteError),
+}
+
+/// One signing, as the history keeps it. Nothing here is secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// When it was signed: RFC 3339, UTC.
+    pub time: String,
+    /// The artifact's file name.
+    pub file: String,
+    /// The artifact's full path at the time of signing.
+    pub artifact_path: String,
+    pub plugin_key: Option<String>,
+    pub app_name: Option<String>,
+    pub version: Option<String>,
+    pub size: u64,
+    /// SHA-256 of the artifact, lower-case hex.
+    pub sha256: String,
+    /// The stored key's name; `None` when signed with a key file.
+    pub key_name: Option<String>,
+    /// SHA-256 of the signer's public key, lower-case hex.
+    pub key_fingerprint: String,
+    /// `Ed25519` or `ECDSA-P384-SHA384`.
+    pub algorithm: String,
+    pub note: Option<String>,
+    /// The folder the bundle was written to.
+    pub bundle_dir: String,
+    /// The names of the files written there.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// The signature, as in the `.sig` file.
+    pub signature_base64: String,
+}
+
+impl Entry {
+    /// The entry for a bundle just written; `key_name` is the stored key it was signed with.
+    pub fn from_signed(signed: &SignedBundle, key_name: Option<&str>) -> Entry {
+        let m = &signed.manifest;
+        Entry {
+            time: m.signed_at.clone(),
+            file: m.artifact.file_name.clone(),
+            artifact_path: full_path(&signed.app.path),
+            plugin_key: m.artifact.plugin_key.clone(),
+            app_name: m.artifact.name.clone(),
+            version: m.artifact.version.clone(),
+            size: m.artifact.size,
+            sha256: m.artifact.sha256.clone(),
+            key_name: key_name.map(str::to_owned),
+            key_fingerprint: m.public_key_sha256.clone(),
+            algorithm: m.algorithm.clone(),
+            note: m.note.clone(),
+            bundle_dir: full_path(&signed.dir),
+            files: signed.files.iter().filter_map(|f| f.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
+            signature_base64: signed.signature_base64.clone(),
+        }
+    }
+}
+
+/// A path made absolute against the current folder, so that it still means something when
+/// read later from elsewhere (symbolic links are kept as given).
+fn full_path(path: &Path) -> String {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}
+
+/// What [`History::load`] found: the entries, oldest first, and how many lines it could not
+/// read (a torn line from an interrupted write, or damage), which it skipped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub entries: Vec<Entry>,
+    pub skipped_lines: usize,
+}
+
+/// The history file.
+#[derive(Debug, Clone)]
+pub struct History {
+    path: PathBuf,
+}
+
+impl History {
+    /// The history in the data folder `home` (see [`crate::keystore::default_home`]).
+    pub fn in_home(home: &Path) -> Self {
+        History { path: home.join(FILE_NAME) }
+    }
+
+    /// The user's history, in the default data folder.
+    pub fn open_default() -> Result<Self, HistoryError> {
+        let home = crate::keystore::default_home().map_err(|_| HistoryError::NoHome)?;
+        Ok(Self::in_home(&home))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one entry as one line, under an exclusive lock, flushed to disk.
+    pub fn record(&self, entry: &Entry) -> Result<(), HistoryError> {
+        let err = |source| HistoryError::Record { path: self.path.clone(), source };
+        let mut line = serde_json::to_vec(entry).map_err(|e| err(io::Error::other(e)))?;
+        line.push(b'\n');
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let mut file = File::options().read(true).append(true).create(true).open(&self.path).map_err(err)?;
+        file.lock().map_err(err)?;
+        // A torn last line (no newline) would swallow this entry too: start a fresh line.
+        if !ends_with_newline(&mut file).map_err(err)? {
+            line.insert(0, b'\n');
+        }
+        file.write_all(&line).map_err(err)?;
+        file.sync_data().map_err(err)?;
+        Ok(())
+    }
+
+    /// All entries, oldest first. A missing file is an empty history; lines that do not
+    /// parse are skipped and counted.
+    pub fn load(&self) -> Result<Loaded, HistoryError> {
+        let err = |source| HistoryError::Read { path: self.path.clone(), source };
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Loaded::default()),
+            Err(e) => return Err(err(e)),
+        };
+        if file.metadata().map_err(err)?.is_dir() {
+            return Err(err(io::Error::new(io::ErrorKind::IsADirectory, "it is a folder, not a file")));
+        }
+        // A shared lock keeps out a half-written line of a concurrent record; where locks
+        // are not supported, a line caught half-written is skipped like a torn one.
+        let _ = file.lock_shared();
+        let mut bytes = Vec::new();
+        (&file).take(MAX_HISTORY_BYTES + 1).read_to_end(&mut bytes).map_err(err)?;
+        if bytes.len() as u64 > MAX_HISTORY_BYTES {
+            return Err(HistoryError::TooLarge { path: self.path.clone() });
+        }
+        Ok(parse(&bytes))
+    }
+}
+
+fn ends_with_newline(file: &mut File) -> io::Result<bool> {
+    if file.metadata()?.len() == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
+fn parse(bytes: &[u8]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Entry>(line) {
+            Ok(e) => loaded.entries.push(e),
+            Err(_) => loaded.skipped_lines += 1,
+        }
+    }
+    loaded
+}
+
+/// True when every whitespace-separated term of `query` occurs, ignoring case, in one of
+/// the entry's file name, plugin key, app name, version, SHA-256, key name, key
+/// fingerprint, note, bundle folder or time. An empty query matches everything.
+pub fn matches(entry: &Entry, query: &str) -> bool {
+    let fields: Vec<String> = [
+        Some(entry.file.as_str()),
+        entry.plugin_key.as_deref(),
+        entry.app_name.as_deref(),
+        entry.version.as_deref(),
+        Some(entry.sha256.as_str()),
+        entry.key_name.as_deref(),
+        Some(entry.key_fingerprint.as_str()),
+        entry.note.as_deref(),
+        Some(entry.bundle_dir.as_str()),
+        Some(entry.time.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::to_lowercase)
+    .collect();
+    query.split_whitespace().map(str::to_lowercase).all(|term| fields.iter().any(|f| f.contains(&term)))
+}
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: [&str; 15] = [
+    "time",
+    "file",
+    "plugin_key",
+    "app_name",
+    "version",
+    "size",
+    "sha256",
+    "key_name",
+    "key_fingerprint",
+    "algorithm",
+    "note",
+    "bundle_dir",
+    "artifact_path",
+    "files",
+    "signature_base64",
+];
+
+/// The entries as CSV (RFC 4180: CRLF line ends, a header row, fields with a comma, quote,
+/// CR or LF quoted). A field a spreadsheet would take for a formula (starting with `=`,
+/// `+`, `-`, `@`, tab or CR) gets a leading `'`; that includes a Base64 signature that
+/// starts with `+`. The written files' names are joined with `; `; a missing value is empty.
+pub fn to_csv(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    push_row(&mut out, CSV_HEADER.iter().map(|h| h.to_string()));
+    for e in entries {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        push_row(
+            &mut out,
+            [
+                e.time.clone(),
+                e.file.clone(),
+                opt(&e.plugin_key),
+                opt(&e.app_name),
+                opt(&e.version),
+                e.size.to_string(),
+                e.sha256.clone(),
+                opt(&e.key_name),
+                e.key_fingerprint.clone(),
+                e.algorithm.clone(),
+                opt(&e.note),
+                e.bundle_dir.clone(),
+                e.artifact_path.clone(),
+                e.files.join("; "),
+                e.signature_base64.clone(),
+            ],
+        );
+    }
+    out
+}
+
+fn push_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&csv_field(&field));
+    }
+    out.push_str("\r\n");
+}
+
+fn csv_field(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    if guarded.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+/// Writes the entries as CSV (see [`to_csv`]) to `path`, whole or not at all. An existing
+/// file is replaced only when `overwrite`.
+pub fn export_csv(entries: &[Entry], path: &Path, overwrite: bool) -> Result<(), HistoryError> {
+    crate::atomic::write_file(path, to_csv(entries).as_bytes(), overwrite).map_err(|e| match e {
+        WriteError::AlreadyExists(p) => HistoryError::ExportExists(p),
+        other => HistoryError::Write(other),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(file: &str, note: Option<&str>) -> Entry {
+        Entry {
+            time: "2026-03-01T10:00:00Z".into(),
+            file: file.into(),
+            artifact_path: format!("/builds/{file}"),
+            plugin_key: Some("com.acme.tools".into()),
+            app_name: Some("Acme Tools".into()),
+            version: Some("4.2.0".into()),
+            size: 1234,
+            sha256: "ab".repeat(32),
+            key_name: Some("acme-2026".into()),
+            key_fingerprint: "cd".repeat(32),
+            algorithm: "Ed25519".into(),
+            note: note.map(str::to_owned),
+            bundle_dir: "/builds/out".into(),
+            files: vec![format!("{file}.sig"), "INSTALL.md".into(), "manifest.json".into()],
+            signature_base64: "+sig/AAA==".into(),
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_home(&dir.path().join("new-home"));
+        assert_eq!(history.load().unwrap(), Loaded::default());
+        let a = entry("a-1.0.jar", Some("for Globex, SUP-1"));
+        let b = entry("b-2.0.jar", None);
+        history.record(&a).unwrap();
+        history.record(&b).unwrap();
+        assert_eq!(history.load().unwrap(), Loaded { entries: vec![a, b], skipped_lines: 0 });
+        let text = std::fs::read_to_string(history.path()).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn a_torn_line_is_skipped_and_the_next_record_starts_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_home(dir.path());
+        let a = entry("a.jar", None);
+        history.record(&a).unwrap();
+        let mut f = File::options().append(true).open(history.path()).unwrap();
+        f.write_all(br#"{"time":"2026-03-01T11:00:00Z","file":"torn"#).unwrap();
+        drop(f);
+        assert_eq!(history.load().unwrap(), Loaded { entries: vec![a.clone()], skipped_lines: 1 });
+        let b = entry("b.jar", None);
+        history.record(&b).unwrap();
+        assert_eq!(history.load().unwrap(), Loaded { entries: vec![a, b], skipped_lines: 1 });
+    }
+
+    #[test]
+    fn search_needs_every_term_somewhere_ignoring_case() {
+        let e = entry("tools-4.2.0.jar", Some("For Globex, SUP-1234"));
+        for yes in ["", "  ", "globex", "GLOBEX sup-1234", "tools 4.2.0", "acme-2026", "ABAB", "cdcd", "/builds/out", "2026-03"] {
+            assert!(matches(&e, yes), "{yes:?}");
+        }
+        for no in ["initech", "globex initech", "Ed25519", "+sig"] {
+            assert!(!matches(&e, no), "{no:?}");
+        }
+        let bare = Entry { plugin_key: None, app_name: None, version: None, key_name: None, note: None, ..e };
+        assert!(!matches(&bare, "acme"));
+    }
+
+    #[test]
+    fn csv_quotes_and_guards_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for f in ["+1", "-1", "@SUM(A1)", "\tx"] {
+            assert_eq!(csv_field(f), format!("'{f}"));
+        }
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
+        assert_eq!(csv_field("a=b"), "a=b");
+
+        let csv = to_csv(&[entry("a.jar", Some("=cmd|' /C calc'!A0, really")), entry("b.jar", None)]);
+        let rows: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(rows.len(), 4, "{csv}");
+        assert_eq!(rows[0], CSV_HEADER.join(","));
+        assert!(rows[1].starts_with("2026-03-01T10:00:00Z,a.jar,com.acme.tools,Acme Tools,4.2.0,1234,"), "{}", rows[1]);
+        assert!(rows[1].contains(",\"'=cmd|' /C calc'!A0, really\","), "{}", rows[1]);
+        assert!(rows[1].ends_with(",a.jar.sig; INSTALL.md; manifest.json,'+sig/AAA=="), "{}", rows[1]);
+        assert!(rows[2].contains(",Ed25519,,/builds/out,"), "{}", rows[2]);
+        assert_eq!(rows[3], "");
+    }
+
+    #[test]
+    fn export_refuses_an_existing_file_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.csv");
+        std::fs::write(&path, "mine").unwrap();
+        let err = export_csv(&[entry("a.jar", None)], &path, false).unwrap_err();
+        assert!(matches!(err, HistoryError::ExportExists(_)), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+        export_csv(&[entry("a.jar", None)], &path, true).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("time,file,"));
+    }
+}
