@@ -11,6 +11,8 @@ use crate::bundle::CertificateInput;
 use crate::certs::{self, Certificate, Subject};
 
 pub struct CertificatesView {
+    /// The key the fields below were filled for.
+    filled_for: Option<String>,
     common_name: String,
     organisation: String,
     days: String,
@@ -18,7 +20,7 @@ pub struct CertificatesView {
 
 impl Default for CertificatesView {
     fn default() -> Self {
-        CertificatesView { common_name: String::new(), organisation: String::new(), days: "730".into() }
+        CertificatesView { filled_for: None, common_name: String::new(), organisation: String::new(), days: "730".into() }
     }
 }
 
@@ -79,8 +81,12 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     ui.add_space(8.0);
 
     let cv = &mut app.certs_view;
-    if cv.common_name.is_empty() {
-        cv.common_name = row.current_certificate().map(|c| c.subject_fields().common_name).unwrap_or_else(|| name.clone());
+    if cv.filled_for.as_ref() != Some(&name) {
+        // Another key: start from its current certificate's subject.
+        let fields = row.current_certificate().map(|c| c.subject_fields());
+        cv.common_name = fields.as_ref().map(|f| f.common_name.clone()).unwrap_or_else(|| name.clone());
+        cv.organisation = fields.and_then(|f| f.organization).unwrap_or_default();
+        cv.filled_for = Some(name.clone());
     }
     ui.label(RichText::new("Make or renew").strong());
     widgets::field(ui, "Common name", &mut cv.common_name, "Acme Support");

@@ -217,7 +217,11 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     let waiting = app.sign.waiting();
     ui.horizontal(|ui| {
         let can_sign = blocker.is_none() && waiting > 0 && app.sign.running.is_none();
-        let label = if waiting == 1 { "Sign 1 file".to_owned() } else { format!("Sign {waiting} files") };
+        let label = match waiting {
+            0 => "Sign files".to_owned(),
+            1 => "Sign 1 file".to_owned(),
+            n => format!("Sign {n} files"),
+        };
         if ui.add_enabled(can_sign, egui::Button::new(RichText::new(label).strong())).clicked() {
             for item in app.sign.items.iter_mut().filter(|i| matches!(i.state, State::Cancelled)) {
                 item.state = State::Waiting;
