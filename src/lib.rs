@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod bundle;
 pub mod certs;
 pub mod cli;
+#[cfg(feature = "gui")]
 pub mod gui;
 pub mod hex;
 pub mod history;

@@ -310,7 +310,13 @@ where
         }
     };
     let Some(command) = cli.command else {
+        #[cfg(feature = "gui")]
         return crate::gui::run();
+        #[cfg(not(feature = "gui"))]
+        {
+            eprintln!("countersign: this build has no window (it was built without the \"gui\" feature). Run `countersign --help` for the commands.");
+            return ExitCode::from(2);
+        }
     };
     let json = match &command {
         Command::Sign(a) => a.json,
