@@ -119,15 +119,42 @@ pub fn inspect(path: &Path) -> Result<AppInfo, ArchiveError> {
     if meta.is_dir() {
         return Err(ArchiveError::IsFolder(path.to_path_buf()));
     }
-    if meta.len() == 0 {
+    let file = File::open(path).map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;
+    inspect_reader(file, path)
+}
+
+/// Looks inside an artifact already open as `reader` (a file, or bytes in memory). `path`
+/// only names it: in messages, and by its extension (`.obr` or not). `inspect` comes
+/// through here, and so does the fuzz target (`fuzz/fuzz_targets/archive.rs`), so what is
+/// fuzzed is what reads a user's file.
+pub fn inspect_reader<R: Read + Seek>(mut reader: R, path: &Path) -> Result<AppInfo, ArchiveError> {
+    let read_error = |source| ArchiveError::Read { path: path.to_path_buf(), source };
+    let size = reader.seek(io::SeekFrom::End(0)).map_err(read_error)?;
+    if size == 0 {
         return Err(ArchiveError::Empty(path.to_path_buf()));
     }
-    let file = File::open(path).map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;
+    // A zip (even one with a stub in front) has a local file header near its start; this
+    // tells a damaged zip from something that is not a zip at all.
+    let mut head = [0u8; 4];
+    reader.rewind().map_err(read_error)?;
+    let starts_like_zip = reader.read_exact(&mut head).is_ok() && head == *b"PK\x03\x04";
+    reader.rewind().map_err(read_error)?;
+    let listed_entries = directory_entry_count(&mut reader, size);
+    reader.rewind().map_err(read_error)?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let extension = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
 
-    let mut outer = open_zip(file, path)?;
+    let mut outer = open_zip(reader, path, starts_like_zip)?;
     let mut warnings = Vec::new();
+    if let Some(listed) = listed_entries
+        && listed > outer.len() as u64
+    {
+        // The zip crate keeps one entry per name; the directory listed more.
+        warnings.push(format!(
+            "{file_name} lists {listed} entries but has only {} different names: some names appear more than once, and tools disagree on which copy counts (UPM may read another atlassian-plugin.xml than the one shown here). Rebuild the app.",
+            outer.len()
+        ));
+    }
     let is_obr = extension == "obr" || outer.index_for_name("obr.xml").is_some();
     let (kind, main_jar, descriptor, manifest) = if is_obr {
         let (main_jar, descriptor, manifest) = inspect_obr(&mut outer, path, &mut warnings)?;
@@ -144,7 +171,7 @@ pub fn inspect(path: &Path) -> Result<AppInfo, ArchiveError> {
     let info = AppInfo {
         path: path.to_path_buf(),
         file_name,
-        size: meta.len(),
+        size,
         kind,
         entries: outer.len(),
         main_jar,
@@ -155,7 +182,61 @@ pub fn inspect(path: &Path) -> Result<AppInfo, ArchiveError> {
     Ok(with_identity_warnings(info))
 }
 
+/// The number of entries the end-of-central-directory record lists, read from the last
+/// 64 KiB of the file; `None` where it cannot be told (zip64 counts, no record found).
+fn directory_entry_count<R: Read + Seek>(reader: &mut R, size: u64) -> Option<u64> {
+    let tail_len = size.min(65_557);
+    reader.seek(io::SeekFrom::Start(size - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    reader.read_exact(&mut tail).ok()?;
+    let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let count = tail.get(at + 10..at + 12)?;
+    let count = u16::from_le_bytes([count[0], count[1]]);
+    (count != u16::MAX).then_some(u64::from(count))
+}
+
+/// The longest identity field (key, name, version, vendor) kept whole. Real ones are a few
+/// dozen characters; a descriptor is small but its attributes are not limited, and every
+/// field read here ends up in a bundle's manifest, which readers cap at 1 MiB.
+pub const MAX_IDENTITY_CHARS: usize = 1024;
+
+/// Cuts `field` to [`MAX_IDENTITY_CHARS`], saying so in `warnings`.
+fn shorten(field: &mut Option<String>, what: &str, warnings: &mut Vec<String>) {
+    let Some(value) = field else { return };
+    let chars = value.chars().count();
+    if chars <= MAX_IDENTITY_CHARS {
+        return;
+    }
+    let cut: String = value.chars().take(MAX_IDENTITY_CHARS).collect();
+    warnings.push(format!(
+        "The {what} is {chars} characters long (a damaged or hostile app?); Countersign shows and records only its first {MAX_IDENTITY_CHARS}."
+    ));
+    *value = cut + "…";
+}
+
 fn with_identity_warnings(mut info: AppInfo) -> AppInfo {
+    if let Some(d) = info.descriptor.as_mut() {
+        for (field, what) in [
+            (&mut d.key, "plugin key in atlassian-plugin.xml"),
+            (&mut d.name, "app name in atlassian-plugin.xml"),
+            (&mut d.version, "version in atlassian-plugin.xml"),
+            (&mut d.vendor, "vendor name in atlassian-plugin.xml"),
+            (&mut d.vendor_url, "vendor URL in atlassian-plugin.xml"),
+            (&mut d.plugins_version, "plugins-version in atlassian-plugin.xml"),
+        ] {
+            shorten(field, what, &mut info.warnings);
+        }
+    }
+    if let Some(m) = info.manifest.as_mut() {
+        for (field, what) in [
+            (&mut m.bundle_symbolic_name, "Bundle-SymbolicName in MANIFEST.MF"),
+            (&mut m.bundle_version, "Bundle-Version in MANIFEST.MF"),
+            (&mut m.bundle_name, "Bundle-Name in MANIFEST.MF"),
+            (&mut m.atlassian_plugin_key, "Atlassian-Plugin-Key in MANIFEST.MF"),
+        ] {
+            shorten(field, what, &mut info.warnings);
+        }
+    }
     if !info.is_atlassian_app() {
         info.warnings.push(format!(
             "{} has no atlassian-plugin.xml and no Atlassian-Plugin-Key in its manifest: it is not an Atlassian app, and UPM will not install it. It can still be signed.",
@@ -174,40 +255,34 @@ fn with_identity_warnings(mut info: AppInfo) -> AppInfo {
     info
 }
 
-fn open_zip<R: Read + Seek>(reader: R, path: &Path) -> Result<zip::ZipArchive<R>, ArchiveError> {
-    let archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(path, e))?;
+fn open_zip<R: Read + Seek>(reader: R, path: &Path, starts_like_zip: bool) -> Result<zip::ZipArchive<R>, ArchiveError> {
+    let archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(path, e, starts_like_zip))?;
     if archive.len() > MAX_ENTRIES {
         return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries: archive.len() });
     }
     Ok(archive)
 }
 
-fn zip_error(path: &Path, e: zip::result::ZipError) -> ArchiveError {
+fn zip_error(path: &Path, e: zip::result::ZipError, starts_like_zip: bool) -> ArchiveError {
     use zip::result::ZipError;
     match e {
         ZipError::Io(source) => ArchiveError::Read { path: path.to_path_buf(), source },
         ZipError::InvalidArchive(detail) if detail.contains("central directory") || detail.contains("Could not find") => {
             // No end-of-central-directory record at all: not a zip, or cut off at the end.
-            if starts_like_zip(path) {
+            if starts_like_zip {
                 ArchiveError::Damaged { path: path.to_path_buf(), detail: "its end is missing".into() }
             } else {
                 ArchiveError::NotAZip(path.to_path_buf())
             }
         }
         other => {
-            if starts_like_zip(path) {
+            if starts_like_zip {
                 ArchiveError::Damaged { path: path.to_path_buf(), detail: other.to_string() }
             } else {
                 ArchiveError::NotAZip(path.to_path_buf())
             }
         }
     }
-}
-
-/// A zip (even one with a stub in front) has a local file header near its start.
-fn starts_like_zip(path: &Path) -> bool {
-    let mut head = [0u8; 4];
-    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == *b"PK\x03\x04"
 }
 
 /// Reads an entry whole, refusing more than `limit` bytes whatever the header claims.

@@ -138,6 +138,52 @@ fn classify(algorithm: ObjectIdentifier, curve: Option<ObjectIdentifier>) -> Res
     }
 }
 
+/// The most PBKDF2 rounds an imported key may ask for: 16 times the 600,000 Countersign's own
+/// backups use, a few seconds of work. The count comes from the file, so without a ceiling a
+/// key file of 300 bytes can ask for four billion rounds and hold the app for hours.
+const MAX_PBKDF2_ROUNDS: u32 = 10_000_000;
+
+/// The most memory an imported key's scrypt may ask for (128 * r * N bytes): 256 MiB, eight
+/// times what `openssl pkcs8 -scrypt` uses. scrypt allocates it up front, so a file asking for
+/// N = 2^40 would end the process rather than fail.
+const MAX_SCRYPT_MEMORY: u64 = 256 << 20;
+
+/// The most scrypt work (N * r * p) an imported key may ask for, for the same reason.
+const MAX_SCRYPT_WORK: u64 = 1 << 24;
+
+/// Refuses, before any passphrase is asked for, an encrypted key whose key-derivation
+/// parameters (which the file chooses) would take hours, exhaust memory, or are degenerate.
+fn refuse_runaway_kdf(scheme: &pkcs8::pkcs5::EncryptionScheme, source_name: &str) -> Result<(), KeyError> {
+    let Some(pbes2) = scheme.pbes2() else { return Ok(()) };
+    let problem = if let Some(p) = pbes2.kdf.pbkdf2() {
+        match p.iteration_count {
+            0 => Some("PBKDF2 with zero rounds".to_owned()),
+            n if n > MAX_PBKDF2_ROUNDS => Some(format!("PBKDF2 with {n} rounds (at most {MAX_PBKDF2_ROUNDS} are accepted)")),
+            _ => None,
+        }
+    } else if let Some(s) = pbes2.kdf.scrypt() {
+        let (n, r, p) = (s.cost_parameter, u64::from(s.block_size), u64::from(s.parallelization));
+        let memory = n.checked_mul(r).and_then(|v| v.checked_mul(128));
+        let work = n.checked_mul(r).and_then(|v| v.checked_mul(p));
+        if n < 2 || !n.is_power_of_two() || r == 0 || p == 0 {
+            Some(format!("scrypt with N={n}, r={r}, p={p}, which is not a valid setting"))
+        } else if memory.is_none_or(|m| m > MAX_SCRYPT_MEMORY) || work.is_none_or(|w| w > MAX_SCRYPT_WORK) {
+            Some(format!("scrypt with N={n}, r={r}, p={p}, more memory or time than a key needs (at most 256 MiB)"))
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    match problem {
+        Some(what) => Err(KeyError::Malformed {
+            source_name: source_name.to_owned(),
+            detail: format!("its encryption asks for {what}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl PrivateKey {
     /// Makes a new key from the operating system's random number generator.
     pub fn generate(algorithm: Algorithm) -> Result<Self, KeyError> {
@@ -274,6 +320,7 @@ impl PrivateKey {
             source_name: source_name.to_owned(),
             detail: format!("not an encrypted PKCS#8 key: {e}"),
         })?;
+        refuse_runaway_kdf(&info.encryption_algorithm, source_name)?;
         let pass = passphrase()?;
         // A wrong passphrase shows up as bad padding or as garbage that is not PKCS#8.
         let plain = info.decrypt(pass.as_bytes()).map_err(|e| match e {

@@ -1,0 +1,7 @@
+//! Fuzzes the `keys` parser family; what it does with the input is in `../harness.rs`.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::keys(data));
