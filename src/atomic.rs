@@ -51,11 +51,13 @@ pub struct StagedFiles {
 }
 
 impl StagedFiles {
-    /// Stages files for the folder `dir`, which must exist.
+    /// Stages files for the folder `dir`, which must exist. Temporary files that a killed
+    /// Countersign left there are cleared first (see [`sweep_leftovers`]).
     pub fn new(dir: &Path) -> Result<Self, WriteError> {
         if !dir.is_dir() {
             return Err(WriteError::NoFolder(dir.to_path_buf()));
         }
+        sweep_leftovers(dir);
         Ok(Self { dir: dir.to_path_buf(), staged: Vec::new() })
     }
 
@@ -81,7 +83,7 @@ impl StagedFiles {
     ) -> Result<PathBuf, WriteError> {
         let path = self.dir.join(name);
         let mut temp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
+            .prefix(&temp_prefix())
             .tempfile_in(&self.dir)
             .map_err(|e| WriteError::from_io(&path, e))?;
         fill(temp.as_file_mut())
@@ -121,6 +123,51 @@ impl StagedFiles {
         sync_dir(&self.dir);
         Ok(placed)
     }
+}
+
+/// The prefix of this process's temporary files: [`TEMP_PREFIX`], then the process id, so
+/// that a later run can tell a dead process's leftovers from a live one's work.
+pub fn temp_prefix() -> String {
+    format!("{TEMP_PREFIX}{}-", std::process::id())
+}
+
+/// How old a leftover must be before it is cleared: a live writer touches its file far more
+/// often, so this only guards against a process this one cannot see (another container).
+const LEFTOVER_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+/// Where it cannot be seen whether the writing process lives: no signing takes a day.
+#[cfg(not(target_os = "linux"))]
+const LEFTOVER_MIN_AGE_UNSEEN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes temporary files in `dir` that a Countersign killed mid-write left behind (their
+/// writer is gone and they are not fresh). They never looked like finished files, but a
+/// killed signing of a large app leaves one as large as the app. Failures are ignored: this
+/// only tidies.
+pub fn sweep_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else { continue };
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let age = meta.modified().ok().and_then(|m| m.elapsed().ok()).unwrap_or_default();
+        let writer = rest.split_once('-').and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if writer_is_gone(writer, age) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn writer_is_gone(writer: Option<u32>, age: std::time::Duration) -> bool {
+    let Some(pid) = writer else { return false };
+    pid != std::process::id() && age >= LEFTOVER_MIN_AGE && Path::new("/proc/self").exists() && !Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn writer_is_gone(writer: Option<u32>, age: std::time::Duration) -> bool {
+    writer.is_some_and(|pid| pid != std::process::id()) && age >= LEFTOVER_MIN_AGE_UNSEEN.max(LEFTOVER_MIN_AGE)
 }
 
 /// Fails for the first path that already exists.
@@ -193,6 +240,39 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// Leftovers of a dead writer go; a live writer's file, a fresh one and anything not
+    /// ours stay.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_killed_writers_leftovers_are_swept_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+        let make = |name: &str, modified: std::time::SystemTime| {
+            let f = File::create(dir.path().join(name)).unwrap();
+            f.set_modified(modified).unwrap();
+        };
+        let dead = 4_000_000_000u32; // above any Linux pid_max
+        make(&format!("{TEMP_PREFIX}{dead}-old"), old);
+        make(&format!("{TEMP_PREFIX}{dead}-fresh"), std::time::SystemTime::now());
+        make(&format!("{}mine", temp_prefix()), old);
+        make(&format!("{TEMP_PREFIX}1-init"), old); // pid 1 lives
+        make(&format!("{TEMP_PREFIX}no-pid"), old);
+        make("notes.txt", old);
+        let mut staged = StagedFiles::new(dir.path()).unwrap();
+        staged.add_bytes("a.txt", b"a").unwrap();
+        staged.commit(false).unwrap();
+        let mut expected = vec![
+            format!("{TEMP_PREFIX}{dead}-fresh"),
+            format!("{TEMP_PREFIX}1-init"),
+            format!("{TEMP_PREFIX}no-pid"),
+            format!("{}mine", temp_prefix()),
+            "a.txt".to_owned(),
+            "notes.txt".to_owned(),
+        ];
+        expected.sort();
+        assert_eq!(names(dir.path()), expected);
     }
 
     #[test]

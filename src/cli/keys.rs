@@ -161,7 +161,7 @@ fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
     }
     if !orphans.is_empty() {
         eprintln!(
-            "warning: the keychain holds {} Countersign entr{} that the index does not list (an index restored from an older copy?): {}. They were left as they are.",
+            "warning: the keychain holds {} Countersign entr{} that the index does not list (left by an index restored from an older copy, or by a Countersign stopped while it added or deleted a key): {}. They were left as they are.",
             orphans.len(),
             if orphans.len() == 1 { "y" } else { "ies" },
             orphans.join(", ")

@@ -280,13 +280,26 @@ impl KeyStore {
         })
     }
 
-    /// Removes the key from the keychain and the index.
+    /// Removes the key from the index and then from the keychain. In that order, a process
+    /// killed between the two leaves a keychain entry that no key lists (which `keys list`
+    /// reports), never a listed key whose secret is gone.
     pub fn delete(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
-        self.update(|index| {
+        let (pos, removed) = self.update(|index| {
             let pos = index.keys.iter().position(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
-            self.secrets.delete(&index.keys[pos].id)?;
-            Ok(index.keys.remove(pos))
-        })
+            Ok((pos, index.keys.remove(pos)))
+        })?;
+        if let Err(e) = self.secrets.delete(&removed.id) {
+            // The keychain refused (locked, say): list the key again, where it was, so that
+            // nothing changed and the user can try again.
+            let _ = self.update(|index| {
+                if !index.keys.iter().any(|k| k.id == removed.id) {
+                    index.keys.insert(pos.min(index.keys.len()), removed.clone());
+                }
+                Ok(())
+            });
+            return Err(e);
+        }
+        Ok(removed)
     }
 
     /// Keeps a certificate (and its chain, signer first) with key `name`, as its current one.
