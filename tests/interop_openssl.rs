@@ -344,4 +344,21 @@ fn keys_in_every_form_openssl_writes_are_read() {
         let sig = std::fs::read_to_string(d.join(&out_dir).join("app.jar.sig")).unwrap();
         assert_eq!(Base64::decode_vec(&sig).unwrap(), expected, "{key}");
     }
+
+    // P-384 as openssl writes it: PKCS#8 PEM, SEC1 PEM ("EC PRIVATE KEY"), and the SEC1 DER
+    // that `openssl pkey -outform DER` writes for EC keys.
+    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], d);
+    openssl(&["pkey", "-in", "p384.pem", "-pubout", "-out", "p384.pub"], d);
+    openssl(&["ec", "-in", "p384.pem", "-out", "p384-sec1.pem"], d);
+    openssl(&["pkey", "-in", "p384.pem", "-outform", "DER", "-out", "p384-sec1.der"], d);
+    assert!(std::fs::read_to_string(d.join("p384-sec1.pem")).unwrap().contains("BEGIN EC PRIVATE KEY"));
+    for key in ["p384.pem", "p384-sec1.pem", "p384-sec1.der"] {
+        let out_dir = format!("out-{key}");
+        std::fs::create_dir(d.join(&out_dir)).unwrap();
+        let (code, _, err) = run(&["sign", "app.jar", "--key-file", key, "--out", &out_dir], d);
+        assert_eq!(code, 0, "{key}: {err}");
+        let sig = Base64::decode_vec(&std::fs::read_to_string(d.join(&out_dir).join("app.jar.sig")).unwrap()).unwrap();
+        std::fs::write(d.join("p384-sig.der"), sig).unwrap();
+        assert!(openssl_ok(&["dgst", "-sha384", "-verify", "p384.pub", "-signature", "p384-sig.der", "app.jar"], d), "{key}");
+    }
 }

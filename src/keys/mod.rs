@@ -138,6 +138,18 @@ fn classify(algorithm: ObjectIdentifier, curve: Option<ObjectIdentifier>) -> Res
     }
 }
 
+/// True when `der` starts like a SEC1 EC private key: a SEQUENCE whose first two members
+/// are INTEGER 1 and an OCTET STRING.
+fn looks_like_sec1_der(der: &[u8]) -> bool {
+    let body = match der {
+        [0x30, len, rest @ ..] if *len < 0x80 => rest,
+        [0x30, 0x81, _, rest @ ..] => rest,
+        [0x30, 0x82, _, _, rest @ ..] => rest,
+        _ => return false,
+    };
+    body.starts_with(&[0x02, 0x01, 0x01, 0x04])
+}
+
 /// The most PBKDF2 rounds an imported key may ask for: 16 times the 600,000 Countersign's own
 /// backups use, a few seconds of work. The count comes from the file, so without a ceiling a
 /// key file of 300 bytes can ask for four billion rounds and hold the app for hours.
@@ -277,6 +289,11 @@ impl PrivateKey {
                 source_name: source_name.to_owned(),
                 found: "a public key".into(),
             });
+        }
+        // SEC1 ("traditional") DER, which `openssl pkey -outform DER` writes for EC keys:
+        // SEQUENCE { INTEGER 1, OCTET STRING ... }.
+        if looks_like_sec1_der(bytes) {
+            return Self::from_sec1_der(bytes, source_name);
         }
         Err(malformed("it is neither PEM text nor a DER-encoded PKCS#8 key".into()))
     }
