@@ -33,11 +33,14 @@ pub fn blocks(text: &[u8]) -> Result<Vec<Block>, String> {
         let label_end = after[11..].find("-----").ok_or("a PEM header is not closed")? + 11;
         let label = &after[11..label_end];
         let end_marker = format!("-----END {label}-----");
-        let end = after.find(&end_marker).ok_or_else(|| format!("the {label} block has no END line"))?;
+        // The END line is looked for after the BEGIN line, not in it: in "-----BEGIN X-------END
+        // X-----" the two overlap.
+        let body_start = label_end + 5;
+        let end = after[body_start..].find(&end_marker).ok_or_else(|| format!("the {label} block has no END line"))? + body_start;
         // Lenient as OpenSSL is: any line length (Atlassian's own CA files have the whole
         // certificate on one line), CRLF, stray spaces. RFC 1421 header lines ("Name: value")
         // are skipped.
-        let body = &after[11 + label.len() + 5..end];
+        let body = &after[body_start..end];
         let base64: Zeroizing<String> = Zeroizing::new(
             body.lines().filter(|l| !l.contains(':')).flat_map(|l| l.chars().filter(|c| !c.is_ascii_whitespace())).collect(),
         );
@@ -68,6 +71,16 @@ mod tests {
         assert_eq!(got[0].label, "CERTIFICATE");
         assert_eq!(&got[0].der[..], b"first");
         assert_eq!(&got[1].der[..], &[7u8; 100]);
+    }
+
+    /// Found by fuzzing: an END line that starts inside the BEGIN line's dashes.
+    #[test]
+    fn an_end_line_overlapping_the_begin_line_is_an_error_not_a_panic() {
+        let text = b"-----BEGIN EC PRIVATE KEY-------END EC PRIVATE KEY-----\n";
+        // (Block has no Debug, since it may hold a private key: no unwrap_err.)
+        assert!(blocks(text).err().is_some_and(|e| e.contains("has no END line")));
+        let empty = b"-----BEGIN X----------END X-----\n";
+        assert!(blocks(empty).is_ok_and(|b| b[0].der.is_empty()));
     }
 
     #[test]

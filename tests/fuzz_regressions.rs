@@ -90,8 +90,11 @@ fn seeds_are_the_real_thing() {
 #[test]
 fn runaway_key_derivation_is_refused_up_front() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions/keys");
-    let files = inputs(dir.parent().unwrap(), "keys");
-    assert!(files.len() >= 5, "the key regressions are missing from {}", dir.display());
+    let files: Vec<PathBuf> = inputs(dir.parent().unwrap(), "keys")
+        .into_iter()
+        .filter(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("pbkdf2") || n.to_string_lossy().starts_with("scrypt")))
+        .collect();
+    assert!(files.len() >= 5, "the key-derivation regressions are missing from {}", dir.display());
     for file in files {
         let data = std::fs::read(&file).unwrap();
         let asked = std::cell::Cell::new(false);
