@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::keychain::Keychain;
 use window::Window;
 
-const RUNS: usize = 3;
+const RUNS: usize = 10;
 const COMMAND_LINES: usize = 3;
 const KEYS_EACH: usize = 4;
 

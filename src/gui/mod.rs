@@ -125,6 +125,9 @@ pub struct App {
     keys: KeyList,
     /// Set when an action changed keys or history: they are read again on the next frame.
     keys_dirty: bool,
+    /// Counts key-list loads, so that a slow load started before a change (a rename) cannot
+    /// land after a newer one and undo what it shows.
+    keys_generation: u64,
     history_dirty: bool,
     /// Set once the user finished or skipped the first-run setup.
     setup_dismissed: bool,
@@ -154,6 +157,7 @@ impl App {
             notice: None,
             keys: KeyList::Loading,
             keys_dirty: true,
+            keys_generation: 0,
             history_dirty: true,
             setup_dismissed: false,
             selected_key: None,
@@ -213,6 +217,8 @@ impl App {
     /// Reads the key index and asks the keychain about each key, off the UI thread.
     fn reload_keys(&mut self, ctx: &egui::Context) {
         let store = self.store();
+        self.keys_generation += 1;
+        let generation = self.keys_generation;
         self.worker.spawn(
             ctx,
             "loading keys",
@@ -233,7 +239,10 @@ impl App {
                     })
                     .collect())
             },
-            |app, result| {
+            move |app, result| {
+                if generation != app.keys_generation {
+                    return; // a newer load is on its way
+                }
                 app.keys = match result {
                     Ok(rows) => {
                         if app.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s)) {

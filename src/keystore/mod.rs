@@ -280,23 +280,23 @@ impl KeyStore {
         })
     }
 
-    /// Removes the key from the index and then from the keychain. In that order, a process
-    /// killed between the two leaves a keychain entry that no key lists (which `keys list`
-    /// reports), never a listed key whose secret is gone.
+    /// Removes the key from the index and then from the keychain, both under the index
+    /// lock. In that order, a process killed between the two leaves a keychain entry that
+    /// no key lists (which `keys list` reports), never a listed key whose secret is gone.
+    /// Under the lock, because keychain changes from several processes at once are not
+    /// something every Secret Service survives (GNOME Keyring was seen to crash).
     pub fn delete(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
-        let (pos, removed) = self.update(|index| {
-            let pos = index.keys.iter().position(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
-            Ok((pos, index.keys.remove(pos)))
-        })?;
+        let _lock = self.lock()?;
+        let mut index = self.read_index()?;
+        index.format_version = INDEX_FORMAT;
+        let pos = index.keys.iter().position(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+        let removed = index.keys.remove(pos);
+        self.write_index(&index)?;
         if let Err(e) = self.secrets.delete(&removed.id) {
             // The keychain refused (locked, say): list the key again, where it was, so that
             // nothing changed and the user can try again.
-            let _ = self.update(|index| {
-                if !index.keys.iter().any(|k| k.id == removed.id) {
-                    index.keys.insert(pos.min(index.keys.len()), removed.clone());
-                }
-                Ok(())
-            });
+            index.keys.insert(pos, removed);
+            let _ = self.write_index(&index);
             return Err(e);
         }
         Ok(removed)

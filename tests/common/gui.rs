@@ -111,13 +111,24 @@ impl Window {
         }
     }
 
+    /// Scrolls the control named `label` into view, as a user would before using it.
+    fn reveal(&mut self, label: &str) {
+        self.harness.get_by_label(label).scroll_to_me();
+        self.harness.step();
+    }
+
+    /// Clicks the control named `label` through AccessKit (as a screen reader would): the
+    /// click reaches that control even if the layout moved since the last frame (a key list
+    /// that another instance just changed).
     pub fn click(&mut self, label: &str) {
-        self.harness.get_by_label(label).click();
+        self.reveal(label);
+        self.harness.get_by_label(label).click_accesskit();
         self.settle();
     }
 
     /// Types into the text field named `label` (replacing nothing: fields start empty).
     pub fn type_into(&mut self, label: &str, text: &str) {
+        self.reveal(label);
         self.harness.get_by_label(label).focus();
         self.harness.step();
         self.harness.get_by_label(label).type_text(text);
