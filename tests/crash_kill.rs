@@ -176,6 +176,18 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
     );
     assert!(killed >= ROUNDS / 2, "only {killed} of {ROUNDS} runs were killed before they finished");
 
+    // Random kills rarely land between the renames (microseconds apart), so that state is
+    // made by hand: every file of a complete bundle but the manifest, renamed last.
+    let between = work.join("between-renames");
+    std::fs::create_dir(&between).unwrap();
+    for f in complete_folder.iter().filter(|f| *f != "manifest.json") {
+        std::fs::copy(ref_folder.join(f), between.join(f)).unwrap();
+    }
+    std::fs::copy(work.join("app.jar"), between.join("app.jar")).unwrap();
+    let (code, _, stderr) = run(&["verify", &between.display().to_string()], work);
+    assert_eq!(code, 2, "a bundle without its manifest must not verify: {stderr}");
+    assert!(stderr.contains("no manifest.json"), "{stderr}");
+
     // The next signing into a folder clears what killed ones left there, once they are a
     // minute old (made so here) and their process is gone.
     let mut swept = 0;
