@@ -282,12 +282,25 @@ fn killing_key_changes_never_corrupts_the_index_or_loses_a_key() {
         max_orphans = max_orphans.max(orphans.len());
         temporary = keys.into_iter().map(|(n, _, _)| n).filter(|n| !precious.contains(&n.as_str())).collect();
     }
+    // Every unlisted entry the kills left is a whole key: adopting each lists it, working.
+    let (_, orphans) = listed(&k);
+    for (i, id) in orphans.iter().enumerate() {
+        k.ok(&["keys", "adopt", id, "--name", &format!("adopted-{i}")]);
+    }
+    let (keys, left) = listed(&k);
+    assert!(left.is_empty(), "{left:?}");
+    for (name, _, state) in &keys {
+        assert_eq!(state, "ok", "{name} after adoption");
+    }
     // The precious keys still sign.
     let dir = k.path().join("sign");
     std::fs::create_dir(&dir).unwrap();
     make_app_jar(&dir.join("app.jar"), "com.acme.after", "1.0", 100);
     k.ok(&["sign", "sign/app.jar", "--key", precious[0], "--out", "sign"]);
-    println!("key index: {ROUNDS} changes, {killed} killed mid-way; index loaded every time, no key lost, at most {max_orphans} unlisted keychain entries (reported by `keys list`)");
+    println!(
+        "key index: {ROUNDS} changes, {killed} killed mid-way; index loaded every time, no key lost, at most {max_orphans} unlisted keychain entries (reported by `keys list`), {} at the end, all adopted back as working keys",
+        orphans.len()
+    );
     assert!(killed >= ROUNDS / 5, "only {killed} of {ROUNDS} changes were killed");
 }
 

@@ -377,3 +377,30 @@ fn a_trust_store_package_is_made_and_checked_from_the_window() {
     w.expect("certificate(s)");
     w.expect("Atlassian CA");
 }
+
+/// A key the list has lost (an index restored from an older copy) is found from the Keys
+/// view and listed again under a name, and then signs.
+#[test]
+fn a_key_the_list_lost_is_found_and_listed_again_from_the_window() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = Window::open(&k);
+    w.store.generate("kept", Algorithm::Ed25519).unwrap();
+    let old_index = std::fs::read(w.store.index_path()).unwrap();
+    let lost = w.store.generate("lost", Algorithm::Ed25519).unwrap();
+    std::fs::write(w.store.index_path(), old_index).unwrap();
+    w.harness.state_mut().refresh();
+    w.settle();
+    w.click("Keys");
+    w.click("Look for unlisted keys");
+    w.expect(&lost.id);
+    w.type_into(&format!("Name for {}", lost.id), "found");
+    w.click(&format!("List {}", lost.id));
+    w.expect("Listed the keychain entry as Ed25519 key \"found\"");
+    let found = w.store.get("found").unwrap();
+    assert_eq!((found.id, found.fingerprint), (lost.id.clone(), lost.fingerprint));
+    w.store.load("found").unwrap();
+    w.expect_not(&format!("List {}", lost.id));
+    // Looking again finds nothing more.
+    w.click("Look for unlisted keys");
+    w.expect("Every Countersign key in the keychain is listed.");
+}

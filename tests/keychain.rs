@@ -192,6 +192,23 @@ fn entries_removed_behind_our_back_are_reported_per_key_and_nothing_else_breaks(
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([newer_id]));
     assert!(k.secret_tool_lookup(&newer_id).is_some(), "an unlisted entry is left in place");
+    assert!(err.contains("keys adopt"), "the warning says how to get it back: {err}");
+
+    // Adopting it lists the key again, under a new name, and it signs.
+    let (code, _, err) = k.run(&["keys", "adopt", "0123456789abcdef", "--name", "x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no Countersign entry 0123456789abcdef"), "{err}");
+    let kept_id = k.id_of("kept");
+    let (code, _, err) = k.run(&["keys", "adopt", &kept_id, "--name", "kept-twice"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("already the key \"kept\""), "{err}");
+    let out = k.ok(&["keys", "adopt", &newer_id, "--name", "newer-again"]);
+    assert!(out.contains("\"newer-again\""), "{out}");
+    assert_eq!(k.id_of("newer-again"), newer_id);
+    let (_, out, err) = k.run(&["keys", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]), "{err}");
+    k.ok(&["sign", "app.jar", "--key", "newer-again", "--overwrite"]);
 }
 
 #[test]

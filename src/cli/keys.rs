@@ -75,6 +75,11 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             println!("Restored {} key \"{}\" into the keychain; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
             Ok(0)
         }
+        KeysCommand::Adopt { id, name } => {
+            let record = store.adopt(&id, &name)?;
+            println!("Listed keychain entry {id} as {} key \"{}\"; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
+            Ok(0)
+        }
         KeysCommand::Rename { old, new } => {
             store.rename(&old, &new)?;
             println!("Renamed key \"{old}\" to \"{new}\".");
@@ -161,7 +166,7 @@ fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
     }
     if !orphans.is_empty() {
         eprintln!(
-            "warning: the keychain holds {} Countersign entr{} that the index does not list (left by an index restored from an older copy, or by a Countersign stopped while it added or deleted a key): {}. They were left as they are.",
+            "warning: the keychain holds {} Countersign entr{} that the index does not list (left by an index restored from an older copy, or by a Countersign stopped while it added or deleted a key): {}. They were left as they are; `countersign keys adopt ID --name NAME` lists one again.",
             orphans.len(),
             if orphans.len() == 1 { "y" } else { "ies" },
             orphans.join(", ")

@@ -189,6 +189,14 @@ pub enum KeysCommand {
     },
     /// Rename a key (its keychain entry stays as it is).
     Rename { old: String, new: String },
+    /// Give a name to a keychain entry that no key lists (`keys list` names them), bringing
+    /// its key back without a backup.
+    Adopt {
+        /// The entry's id, as `keys list` shows it.
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
     /// Remove a key from the keychain and the index.
     Delete {
         name: String,

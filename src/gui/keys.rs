@@ -25,6 +25,11 @@ pub struct KeysView {
     backup_repeat: Zeroizing<String>,
     /// The key whose deletion waits for confirmation.
     confirm_delete: Option<String>,
+    /// Keychain entries of ours that no key lists, once looked for (`None`: not yet, or
+    /// the keychain cannot be searched).
+    unlisted: Option<Vec<String>>,
+    /// The name typed for each unlisted entry, by id.
+    adopt_names: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for KeysView {
@@ -39,6 +44,8 @@ impl Default for KeysView {
             backup_passphrase: Zeroizing::default(),
             backup_repeat: Zeroizing::default(),
             confirm_delete: None,
+            unlisted: None,
+            adopt_names: Default::default(),
         }
     }
 }
@@ -88,7 +95,56 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     generate(app, ui, &ctx);
     ui.separator();
     import(app, ui, &ctx);
+    ui.separator();
+    unlisted(app, ui, &ctx);
     confirm_delete(app, &ctx);
+}
+
+/// Keychain entries that no key lists (an index restored from an older copy, a Countersign
+/// stopped mid-change): looked for on request, each can be listed again under a name.
+fn unlisted(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
+    ui.label(RichText::new("Keys in the keychain that the list has lost").strong());
+    ui.label("An index restored from an older copy, or a Countersign stopped while it added or deleted a key, can leave a key in the keychain that no list entry names. It is still whole: give it a name to use it again.");
+    if ui.button("Look for unlisted keys").clicked() {
+        let store = app.store();
+        app.worker.spawn(ctx, "searching the keychain", move || store.and_then(|s| s.orphans().map_err(|e| e.to_string())), |app, result| match result {
+            Ok(Some(ids)) => {
+                if ids.is_empty() {
+                    app.show_info("Every Countersign key in the keychain is listed.");
+                }
+                app.keys_view.unlisted = Some(ids);
+            }
+            Ok(None) => app.show_error("This keychain cannot be searched, so unlisted keys cannot be found here."),
+            Err(e) => app.show_error(e),
+        });
+    }
+    let Some(ids) = app.keys_view.unlisted.clone() else { return };
+    for id in ids {
+        ui.horizontal(|ui| {
+            ui.monospace(&id);
+            let name = app.keys_view.adopt_names.entry(id.clone()).or_default();
+            let l = ui.label(format!("Name for {id}"));
+            ui.add(egui::TextEdit::singleline(name).hint_text("recovered-key").desired_width(180.0)).labelled_by(l.id);
+            let name = name.trim().to_owned();
+            if ui.add_enabled(!name.is_empty(), egui::Button::new(format!("List {id}"))).clicked() {
+                let store = app.store();
+                let entry = id.clone();
+                app.worker.spawn(ctx, "listing a key again", move || store.and_then(|s| s.adopt(&entry, &name).map_err(|e| e.to_string())), move |app, result| {
+                    app.keys_dirty = true;
+                    match result {
+                        Ok(r) => {
+                            app.show_info(format!("Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).", r.algorithm, r.name, r.fingerprint));
+                            app.selected_key = Some(r.name);
+                            if let Some(list) = app.keys_view.unlisted.as_mut() {
+                                list.retain(|i| *i != id);
+                            }
+                        }
+                        Err(e) => app.show_error(e),
+                    }
+                });
+            }
+        });
+    }
 }
 
 fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &KeyRow) {

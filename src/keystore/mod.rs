@@ -44,6 +44,10 @@ pub enum KeyStoreError {
     SecretMissing { name: String },
     #[error("The keychain entry of key \"{name}\" holds a different key than the index records (public key {found} instead of {expected}). Countersign will not sign with it; restore the key from a backup.")]
     SecretMismatch { name: String, expected: String, found: String },
+    #[error("The keychain holds no Countersign entry {0}. `countersign keys list` names the entries that no key lists.")]
+    NoSuchEntry(String),
+    #[error("Keychain entry {id} is already the key \"{name}\"; rename that key instead.")]
+    EntryListed { id: String, name: String },
     #[error("The key index {} is damaged ({detail}). Your private keys are untouched in the keychain; move the file away and restore keys from backups, or restore the file from a backup.", .path.display())]
     BadIndex { path: PathBuf, detail: String },
     #[error("Could not use the data folder {}: {source}. Check that it is writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
@@ -241,6 +245,41 @@ impl KeyStore {
         .inspect_err(|_| {
             // Undo a secret already stored (deleting one never stored is a no-op).
             let _ = self.secrets.delete(&record.id);
+        })?;
+        Ok(record)
+    }
+
+    /// Lists, under `name`, a keychain entry of ours that no key lists (see [`orphans`]): an
+    /// index restored from an older copy, or a Countersign killed while it added or deleted
+    /// a key, leaves such entries, and this brings the key back without a backup.
+    ///
+    /// [`orphans`]: KeyStore::orphans
+    pub fn adopt(&self, id: &str, name: &str) -> Result<KeyRecord, KeyStoreError> {
+        let name = valid_name(name)?;
+        let secret = self.secrets.get(id)?.ok_or_else(|| KeyStoreError::NoSuchEntry(id.to_owned()))?;
+        let key = PrivateKey::from_file_bytes(secret.as_bytes(), &format!("keychain entry {id}"), || {
+            Err(KeyError::NoPassphrase { source_name: format!("keychain entry {id}") })
+        })?;
+        let public = key.public_key();
+        let record = KeyRecord {
+            id: id.to_owned(),
+            name: name.clone(),
+            algorithm: key.algorithm(),
+            public_key: public.to_spki_pem(),
+            fingerprint: public.fingerprint(),
+            created: crate::certs::rfc3339(OffsetDateTime::now_utc()),
+            last_used: None,
+            certificates: Vec::new(),
+        };
+        self.update(|index| {
+            if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
+                return Err(KeyStoreError::NameTaken(name.clone()));
+            }
+            if let Some(k) = index.keys.iter().find(|k| k.id == id) {
+                return Err(KeyStoreError::EntryListed { id: id.to_owned(), name: k.name.clone() });
+            }
+            index.keys.push(record.clone());
+            Ok(())
         })?;
         Ok(record)
     }
