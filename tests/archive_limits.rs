@@ -5,24 +5,48 @@ mod common;
 use common::*;
 use countersign::archive::{self, ArchiveError};
 
+/// 100k entries (a big fat jar has that many) are read; a zip whose end record claims more
+/// than the limit is refused by that count alone, before its directory is parsed, whether
+/// the count is in the classic record or the zip64 one.
 #[test]
-fn an_archive_with_100k_entries_is_refused_by_count() {
+fn entry_counts_are_checked_before_the_directory_is_parsed() {
     use std::io::Write;
     let dir = tempdir();
     let path = dir.path().join("many.jar");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("atlassian-plugin.xml", opts).unwrap();
+    zip.write_all(br#"<atlassian-plugin key="com.acme.many" name="Many"><plugin-info><version>1.0</version></plugin-info></atlassian-plugin>"#).unwrap();
     for i in 0..100_000 {
         zip.start_file(format!("e/{i}"), opts).unwrap();
-        zip.write_all(b"").unwrap();
     }
     zip.finish().unwrap();
-    match archive::inspect(&path) {
-        Err(e @ ArchiveError::TooManyEntries { entries: 100_000, .. }) => {
-            assert!(e.to_string().contains("100000 entries"), "{e}");
-        }
-        other => panic!("expected a refusal by entry count, got {other:?}"),
+    let info = archive::inspect(&path).unwrap();
+    assert_eq!((info.entries, info.plugin_key()), (100_001, Some("com.acme.many")));
+
+    // Over 65,535 entries the zip crate writes zip64 records: doctor the zip64 count to a
+    // million. Refused by count (the directory itself holds 100,001, so a refusal naming a
+    // million proves the count was read first).
+    let mut bytes = std::fs::read(&path).unwrap();
+    let record = bytes.windows(4).rposition(|w| w == b"PK\x06\x06").expect("a zip64 end record");
+    for field in [24, 32] {
+        bytes[record + field..record + field + 8].copy_from_slice(&1_000_000u64.to_le_bytes());
     }
+    let doctored = dir.path().join("claims-a-million.jar");
+    std::fs::write(&doctored, &bytes).unwrap();
+    match archive::inspect(&doctored) {
+        Err(e @ ArchiveError::TooManyEntries { entries: 1_000_000, .. }) => assert!(e.to_string().contains("1000000 entries"), "{e}"),
+        other => panic!("expected a refusal by the zip64 count, got {other:?}"),
+    }
+
+    // The classic record, in a small zip: a claimed 65,000 is under the limit and fails as
+    // a damaged zip instead; the count is only a gate, never trusted as the content.
+    make_zip(&dir.path().join("small.jar"), &[("a", b"x")]);
+    let mut small = std::fs::read(dir.path().join("small.jar")).unwrap();
+    let eocd = small.windows(4).rposition(|w| w == b"PK\x05\x06").unwrap();
+    small[eocd + 8..eocd + 12].copy_from_slice(&[0xe8, 0xfd, 0xe8, 0xfd]); // 65,000 twice
+    std::fs::write(dir.path().join("liar.jar"), &small).unwrap();
+    assert!(archive::inspect(&dir.path().join("liar.jar")).is_err());
 }
 
 #[test]

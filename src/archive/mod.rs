@@ -15,8 +15,11 @@ mod descriptor;
 
 pub use descriptor::{Descriptor, Manifest};
 
-/// More entries than this is refused: no real app has that many, a hostile zip might.
-pub const MAX_ENTRIES: usize = 65_536;
+/// More entries than this is refused, by the count the zip's end record gives, before the
+/// directory is parsed (about 250 bytes of memory per entry: 120 MiB at the limit). The
+/// biggest real apps (fat jars bundling libraries) have a few hundred thousand at most; a
+/// hostile zip can claim millions.
+pub const MAX_ENTRIES: usize = 500_000;
 /// `atlassian-plugin.xml` larger than this (inflated) is refused.
 pub const MAX_DESCRIPTOR_BYTES: u64 = 4 << 20;
 /// `META-INF/MANIFEST.MF` larger than this (inflated) is refused.
@@ -144,6 +147,11 @@ pub fn inspect_reader<R: Read + Seek>(mut reader: R, path: &Path) -> Result<AppI
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let extension = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
 
+    if let Some(listed) = listed_entries
+        && listed > MAX_ENTRIES as u64
+    {
+        return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries: listed as usize });
+    }
     let mut outer = open_zip(reader, path, starts_like_zip)?;
     let mut warnings = Vec::new();
     if let Some(listed) = listed_entries
@@ -182,17 +190,39 @@ pub fn inspect_reader<R: Read + Seek>(mut reader: R, path: &Path) -> Result<AppI
     Ok(with_identity_warnings(info))
 }
 
-/// The number of entries the end-of-central-directory record lists, read from the last
-/// 64 KiB of the file; `None` where it cannot be told (zip64 counts, no record found).
+/// The number of entries the end-of-central-directory record lists (its zip64 form where
+/// the classic one says 0xFFFF), read from the end of the file without parsing the
+/// directory; `None` where it cannot be told. The zip crate parses every directory entry up
+/// front (about 250 bytes of memory each), so this count is checked before it does.
 fn directory_entry_count<R: Read + Seek>(reader: &mut R, size: u64) -> Option<u64> {
     let tail_len = size.min(65_557);
-    reader.seek(io::SeekFrom::Start(size - tail_len)).ok()?;
+    let tail_start = size - tail_len;
+    reader.seek(io::SeekFrom::Start(tail_start)).ok()?;
     let mut tail = vec![0u8; tail_len as usize];
     reader.read_exact(&mut tail).ok()?;
     let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
     let count = tail.get(at + 10..at + 12)?;
     let count = u16::from_le_bytes([count[0], count[1]]);
-    (count != u16::MAX).then_some(u64::from(count))
+    if count != u16::MAX {
+        return Some(u64::from(count));
+    }
+    // Zip64: a locator just before the classic record gives the zip64 record's offset, from
+    // the start of the zip, which a prepended stub moves; the record (56 bytes without
+    // extensions) normally sits just before the locator. Try both.
+    let locator = tail.get(at.checked_sub(20)?..at)?;
+    if &locator[..4] != b"PK\x06\x07" {
+        return None;
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    let locator_pos = tail_start + (at as u64) - 20;
+    let just_before_locator = locator_pos.checked_sub(56);
+    for candidate in [Some(offset), just_before_locator].into_iter().flatten() {
+        let mut record = [0u8; 40];
+        if reader.seek(io::SeekFrom::Start(candidate)).is_ok() && reader.read_exact(&mut record).is_ok() && &record[..4] == b"PK\x06\x06" {
+            return Some(u64::from_le_bytes(record[32..40].try_into().ok()?));
+        }
+    }
+    None
 }
 
 /// The longest identity field (key, name, version, vendor) kept whole. Real ones are a few
