@@ -85,6 +85,21 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
+    /// A record, made now, for `key` kept in keychain entry `id`.
+    fn new_for(id: String, name: String, key: &PrivateKey) -> Self {
+        let public = key.public_key();
+        KeyRecord {
+            id,
+            name,
+            algorithm: key.algorithm(),
+            public_key: public.to_spki_pem(),
+            fingerprint: public.fingerprint(),
+            created: crate::certs::rfc3339(OffsetDateTime::now_utc()),
+            last_used: None,
+            certificates: Vec::new(),
+        }
+    }
+
     /// The key's name as a safe file stem (for `<stem>.crt` in bundles and trust stores).
     pub fn file_stem(&self) -> String {
         self.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
@@ -190,6 +205,11 @@ impl KeyStore {
     /// Reads, changes and writes the index under the lock.
     fn update<T>(&self, change: impl FnOnce(&mut Index) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
         let _lock = self.lock()?;
+        self.update_locked(change)
+    }
+
+    /// [`update`](Self::update) for a caller that holds the lock already.
+    fn update_locked<T>(&self, change: impl FnOnce(&mut Index) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
         let mut index = self.read_index()?;
         index.format_version = INDEX_FORMAT;
         let out = change(&mut index)?;
@@ -220,17 +240,7 @@ impl KeyStore {
         let name = valid_name(name)?;
         let mut id_bytes = [0u8; 16];
         getrandom::fill(&mut id_bytes).map_err(|e| KeyError::Random(e.to_string()))?;
-        let public = key.public_key();
-        let record = KeyRecord {
-            id: crate::hex::lower(&id_bytes),
-            name: name.clone(),
-            algorithm: key.algorithm(),
-            public_key: public.to_spki_pem(),
-            fingerprint: public.fingerprint(),
-            created: crate::certs::rfc3339(OffsetDateTime::now_utc()),
-            last_used: None,
-            certificates: Vec::new(),
-        };
+        let record = KeyRecord::new_for(crate::hex::lower(&id_bytes), name.clone(), key);
         let secret = key.to_pkcs8_pem()?;
         self.update(|index| {
             if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
@@ -260,17 +270,7 @@ impl KeyStore {
         let key = PrivateKey::from_file_bytes(secret.as_bytes(), &format!("keychain entry {id}"), || {
             Err(KeyError::NoPassphrase { source_name: format!("keychain entry {id}") })
         })?;
-        let public = key.public_key();
-        let record = KeyRecord {
-            id: id.to_owned(),
-            name: name.clone(),
-            algorithm: key.algorithm(),
-            public_key: public.to_spki_pem(),
-            fingerprint: public.fingerprint(),
-            created: crate::certs::rfc3339(OffsetDateTime::now_utc()),
-            last_used: None,
-            certificates: Vec::new(),
-        };
+        let record = KeyRecord::new_for(id.to_owned(), name.clone(), &key);
         self.update(|index| {
             if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
                 return Err(KeyStoreError::NameTaken(name.clone()));
@@ -326,16 +326,17 @@ impl KeyStore {
     /// something every Secret Service survives (GNOME Keyring was seen to crash).
     pub fn delete(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
         let _lock = self.lock()?;
-        let mut index = self.read_index()?;
-        index.format_version = INDEX_FORMAT;
-        let pos = index.keys.iter().position(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
-        let removed = index.keys.remove(pos);
-        self.write_index(&index)?;
+        let (pos, removed) = self.update_locked(|index| {
+            let pos = index.keys.iter().position(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            Ok((pos, index.keys.remove(pos)))
+        })?;
         if let Err(e) = self.secrets.delete(&removed.id) {
             // The keychain refused (locked, say): list the key again, where it was, so that
             // nothing changed and the user can try again.
-            index.keys.insert(pos, removed);
-            let _ = self.write_index(&index);
+            let _ = self.update_locked(|index| {
+                index.keys.insert(pos.min(index.keys.len()), removed);
+                Ok(())
+            });
             return Err(e);
         }
         Ok(removed)
