@@ -187,7 +187,7 @@ pub fn check_writable(dir: &Path) -> Result<(), WriteError> {
         return Err(WriteError::NoFolder(dir.to_path_buf()));
     }
     tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
+        .prefix(&temp_prefix())
         .tempfile_in(dir)
         .map(drop)
         .map_err(|e| WriteError::from_io(&dir.join("x"), e))
