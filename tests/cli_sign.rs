@@ -107,7 +107,7 @@ fn verifying_against_a_trust_store_names_the_certificate_that_verified() {
     // Not trusted yet: the store has only Atlassian's CAs.
     let (code, out, _) = run(&["verify", ".", "--truststore", "upmconfig/truststore"], d);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("[FAIL] Trust store holds the certificate"), "{out}");
+    assert!(out.contains("[FAIL] Trust store holds the signing certificate"), "{out}");
     std::fs::copy(d.join("vendor.crt"), store.join("acme.crt")).unwrap();
     let (code, out, _) = run(&["verify", ".", "--truststore", "upmconfig/truststore", "--json"], d);
     assert_eq!(code, 0, "{out}");
@@ -141,11 +141,30 @@ fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_sto
     let (code, out, _) = run(&["verify", "out"], d);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("chain of 2 certificates verifies"), "{out}");
+    // A trust store with only the CA: the chain it trusts came with the bundle, and UPM's
+    // upload carries only the app and its signature, so the verdict warns instead of
+    // promising what UPM will do, and says which certificate to add.
     std::fs::create_dir(d.join("store")).unwrap();
     std::fs::copy(d.join("ca.crt"), d.join("store/ca.crt")).unwrap();
+    let (code, out, _) = run(&["verify", "out", "--truststore", "store"], d);
+    assert_eq!(code, 0, "a good signature: {out}");
+    assert!(out.contains("[warn] Trust store holds the signing certificate: only store/ca.crt, which issued"), "{out}");
+    assert!(out.contains("Fix: Put the signing certificate itself"), "{out}");
+    assert!(out.contains("is good, but UPM may refuse it until the trust store holds the signing certificate itself"), "{out}");
+    assert!(!out.contains("UPM will accept"), "{out}");
+    let (_, out, _) = run(&["verify", "out", "--truststore", "store", "--json"], d);
+    let v = json(&out);
+    assert_eq!(v["verdict"], "signature-good", "{out}");
+    assert_eq!(v["decided_by"], "trust-store", "{out}");
+    assert!(v["trusted_by"].as_str().unwrap().ends_with("ca.crt"));
+    // The same bundle once the trust store holds the signing certificate itself: accepted.
+    std::fs::copy(d.join("leaf.crt"), d.join("store/acme-signing.crt")).unwrap();
     let (code, out, _) = run(&["verify", "out", "--truststore", "store", "--json"], d);
     assert_eq!(code, 0, "{out}");
-    assert!(json(&out)["trusted_by"].as_str().unwrap().ends_with("ca.crt"));
+    let v = json(&out);
+    assert_eq!(v["verdict"], "accepted", "{out}");
+    assert!(v["trusted_by"].as_str().unwrap().ends_with("acme-signing.crt"), "the signer itself, not its issuer: {out}");
+    assert!(v["headline"].as_str().unwrap().starts_with("Accepted: UPM will accept app.jar. Decided by \u{201c}Trust store holds the signing certificate\u{201d}"), "{out}");
     // The leaf alone, without its issuer: its integrity cannot be checked here, and says so.
     let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "leaf.crt"], d);
     assert_eq!(code, 0, "{out}");

@@ -111,7 +111,7 @@ fn a_dropped_jar_is_signed_into_a_bundle_the_core_accepts_and_lands_in_history()
     let bundle_dir = k.path().join("acme-app-1.2-bundle");
     w.expect(&bundle_dir.display().to_string());
     let report = verify_dir(&bundle_dir);
-    assert!(report.accepted, "{report:#?}");
+    assert!(report.passed(), "{report:#?}");
     let sig = std::fs::read_to_string(bundle_dir.join("acme-app-1.2.jar.sig")).unwrap();
     assert_eq!(w.click_and_copy("Copy signature"), vec![sig.trim().to_owned()]);
     w.click("Open folder");
@@ -119,7 +119,7 @@ fn a_dropped_jar_is_signed_into_a_bundle_the_core_accepts_and_lands_in_history()
 
     // The result card's Verify runs the same check in the Verify view.
     w.click("Verify bundle");
-    w.expect("Accepted: UPM will accept");
+    w.expect("is good: UPM will accept it once");
 
     // History: the entry is there, found by its note, with the bundle's folder.
     w.click("History");
@@ -161,7 +161,7 @@ fn several_files_are_signed_as_a_queue_each_with_its_result() {
         let dir = out.join(format!("{stem}-bundle"));
         assert!(dir.join(format!("{name}.sig")).is_file(), "{name}: {:?}", listing(&out));
         let report = verify_dir(&dir);
-        assert!(report.accepted, "{name}: {report:#?}");
+        assert!(report.passed(), "{name}: {report:#?}");
     }
     assert_eq!(listing(&out).iter().filter(|p| p.contains("notes")).count(), 0, "{:?}", listing(&out));
 }
@@ -339,14 +339,14 @@ fn verify_passes_a_good_bundle_and_says_why_a_tampered_one_fails() {
     let bundle_dir = k.path().join("app-bundle");
 
     w.click("Verify bundle");
-    w.expect("Accepted: UPM will accept");
+    w.expect("is good: UPM will accept it once");
     w.expect("PASS");
 
     flip_bit(&bundle_dir.join("app.jar"), 100);
     // Dropping onto the Verify view checks what was dropped.
     w.drop_files(&[&bundle_dir]);
     w.click("Check signature");
-    w.expect("Rejected: UPM would refuse");
+    w.expect("Rejected: UPM will refuse app.jar. Failed check");
     w.expect("FAIL");
     w.expect("Fix:");
 

@@ -137,7 +137,7 @@ fn we_verify_signatures_openssl_made_raw_and_base64_wrapped() {
     for sig in ["sig.bin", "sig.b64"] {
         let (code, out, err) = run(&["verify", "app.jar", "--sig", sig, "--cert", "vendor.crt"], d);
         assert_eq!(code, 0, "{sig}: {out}{err}");
-        assert!(out.contains("Accepted"), "{out}");
+        assert!(out.contains("is good: UPM will accept it once"), "{out}");
     }
     // P-384 made by openssl: the signature checks, and the verdict says UPM refuses it.
     openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], d);
@@ -196,7 +196,7 @@ fn accepted(jar: &Path, sig: &[u8], cert: &[u8]) -> bool {
         manifest: None,
         now: OffsetDateTime::now_utc(),
     };
-    bundle::verify(&input, &Progress::new()).unwrap().accepted
+    bundle::verify(&input, &Progress::new()).unwrap().passed()
 }
 
 fn test_cert(key: &PrivateKey) -> certs::Certificate {
@@ -258,7 +258,7 @@ fn the_command_line_rejects_flipped_bits_with_exit_status_1() {
         flip_bit(&d.join(file), offset);
         let (code, out, err) = run(&["verify", "."], d);
         assert_eq!(code, 1, "a flipped bit in {file} must be rejected: {out}{err}");
-        assert!(err.contains("rejected"), "{err}");
+        assert!(err.contains("Rejected: UPM will refuse app.jar. Failed check"), "{err}");
         assert_eq!(err.trim().lines().count(), 1, "one sentence on stderr: {err}");
         std::fs::write(d.join(file), backup).unwrap();
     }

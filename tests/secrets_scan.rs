@@ -565,7 +565,7 @@ fn window_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecret
     l.w.expect("Signed.");
     l.click("sign", "Copy signature");
     l.click("sign", "Verify bundle");
-    l.w.expect("Accepted: UPM will accept");
+    l.w.expect("is good: UPM will accept it once");
 
     l.click("history", "History");
     let csv = k.path().join("window-history.csv");

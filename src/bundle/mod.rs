@@ -22,7 +22,7 @@ mod verify;
 
 pub use manifest::BundleManifest;
 pub use read::{LoadedBundle, load_bundle};
-pub use verify::{Check, Outcome, Report, VerifyInput, VerifyTarget, verify, verify_target};
+pub use verify::{Check, Outcome, Report, Verdict, VerifyInput, VerifyTarget, verify, verify_target};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {

@@ -36,11 +36,28 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
+/// What the checks add up to, as far as they can know what UPM will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Nothing failed, and the trust store given holds the signing certificate itself: UPM,
+    /// which receives only the app and its signature, will accept it.
+    Accepted,
+    /// The signature is good, but whether UPM accepts it is not established: no trust store
+    /// was checked, or the trust store holds only the certificate's issuer (a warning).
+    SignatureGood,
+    /// A check failed: UPM will refuse it.
+    Rejected,
+}
+
 /// The whole verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// True when nothing failed: UPM would accept this signature.
-    pub accepted: bool,
+    pub verdict: Verdict,
+    /// One sentence for people: the verdict and the check that decided it.
+    pub headline: String,
+    /// The `id` of the check that decided the verdict.
+    pub decided_by: Option<&'static str>,
     pub artifact: String,
     pub artifact_sha256: Option<String>,
     /// The certificate that verified the signature.
@@ -48,6 +65,14 @@ pub struct Report {
     /// The trust-store file whose certificate made the signer trusted.
     pub trusted_by: Option<String>,
     pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// True when no check failed (the command line's exit status 0): the signature is good,
+    /// though UPM may still need the certificate in its trust store (see [`Verdict`]).
+    pub fn passed(&self) -> bool {
+        self.verdict != Verdict::Rejected
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,26 +212,47 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
         None => list.push("signature", "Signature matches the artifact", Outcome::Skipped, "there is no usable signature or certificate to check it with", None),
     }
 
+    // UPM's upload takes the app and its signature (the Base64 text), and no source says it
+    // takes the signer's certificate too: UPM can only use the certificates already in its
+    // trust store. So trust resting on a certificate that came only with the bundle (the
+    // signer's own, issued by a CA that the trust store holds) is a warning, not a pass.
+    let title = "Trust store holds the signing certificate";
     if let Some(store) = input.truststore {
-        if trusted_by.is_none() {
-            trusted_by = find_trust(store, &chain);
-        }
-        match (&trusted_by, signer.is_some()) {
-            (Some(file), _) => list.push("trust-store", "Trust store holds the certificate", Outcome::Pass, format!("trusted through {file}"), None),
-            (None, true) => list.push("trust-store", "Trust store holds the certificate", Outcome::Fail, format!("no certificate in {} is this certificate or issued it", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/ (see INSTALL.md for the permissions UPM needs).")),
-            (None, false) => list.push("trust-store", "Trust store holds the certificate", Outcome::Fail, format!("no certificate in {} verifies this signature", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/.")),
+        let trust = match &trusted_by {
+            Some(file) => Trust::Signer(file.clone()),
+            None => find_trust(store, &chain),
+        };
+        match (trust, &signer) {
+            (Trust::Signer(file), _) => {
+                list.push("trust-store", title, Outcome::Pass, format!("{file} is the signing certificate"), None);
+                trusted_by = Some(file);
+            }
+            (Trust::IssuerOnly { file, issued }, Some(cert)) => {
+                list.push(
+                    "trust-store",
+                    title,
+                    Outcome::Warn,
+                    format!("only {file}, which issued \"{issued}\", is in the trust store; the signing certificate ({}) came with the signature, and UPM's upload takes only the app and its signature", cert.subject()),
+                    Some("Put the signing certificate itself (the .crt that came with this signature) into upmconfig/truststore/, beside its issuer."),
+                );
+                trusted_by = Some(file);
+            }
+            (_, Some(_)) => list.push("trust-store", title, Outcome::Fail, format!("no certificate in {} is this certificate or issued it", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/ (see INSTALL.md for the permissions UPM needs).")),
+            (_, None) => list.push("trust-store", title, Outcome::Fail, format!("no certificate in {} verifies this signature", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/.")),
         }
     } else if signer.is_some() {
-        list.push("trust-store", "Trust store holds the certificate", Outcome::Skipped, "no trust store given: the customer's UPM must have this certificate in upmconfig/truststore/", None);
+        list.push("trust-store", title, Outcome::Skipped, "no trust store given: the customer's UPM must have this certificate in upmconfig/truststore/", None);
     }
 
     if let Some(m) = input.manifest {
         manifest_check(&mut list, m, artifact_sha256.as_deref(), signer.as_ref(), input);
     }
 
-    let accepted = list.0.iter().all(|c| c.outcome != Outcome::Fail) && matches!(signature_result, Some(Ok(())));
+    let (verdict, decided_by, headline) = decide(&list.0, &input.artifact_name, signature_result.as_ref());
     Ok(Report {
-        accepted,
+        verdict,
+        headline,
+        decided_by,
         artifact: input.artifact_name.clone(),
         artifact_sha256,
         signer: signer.as_ref().map(|c| SignerSummary {
@@ -242,16 +288,70 @@ fn integrity_check(list: &mut Checklist, chain: &[Certificate]) {
     list.push("certificate-integrity", title, Outcome::Pass, if chain.len() > 1 { format!("chain of {} certificates verifies", chain.len()) } else { "its self-signature verifies".to_owned() }, None);
 }
 
-/// The trust-store file that holds one of the chain's certificates or issued one of them.
-fn find_trust(store: &TrustStore, chain: &[Certificate]) -> Option<String> {
-    for cert in chain {
+/// How the trust store stands to a signer's chain.
+enum Trust {
+    /// This trust-store file holds the signing certificate itself.
+    Signer(String),
+    /// This file holds only a certificate above the signer: one that issued `issued` (a
+    /// subject), of the chain or not.
+    IssuerOnly { file: String, issued: String },
+    Missing,
+}
+
+/// The signing certificate (the chain's first) in the trust store, or else the trust-store
+/// file that holds a certificate of the chain above it or that issued one of the chain.
+fn find_trust(store: &TrustStore, chain: &[Certificate]) -> Trust {
+    let Some(signer) = chain.first() else { return Trust::Missing };
+    if let Some((file, _)) = store.certificates().find(|(_, anchor)| *anchor == signer) {
+        return Trust::Signer(file.display().to_string());
+    }
+    for (i, cert) in chain.iter().enumerate() {
         for (file, anchor) in store.certificates() {
-            if anchor == cert || cert.verify_issued_by(anchor).is_ok() {
-                return Some(file.display().to_string());
+            // The store holds this certificate of the chain (above the signer), which issued
+            // the one before it; or it holds the issuer of this one.
+            let issued = if anchor == cert { chain[..i].last() } else { cert.verify_issued_by(anchor).is_ok().then_some(cert) };
+            if let Some(issued) = issued {
+                return Trust::IssuerOnly { file: file.display().to_string(), issued: issued.subject() };
             }
         }
     }
-    None
+    Trust::Missing
+}
+
+/// The verdict, the check that decided it, and the headline naming both. A failure decides
+/// first (the first one in the list); else the trust-store check, passed, warned or skipped.
+fn decide(checks: &[Check], artifact: &str, signature: Option<&Result<(), String>>) -> (Verdict, Option<&'static str>, String) {
+    if let Some(failed) = checks.iter().find(|c| c.outcome == Outcome::Fail) {
+        return (Verdict::Rejected, Some(failed.id), format!("Rejected: UPM will refuse {artifact}. Failed check \u{201c}{}\u{201d}: {}.", failed.title, failed.detail));
+    }
+    if !matches!(signature, Some(Ok(()))) {
+        // Nothing failed, but nothing could check the signature either (cannot happen with
+        // the checks above, which fail or skip "signature"; kept so no path says "good").
+        let id = checks.iter().find(|c| c.id == "signature").map(|c| c.id);
+        return (Verdict::Rejected, id, format!("Rejected: the signature of {artifact} could not be checked."));
+    }
+    let trust = checks.iter().find(|c| c.id == "trust-store");
+    let warnings = checks.iter().filter(|c| c.outcome == Outcome::Warn && c.id != "trust-store").count();
+    let also = match warnings {
+        0 => String::new(),
+        1 => " One other check warns; see below.".to_owned(),
+        n => format!(" {n} other checks warn; see below."),
+    };
+    match trust {
+        Some(c) if c.outcome == Outcome::Pass => {
+            (Verdict::Accepted, Some(c.id), format!("Accepted: UPM will accept {artifact}. Decided by \u{201c}{}\u{201d}: {}.{also}", c.title, c.detail))
+        }
+        Some(c) if c.outcome == Outcome::Warn => (
+            Verdict::SignatureGood,
+            Some(c.id),
+            format!("The signature of {artifact} is good, but UPM may refuse it until the trust store holds the signing certificate itself. Warning from \u{201c}{}\u{201d}: {}.{also}", c.title, c.detail),
+        ),
+        other => (
+            Verdict::SignatureGood,
+            other.map(|c| c.id),
+            format!("The signature of {artifact} is good: UPM will accept it once the customer's trust store holds the signing certificate (no trust store was checked here).{also}"),
+        ),
+    }
 }
 
 fn manifest_check(list: &mut Checklist, m: &BundleManifest, sha256: Option<&str>, signer: Option<&Certificate>, input: &VerifyInput<'_>) {

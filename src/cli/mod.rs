@@ -535,7 +535,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     } else {
         print_report(&report);
     }
-    Ok(if report.accepted { 0 } else { 1 })
+    Ok(if report.passed() { 0 } else { 1 })
 }
 
 fn print_report(report: &Report) {
@@ -553,13 +553,9 @@ fn print_report(report: &Report) {
             println!("         Fix: {fix}");
         }
     }
-    if report.accepted {
-        println!("Accepted: UPM will accept this signature.");
-    } else {
-        let first = report.checks.iter().find(|c| c.outcome == Outcome::Fail);
-        let reason = first.map(|c| format!("{}: {}", c.title.to_lowercase(), c.detail)).unwrap_or_else(|| "the signature could not be checked".into());
-        println!("Rejected: UPM would refuse this app ({reason}).");
-        eprintln!("countersign: {} was rejected: {reason}.", report.artifact);
+    println!("{}", report.headline);
+    if !report.passed() {
+        eprintln!("countersign: {}", report.headline);
     }
 }
 

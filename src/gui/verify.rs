@@ -7,7 +7,7 @@ use eframe::egui::{self, RichText};
 
 use super::App;
 use super::widgets::{self, Tone};
-use crate::bundle::{self, Outcome, Report, VerifyTarget};
+use crate::bundle::{self, Outcome, Report, Verdict, VerifyTarget};
 use crate::progress::Progress;
 use crate::truststore::TrustStore;
 
@@ -107,12 +107,12 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
 }
 
 fn show_report(ui: &mut egui::Ui, report: &Report) {
-    if report.accepted {
-        widgets::banner(ui, Tone::Good, &format!("Accepted: UPM will accept {}.", report.artifact));
-    } else {
-        let reason = report.checks.iter().find(|c| c.outcome == Outcome::Fail).map(|c| format!("{}: {}", c.title.to_lowercase(), c.detail));
-        widgets::banner(ui, Tone::Bad, &format!("Rejected: UPM would refuse {} ({}).", report.artifact, reason.unwrap_or_else(|| "the signature could not be checked".into())));
-    }
+    let tone = match report.verdict {
+        Verdict::Accepted => Tone::Good,
+        Verdict::SignatureGood => Tone::Warn,
+        Verdict::Rejected => Tone::Bad,
+    };
+    widgets::banner(ui, tone, &report.headline);
     if let Some(s) = &report.signer {
         ui.label(format!("Signed by {} ({}), certificate valid until {}.", s.subject, s.algorithm, s.not_after));
     }
