@@ -281,6 +281,63 @@ fn keys_are_generated_renamed_backed_up_copied_and_deleted_from_the_window() {
     assert_eq!(w.store.get("restored").unwrap().fingerprint, record.fingerprint);
 }
 
+/// A passphrase typed into the window lives in one buffer that is wiped once it has done
+/// its work, and no copy of it stays anywhere in the process: not in egui's memory (a text
+/// field's undo history keeps every state of the text), not in freed copies of a growing
+/// string. Checked by searching the whole of this process's memory for it.
+#[test]
+fn passphrases_typed_into_the_window_are_wiped_and_leave_no_copy_in_memory() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = window_with_key(&k);
+    w.click("Keys");
+    // Made at run time, and kept only here: the test's own copy is not counted.
+    let mut random = [0u8; 12];
+    getrandom::fill(&mut random).unwrap();
+    let passphrase = zeroize::Zeroizing::new(format!("pp-{}", countersign::hex::lower(&random)));
+    let scan = |what: &str| match occurrences_in_own_memory(passphrase.as_bytes()) {
+        Some(found) => assert!(found.is_empty(), "{what}: the passphrase is still in memory at {found:x?}"),
+        None => eprintln!("SKIPPED: this system's memory cannot be searched ({what})"),
+    };
+
+    w.type_keys("Backup passphrase", &passphrase);
+    w.type_keys("Repeat passphrase", &passphrase);
+    assert!(!w.harness.state().passphrases_wiped(), "typed, so not wiped yet");
+    if let Some(found) = occurrences_in_own_memory(passphrase.as_bytes()) {
+        // The search finds what is there: the two fields' buffers.
+        assert!(found.len() >= 2, "the typed passphrase should be in the two fields, found {found:x?}");
+    }
+    // A cancelled save dialog keeps what was typed, for the next try.
+    w.desktop.answer(None);
+    w.click("Save backup…");
+    assert!(w.is_enabled("Save backup…"), "the passphrases are still there after a cancelled dialog");
+    let backup = k.path().join("acme-backup.pem");
+    w.desktop.answer(Some(&backup));
+    w.click("Save backup…");
+    w.expect("Backup written to");
+    assert!(w.harness.state().passphrases_wiped(), "both backup fields are wiped once the backup is written");
+    scan("after the backup");
+
+    // Restoring an encrypted backup: the import passphrase is wiped too.
+    w.type_into("Key file", &backup.display().to_string());
+    w.type_into("Name for the key", "restored");
+    w.type_keys("Passphrase (if encrypted)", &passphrase);
+    w.click("Import key");
+    w.expect("Imported Ed25519 key \"restored\"");
+    assert!(w.harness.state().passphrases_wiped(), "the import passphrase is wiped once the key is in");
+    scan("after the restore");
+
+    // Typed and then abandoned: leaving the view wipes it.
+    w.type_keys("Backup passphrase", &passphrase);
+    w.click("Sign");
+    assert!(w.harness.state().passphrases_wiped(), "leaving the Keys view wipes what was typed there");
+    scan("after leaving the view");
+    // Last, because handing it to openssl copies it: the backup opens with that passphrase.
+    if openssl_available() {
+        let pass = format!("pass:{}", &*passphrase);
+        assert!(openssl_ok(&["pkey", "-in", "acme-backup.pem", "-passin", &pass, "-noout"], k.path()));
+    }
+}
+
 #[test]
 fn certificates_are_made_requested_imported_and_renewed_from_the_window() {
     let Some(k) = Keychain::new() else { return };

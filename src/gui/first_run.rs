@@ -81,7 +81,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
             if ui.button("Start signing").clicked() {
                 app.first_run.created = None;
                 app.setup_dismissed = true;
-                app.view = View::Sign;
+                app.open_view(View::Sign);
             }
         });
         return;
@@ -119,7 +119,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     ui.separator();
     if ui.button("I already have a key: import it").clicked() {
         app.setup_dismissed = true;
-        app.view = View::Keys;
+        app.open_view(View::Keys);
     }
 }
 

@@ -7,22 +7,20 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 use zeroize::Zeroizing;
 
+use super::secret::{SecretText, secret_field};
 use super::widgets::{self, Tone};
 use super::{App, KeyRow, View};
-use crate::keys::{Algorithm, KeyError, PrivateKey};
-
-/// A backup passphrase shorter than this is refused: the file may travel.
-const MIN_PASSPHRASE: usize = 8;
+use crate::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS, PrivateKey};
 
 pub struct KeysView {
     new_name: String,
     new_algorithm: Algorithm,
     import_path: String,
     import_name: String,
-    import_passphrase: Zeroizing<String>,
+    import_passphrase: SecretText,
     rename_to: String,
-    backup_passphrase: Zeroizing<String>,
-    backup_repeat: Zeroizing<String>,
+    backup_passphrase: SecretText,
+    backup_repeat: SecretText,
     /// The key whose deletion waits for confirmation.
     confirm_delete: Option<String>,
     /// Keychain entries of ours that no key lists, once looked for (`None`: not yet, or
@@ -32,6 +30,20 @@ pub struct KeysView {
     adopt_names: std::collections::BTreeMap<String, String>,
 }
 
+impl KeysView {
+    /// Wipes every passphrase typed into the view (when it is left, or its action is done).
+    pub(super) fn wipe_passphrases(&mut self) {
+        self.import_passphrase.clear();
+        self.backup_passphrase.clear();
+        self.backup_repeat.clear();
+    }
+
+    /// True when no passphrase field holds anything, down to the last byte (for tests).
+    pub fn passphrases_wiped(&self) -> bool {
+        self.import_passphrase.is_wiped() && self.backup_passphrase.is_wiped() && self.backup_repeat.is_wiped()
+    }
+}
+
 impl Default for KeysView {
     fn default() -> Self {
         KeysView {
@@ -39,10 +51,10 @@ impl Default for KeysView {
             new_algorithm: Algorithm::Ed25519,
             import_path: String::new(),
             import_name: String::new(),
-            import_passphrase: Zeroizing::default(),
+            import_passphrase: SecretText::new(),
             rename_to: String::new(),
-            backup_passphrase: Zeroizing::default(),
-            backup_repeat: Zeroizing::default(),
+            backup_passphrase: SecretText::new(),
+            backup_repeat: SecretText::new(),
             confirm_delete: None,
             unlisted: None,
             adopt_names: Default::default(),
@@ -170,7 +182,7 @@ fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &Key
                 app.show_info(format!("The public key of \"{name}\" is on the clipboard."));
             }
             if ui.button("Certificates…").clicked() {
-                app.view = View::Certificates;
+                app.open_view(View::Certificates);
             }
             if ui.button("Delete…").clicked() {
                 app.keys_view.confirm_delete = Some(name.clone());
@@ -206,15 +218,18 @@ fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &Key
         ui.label(RichText::new("Back up").strong());
         ui.label("A backup is the key encrypted with a passphrase (PKCS#8, AES-256); OpenSSL and Countersign can open it. Keep it and the passphrase apart.");
         let kv = &mut app.keys_view;
-        widgets::secret_field(ui, "Backup passphrase", &mut kv.backup_passphrase);
-        widgets::secret_field(ui, "Repeat passphrase", &mut kv.backup_repeat);
-        let problem = if kv.backup_passphrase.chars().count() < MIN_PASSPHRASE {
-            Some(format!("Use a passphrase of at least {MIN_PASSPHRASE} characters."))
-        } else if *kv.backup_passphrase != *kv.backup_repeat {
+        let first = secret_field(ui, "Backup passphrase", &mut kv.backup_passphrase);
+        let repeat = secret_field(ui, "Repeat passphrase", &mut kv.backup_repeat);
+        let problem = if first.overflowed || repeat.overflowed {
+            Some(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY))
+        } else if kv.backup_passphrase.char_count() < MIN_PASSPHRASE_CHARS {
+            Some(format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters."))
+        } else if kv.backup_passphrase != kv.backup_repeat {
             Some("The two passphrases differ.".to_owned())
         } else {
             None
         };
+        let submitted = (first.submitted || repeat.submitted) && problem.is_none();
         let save = ui
             .horizontal(|ui| {
                 let save = ui.add_enabled(problem.is_none(), egui::Button::new("Save backup…")).clicked();
@@ -224,32 +239,35 @@ fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &Key
                 save
             })
             .inner;
-        {
-            if save {
-                let passphrase = std::mem::take(&mut kv.backup_passphrase);
-                kv.backup_repeat = Zeroizing::default();
-                let store = app.store();
-                let desktop = app.config.desktop.clone();
-                let key_name = name.clone();
-                let suggested = format!("{}-backup.pem", row.record.file_stem());
-                app.worker.spawn(
-                    ctx,
-                    "backing up a key",
-                    move || -> Result<Option<PathBuf>, String> {
-                        let Some(path) = desktop.save_file("Save the encrypted backup", &suggested) else { return Ok(None) };
-                        let (_, key) = store?.load(&key_name).map_err(|e| e.to_string())?;
-                        let pem = key.to_encrypted_pem(&passphrase).map_err(|e| e.to_string())?;
-                        // The save dialog asked before replacing a file.
-                        crate::atomic::write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
-                        Ok(Some(path))
-                    },
-                    |app, result| match result {
-                        Ok(Some(path)) => app.show_info(format!("Backup written to {}. Keep the passphrase somewhere else.", path.display())),
-                        Ok(None) => {}
-                        Err(e) => app.show_error(e),
-                    },
-                );
-            }
+        if save || submitted {
+            // The job gets its own copy (wiped when it ends); the fields keep theirs until the
+            // backup is written, so that a cancelled dialog does not cost the typing.
+            let passphrase = kv.backup_passphrase.to_zeroizing();
+            let store = app.store();
+            let desktop = app.config.desktop.clone();
+            let key_name = name.clone();
+            let suggested = format!("{}-backup.pem", row.record.file_stem());
+            app.worker.spawn(
+                ctx,
+                "backing up a key",
+                move || -> Result<Option<PathBuf>, String> {
+                    let Some(path) = desktop.save_file("Save the encrypted backup", &suggested) else { return Ok(None) };
+                    let (_, key) = store?.load(&key_name).map_err(|e| e.to_string())?;
+                    let pem = key.to_encrypted_pem(&passphrase).map_err(|e| e.to_string())?;
+                    // The save dialog asked before replacing a file.
+                    crate::atomic::write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
+                    Ok(Some(path))
+                },
+                |app, result| match result {
+                    Ok(Some(path)) => {
+                        app.keys_view.backup_passphrase.clear();
+                        app.keys_view.backup_repeat.clear();
+                        app.show_info(format!("Backup written to {}. Keep the passphrase somewhere else.", path.display()));
+                    }
+                    Ok(None) => {}
+                    Err(e) => app.show_error(e),
+                },
+            );
         }
     });
 }
@@ -308,49 +326,68 @@ fn import(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
     });
     let kv = &mut app.keys_view;
     widgets::field(ui, "Name for the key", &mut kv.import_name, "acme-signing");
-    widgets::secret_field(ui, "Passphrase (if encrypted)", &mut kv.import_passphrase);
+    let typed = secret_field(ui, "Passphrase (if encrypted)", &mut kv.import_passphrase);
+    if typed.overflowed {
+        ui.weak(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY));
+    }
     let path = kv.import_path.trim().to_owned();
     let name = kv.import_name.trim().to_owned();
-    if ui.add_enabled(!path.is_empty() && !name.is_empty(), egui::Button::new("Import key")).clicked() {
-        let passphrase = std::mem::take(&mut kv.import_passphrase);
+    let ready = !path.is_empty() && !name.is_empty();
+    if ui.add_enabled(ready, egui::Button::new("Import key")).clicked() || (typed.submitted && ready) {
+        let passphrase = kv.import_passphrase.to_zeroizing();
         let store = app.store();
         app.worker.spawn(
             ctx,
             "importing a key",
-            move || -> Result<crate::keystore::KeyRecord, String> {
+            move || -> Result<crate::keystore::KeyRecord, ImportFailure> {
                 let key = read_key_file(&PathBuf::from(&path), passphrase)?;
-                store?.add(&name, &key).map_err(|e| e.to_string())
+                store.and_then(|s| s.add(&name, &key).map_err(|e| e.to_string())).map_err(ImportFailure::Other)
             },
             |app, result| {
                 app.keys_dirty = true;
                 match result {
                     Ok(r) => {
+                        app.keys_view.import_passphrase.clear();
                         app.show_info(format!("Imported {} key \"{}\" into the keychain (public key SHA-256 {}).", r.algorithm, r.name, r.fingerprint));
                         app.selected_key = Some(r.name);
                         app.keys_view.import_path.clear();
                         app.keys_view.import_name.clear();
                     }
-                    Err(e) => app.show_error(e),
+                    Err(ImportFailure::Passphrase(e)) => {
+                        // A wrong passphrase is typed again, not corrected.
+                        app.keys_view.import_passphrase.clear();
+                        app.show_error(e);
+                    }
+                    Err(ImportFailure::Other(e)) => app.show_error(e),
                 }
             },
         );
     }
 }
 
+/// Why an import failed: the passphrase (typed again from scratch), or anything else.
+enum ImportFailure {
+    Passphrase(String),
+    Other(String),
+}
+
 /// Reads a key file (bounded, zeroized), decrypting it with `passphrase` if it is encrypted.
-fn read_key_file(path: &std::path::Path, passphrase: Zeroizing<String>) -> Result<PrivateKey, String> {
+fn read_key_file(path: &std::path::Path, passphrase: Zeroizing<String>) -> Result<PrivateKey, ImportFailure> {
+    const MAX_KEY_FILE: u64 = 1 << 20;
     let name = path.display().to_string();
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|f| f.take(1 << 20).read_to_end(&mut bytes))
-        .map_err(|e| format!("Could not read the key file {name}: {e}. Check the path."))?;
+    let unreadable = |e: std::io::Error| ImportFailure::Other(format!("Could not read the key file {name}: {e}. Check the path."));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Sized up front, so that the key's bytes are never left behind by a growing buffer.
+    let size = file.metadata().map(|m| m.len().min(MAX_KEY_FILE)).unwrap_or(0);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1));
+    file.take(MAX_KEY_FILE).read_to_end(&mut bytes).map_err(unreadable)?;
     PrivateKey::from_file_bytes(&bytes, &name, || {
         if passphrase.is_empty() { Err(KeyError::NoPassphrase { source_name: name.clone() }) } else { Ok(passphrase.clone()) }
     })
     .map_err(|e| match e {
-        KeyError::NoPassphrase { .. } => format!("{name} is encrypted. Type its passphrase in the Passphrase field and import again."),
-        KeyError::WrongPassphrase { .. } => format!("The passphrase for {name} is wrong. Type it again."),
-        e => e.to_string(),
+        KeyError::NoPassphrase { .. } => ImportFailure::Passphrase(format!("{name} is encrypted. Type its passphrase in the Passphrase field and import again.")),
+        KeyError::WrongPassphrase { .. } => ImportFailure::Passphrase(format!("The passphrase for {name} is wrong. Type it again.")),
+        e => ImportFailure::Other(e.to_string()),
     })
 }
 

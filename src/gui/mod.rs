@@ -21,6 +21,7 @@ mod desktop;
 mod first_run;
 mod history_view;
 mod keys;
+mod secret;
 mod sign;
 mod truststore_view;
 mod verify;
@@ -176,6 +177,11 @@ impl App {
     /// True while background work has not come back yet (tests wait on this).
     pub fn is_busy(&self) -> bool {
         self.worker.pending() > 0
+    }
+
+    /// True when every passphrase field of the window is empty and wiped to its last byte.
+    pub fn passphrases_wiped(&self) -> bool {
+        self.keys_view.passphrases_wiped()
     }
 
     /// Reads the keys and the history again (they may have changed outside the window:
@@ -375,6 +381,10 @@ impl App {
     }
 
     fn open_view(&mut self, view: View) {
+        if view != View::Keys {
+            // Passphrases typed into the Keys view are not needed once it is left.
+            self.keys_view.wipe_passphrases();
+        }
         self.view = view;
         if view == View::History {
             self.history_dirty = true;

@@ -268,7 +268,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
         });
     }
     if let Some(dir) = verify_dir {
-        app.view = View::Verify;
+        app.open_view(View::Verify);
         app.verify.take_paths(vec![dir]);
         super::verify::start(app, &ctx);
     }

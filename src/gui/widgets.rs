@@ -34,15 +34,6 @@ pub fn field(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> Respon
     .inner
 }
 
-/// A passphrase field: shown as dots.
-pub fn secret_field(ui: &mut Ui, label: &str, value: &mut String) -> Response {
-    ui.horizontal(|ui| {
-        let l = ui.label(label);
-        ui.add(egui::TextEdit::singleline(value).password(true).desired_width(240.0)).labelled_by(l.id)
-    })
-    .inner
-}
-
 pub fn banner(ui: &mut Ui, tone: Tone, text: &str) {
     let c = colour(ui, tone);
     egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.0, c)).show(ui, |ui| {

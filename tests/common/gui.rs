@@ -135,6 +135,20 @@ impl Window {
         self.settle();
     }
 
+    /// Types into the field named `label` one key at a time, as a keyboard does: no event
+    /// ever holds more than one character of `text` (what the passphrase tests need).
+    pub fn type_keys(&mut self, label: &str, text: &str) {
+        self.reveal(label);
+        self.harness.get_by_label(label).focus();
+        self.harness.step();
+        let mut key = [0u8; 4];
+        for c in text.chars() {
+            self.harness.get_by_label(label).type_text(c.encode_utf8(&mut key));
+            self.harness.step();
+        }
+        self.settle();
+    }
+
     pub fn drop_files(&mut self, paths: &[&Path]) {
         for p in paths {
             self.harness.input_mut().dropped_files.push(Arc::new(Dropped(p.to_path_buf())));

@@ -149,3 +149,44 @@ pub fn flip_bit(path: &Path, offset_from_end: usize) {
     bytes[i] ^= 0x01;
     std::fs::write(path, bytes).unwrap();
 }
+
+/// Where `needle` occurs in this process's own memory (every readable mapping, heap and
+/// stacks included), as addresses; `None` where the memory cannot be read this way (not
+/// Linux). The needle's own bytes are not counted.
+pub fn occurrences_in_own_memory(needle: &[u8]) -> Option<Vec<usize>> {
+    use std::os::unix::fs::FileExt as _;
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let mem = std::fs::File::open("/proc/self/mem").ok()?;
+    let own = needle.as_ptr() as usize..needle.as_ptr() as usize + needle.len();
+    let mut found = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else { continue };
+        let name = fields.nth(3).unwrap_or("");
+        if !perms.starts_with('r') || name == "[vvar]" || name == "[vsyscall]" || name.starts_with("/dev/") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else { continue };
+        let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16)) else { continue };
+        // Chunks overlap by the needle's length, so an occurrence across a boundary counts.
+        let mut at = start;
+        while at < end {
+            let len = chunk.len().min(end - at);
+            let Ok(read) = mem.read_at(&mut chunk[..len], at as u64) else { break };
+            for (i, window) in chunk[..read].windows(needle.len()).enumerate() {
+                let addr = at + i;
+                if window == needle && !own.contains(&addr) && !(chunk.as_ptr() as usize..chunk.as_ptr() as usize + chunk.len()).contains(&addr) {
+                    found.push(addr);
+                }
+            }
+            if read < len || at + read >= end {
+                break;
+            }
+            at += read - needle.len().min(read);
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    Some(found)
+}
