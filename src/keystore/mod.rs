@@ -322,8 +322,7 @@ impl KeyStore {
     /// Removes the key from the index and then from the keychain, both under the index
     /// lock. In that order, a process killed between the two leaves a keychain entry that
     /// no key lists (which `keys list` reports), never a listed key whose secret is gone.
-    /// Under the lock, because keychain changes from several processes at once are not
-    /// something every Secret Service survives (GNOME Keyring was seen to crash).
+    /// Under the lock, so that it cannot interleave with another change of the same index.
     pub fn delete(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
         let _lock = self.lock()?;
         let (pos, removed) = self.update_locked(|index| {
@@ -331,12 +330,18 @@ impl KeyStore {
             Ok((pos, index.keys.remove(pos)))
         })?;
         if let Err(e) = self.secrets.delete(&removed.id) {
-            // The keychain refused (locked, say): list the key again, where it was, so that
-            // nothing changed and the user can try again.
-            let _ = self.update_locked(|index| {
-                index.keys.insert(pos.min(index.keys.len()), removed);
-                Ok(())
-            });
+            // The keychain refused (locked, say), so nothing was deleted: list the key
+            // again, where it was, so that the user can try again. Not so when the service
+            // died during the delete: it may have deleted the secret first, and a listed key
+            // must never lack its secret. If the secret survived, it is an unlisted entry,
+            // which `orphans` reports and `adopt` lists again.
+            let outcome_unknown = matches!(&e, KeyStoreError::Keychain { problem: KeychainProblem::Restarted, .. });
+            if !outcome_unknown {
+                let _ = self.update_locked(|index| {
+                    index.keys.insert(pos.min(index.keys.len()), removed);
+                    Ok(())
+                });
+            }
             return Err(e);
         }
         Ok(removed)
