@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod atomic;
+pub mod batch;
 pub mod bundle;
 pub mod certs;
 pub mod cli;

@@ -1,23 +1,35 @@
 //! A handle that long core calls report into and that the caller may cancel through.
 //!
-//! The command line draws a progress line from it, the window a progress bar, and tests
-//! cancel through it; the core never knows which.
+//! The window reads it when it draws (a progress bar per job), the command line has it call
+//! a listener that moves its terminal bars, and tests cancel through it; the core never
+//! knows which.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+/// Called with (bytes done, bytes total) whenever either changes, on the thread doing the
+/// work; it should return quickly.
+pub type Listener = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
 /// Shared progress of one long job: bytes done out of bytes total, and a cancel flag.
 /// Cloning gives another handle on the same job.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Progress {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Inner {
     done: AtomicU64,
     total: AtomicU64,
     cancelled: AtomicBool,
+    listener: Option<Listener>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Progress({} of {}{})", self.done(), self.total(), if self.is_cancelled() { ", cancelled" } else { "" })
+    }
 }
 
 /// Returned by work that stopped because [`Progress::cancel`] was called.
@@ -30,14 +42,25 @@ impl Progress {
         Self::default()
     }
 
+    /// A handle that also tells `listener` of every change.
+    pub fn with_listener(listener: Listener) -> Self {
+        Progress { inner: Arc::new(Inner { listener: Some(listener), ..Inner::default() }) }
+    }
+
     /// Starts a new phase of `total` bytes (the count of done bytes restarts at zero).
     pub fn start(&self, total: u64) {
         self.inner.total.store(total, Ordering::Relaxed);
         self.inner.done.store(0, Ordering::Relaxed);
+        if let Some(listener) = &self.inner.listener {
+            listener(0, total);
+        }
     }
 
     pub fn advance(&self, bytes: u64) {
-        self.inner.done.fetch_add(bytes, Ordering::Relaxed);
+        let done = self.inner.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if let Some(listener) = &self.inner.listener {
+            listener(done, self.total());
+        }
     }
 
     pub fn done(&self) -> u64 {
@@ -86,6 +109,17 @@ mod tests {
         assert!(p.check().is_ok());
         q.cancel();
         assert_eq!(p.check(), Err(Cancelled));
+    }
+
+    #[test]
+    fn a_listener_hears_every_change() {
+        let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = heard.clone();
+        let p = Progress::with_listener(Arc::new(move |done, total| log.lock().unwrap().push((done, total))));
+        p.start(10);
+        p.advance(4);
+        p.clone().advance(6);
+        assert_eq!(*heard.lock().unwrap(), vec![(0, 10), (4, 10), (10, 10)]);
     }
 
     #[test]

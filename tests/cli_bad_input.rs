@@ -215,9 +215,20 @@ fn an_unwritable_output_folder() {
 }
 
 #[test]
-fn a_missing_output_folder() {
+fn an_output_folder_that_is_a_file() {
     let s = Setup::new();
-    s.fails(&["sign", "app.jar", "--key-file", "key.pem", "--out", "no/such/folder"], 2, &["no/such/folder", "does not exist"]);
+    std::fs::write(s.path().join("taken"), b"a file").unwrap();
+    s.fails(&["sign", "app.jar", "--key-file", "key.pem", "--out", "taken"], 2, &["taken", "is a file"]);
+}
+
+/// `--out` makes a missing folder (and its parents), but a signing that fails takes them
+/// away again: nothing is left behind.
+#[test]
+fn a_failed_signing_leaves_no_folder_it_made() {
+    let s = Setup::new();
+    std::fs::write(s.path().join("text.jar"), b"not a zip").unwrap();
+    s.fails(&["sign", "text.jar", "--key-file", "key.pem", "--out", "new/bundle"], 2, &["text.jar", "not a zip archive"]);
+    assert!(!s.path().join("new").exists());
 }
 
 #[test]

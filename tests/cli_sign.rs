@@ -48,7 +48,7 @@ fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
     assert!(String::from_utf8_lossy(&sha).starts_with(m["artifact"]["sha256"].as_str().unwrap()));
     let fp = String::from_utf8_lossy(&openssl(&["x509", "-in", "vendor.crt", "-noout", "-fingerprint", "-sha256"], d)).into_owned();
     assert!(fp.trim().ends_with(m["certificate"]["sha256_fingerprint"].as_str().unwrap()), "{fp}");
-    assert_eq!(listing(&d.join("out")), ["INSTALL.md", "manifest.json", "tools-4.2.0.jar.sig", "vendor.crt"]);
+    assert_eq!(listing(&d.join("out")), ["INSTALL.md", "manifest.json", "tools-4.2.0.jar", "tools-4.2.0.jar.sig", "vendor.crt"]);
     let on_disk: Value = json(&std::fs::read_to_string(d.join("out/manifest.json")).unwrap());
     assert_eq!(&on_disk, m);
     assert_eq!(std::fs::read_to_string(d.join("out/tools-4.2.0.jar.sig")).unwrap(), v["signature"].as_str().unwrap());
@@ -287,9 +287,93 @@ fn a_bundle_folder_without_its_artifact_says_how_to_verify() {
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
     std::fs::create_dir(d.join("out")).unwrap();
     assert_eq!(run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d).0, 0);
+    // The bundle as a customer may get it: without the app, sent separately.
+    std::fs::remove_file(d.join("out/app.jar")).unwrap();
     let (code, _, err) = run(&["verify", "out"], d);
     assert_eq!(code, 2);
     assert!(err.contains("app.jar is not in the folder") && err.contains("--sig"), "{err}");
     let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "out/vendor.crt"], d);
     assert_eq!(code, 0, "{out}");
+}
+
+/// `--out` names the bundle folder: made with its parents if missing, holding the app too,
+/// so that `verify` on that folder passes, as it does on what the window writes.
+#[test]
+fn sign_out_makes_a_missing_folder_that_verify_accepts() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 3000);
+    let (code, out, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"], d);
+    assert_eq!(code, 0, "{out}{err}");
+    let bundle = d.join("dist/1.0/bundle");
+    assert_eq!(listing(&bundle), ["INSTALL.md", "app.jar", "app.jar.sig", "manifest.json", "vendor.crt"], "the app travels with its bundle");
+    assert_eq!(std::fs::read(bundle.join("app.jar")).unwrap(), std::fs::read(d.join("app.jar")).unwrap());
+    let (code, out, _) = run(&["verify", "dist/1.0/bundle"], d);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("is good"), "{out}");
+    // The bundle is there now: signing into it again is refused, nothing replaced.
+    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"], d);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already exists") && err.contains("--overwrite"), "{err}");
+    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle", "--overwrite"], d);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Several apps in one command: each its own bundle folder, signed at once; a bad one fails
+/// alone and says why, the good ones are signed, and the exit status is the worst of them.
+#[test]
+fn several_apps_are_signed_at_once_and_a_bad_one_fails_alone() {
+    if !openssl_available() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    setup_with_openssl(d);
+    for (name, version) in [("a", "1.0"), ("b", "2.0"), ("c", "3.0")] {
+        make_app_jar(&d.join(format!("{name}.jar")), &format!("com.acme.{name}"), version, 20_000);
+    }
+    std::fs::write(d.join("broken.jar"), b"this is not a jar\n".repeat(40)).unwrap();
+    let args = ["sign", "a.jar", "broken.jar", "b.jar", "c.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--json"];
+    let (code, out, err) = run(&args, d);
+    assert_eq!(code, 2, "the broken jar is bad input, the worst result: {out}{err}");
+    let v = json(&out);
+    assert_eq!(v["ok"], false);
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "one result per app, in the order given: {out}");
+    assert_eq!(results[1]["ok"], false);
+    assert_eq!(results[1]["exit"], 2);
+    assert!(results[1]["artifact"].as_str().unwrap().ends_with("broken.jar"));
+    assert!(results[1]["error"].as_str().unwrap().contains("not a zip archive"), "{out}");
+    for (i, name) in [(0, "a"), (2, "b"), (3, "c")] {
+        assert_eq!(results[i]["ok"], true, "{out}");
+        let bundle = d.join("out").join(format!("{name}-bundle"));
+        assert_eq!(d.join(results[i]["bundle_dir"].as_str().unwrap()), bundle);
+        let (code, vout, _) = run(&["verify", bundle.to_str().unwrap(), "--json"], d);
+        assert_eq!(code, 0, "{vout}");
+        // Each signature is openssl's own for that jar.
+        let sig = Base64::decode_vec(results[i]["signature"].as_str().unwrap()).unwrap();
+        std::fs::write(d.join("sig.bin"), sig).unwrap();
+        openssl(&["x509", "-in", "vendor.crt", "-pubkey", "-noout", "-out", "pub.pem"], d);
+        assert!(openssl_ok(&["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", &format!("{name}.jar"), "-sigfile", "sig.bin"], d));
+    }
+    assert!(!d.join("out/broken-bundle").exists(), "nothing is left of the failed one");
+
+    // Without --json: one block per app, the failure on stderr naming its file.
+    std::fs::remove_dir_all(d.join("out")).unwrap();
+    let (code, out, err) = run(&args[..args.len() - 1], d);
+    assert_eq!(code, 2);
+    assert!(out.contains("Signed 3 of 4 apps; 1 failed"), "{out}");
+    assert!(err.lines().any(|l| l.starts_with("countersign: broken.jar: ") && l.contains("not a zip archive")), "{err}");
+    // Two apps of one name in one output folder do not clash.
+    std::fs::create_dir(d.join("other")).unwrap();
+    make_app_jar(&d.join("other/a.jar"), "com.acme.a2", "1.1", 1000);
+    let (code, out, err) = run(&["sign", "a.jar", "other/a.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "twins", "--json"], d);
+    assert_eq!(code, 0, "{out}{err}");
+    let twins = listing(&d.join("twins"));
+    assert!(twins.contains(&"a-bundle/a.jar".to_owned()) && twins.contains(&"a-bundle-2/a.jar".to_owned()), "{twins:?}");
+    assert_eq!(std::fs::read(d.join("twins/a-bundle-2/a.jar")).unwrap(), std::fs::read(d.join("other/a.jar")).unwrap(), "in the order given");
 }

@@ -7,7 +7,6 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -15,15 +14,18 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::archive::{self, AppInfo};
-use crate::bundle::{self, BundleError, CertificateInput, Report, SignRequest, VerifyTarget};
+use crate::bundle::{self, BundleError, CertificateInput, Report, VerifyTarget};
 use crate::keys::{KeyError, PrivateKey};
-use crate::progress::Progress;
+use crate::batch::{self, BatchError, BatchRequest, Existing, Layout};
 use crate::keystore::KeyStore;
 use crate::truststore::TrustStore;
 
 mod certs;
 mod history;
 mod keys;
+mod progress;
+
+use progress::{Bars, with_progress};
 
 /// Environment variable holding the passphrase of an encrypted key file.
 pub const PASSPHRASE_ENV: &str = "COUNTERSIGN_PASSPHRASE";
@@ -208,8 +210,9 @@ pub enum KeysCommand {
 
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// The app to sign (.jar or .obr).
-    pub artifact: PathBuf,
+    /// The apps to sign (.jar or .obr); several are signed at once, on all cores.
+    #[arg(required = true, value_name = "ARTIFACT")]
+    pub artifacts: Vec<PathBuf>,
     /// Private key file: PKCS#8, PEM or DER, encrypted or not. An encrypted key's passphrase
     /// comes from COUNTERSIGN_PASSPHRASE, or is asked for on a terminal. The algorithm is the
     /// key's: Ed25519 (what UPM requires) or ECDSA P-384 (which UPM refuses).
@@ -222,7 +225,9 @@ pub struct SignArgs {
     /// The signer's certificate (PEM or DER; a chain with the signer first), shipped in the bundle.
     #[arg(long, value_name = "CERT.crt")]
     pub cert: Option<PathBuf>,
-    /// Folder for the bundle [default: the artifact's folder].
+    /// Folder for the bundle, made if missing; it gets a copy of the app too, so the folder
+    /// is the whole bundle. With several apps, each gets <name>-bundle/ in it. [default: the
+    /// app's folder; with several apps, <name>-bundle/ next to each]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Free text for the customer: who it is for, the ticket.
@@ -231,7 +236,7 @@ pub struct SignArgs {
     /// Also write <name>-signed.zip holding the bundle and the artifact.
     #[arg(long)]
     pub zip: bool,
-    /// Replace bundle files that already exist (never done otherwise).
+    /// Replace a bundle that already exists (never done otherwise).
     #[arg(long)]
     pub overwrite: bool,
     /// Print the result as JSON on stdout.
@@ -363,33 +368,6 @@ pub(crate) fn print_json(value: &impl Serialize) {
     let _ = writeln!(out, "{text}");
 }
 
-/// Runs `work` on a worker thread while drawing its progress on stderr (when stderr is a
-/// terminal and the work takes long enough to be worth watching).
-fn with_progress<T: Send>(label: &str, work: impl FnOnce(&Progress) -> T + Send) -> T {
-    let progress = Progress::new();
-    let show = std::io::stderr().is_terminal();
-    std::thread::scope(|scope| {
-        let handle = scope.spawn(|| work(&progress));
-        let mut drawn = false;
-        let mut waited = Duration::ZERO;
-        while !handle.is_finished() {
-            std::thread::sleep(Duration::from_millis(100));
-            waited += Duration::from_millis(100);
-            if show && waited >= Duration::from_millis(500) && progress.total() > 0 {
-                eprint!("\r{label}: {:>3.0}% of {}", progress.fraction() * 100.0, human_size(progress.total()));
-                drawn = true;
-            }
-        }
-        if drawn {
-            eprint!("\r\x1b[2K");
-        }
-        match handle.join() {
-            Ok(v) => v,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
-}
-
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if bytes < 1000 {
@@ -438,6 +416,19 @@ pub(crate) fn passphrase_for(source_name: &str) -> Result<Zeroizing<String>, Key
     Err(KeyError::NoPassphrase { source_name: source_name.to_owned() })
 }
 
+impl From<BatchError> for Failure {
+    fn from(e: BatchError) -> Self {
+        let code = if e.is_rejection() { 1 } else { 2 };
+        let message = match &e {
+            // The core says what to do; the command line names the option that does it.
+            BatchError::BundleExists(_) => format!("{e} (--overwrite replaces it.)"),
+            BatchError::OneFolderForMany { .. } => format!("{e} (--out DIR.)"),
+            _ => e.to_string(),
+        };
+        Failure { message, code }
+    }
+}
+
 fn sign(a: SignArgs) -> Result<u8, Failure> {
     let (key, stored) = match (&a.key_file, &a.key) {
         (Some(path), _) => (load_key_file(path)?, None),
@@ -453,59 +444,114 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         (None, Some((_, record))) => keys::current_certificate(record)?,
         (None, None) => None,
     };
-    let request = SignRequest {
-        artifact: &a.artifact,
+    let several = a.artifacts.len() > 1;
+    let layout = match (&a.out, several) {
+        (out, true) => Layout::FolderEach(out.clone()),
+        (Some(dir), false) => Layout::Into(dir.clone()),
+        (None, false) => Layout::Beside,
+    };
+    let request = BatchRequest {
+        artifacts: &a.artifacts,
         key: &key,
         certificate: certificate.as_ref(),
-        out_dir: a.out.clone(),
+        layout,
         note: a.note.clone(),
-        include_artifact: false,
         zip: a.zip,
-        overwrite: a.overwrite,
+        existing: if a.overwrite { Existing::Replace } else { Existing::Refuse },
         now: OffsetDateTime::now_utc(),
     };
-    let label = format!("Signing {}", a.artifact.display());
-    let signed = with_progress(&label, |p| bundle::sign_artifact(&request, p))?;
-    if let Some((store, record)) = &stored {
-        // The signature is written; failing to note the date must not fail the command.
-        if let Err(e) = store.touch(&record.name) {
-            eprintln!("warning: {e}");
+    let bars = Bars::new(a.json);
+    let progress: Vec<_> = a.artifacts.iter().map(|p| bars.job(&format!("Signing {}", p.display()))).collect();
+    let results = batch::sign_many(&request, &progress, |_, _| {});
+    bars.finish();
+
+    let history = crate::history::History::open_default();
+    let stored_key = stored.as_ref().map(|(store, record)| (store, record.name.as_str()));
+    let mut worst = 0u8;
+    let mut reports = Vec::new();
+    for (artifact, result) in a.artifacts.iter().zip(results) {
+        match result {
+            Ok(signed) => {
+                let mut warnings = signed.warnings.clone();
+                match &history {
+                    Ok(history) => warnings.extend(batch::record(&signed, stored_key, history)),
+                    Err(e) => warnings.push(e.to_string()),
+                }
+                reports.push((artifact, Ok((signed, warnings))));
+            }
+            Err(e) => {
+                let failure = Failure::from(e);
+                worst = worst.max(failure.code);
+                reports.push((artifact, Err(failure)));
+            }
         }
     }
-    // Nor must failing to add it to the history.
-    let entry = crate::history::Entry::from_signed(&signed, stored.as_ref().map(|(_, r)| r.name.as_str()));
-    if let Err(e) = crate::history::History::open_default().and_then(|h| h.record(&entry)) {
-        eprintln!("warning: {e}");
+    if !several {
+        // One app: its result as before, a failure as the command's own.
+        let Some((_, report)) = reports.pop() else { return Ok(0) };
+        let (signed, warnings) = report?;
+        if a.json {
+            print_json(&signed_json(&signed, &warnings));
+        } else {
+            print_signed(&signed, &warnings, &key);
+        }
+        return Ok(0);
     }
     if a.json {
-        print_json(&serde_json::json!({
-            "ok": true,
-            "bundle_dir": signed.dir,
-            "files": signed.files,
-            "signature": signed.signature_base64,
-            "manifest": signed.manifest,
-            "warnings": signed.warnings,
-        }));
+        let results: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|(artifact, r)| match r {
+                Ok((signed, warnings)) => signed_json(signed, warnings),
+                Err(f) => serde_json::json!({ "ok": false, "artifact": artifact, "exit": f.code, "error": f.message }),
+            })
+            .collect();
+        print_json(&serde_json::json!({ "ok": worst == 0, "exit": worst, "results": results }));
     } else {
-        let app = &signed.app;
-        println!(
-            "Signed {} ({}, {}) with {} key {}.",
-            app.file_name,
-            describe_app(app),
-            human_size(signed.manifest.artifact.size),
-            key.algorithm(),
-            short(&signed.manifest.public_key_sha256)
-        );
-        println!("Bundle written to {}:", signed.dir.display());
-        for f in &signed.files {
-            println!("  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+        for (artifact, r) in &reports {
+            match r {
+                Ok((signed, warnings)) => {
+                    print_signed(signed, warnings, &key);
+                    println!();
+                }
+                Err(f) => eprintln!("countersign: {}: {}", artifact.display(), f.message),
+            }
         }
-        println!("Signature (for UPM's Signature field):\n{}", signed.signature_base64);
-        for w in &signed.warnings {
-            eprintln!("warning: {w}");
-        }
+        let failed = reports.iter().filter(|(_, r)| r.is_err()).count();
+        println!("Signed {} of {} apps{}.", reports.len() - failed, reports.len(), if failed > 0 { format!("; {failed} failed (see above)") } else { String::new() });
     }
-    Ok(0)
+    Ok(worst)
+}
+
+fn signed_json(signed: &bundle::SignedBundle, warnings: &[String]) -> serde_json::Value {
+    serde_json::json!({
+        "ok": true,
+        "artifact": signed.app.file_name,
+        "bundle_dir": signed.dir,
+        "files": signed.files,
+        "signature": signed.signature_base64,
+        "manifest": signed.manifest,
+        "warnings": warnings,
+    })
+}
+
+fn print_signed(signed: &bundle::SignedBundle, warnings: &[String], key: &PrivateKey) {
+    let app = &signed.app;
+    println!(
+        "Signed {} ({}, {}) with {} key {}.",
+        app.file_name,
+        describe_app(app),
+        human_size(signed.manifest.artifact.size),
+        key.algorithm(),
+        short(&signed.manifest.public_key_sha256)
+    );
+    println!("Bundle written to {}:", signed.dir.display());
+    for f in &signed.files {
+        println!("  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    }
+    println!("Signature (for UPM's Signature field):\n{}", signed.signature_base64);
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 fn short(hex: &str) -> String {
@@ -524,7 +570,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     let truststore = a.truststore.as_deref().map(TrustStore::load).transpose().map_err(Failure::bad_input)?;
     let target = VerifyTarget { path: a.target.clone(), signature: a.sig.clone(), certificate: a.cert.clone() };
     let now = OffsetDateTime::now_utc();
-    let report = with_progress("Verifying", |p| bundle::verify_target(&target, truststore.as_ref(), now, p)).map_err(|e| match e {
+    let report = with_progress("Verifying", a.json, |p| bundle::verify_target(&target, truststore.as_ref(), now, p)).map_err(|e| match e {
         // The core names what is missing; the command line also names the option that gives it.
         BundleError::NoSignature(_) => Failure::bad_input(format!("{e} Pass it with --sig.")),
         BundleError::NothingToCheckAgainst(_) => Failure::bad_input(format!("{e} Pass --cert or --truststore.")),

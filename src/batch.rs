@@ -1,0 +1,289 @@
+//! Signing one or many artifacts into bundles, on all cores: the call both faces make.
+//!
+//! Where each bundle goes is decided here, once, for the window and the command line alike
+//! (see [`Layout`]); every bundle that goes into a folder of its own holds a copy of the app,
+//! so that the folder is everything the customer needs and `verify` passes on it. The jobs
+//! run on as many threads as the machine has cores, each with the flat memory of one
+//! signing (a few one-MiB buffers), and each reports into its own [`Progress`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use time::OffsetDateTime;
+
+use crate::bundle::{self, BundleError, CertificateInput, SignRequest, SignedBundle};
+use crate::history::{Entry, History};
+use crate::keys::PrivateKey;
+use crate::keystore::KeyStore;
+use crate::progress::Progress;
+
+/// Where the bundles go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// Next to the artifact, in its own folder (which holds the app already). One artifact
+    /// only: two in one folder would share `manifest.json`.
+    Beside,
+    /// This folder is the bundle, made (with its parents) if missing, and gets a copy of
+    /// the app. One artifact only.
+    Into(PathBuf),
+    /// Each artifact gets a folder of its own, `<name>-bundle`, with a copy of the app,
+    /// under this folder (made if missing), or else next to the artifact. Two artifacts of
+    /// the same name get `<name>-bundle` and `<name>-bundle-2`.
+    FolderEach(Option<PathBuf>),
+}
+
+/// What to do when a bundle folder of that name exists already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse (the person asked for no replacing).
+    Refuse,
+    /// Replace the bundle's files (asked for explicitly).
+    Replace,
+    /// Use the next free name: `<name>-bundle-2`, `-3`, …
+    NextFree,
+}
+
+/// Everything one batch needs; the artifacts are signed with the same key and certificate.
+pub struct BatchRequest<'a> {
+    pub artifacts: &'a [PathBuf],
+    pub key: &'a PrivateKey,
+    pub certificate: Option<&'a CertificateInput>,
+    pub layout: Layout,
+    pub note: Option<String>,
+    /// Also write `<stem>-signed.zip` into each bundle.
+    pub zip: bool,
+    pub existing: Existing,
+    pub now: OffsetDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("{count} apps were given, but a bundle folder holds one app: give an output folder, and each app gets a folder of its own in it.")]
+    OneFolderForMany { count: usize },
+    #[error("{} is a bundle of another signing already (it holds manifest.json). Choose another output folder, or replace it explicitly.", .0.display())]
+    BundleExists(PathBuf),
+    #[error("{} holds 999 bundles of {stem} already. Choose another output folder.", .dir.display())]
+    NoFreeName { dir: PathBuf, stem: String },
+    #[error("Could not create the folder {}: {source}. Choose another output folder.", .path.display())]
+    CreateFolder { path: PathBuf, source: std::io::Error },
+    #[error("The output folder {} is a file. Choose a folder.", .0.display())]
+    NotAFolder(PathBuf),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+}
+
+impl BatchError {
+    /// True when the input was fine but a check refused it (exit status 1 rather than 2).
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, BatchError::Bundle(e) if e.is_rejection())
+    }
+}
+
+/// One artifact's place in a batch.
+struct Plan {
+    out_dir: Option<PathBuf>,
+    include_artifact: bool,
+    overwrite: bool,
+}
+
+/// Decides every artifact's bundle folder (or why it has none) before anything is signed.
+fn plan(req: &BatchRequest<'_>) -> Vec<Result<Plan, BatchError>> {
+    let overwrite = req.existing == Existing::Replace;
+    let count = req.artifacts.len();
+    match &req.layout {
+        Layout::Beside | Layout::Into(_) if count > 1 => (0..count).map(|_| Err(BatchError::OneFolderForMany { count })).collect(),
+        Layout::Beside => vec![Ok(Plan { out_dir: None, include_artifact: false, overwrite })],
+        Layout::Into(dir) => vec![Ok(Plan { out_dir: Some(dir.clone()), include_artifact: true, overwrite })],
+        Layout::FolderEach(base) => {
+            let mut taken: Vec<PathBuf> = Vec::new();
+            req.artifacts
+                .iter()
+                .map(|artifact| {
+                    let base = base.clone().unwrap_or_else(|| parent_of(artifact));
+                    if base.exists() && !base.is_dir() {
+                        return Err(BatchError::NotAFolder(base));
+                    }
+                    let dir = folder_for(artifact, &base, req.existing, &taken)?;
+                    taken.push(dir.clone());
+                    Ok(Plan { out_dir: Some(dir), include_artifact: true, overwrite })
+                })
+                .collect()
+        }
+    }
+}
+
+fn parent_of(artifact: &Path) -> PathBuf {
+    artifact.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `<stem>-bundle` under `base`, unless this batch took that name already (then `-2`, …),
+/// or it exists and `existing` says to move on.
+fn folder_for(artifact: &Path, base: &Path, existing: Existing, taken: &[PathBuf]) -> Result<PathBuf, BatchError> {
+    let stem = artifact.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
+    for n in 1..1000 {
+        let dir = base.join(if n == 1 { format!("{stem}-bundle") } else { format!("{stem}-bundle-{n}") });
+        if taken.contains(&dir) {
+            continue;
+        }
+        let is_bundle = dir.join(bundle::manifest::FILE_NAME).exists();
+        match existing {
+            Existing::NextFree if dir.exists() => continue,
+            Existing::Refuse if is_bundle => return Err(BatchError::BundleExists(dir)),
+            _ => return Ok(dir),
+        }
+    }
+    Err(BatchError::NoFreeName { dir: base.to_path_buf(), stem })
+}
+
+/// Makes `dir` and any missing parents; returns the ones it made, outermost first, so that
+/// a failed signing can take them away again.
+fn make_folders(dir: &Path) -> Result<Vec<PathBuf>, BatchError> {
+    let mut missing: Vec<PathBuf> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).map(Path::to_path_buf).collect();
+    missing.reverse();
+    std::fs::create_dir_all(dir).map_err(|source| BatchError::CreateFolder { path: dir.to_path_buf(), source })?;
+    Ok(missing)
+}
+
+/// Removes the folders [`make_folders`] made, innermost first, where they are still empty.
+fn remove_made(made: &[PathBuf]) {
+    for dir in made.iter().rev() {
+        if std::fs::remove_dir(dir).is_err() {
+            break;
+        }
+    }
+}
+
+/// Signs one planned artifact; a folder made for it is taken away again if it fails.
+fn sign_planned(req: &BatchRequest<'_>, artifact: &Path, plan: &Plan, progress: &Progress) -> Result<SignedBundle, BatchError> {
+    let made = match &plan.out_dir {
+        Some(dir) if dir.exists() && !dir.is_dir() => return Err(BatchError::NotAFolder(dir.clone())),
+        Some(dir) => make_folders(dir)?,
+        None => Vec::new(),
+    };
+    let request = SignRequest {
+        artifact,
+        key: req.key,
+        certificate: req.certificate,
+        out_dir: plan.out_dir.clone(),
+        note: req.note.clone(),
+        include_artifact: plan.include_artifact,
+        zip: req.zip,
+        overwrite: plan.overwrite,
+        now: req.now,
+    };
+    bundle::sign_artifact(&request, progress).map_err(|e| {
+        // The core leaves nothing of a failed signing; the folders made for it go too.
+        remove_made(&made);
+        BatchError::from(e)
+    })
+}
+
+/// Signs every artifact of `req`, as many at once as the machine has cores. `progress`
+/// holds one handle per artifact (cancelling one stops that one); `on_done` hears each
+/// result as soon as it is there, from the thread that made it. Returns the results in the
+/// order of `req.artifacts`: a bad artifact fails alone, the others still get their bundles.
+pub fn sign_many(
+    req: &BatchRequest<'_>,
+    progress: &[Progress],
+    on_done: impl Fn(usize, &Result<SignedBundle, BatchError>) + Sync,
+) -> Vec<Result<SignedBundle, BatchError>> {
+    let count = req.artifacts.len();
+    // Each job takes its plan, and puts its result, exactly once.
+    let plans: Vec<Mutex<Option<Result<Plan, BatchError>>>> = plan(req).into_iter().map(|p| Mutex::new(Some(p))).collect();
+    let results: Vec<Mutex<Option<Result<SignedBundle, BatchError>>>> = (0..count).map(|_| Mutex::new(None)).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, count.max(1));
+    let next = AtomicUsize::new(0);
+    let fallback = Progress::new();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    let progress = progress.get(i).unwrap_or(&fallback);
+                    let planned = lock(&plans[i]).take().expect("each plan is taken once");
+                    let result = planned.and_then(|plan| sign_planned(req, &req.artifacts[i], &plan, progress));
+                    on_done(i, &result);
+                    *lock(&results[i]) = Some(result);
+                }
+            });
+        }
+    });
+    results.into_iter().map(|r| r.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).expect("each artifact is signed once")).collect()
+}
+
+/// A job's slot; a panic in another job does not make it unusable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The bookkeeping after a signing: the stored key's last use, and the history entry.
+/// Neither may fail the signing, whose bundle is written: what failed comes back as
+/// sentences to show beside the result.
+pub fn record(signed: &SignedBundle, stored_key: Option<(&KeyStore, &str)>, history: &History) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some((store, name)) = stored_key
+        && let Err(e) = store.touch(name)
+    {
+        warnings.push(format!("The key's last-used date could not be saved: {e}"));
+    }
+    if let Err(e) = history.record(&Entry::from_signed(signed, stored_key.map(|(_, name)| name))) {
+        warnings.push(format!("This signing could not be added to the history: {e}"));
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(plans: &[Result<Plan, BatchError>]) -> Vec<String> {
+        plans.iter().map(|p| p.as_ref().ok().and_then(|p| p.out_dir.clone()).map(|d| d.display().to_string()).unwrap_or_else(|| "error".into())).collect()
+    }
+
+    #[test]
+    fn each_artifact_gets_its_own_folder_and_same_names_do_not_clash() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = PrivateKey::generate(crate::keys::Algorithm::Ed25519).unwrap();
+        let artifacts = [PathBuf::from("a/app.jar"), PathBuf::from("b/app.jar"), PathBuf::from("a/other.jar")];
+        let out = dir.path().join("out");
+        let req = BatchRequest {
+            artifacts: &artifacts,
+            key: &key,
+            certificate: None,
+            layout: Layout::FolderEach(Some(out.clone())),
+            note: None,
+            zip: false,
+            existing: Existing::Refuse,
+            now: OffsetDateTime::now_utc(),
+        };
+        let expect = |n: &str| out.join(n).display().to_string();
+        assert_eq!(names(&plan(&req)), vec![expect("app-bundle"), expect("app-bundle-2"), expect("other-bundle")]);
+        // An existing bundle is refused, unless the next free name is asked for.
+        std::fs::create_dir_all(out.join("app-bundle")).unwrap();
+        std::fs::write(out.join("app-bundle").join(bundle::manifest::FILE_NAME), "{}").unwrap();
+        assert!(matches!(plan(&req)[0], Err(BatchError::BundleExists(_))));
+        let next = BatchRequest { existing: Existing::NextFree, ..req };
+        assert_eq!(names(&plan(&next))[..2], [expect("app-bundle-2"), expect("app-bundle-3")]);
+    }
+
+    #[test]
+    fn one_folder_is_refused_for_several_artifacts() {
+        let key = PrivateKey::generate(crate::keys::Algorithm::Ed25519).unwrap();
+        let artifacts = [PathBuf::from("a.jar"), PathBuf::from("b.jar")];
+        let req = BatchRequest {
+            artifacts: &artifacts,
+            key: &key,
+            certificate: None,
+            layout: Layout::Into(PathBuf::from("out")),
+            note: None,
+            zip: false,
+            existing: Existing::Refuse,
+            now: OffsetDateTime::now_utc(),
+        };
+        assert!(plan(&req).iter().all(|p| matches!(p, Err(BatchError::OneFolderForMany { count: 2 }))));
+    }
+}
