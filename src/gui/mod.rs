@@ -289,7 +289,7 @@ impl App {
             self.reload_history(&ctx);
         }
         if std::mem::take(&mut self.sign.advance) {
-            sign::start_next(self, &ctx);
+            sign::start_batch(self, &ctx);
         }
 
         egui::Panel::top("navigation").show(ui, |ui| {

@@ -1,15 +1,17 @@
-//! The Sign view: drop jars, see what they are, sign them into bundles one after another.
+//! The Sign view: drop jars, see what they are, sign them into bundles, as many at once as
+//! the machine has cores (the core's batch call, the same as the command line's), each with
+//! its own progress bar and result.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
 use super::widgets::{self, Tone};
 use super::{App, KeyRow, View};
 use crate::archive::{self, AppInfo, ArtifactKind};
-use crate::bundle::{self, CertificateInput, SignRequest};
+use crate::batch::{self, BatchRequest, Existing, Layout};
+use crate::bundle::CertificateInput;
 use crate::certs::ValidityState;
-use crate::history::Entry;
 use crate::keys::Algorithm;
 use crate::progress::Progress;
 
@@ -23,11 +25,11 @@ pub struct SignView {
     out_dir: String,
     zip: bool,
     path_input: String,
-    /// The item being signed now.
-    running: Option<u64>,
-    /// Sign the next waiting item when the current one is done.
+    /// A batch is being signed.
+    running: bool,
+    /// Sign what was added meanwhile once the running batch is done.
     queue_active: bool,
-    /// Set by a finished signing: start the next one on the next frame.
+    /// Set by a finished batch: start the next one on the next frame.
     pub(super) advance: bool,
 }
 
@@ -216,7 +218,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     ui.add_space(6.0);
     let waiting = app.sign.waiting();
     ui.horizontal(|ui| {
-        let can_sign = blocker.is_none() && waiting > 0 && app.sign.running.is_none();
+        let can_sign = blocker.is_none() && waiting > 0 && !app.sign.running;
         let label = match waiting {
             0 => "Sign files".to_owned(),
             1 => "Sign 1 file".to_owned(),
@@ -227,7 +229,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                 item.state = State::Waiting;
             }
             app.sign.queue_active = true;
-            start_next(app, &ctx);
+            start_batch(app, &ctx);
         }
         let finished = app.sign.items.iter().any(|i| matches!(i.state, State::Done(_) | State::Failed(_)));
         if ui.add_enabled(finished, egui::Button::new("Clear finished")).clicked() {
@@ -417,105 +419,86 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
     action
 }
 
-/// Signs the next waiting file, if the queue is running and nothing else is signing.
-pub(super) fn start_next(app: &mut App, ctx: &egui::Context) {
-    if app.sign.running.is_some() || !app.sign.queue_active {
+/// Signs every waiting file at once, if the queue is on and no batch is running.
+pub(super) fn start_batch(app: &mut App, ctx: &egui::Context) {
+    if app.sign.running || !app.sign.queue_active {
         return;
     }
     let Some(key_name) = app.sign.key.clone() else { return };
-    let Some(item) = app.sign.items.iter_mut().find(|i| matches!(i.state, State::Waiting)) else {
+    let mut ids = Vec::new();
+    let mut paths = Vec::new();
+    let mut progress = Vec::new();
+    for item in app.sign.items.iter_mut().filter(|i| matches!(i.state, State::Waiting)) {
+        let p = Progress::new();
+        item.state = State::Signing(p.clone());
+        ids.push(item.id);
+        paths.push(item.path.clone());
+        progress.push(p);
+    }
+    if ids.is_empty() {
         app.sign.queue_active = false;
         return;
-    };
-    let progress = Progress::new();
-    item.state = State::Signing(progress.clone());
-    let id = item.id;
-    app.sign.running = Some(id);
-    let path = item.path.clone();
-    let out_dir = Some(app.sign.out_dir.trim()).filter(|d| !d.is_empty()).map(PathBuf::from);
+    }
+    app.sign.running = true;
+    let base = Some(app.sign.out_dir.trim()).filter(|d| !d.is_empty()).map(PathBuf::from);
     let note = Some(app.sign.note.trim().to_owned()).filter(|n| !n.is_empty());
     let zip = app.sign.zip;
     let store = app.store();
     let history = app.config.history.clone();
-    app.worker.spawn(
+    app.worker.spawn_with_updates(
         ctx,
         "signing",
-        move || sign_one(store, &key_name, &path, out_dir, note, zip, history, &progress),
-        move |app, result| {
-            app.sign.running = None;
+        move |updates| {
+            let outcome = |i: usize, result: Result<Done, String>, cancelled: bool| {
+                let id = ids[i];
+                updates.send(move |app: &mut App| {
+                    if let Some(item) = app.sign.item_mut(id) {
+                        item.state = match result {
+                            Ok(done) => State::Done(Box::new(done)),
+                            Err(_) if cancelled => State::Cancelled,
+                            Err(e) => State::Failed(e),
+                        };
+                    }
+                });
+            };
+            let loaded = store.and_then(|s| {
+                let (record, key) = s.load(&key_name).map_err(|e| e.to_string())?;
+                let certificate = CertificateInput::from_record(&record).map_err(|e| e.to_string())?;
+                Ok((s, key, certificate))
+            });
+            let (store, key, certificate) = match loaded {
+                Ok(l) => l,
+                Err(e) => {
+                    (0..paths.len()).for_each(|i| outcome(i, Err(e.clone()), false));
+                    return;
+                }
+            };
+            // Each file gets a folder of its own holding the app and its bundle: the folder is
+            // what the customer receives, and files of one name never collide.
+            let request = BatchRequest {
+                artifacts: &paths,
+                key: &key,
+                certificate: certificate.as_ref(),
+                layout: Layout::FolderEach(base),
+                note,
+                zip,
+                existing: Existing::NextFree,
+                now: widgets::now(),
+            };
+            batch::sign_many(&request, &progress, |i, result| {
+                let done = result.as_ref().map_err(|e| e.to_string()).map(|signed| {
+                    let mut warnings = signed.warnings.clone();
+                    warnings.extend(batch::record(signed, Some((&store, &key_name)), &history));
+                    Done { bundle_dir: signed.dir.clone(), files: signed.files.clone(), signature: signed.signature_base64.clone(), warnings }
+                });
+                outcome(i, done, progress[i].is_cancelled());
+            });
+        },
+        |app, ()| {
+            app.sign.running = false;
             app.keys_dirty = true;
             app.history_dirty = true;
-            if let Some(item) = app.sign.item_mut(id) {
-                item.state = match result {
-                    Ok(done) => State::Done(Box::new(done)),
-                    Err(None) => State::Cancelled,
-                    Err(Some(e)) => State::Failed(e),
-                };
-                if matches!(item.state, State::Cancelled) {
-                    // Cancel stops the queue; Sign starts it again.
-                    app.sign.queue_active = false;
-                }
-            }
             app.sign.advance = true;
         },
     );
-}
-
-/// Signs one file with a stored key; `Err(None)` when cancelled.
-#[allow(clippy::too_many_arguments)]
-fn sign_one(
-    store: Result<crate::keystore::KeyStore, String>,
-    key_name: &str,
-    path: &Path,
-    out_dir: Option<PathBuf>,
-    note: Option<String>,
-    zip: bool,
-    history: crate::history::History,
-    progress: &Progress,
-) -> Result<Done, Option<String>> {
-    let store = store.map_err(Some)?;
-    let (record, key) = store.load(key_name).map_err(|e| Some(e.to_string()))?;
-    let certificate = CertificateInput::from_record(&record).map_err(|e| Some(e.to_string()))?;
-    // Each file gets a folder of its own holding the app and its bundle: the folder is what
-    // the customer receives, and a queue into one output folder never collides.
-    let base = match out_dir {
-        Some(d) => d,
-        None => path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-    };
-    crate::atomic::check_writable(&base).map_err(|e| Some(e.to_string()))?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
-    let bundle_dir = (1..1000)
-        .map(|n| base.join(if n == 1 { format!("{stem}-bundle") } else { format!("{stem}-bundle-{n}") }))
-        .find(|d| !d.exists())
-        .ok_or_else(|| Some(format!("{} holds 999 bundles of {stem} already. Choose another output folder.", base.display())))?;
-    std::fs::create_dir(&bundle_dir).map_err(|e| Some(format!("Could not create the bundle folder {}: {e}. Choose another output folder.", bundle_dir.display())))?;
-    let request = SignRequest {
-        artifact: path,
-        key: &key,
-        certificate: certificate.as_ref(),
-        out_dir: Some(bundle_dir.clone()),
-        note,
-        include_artifact: true,
-        zip,
-        overwrite: false,
-        now: widgets::now(),
-    };
-    let signed = match bundle::sign_artifact(&request, progress) {
-        Ok(s) => s,
-        Err(e) => {
-            // Nothing was written into it (the core cleans up its staged files); take the
-            // folder away too, so no bundle-looking folder stays behind.
-            let _ = std::fs::remove_dir(&bundle_dir);
-            return Err(if progress.is_cancelled() { None } else { Some(e.to_string()) });
-        }
-    };
-    let mut warnings = signed.warnings.clone();
-    // The bundle is written; bookkeeping that fails is reported, not fatal.
-    if let Err(e) = store.touch(key_name) {
-        warnings.push(format!("The key's last-used date could not be saved: {e}"));
-    }
-    if let Err(e) = history.record(&Entry::from_signed(&signed, Some(key_name))) {
-        warnings.push(format!("This signing could not be added to the history: {e}"));
-    }
-    Ok(Done { bundle_dir: signed.dir, files: signed.files, signature: signed.signature_base64, warnings })
 }

@@ -11,11 +11,31 @@ use super::App;
 
 type Apply = Box<dyn FnOnce(&mut App) + Send>;
 
+/// What a job sends back: partial results while it runs, and its one final result.
+enum Message {
+    Update(Apply),
+    Finished(Apply),
+}
+
 pub struct Worker {
-    tx: Sender<Apply>,
-    rx: Receiver<Apply>,
+    tx: Sender<Message>,
+    rx: Receiver<Message>,
     /// Jobs started whose result has not been applied yet.
     pending: usize,
+}
+
+/// A running job's way to hand over partial results (one signed file of a batch), applied
+/// on the UI thread as they come, each with a repaint.
+pub struct Updates {
+    tx: Sender<Message>,
+    repaint: egui::Context,
+}
+
+impl Updates {
+    pub fn send(&self, apply: impl FnOnce(&mut App) + Send + 'static) {
+        let _ = self.tx.send(Message::Update(Box::new(apply)));
+        self.repaint.request_repaint();
+    }
 }
 
 impl Default for Worker {
@@ -35,10 +55,22 @@ impl Worker {
         work: impl FnOnce() -> T + Send + 'static,
         done: impl FnOnce(&mut App, T) + Send + 'static,
     ) {
+        self.spawn_with_updates(ctx, what, move |_| work(), done);
+    }
+
+    /// [`spawn`](Self::spawn) for a job that also hands over partial results on the way.
+    pub fn spawn_with_updates<T: Send + 'static>(
+        &mut self,
+        ctx: &egui::Context,
+        what: &'static str,
+        work: impl FnOnce(&Updates) -> T + Send + 'static,
+        done: impl FnOnce(&mut App, T) + Send + 'static,
+    ) {
         let tx = self.tx.clone();
         let repaint = ctx.clone();
+        let updates = Updates { tx: tx.clone(), repaint: ctx.clone() };
         let job = move || {
-            let apply: Apply = match catch_unwind(AssertUnwindSafe(work)) {
+            let apply: Apply = match catch_unwind(AssertUnwindSafe(|| work(&updates))) {
                 Ok(value) => Box::new(move |app: &mut App| done(app, value)),
                 Err(_) => Box::new(move |app: &mut App| {
                     app.show_error(format!(
@@ -47,23 +79,28 @@ impl Worker {
                 }),
             };
             // The window may be closing; then nobody needs the result.
-            let _ = tx.send(apply);
+            let _ = tx.send(Message::Finished(apply));
             repaint.request_repaint();
         };
         self.pending += 1;
         if let Err(e) = std::thread::Builder::new().name(format!("countersign: {what}")).spawn(job) {
-            self.pending -= 1;
             let message = format!("Countersign could not start work ({what}): {e}. Close other programs and try again.");
-            let _ = self.tx.send(Box::new(move |app: &mut App| app.show_error(message)));
-            self.pending += 1;
+            let _ = self.tx.send(Message::Finished(Box::new(move |app: &mut App| app.show_error(message))));
         }
     }
 
     /// Results that arrived since the last frame, to apply in order.
     pub fn finished(&mut self) -> Vec<Apply> {
-        let done: Vec<Apply> = self.rx.try_iter().collect();
-        self.pending = self.pending.saturating_sub(done.len());
-        done
+        self.rx
+            .try_iter()
+            .map(|message| match message {
+                Message::Update(apply) => apply,
+                Message::Finished(apply) => {
+                    self.pending = self.pending.saturating_sub(1);
+                    apply
+                }
+            })
+            .collect()
     }
 
     pub fn pending(&self) -> usize {
