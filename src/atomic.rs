@@ -86,10 +86,7 @@ impl StagedFiles {
             .prefix(&temp_prefix())
             .tempfile_in(&self.dir)
             .map_err(|e| WriteError::from_io(&path, e))?;
-        fill(temp.as_file_mut())
-            .and_then(|()| temp.as_file_mut().flush())
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(|e| WriteError::from_io(&path, e))?;
+        fill(temp.as_file_mut()).and_then(|()| temp.as_file_mut().flush()).map_err(|e| WriteError::from_io(&path, e))?;
         self.staged.push((path.clone(), temp));
         Ok(path)
     }
@@ -104,6 +101,12 @@ impl StagedFiles {
     pub fn commit(self, overwrite: bool) -> Result<Vec<PathBuf>, WriteError> {
         if !overwrite {
             self.check_free()?;
+        }
+        // Every file's bytes reach the disk before any name does. Synced here, together,
+        // rather than each as it is written: the first sync flushes the others' data with it
+        // on most file systems, so a bundle costs about one disk flush instead of four.
+        for (path, temp) in &self.staged {
+            temp.as_file().sync_all().map_err(|e| WriteError::from_io(path, e))?;
         }
         let mut placed: Vec<PathBuf> = Vec::new();
         for (path, temp) in self.staged {
