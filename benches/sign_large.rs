@@ -1,8 +1,10 @@
-//! Signs and verifies a large jar with the release `countersign` binary and with
-//! `openssl pkeyutl` in the same run, and prints wall time and peak memory of each.
+//! Signs and verifies jars of 1, 32 and 256 MiB with the release `countersign` binary and
+//! with `openssl pkeyutl` in the same run, then four 48 MiB jars in one command against one
+//! command per jar, and prints wall time and peak memory of each.
 //!
-//! `cargo bench --bench sign_large` (256 MiB by default; `COUNTERSIGN_BENCH_MB` and
-//! `COUNTERSIGN_BENCH_RUNS` change size and repetitions). Each command runs as a child
+//! `cargo bench --bench sign_large`; `COUNTERSIGN_BENCH_SIZES` (MiB, comma-separated; add
+//! 5120 for a 5 GB zip64 jar), `COUNTERSIGN_BENCH_RUNS` and `COUNTERSIGN_BENCH_BATCH_MB`
+//! change sizes and repetitions. Each command runs as a child
 //! process, so its peak resident memory is the kernel's own count (`wait4`'s ru_maxrss).
 //! Timings are printed, never asserted: the bench fails only when a command fails or the
 //! two signatures differ.
@@ -88,20 +90,58 @@ fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_countersign"))
 }
 
+/// Median wall time and highest peak memory of a few runs of one operation.
+struct Row {
+    name: String,
+    walls: Vec<Duration>,
+    peak_rss_kib: i64,
+}
+
+impl Row {
+    fn median(&self) -> f64 {
+        median(self.walls.clone()).as_secs_f64()
+    }
+}
+
+#[derive(Default)]
+struct Table(Vec<Row>);
+
+impl Table {
+    fn record(&mut self, name: &str, m: Measured) {
+        match self.0.iter_mut().find(|r| r.name == name) {
+            Some(r) => {
+                r.walls.push(m.wall);
+                r.peak_rss_kib = r.peak_rss_kib.max(m.peak_rss_kib);
+            }
+            None => self.0.push(Row { name: name.to_owned(), walls: vec![m.wall], peak_rss_kib: m.peak_rss_kib }),
+        }
+    }
+
+    fn get(&self, name: &str) -> &Row {
+        self.0.iter().find(|r| r.name == name).expect("a measured row")
+    }
+}
+
+fn ratio_note(ratio: f64, target: f64) -> String {
+    if ratio <= target { format!("target {target:.1}x met") } else { format!("TARGET {target:.1}x MISSED") }
+}
+
 fn main() {
     if Command::new("openssl").arg("version").output().is_err() {
         println!("SKIPPED: openssl is not installed; this benchmark compares against it.");
         return;
     }
-    let mib: usize = std::env::var("COUNTERSIGN_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
-    let runs: usize = std::env::var("COUNTERSIGN_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    // Sizes in MiB of content; 5120 (a 5 GB zip64 jar) is worth a run by hand, for the memory.
+    let sizes: Vec<usize> = std::env::var("COUNTERSIGN_BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 32, 256]);
+    let runs_override: Option<usize> = std::env::var("COUNTERSIGN_BENCH_RUNS").ok().and_then(|v| v.parse().ok());
+    let batch_mib: usize = std::env::var("COUNTERSIGN_BENCH_BATCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     let bin = binary();
     let bin = bin.to_str().expect("utf-8 path");
-
-    make_jar(&d.join("big.jar"), mib);
-    let size = std::fs::metadata(d.join("big.jar")).expect("jar").len();
     let openssl = |args: &[&str]| {
         let out = Command::new("openssl").args(args).current_dir(d).output().expect("openssl");
         assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -109,49 +149,79 @@ fn main() {
     openssl(&["genpkey", "-algorithm", "ed25519", "-out", "key.pem"]);
     openssl(&["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
     openssl(&["req", "-x509", "-new", "-key", "key.pem", "-subj", "/CN=Bench", "-days", "30", "-out", "bench.crt"]);
-    // Warm the page cache so every contender reads from memory.
-    std::io::copy(&mut File::open(d.join("big.jar")).expect("jar"), &mut std::io::sink()).expect("read");
+    let warm = |path: &Path| std::io::copy(&mut File::open(path).expect("jar"), &mut std::io::sink()).expect("read");
 
-    let mut rows: Vec<(&str, Vec<Duration>, i64)> = Vec::new();
-    let mut record = |name: &'static str, m: Measured| match rows.iter_mut().find(|r| r.0 == name) {
-        Some(r) => {
-            r.1.push(m.wall);
-            r.2 = r.2.max(m.peak_rss_kib);
+    let mut table = Table::default();
+    let mut summary = Vec::new();
+    for &mib in &sizes {
+        let jar = format!("app-{mib}.jar");
+        make_jar(&d.join(&jar), mib);
+        warm(&d.join(&jar));
+        let mb = std::fs::metadata(d.join(&jar)).expect("jar").len() as f64 / 1e6;
+        // Small files are over in milliseconds: more pairs for a steady median.
+        let runs = runs_override.unwrap_or(if mib <= 32 { 7 } else { 3 }).max(1);
+        let (sign, osign, verify, overify) =
+            (format!("sign {mb:.0} MB: countersign"), format!("sign {mb:.0} MB: openssl"), format!("verify {mb:.0} MB: countersign"), format!("verify {mb:.0} MB: openssl"));
+        // openssl reads the whole file into memory and cannot take one beyond its buffer limits.
+        let openssl_can = mib < 2048;
+        for _ in 0..runs {
+            // Next to the jar, as a release script does; --overwrite for the runs after the first.
+            table.record(&sign, measure(d, bin, &["sign", &jar, "--key-file", "key.pem", "--cert", "bench.crt", "--overwrite"]));
+            let sig = format!("{jar}.sig");
+            table.record(&verify, measure(d, bin, &["verify", &jar, "--sig", &sig, "--cert", "bench.crt"]));
+            if openssl_can {
+                table.record(&osign, measure(d, "openssl", &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", &jar, "-out", "sig.bin"]));
+                table.record(&overify, measure(d, "openssl", &["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", &jar, "-sigfile", "sig.bin"]));
+                let mut ours = String::new();
+                File::open(d.join(&sig)).and_then(|mut f| f.read_to_string(&mut ours)).expect("our .sig");
+                let theirs = std::fs::read(d.join("sig.bin")).expect("openssl's signature");
+                assert_eq!(Base64::decode_vec(&ours).expect("Base64"), theirs, "signatures differ from openssl's");
+            }
         }
-        None => rows.push((name, vec![m.wall], m.peak_rss_kib)),
-    };
+        if openssl_can {
+            let s = table.get(&sign).median() / table.get(&osign).median();
+            let v = table.get(&verify).median() / table.get(&overify).median();
+            let target = if mib <= 1 { 1.5 } else { 1.0 };
+            summary.push(format!("{mb:.0} MB: sign {s:.2}x openssl ({}), verify {v:.2}x ({})", ratio_note(s, target), ratio_note(v, target)));
+        }
+        std::fs::remove_file(d.join(&jar)).expect("remove jar");
+    }
+
+    // Four jars: one command, against one command per jar, one after another.
+    let jars: Vec<String> = (1..=4).map(|i| format!("batch-{i}.jar")).collect();
+    for j in &jars {
+        make_jar(&d.join(j), batch_mib);
+        warm(&d.join(j));
+    }
+    let runs = runs_override.unwrap_or(3).max(1);
+    let (together, apart) = (format!("4 x {batch_mib} MiB: one command"), format!("4 x {batch_mib} MiB: one by one"));
     for run in 0..runs {
-        let out = format!("out{run}");
-        std::fs::create_dir(d.join(&out)).expect("out dir");
-        record("countersign sign", measure(d, bin, &["sign", "big.jar", "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out]));
-        record("openssl pkeyutl -sign", measure(d, "openssl", &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", "big.jar", "-out", "sig.bin"]));
-        let sig_path = format!("{out}/big.jar.sig");
-        record("countersign verify", measure(d, bin, &["verify", "big.jar", "--sig", &sig_path, "--cert", "bench.crt"]));
-        record("openssl pkeyutl -verify", measure(d, "openssl", &["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", "big.jar", "-sigfile", "sig.bin"]));
-
-        let mut ours = String::new();
-        File::open(d.join(&sig_path)).and_then(|mut f| f.read_to_string(&mut ours)).expect("our .sig");
-        let theirs = std::fs::read(d.join("sig.bin")).expect("openssl's signature");
-        assert_eq!(Base64::decode_vec(&ours).expect("Base64"), theirs, "signatures differ from openssl's");
+        let out = format!("batch-out-{run}");
+        let mut args = vec!["sign"];
+        args.extend(jars.iter().map(String::as_str));
+        args.extend(["--key-file", "key.pem", "--cert", "bench.crt", "--out", &out]);
+        table.record(&together, measure(d, bin, &args));
+        let start = Instant::now();
+        let mut peak = 0;
+        for (i, j) in jars.iter().enumerate() {
+            let out = format!("apart-{run}-{i}");
+            peak = peak.max(measure(d, bin, &["sign", j, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out]).peak_rss_kib);
+        }
+        table.record(&apart, Measured { wall: start.elapsed(), peak_rss_kib: peak });
     }
+    let b = table.get(&together).median() / table.get(&apart).median();
+    summary.push(format!("4 jars in one command: {b:.2}x the time of one by one ({})", ratio_note(b, 0.7)));
 
-    let mb = size as f64 / 1e6;
-    println!("\n{} runs on a {:.1} MB jar ({} MiB of content); median wall time, highest peak RSS\n", runs, mb, mib);
-    println!("{:<26} {:>10} {:>10} {:>14}", "operation", "wall s", "MB/s", "peak RSS MiB");
-    let mut medians = Vec::new();
-    for (name, walls, rss) in &rows {
-        let m = median(walls.clone());
-        medians.push((*name, m, *rss));
-        println!("{:<26} {:>10.3} {:>10.0} {:>14.1}", name, m.as_secs_f64(), mb / m.as_secs_f64(), *rss as f64 / 1024.0);
+    println!("\nmedian wall time, highest peak RSS; {} cores\n", std::thread::available_parallelism().map_or(1, usize::from));
+    println!("{:<36} {:>5} {:>10} {:>14}", "operation", "runs", "wall s", "peak RSS MiB");
+    for r in &table.0 {
+        println!("{:<36} {:>5} {:>10.3} {:>14.1}", r.name, r.walls.len(), r.median(), r.peak_rss_kib as f64 / 1024.0);
     }
-    let get = |n: &str| medians.iter().find(|r| r.0 == n).map(|r| (r.1.as_secs_f64(), r.2)).expect("row");
-    let (cs, cs_rss) = get("countersign sign");
-    let (os, _) = get("openssl pkeyutl -sign");
-    let (cv, cv_rss) = get("countersign verify");
-    let (ov, _) = get("openssl pkeyutl -verify");
-    println!("\nsign   time ratio countersign/openssl: {:.2} ({})", cs / os, if cs <= os { "target met: no slower than openssl" } else { "TARGET MISSED: slower than openssl" });
-    println!("verify time ratio countersign/openssl: {:.2} ({})", cv / ov, if cv <= ov { "target met: no slower than openssl" } else { "TARGET MISSED: slower than openssl" });
-    let peak = cs_rss.max(cv_rss) as f64 / 1024.0;
-    println!("countersign peak memory: {:.1} MiB ({})", peak, if peak < 64.0 { "target met: under 64 MiB" } else { "TARGET MISSED: 64 MiB or more" });
+    println!();
+    for line in &summary {
+        println!("{line}");
+    }
+    let peak = table.0.iter().filter(|r| !r.name.contains("openssl")).map(|r| r.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0;
+    println!("countersign peak memory: {peak:.1} MiB ({})", if peak < 64.0 { "target met: under 64 MiB" } else { "TARGET MISSED: 64 MiB or more" });
     println!("signatures identical to openssl's: yes");
 }
