@@ -16,4 +16,27 @@ fn main() {
     println!("cargo:rustc-env=COUNTERSIGN_TARGET={target}");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=build.rs");
+    windows_resources();
+}
+
+/// On Windows, Explorer, the taskbar and the installer show the icon and the version
+/// information embedded in the .exe; the window's own icon is set at run time on every
+/// system. Needs the Windows SDK's resource compiler (rc.exe), which every MSVC toolchain has.
+fn windows_resources() {
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("windows") {
+        return;
+    }
+    println!("cargo:rerun-if-changed=resources/countersign.ico");
+    let mut res = winresource::WindowsResource::new();
+    res.set_icon("resources/countersign.ico")
+        .set("ProductName", "Countersign")
+        .set("FileDescription", "Countersign: sign Atlassian Data Center apps for UPM")
+        .set("CompanyName", "Countersign")
+        .set("LegalCopyright", "MIT OR Apache-2.0")
+        .set("OriginalFilename", "countersign.exe");
+    if let Err(e) = res.compile() {
+        // A release without its icon and version would look like an unknown program.
+        eprintln!("The Windows icon and version information could not be embedded: {e}. Install the Windows SDK (it brings rc.exe).");
+        std::process::exit(1);
+    }
 }

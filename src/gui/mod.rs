@@ -34,6 +34,10 @@ use worker::Worker;
 
 /// Set to print how long the first frame took, and the frame count on exit (measurements).
 pub const STARTUP_REPORT_ENV: &str = "COUNTERSIGN_STARTUP_REPORT";
+/// Set to close the window once its first frame is drawn (exit status 0), and to report a
+/// window that cannot open on stderr only, never in a message box: the smoke test of CI
+/// machines that have a display but no one to look at it (macOS and Windows runners).
+pub const SMOKE_TEST_ENV: &str = "COUNTERSIGN_SMOKE_TEST";
 
 /// Everything the window works on, chosen by whoever opens it (the binary, or a test).
 pub struct Config {
@@ -149,7 +153,7 @@ pub struct App {
 
 impl App {
     pub fn new(config: Config) -> Self {
-        let report = std::env::var_os(STARTUP_REPORT_ENV).is_some();
+        let report = std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
         App {
             sign: sign::SignView::default(),
             config,
@@ -377,6 +381,9 @@ impl App {
         }
         if let Some(start) = self.startup.take() {
             eprintln!("countersign: first frame drawn {} ms after the window was created", start.elapsed().as_millis());
+            if std::env::var_os(SMOKE_TEST_ENV).is_some() {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
         }
     }
 
@@ -415,6 +422,14 @@ impl eframe::App for App {
 /// The window's icon, from `resources/`.
 const ICON_PNG: &[u8] = include_bytes!("../../resources/countersign.png");
 
+/// The renderers to try, in order. Windows first tries wgpu (DX12, which has a software
+/// adapter, so the window opens in a remote desktop session or a VM without GPU drivers where
+/// only OpenGL 1.1 exists), then OpenGL; elsewhere OpenGL (glow) serves.
+#[cfg(target_os = "windows")]
+const RENDERERS: &[eframe::Renderer] = &[eframe::Renderer::Wgpu, eframe::Renderer::Glow];
+#[cfg(not(target_os = "windows"))]
+const RENDERERS: &[eframe::Renderer] = &[eframe::Renderer::Glow];
+
 /// Opens the window and runs until it is closed.
 pub fn run() -> ExitCode {
     let mut viewport = egui::ViewportBuilder::default()
@@ -426,18 +441,36 @@ pub fn run() -> ExitCode {
         Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
         Err(e) => eprintln!("countersign: the window icon could not be read ({e}); continuing without it"),
     }
-    let options = eframe::NativeOptions { viewport, ..Default::default() };
-    let config = Config::from_environment();
-    match eframe::run_native("Countersign", options, Box::new(|_cc| Ok(Box::new(App::new(config))))) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!(
-                "countersign: the window could not be opened ({e}). On a machine without a display, use the command line: countersign --help"
-            );
-            ExitCode::from(2)
+    let mut failures = Vec::new();
+    for &renderer in RENDERERS {
+        let options = eframe::NativeOptions { viewport: viewport.clone(), renderer, ..Default::default() };
+        let config = Config::from_environment();
+        match eframe::run_native("Countersign", options, Box::new(|_cc| Ok(Box::new(App::new(config))))) {
+            Ok(()) => return ExitCode::SUCCESS,
+            Err(e) => failures.push(format!("{renderer}: {e}")),
         }
     }
+    let message = format!(
+        "Countersign could not open its window ({}). Everything it does can be done from the command line instead: run `countersign --help` in a terminal.",
+        failures.join("; ")
+    );
+    eprintln!("countersign: {message}");
+    tell_without_a_terminal(&message);
+    ExitCode::from(2)
 }
+
+/// Where a window program may have no terminal to print to (started from the Start menu,
+/// Finder or Explorer), a message box says it too.
+#[cfg(any(target_os = "windows", target_os = "macos"))]
+fn tell_without_a_terminal(message: &str) {
+    if std::env::var_os(SMOKE_TEST_ENV).is_some() {
+        return;
+    }
+    let _ = rfd::MessageDialog::new().set_level(rfd::MessageLevel::Error).set_title("Countersign").set_description(message).set_buttons(rfd::MessageButtons::Ok).show();
+}
+
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+fn tell_without_a_terminal(_message: &str) {}
 
 /// A short form of a long hex fingerprint for tables; the whole one is in the tooltip.
 fn short_hex(hex: &str) -> String {
