@@ -58,6 +58,13 @@ pub enum Command {
     Truststore(TruststoreCommand),
     /// List past signings, newest first; search them, or export them as CSV.
     History(HistoryArgs),
+    /// Write the man pages and the shell completions (bash, zsh, fish) into a folder: what the
+    /// packages install. For packaging; not shown in the help.
+    #[command(hide = true)]
+    GenerateAssets {
+        /// The folder to write into (made if missing); existing files there are replaced.
+        dir: PathBuf,
+    },
 }
 
 /// The plain fields of a certificate's subject.
@@ -339,7 +346,7 @@ where
         Command::Keys(KeysCommand::Generate { json, .. } | KeysCommand::List { json }) => *json,
         Command::Keys(_) => false,
         Command::Cert(CertCommand::Show { json, .. }) | Command::Truststore(TruststoreCommand::Check { json, .. }) => *json,
-        Command::Cert(_) | Command::Truststore(_) => false,
+        Command::Cert(_) | Command::Truststore(_) | Command::GenerateAssets { .. } => false,
     };
     let result = match command {
         Command::Sign(a) => sign(a),
@@ -349,6 +356,7 @@ where
         Command::Cert(c) => certs::run(c),
         Command::Truststore(t) => certs::truststore(t),
         Command::History(a) => history::run(a),
+        Command::GenerateAssets { dir } => generate_assets(&dir),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -360,6 +368,28 @@ where
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The man pages (`man/countersign.1`, and `countersign-sign.1` and so on for each subcommand)
+/// and the completions (`completions/countersign.bash`, `_countersign` for zsh,
+/// `countersign.fish`), made from
+/// the same definitions that parse the arguments. Build assets, not the user's files: written
+/// plainly, replacing what is there.
+fn generate_assets(dir: &Path) -> Result<u8, Failure> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let failed = |what: &str, e: std::io::Error| Failure::bad_input(format!("Could not write the {what} into {}: {e}.", dir.display()));
+    let (man, completions) = (dir.join("man"), dir.join("completions"));
+    for d in [&man, &completions] {
+        std::fs::create_dir_all(d).map_err(|e| failed("folder", e))?;
+    }
+    let mut command = Cli::command();
+    clap_mangen::generate_to(command.clone(), &man).map_err(|e| failed("man pages", e))?;
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        clap_complete::generate_to(shell, &mut command, "countersign", &completions).map_err(|e| failed("completions", e))?;
+    }
+    println!("Wrote the man pages into {} and the bash, zsh and fish completions into {}.", man.display(), completions.display());
+    Ok(0)
 }
 
 pub(crate) fn print_json(value: &impl Serialize) {
