@@ -3,6 +3,8 @@
 //! one keychain at the same time, some of them racing for the same name. Afterwards the index
 //! and the keychain must agree exactly: every listed key has its secret, every secret of ours
 //! is listed, and each instance's own changes all landed.
+// Linux only: it needs the Secret Service's own listing (secret-tool).
+#![cfg(target_os = "linux")]
 
 mod common;
 #[path = "common/gui.rs"]

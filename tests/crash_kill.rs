@@ -2,6 +2,8 @@
 //! while it changes the key index, many times over. Afterwards no bundle may look complete
 //! unless it is, every file present must be whole, the index must load and no key may be
 //! lost. A full disk and a read-only output folder end in one sentence and leave nothing.
+// Linux only: it needs SIGKILL, a private mount namespace (unshare) and /proc.
+#![cfg(target_os = "linux")]
 
 mod common;
 

@@ -3,6 +3,8 @@
 //! status 2, never a panic (101), a signal or a hang, and never write outside their folder.
 //! `tests/archive_limits.rs` covers the entry count, the oversized manifest and the stub at the
 //! library level; here the same shapes and more go through the command line.
+// Linux only: it needs memory limits through setrlimit.
+#![cfg(target_os = "linux")]
 
 mod common;
 

@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use base64ct::{Base64, Encoding};
 use common::keychain::Keychain;
@@ -67,7 +66,7 @@ fn the_secret_lives_in_the_secret_service_and_in_no_file() {
     let Some(k) = Keychain::new() else { return };
     k.ok(&["keys", "generate", "--name", "acme"]);
     let id = k.id_of("acme");
-    let secret = k.secret_tool_lookup(&id).expect("secret-tool finds the key in the Secret Service");
+    let secret = k.lookup(&id).expect("secret-tool finds the key in the Secret Service");
     assert!(secret.starts_with("-----BEGIN PRIVATE KEY-----"), "the keychain holds PKCS#8");
     let from_keychain = PrivateKey::from_file_bytes(secret.as_bytes(), "secret", || panic!("plain")).unwrap();
     let pub_pem = k.ok(&["keys", "export-public", "acme"]);
@@ -123,7 +122,7 @@ fn a_backup_restored_into_a_fresh_home_signs_byte_identically_and_openssl_needs_
     assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
     std::fs::create_dir(k.path().join("b")).unwrap();
     let sign = k.cmd(&fresh_home, &fresh_service, &["sign", "app.jar", "--key", "acme", "--out", "b"]).output().unwrap();
-    let _ = Command::new("secret-tool").args(["clear", "service", &fresh_service]).status();
+    common::keychain::clear_service(&fresh_service, &common::keychain::listed_ids(&fresh_home.join("keys.json")));
     assert!(sign.status.success(), "{}", String::from_utf8_lossy(&sign.stderr));
     assert_eq!(std::fs::read(k.path().join("a/app.jar.sig")).unwrap(), std::fs::read(k.path().join("b/app.jar.sig")).unwrap());
 
@@ -169,7 +168,7 @@ fn entries_removed_behind_our_back_are_reported_per_key_and_nothing_else_breaks(
     k.ok(&["keys", "generate", "--name", "gone"]);
     k.ok(&["keys", "generate", "--name", "kept"]);
     let gone_id = k.id_of("gone");
-    assert!(Command::new("secret-tool").args(["clear", "service", &k.service, "username", &gone_id]).status().unwrap().success());
+    k.remove_entry(&gone_id);
     let (code, out, err) = k.run(&["keys", "list", "--json"]);
     assert_eq!(code, 0, "{err}");
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -191,7 +190,7 @@ fn entries_removed_behind_our_back_are_reported_per_key_and_nothing_else_breaks(
     assert_eq!(code, 0, "{err}");
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([newer_id]));
-    assert!(k.secret_tool_lookup(&newer_id).is_some(), "an unlisted entry is left in place");
+    assert!(k.lookup(&newer_id).is_some(), "an unlisted entry is left in place");
     assert!(err.contains("keys adopt"), "the warning says how to get it back: {err}");
 
     // Adopting it lists the key again, under a new name, and it signs.
@@ -219,14 +218,16 @@ fn delete_asks_unless_told_and_removes_the_keychain_entry() {
     let (code, _, err) = k.run(&["keys", "delete", "acme"]);
     assert_eq!(code, 2);
     assert!(err.contains("needs confirmation") && err.contains("--yes"), "{err}");
-    assert!(k.secret_tool_lookup(&id).is_some());
+    assert!(k.lookup(&id).is_some());
     k.ok(&["keys", "delete", "acme", "--yes"]);
-    assert!(k.secret_tool_lookup(&id).is_none(), "the keychain entry is gone");
+    assert!(k.lookup(&id).is_none(), "the keychain entry is gone");
     let (code, _, err) = k.run(&["keys", "delete", "acme", "--yes"]);
     assert_eq!(code, 2);
     assert!(err.contains("no key named"), "{err}");
 }
 
+/// Linux only: elsewhere the keychain is part of the system and always there.
+#[cfg(target_os = "linux")]
 #[test]
 fn without_a_secret_service_keychain_commands_explain_and_write_no_key() {
     let dir = tempdir();

@@ -7,6 +7,8 @@
 //! It kills and replaces the session's keyring daemon, so it runs only where the keyring
 //! is a throwaway one whose password it is told: `.ci/run` sets
 //! `COUNTERSIGN_TEST_KEYRING_PASSWORD`. Elsewhere it skips (and fails when `CI` is set).
+// Linux only: it needs GNOME Keyring.
+#![cfg(target_os = "linux")]
 
 mod common;
 

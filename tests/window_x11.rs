@@ -5,6 +5,8 @@
 //!
 //! Timings and CPU are printed, never asserted (tests do not assert on timings); the number of
 //! frames drawn over the idle period is a count and is asserted.
+// Linux only: it needs an X server (Xvfb).
+#![cfg(target_os = "linux")]
 #![cfg(target_os = "linux")]
 
 mod common;

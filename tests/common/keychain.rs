@@ -1,5 +1,7 @@
-//! A test's own key store in the real Secret Service: a fresh data folder and keychain
-//! service name, cleared when dropped.
+//! A test's own key store in the real keychain (the Secret Service on Linux, the macOS
+//! Keychain, the Windows Credential Manager): a fresh data folder and keychain service name,
+//! cleared when dropped. On Linux the keychain is also looked into with `secret-tool`, an
+//! independent client; elsewhere through the platform store Countersign itself uses.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,7 +31,7 @@ impl Keychain {
             eprintln!("SKIPPED: {msg}");
             return None;
         }
-        if !have_tool("secret-tool", "--version") {
+        if cfg!(target_os = "linux") && !have_tool("secret-tool", "--version") {
             return None;
         }
         Some(k)
@@ -65,16 +67,65 @@ impl Keychain {
         index["keys"].as_array().unwrap().iter().find(|k| k["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
     }
 
-    /// The secret as the Secret Service itself returns it.
-    pub fn secret_tool_lookup(&self, id: &str) -> Option<Zeroizing<String>> {
-        let out = Command::new("secret-tool").args(["lookup", "service", &self.service, "username", id]).output().unwrap();
-        out.status.success().then(|| Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned()))
+    /// The secret as the keychain itself returns it (on Linux, as `secret-tool` reads it).
+    pub fn lookup(&self, id: &str) -> Option<Zeroizing<String>> {
+        lookup(&self.service, id)
     }
+
+    /// Removes one entry behind Countersign's back, as another program or a person might.
+    pub fn remove_entry(&self, id: &str) {
+        remove_entry(&self.service, id);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lookup(service: &str, id: &str) -> Option<Zeroizing<String>> {
+    let out = Command::new("secret-tool").args(["lookup", "service", service, "username", id]).output().unwrap();
+    out.status.success().then(|| Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lookup(service: &str, id: &str) -> Option<Zeroizing<String>> {
+    countersign::keystore::Secrets::platform(service).unwrap().get(id).unwrap()
+}
+
+#[cfg(target_os = "linux")]
+fn remove_entry(service: &str, id: &str) {
+    assert!(Command::new("secret-tool").args(["clear", "service", service, "username", id]).status().unwrap().success());
+}
+
+#[cfg(not(target_os = "linux"))]
+fn remove_entry(service: &str, id: &str) {
+    countersign::keystore::Secrets::platform(service).unwrap().delete(id).unwrap();
+}
+
+/// Removes every entry of `service` (a test's own): Linux finds them all with `secret-tool`;
+/// the other stores cannot be searched, so the ids are given.
+pub fn clear_service(service: &str, ids: &[String]) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = ids;
+        let _ = Command::new("secret-tool").args(["clear", "service", service]).status();
+    }
+    #[cfg(not(target_os = "linux"))]
+    if let Ok(secrets) = countersign::keystore::Secrets::platform(service) {
+        for id in ids {
+            let _ = secrets.delete(id);
+        }
+    }
+}
+
+/// The keychain ids an index file lists.
+pub fn listed_ids(index: &Path) -> Vec<String> {
+    std::fs::read(index)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["keys"].as_array().map(|keys| keys.iter().filter_map(|k| k["id"].as_str().map(str::to_owned)).collect()))
+        .unwrap_or_default()
 }
 
 impl Drop for Keychain {
     fn drop(&mut self) {
-        let _ = Command::new("secret-tool").args(["clear", "service", &self.service]).status();
+        clear_service(&self.service, &listed_ids(&self.home().join("keys.json")));
     }
 }
-

@@ -117,7 +117,9 @@ pub fn listing(dir: &Path) -> Vec<String> {
             if p.is_dir() {
                 walk(base, &p, out);
             } else {
-                out.push(p.strip_prefix(base).unwrap().display().to_string());
+                // '/' between folders on every system, so that expected listings read the same.
+                let parts: Vec<String> = p.strip_prefix(base).unwrap().components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                out.push(parts.join("/"));
             }
         }
     }
@@ -153,6 +155,13 @@ pub fn flip_bit(path: &Path, offset_from_end: usize) {
 /// Where `needle` occurs in this process's own memory (every readable mapping, heap and
 /// stacks included), as addresses; `None` where the memory cannot be read this way (not
 /// Linux). The needle's own bytes are not counted.
+#[cfg(not(target_os = "linux"))]
+pub fn occurrences_in_own_memory(_needle: &[u8]) -> Option<Vec<usize>> {
+    None
+}
+
+/// See the other [`occurrences_in_own_memory`]; Linux reads `/proc/self/mem`.
+#[cfg(target_os = "linux")]
 pub fn occurrences_in_own_memory(needle: &[u8]) -> Option<Vec<usize>> {
     use std::os::unix::fs::FileExt as _;
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
