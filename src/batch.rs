@@ -231,7 +231,8 @@ pub fn record(signed: &SignedBundle, stored_key: Option<(&KeyStore, &str)>, hist
         warnings.push(format!("The key's last-used date could not be saved: {e}"));
     }
     if let Err(e) = history.record(&Entry::from_signed(signed, stored_key.map(|(_, name)| name))) {
-        warnings.push(format!("This signing could not be added to the history: {e}"));
+        // Its own sentence says it ("Could not add to the signing history …").
+        warnings.push(e.to_string());
     }
     warnings
 }

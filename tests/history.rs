@@ -127,7 +127,7 @@ fn json_lists_the_entries_as_recorded() {
     let sha = openssl(&["dgst", "-sha256", "-r", "tools-4.2.0.jar"], d);
     assert!(String::from_utf8_lossy(&sha).starts_with(tools["sha256"].as_str().unwrap()));
     assert_eq!(tools["signature_base64"], std::fs::read_to_string(d.join("tools/tools-4.2.0.jar.sig")).unwrap().as_str());
-    assert_eq!(tools["files"], serde_json::json!(["tools-4.2.0.jar.sig", "INSTALL.md", "manifest.json"]));
+    assert_eq!(tools["files"], serde_json::json!(["tools-4.2.0.jar", "tools-4.2.0.jar.sig", "INSTALL.md", "manifest.json"]));
     let manifest = json(&std::fs::read_to_string(d.join("reports/manifest.json")).unwrap());
     assert_eq!(reports["key_fingerprint"], manifest["public_key_sha256"]);
     assert_eq!(reports["time"], manifest["signed_at"]);
@@ -168,7 +168,7 @@ fn csv_export_parses_back_and_never_replaces_a_file() {
     }
     assert_eq!(rows[1][col("note")], "'=HYPERLINK(\"x\") for \"Initech\"", "a formula is defused");
     assert_eq!(rows[2][col("note")], "for Globex, ticket SUP-1234");
-    assert_eq!(rows[2][col("files")], "tools-4.2.0.jar.sig; INSTALL.md; manifest.json");
+    assert_eq!(rows[2][col("files")], "tools-4.2.0.jar; tools-4.2.0.jar.sig; INSTALL.md; manifest.json");
 
     // Filtered export.
     ok(d, &["history", "globex", "--csv", "globex.csv"]);
