@@ -36,7 +36,9 @@ fn windows_resources() {
         .set("OriginalFilename", "countersign.exe");
     if let Err(e) = res.compile() {
         // A release without its icon and version would look like an unknown program.
-        eprintln!("The Windows icon and version information could not be embedded: {e}. Install the Windows SDK (it brings rc.exe).");
+        eprintln!(
+            "The Windows icon and version information could not be embedded: {e}. Install the Windows SDK (it brings rc.exe)."
+        );
         std::process::exit(1);
     }
 }

@@ -113,7 +113,9 @@ impl Table {
                 r.walls.push(m.wall);
                 r.peak_rss_kib = r.peak_rss_kib.max(m.peak_rss_kib);
             }
-            None => self.0.push(Row { name: name.to_owned(), walls: vec![m.wall], peak_rss_kib: m.peak_rss_kib }),
+            None => {
+                self.0.push(Row { name: name.to_owned(), walls: vec![m.wall], peak_rss_kib: m.peak_rss_kib })
+            }
         }
     }
 
@@ -136,8 +138,10 @@ fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 32, 256]);
-    let runs_override: Option<usize> = std::env::var("COUNTERSIGN_BENCH_RUNS").ok().and_then(|v| v.parse().ok());
-    let batch_mib: usize = std::env::var("COUNTERSIGN_BENCH_BATCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
+    let runs_override: Option<usize> =
+        std::env::var("COUNTERSIGN_BENCH_RUNS").ok().and_then(|v| v.parse().ok());
+    let batch_mib: usize =
+        std::env::var("COUNTERSIGN_BENCH_BATCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     let bin = binary();
@@ -148,8 +152,21 @@ fn main() {
     };
     openssl(&["genpkey", "-algorithm", "ed25519", "-out", "key.pem"]);
     openssl(&["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
-    openssl(&["req", "-x509", "-new", "-key", "key.pem", "-subj", "/CN=Bench", "-days", "30", "-out", "bench.crt"]);
-    let warm = |path: &Path| std::io::copy(&mut File::open(path).expect("jar"), &mut std::io::sink()).expect("read");
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "key.pem",
+        "-subj",
+        "/CN=Bench",
+        "-days",
+        "30",
+        "-out",
+        "bench.crt",
+    ]);
+    let warm =
+        |path: &Path| std::io::copy(&mut File::open(path).expect("jar"), &mut std::io::sink()).expect("read");
 
     let mut table = Table::default();
     let mut summary = Vec::new();
@@ -160,29 +177,65 @@ fn main() {
         let mb = std::fs::metadata(d.join(&jar)).expect("jar").len() as f64 / 1e6;
         // Small files are over in milliseconds: more pairs for a steady median.
         let runs = runs_override.unwrap_or(if mib <= 32 { 7 } else { 3 }).max(1);
-        let (sign, osign, verify, overify) =
-            (format!("sign {mb:.0} MB: countersign"), format!("sign {mb:.0} MB: openssl"), format!("verify {mb:.0} MB: countersign"), format!("verify {mb:.0} MB: openssl"));
+        let (sign, osign, verify, overify) = (
+            format!("sign {mb:.0} MB: countersign"),
+            format!("sign {mb:.0} MB: openssl"),
+            format!("verify {mb:.0} MB: countersign"),
+            format!("verify {mb:.0} MB: openssl"),
+        );
         // openssl reads the whole file into memory and cannot take one beyond its buffer limits.
         let openssl_can = mib < 2048;
         for _ in 0..runs {
             // Next to the jar, as a release script does; --overwrite for the runs after the first.
-            table.record(&sign, measure(d, bin, &["sign", &jar, "--key-file", "key.pem", "--cert", "bench.crt", "--overwrite"]));
+            table.record(
+                &sign,
+                measure(
+                    d,
+                    bin,
+                    &["sign", &jar, "--key-file", "key.pem", "--cert", "bench.crt", "--overwrite"],
+                ),
+            );
             let sig = format!("{jar}.sig");
             table.record(&verify, measure(d, bin, &["verify", &jar, "--sig", &sig, "--cert", "bench.crt"]));
             if openssl_can {
-                table.record(&osign, measure(d, "openssl", &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", &jar, "-out", "sig.bin"]));
-                table.record(&overify, measure(d, "openssl", &["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", &jar, "-sigfile", "sig.bin"]));
+                table.record(
+                    &osign,
+                    measure(
+                        d,
+                        "openssl",
+                        &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", &jar, "-out", "sig.bin"],
+                    ),
+                );
+                table.record(
+                    &overify,
+                    measure(
+                        d,
+                        "openssl",
+                        &[
+                            "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", &jar,
+                            "-sigfile", "sig.bin",
+                        ],
+                    ),
+                );
                 let mut ours = String::new();
                 File::open(d.join(&sig)).and_then(|mut f| f.read_to_string(&mut ours)).expect("our .sig");
                 let theirs = std::fs::read(d.join("sig.bin")).expect("openssl's signature");
-                assert_eq!(Base64::decode_vec(&ours).expect("Base64"), theirs, "signatures differ from openssl's");
+                assert_eq!(
+                    Base64::decode_vec(&ours).expect("Base64"),
+                    theirs,
+                    "signatures differ from openssl's"
+                );
             }
         }
         if openssl_can {
             let s = table.get(&sign).median() / table.get(&osign).median();
             let v = table.get(&verify).median() / table.get(&overify).median();
             let target = if mib <= 1 { 1.5 } else { 1.0 };
-            summary.push(format!("{mb:.0} MB: sign {s:.2}x openssl ({}), verify {v:.2}x ({})", ratio_note(s, target), ratio_note(v, target)));
+            summary.push(format!(
+                "{mb:.0} MB: sign {s:.2}x openssl ({}), verify {v:.2}x ({})",
+                ratio_note(s, target),
+                ratio_note(v, target)
+            ));
         }
         std::fs::remove_file(d.join(&jar)).expect("remove jar");
     }
@@ -194,7 +247,8 @@ fn main() {
         warm(&d.join(j));
     }
     let runs = runs_override.unwrap_or(3).max(1);
-    let (together, apart) = (format!("4 x {batch_mib} MiB: one command"), format!("4 x {batch_mib} MiB: one by one"));
+    let (together, apart) =
+        (format!("4 x {batch_mib} MiB: one command"), format!("4 x {batch_mib} MiB: one by one"));
     for run in 0..runs {
         let out = format!("batch-out-{run}");
         let mut args = vec!["sign"];
@@ -205,23 +259,41 @@ fn main() {
         let mut peak = 0;
         for (i, j) in jars.iter().enumerate() {
             let out = format!("apart-{run}-{i}");
-            peak = peak.max(measure(d, bin, &["sign", j, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out]).peak_rss_kib);
+            peak = peak.max(
+                measure(d, bin, &["sign", j, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out])
+                    .peak_rss_kib,
+            );
         }
         table.record(&apart, Measured { wall: start.elapsed(), peak_rss_kib: peak });
     }
     let b = table.get(&together).median() / table.get(&apart).median();
     summary.push(format!("4 jars in one command: {b:.2}x the time of one by one ({})", ratio_note(b, 0.7)));
 
-    println!("\nmedian wall time, highest peak RSS; {} cores\n", std::thread::available_parallelism().map_or(1, usize::from));
+    println!(
+        "\nmedian wall time, highest peak RSS; {} cores\n",
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
     println!("{:<36} {:>5} {:>10} {:>14}", "operation", "runs", "wall s", "peak RSS MiB");
     for r in &table.0 {
-        println!("{:<36} {:>5} {:>10.3} {:>14.1}", r.name, r.walls.len(), r.median(), r.peak_rss_kib as f64 / 1024.0);
+        println!(
+            "{:<36} {:>5} {:>10.3} {:>14.1}",
+            r.name,
+            r.walls.len(),
+            r.median(),
+            r.peak_rss_kib as f64 / 1024.0
+        );
     }
     println!();
     for line in &summary {
         println!("{line}");
     }
-    let peak = table.0.iter().filter(|r| !r.name.contains("openssl")).map(|r| r.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0;
-    println!("countersign peak memory: {peak:.1} MiB ({})", if peak < 64.0 { "target met: under 64 MiB" } else { "TARGET MISSED: 64 MiB or more" });
+    let peak =
+        table.0.iter().filter(|r| !r.name.contains("openssl")).map(|r| r.peak_rss_kib).max().unwrap_or(0)
+            as f64
+            / 1024.0;
+    println!(
+        "countersign peak memory: {peak:.1} MiB ({})",
+        if peak < 64.0 { "target met: under 64 MiB" } else { "TARGET MISSED: 64 MiB or more" }
+    );
     println!("signatures identical to openssl's: yes");
 }

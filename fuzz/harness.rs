@@ -69,7 +69,12 @@ pub fn certs(data: &[u8]) {
     let Ok(chain) = Certificate::all_from_file_bytes(data, "fuzz.crt") else { return };
     for cert in &chain {
         let _ = (cert.subject(), cert.issuer(), cert.serial_hex(), cert.fingerprint(), cert.to_pem());
-        let _ = (cert.validity_at(now()), cert.is_self_issued(), cert.claims_self_signed(), cert.subject_fields());
+        let _ = (
+            cert.validity_at(now()),
+            cert.is_self_issued(),
+            cert.claims_self_signed(),
+            cert.subject_fields(),
+        );
         if let Ok(key) = cert.public_key("fuzz.crt") {
             let _ = key.fingerprint();
         }
@@ -106,7 +111,9 @@ pub fn bundle(data: &[u8]) {
         let folder = dir.path().join("bundle");
         let written = std::fs::create_dir(&folder)
             .and_then(|()| std::fs::write(folder.join("manifest.json"), data))
-            .and_then(|()| std::fs::write(folder.join("app-1.0.jar"), b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"))
+            .and_then(|()| {
+                std::fs::write(folder.join("app-1.0.jar"), b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0")
+            })
             .and_then(|()| std::fs::write(folder.join("app-1.0.jar.sig"), "A".repeat(86) + "=="))
             .and_then(|()| std::fs::write(folder.join("vendor.crt"), truststore::ATLASSIAN_CAS[0].1));
         if written.is_ok() {

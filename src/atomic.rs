@@ -86,7 +86,9 @@ impl StagedFiles {
             .prefix(&temp_prefix())
             .tempfile_in(&self.dir)
             .map_err(|e| WriteError::from_io(&path, e))?;
-        fill(temp.as_file_mut()).and_then(|()| temp.as_file_mut().flush()).map_err(|e| WriteError::from_io(&path, e))?;
+        fill(temp.as_file_mut())
+            .and_then(|()| temp.as_file_mut().flush())
+            .map_err(|e| WriteError::from_io(&path, e))?;
         self.staged.push((path.clone(), temp));
         Ok(path)
     }
@@ -165,12 +167,16 @@ pub fn sweep_leftovers(dir: &Path) {
 #[cfg(target_os = "linux")]
 fn writer_is_gone(writer: Option<u32>, age: std::time::Duration) -> bool {
     let Some(pid) = writer else { return false };
-    pid != std::process::id() && age >= LEFTOVER_MIN_AGE && Path::new("/proc/self").exists() && !Path::new("/proc").join(pid.to_string()).exists()
+    pid != std::process::id()
+        && age >= LEFTOVER_MIN_AGE
+        && Path::new("/proc/self").exists()
+        && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
 #[cfg(not(target_os = "linux"))]
 fn writer_is_gone(writer: Option<u32>, age: std::time::Duration) -> bool {
-    writer.is_some_and(|pid| pid != std::process::id()) && age >= LEFTOVER_MIN_AGE_UNSEEN.max(LEFTOVER_MIN_AGE)
+    writer.is_some_and(|pid| pid != std::process::id())
+        && age >= LEFTOVER_MIN_AGE_UNSEEN.max(LEFTOVER_MIN_AGE)
 }
 
 /// Fails for the first path that already exists.
@@ -208,13 +214,10 @@ pub fn write_file(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Writ
 }
 
 fn split(path: &Path) -> Result<(PathBuf, String), WriteError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| WriteError::Io {
-            path: path.to_path_buf(),
-            source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
-        })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).ok_or_else(|| WriteError::Io {
+        path: path.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
+    })?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -59,7 +59,9 @@ pub struct BatchRequest<'a> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
-    #[error("{count} apps were given, but a bundle folder holds one app: give an output folder, and each app gets a folder of its own in it.")]
+    #[error(
+        "{count} apps were given, but a bundle folder holds one app: give an output folder, and each app gets a folder of its own in it."
+    )]
     OneFolderForMany { count: usize },
     #[error("{} is a bundle of another signing already (it holds manifest.json). Choose another output folder, or replace it explicitly.", .0.display())]
     BundleExists(PathBuf),
@@ -92,7 +94,9 @@ fn plan(req: &BatchRequest<'_>) -> Vec<Result<Plan, BatchError>> {
     let overwrite = req.existing == Existing::Replace;
     let count = req.artifacts.len();
     match &req.layout {
-        Layout::Beside | Layout::Into(_) if count > 1 => (0..count).map(|_| Err(BatchError::OneFolderForMany { count })).collect(),
+        Layout::Beside | Layout::Into(_) if count > 1 => {
+            (0..count).map(|_| Err(BatchError::OneFolderForMany { count })).collect()
+        }
         Layout::Beside => vec![Ok(Plan { out_dir: None, include_artifact: false, overwrite })],
         Layout::Into(dir) => vec![Ok(Plan { out_dir: Some(dir.clone()), include_artifact: true, overwrite })],
         Layout::FolderEach(base) => {
@@ -114,12 +118,21 @@ fn plan(req: &BatchRequest<'_>) -> Vec<Result<Plan, BatchError>> {
 }
 
 fn parent_of(artifact: &Path) -> PathBuf {
-    artifact.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    artifact
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// `<stem>-bundle` under `base`, unless this batch took that name already (then `-2`, …),
 /// or it exists and `existing` says to move on.
-fn folder_for(artifact: &Path, base: &Path, existing: Existing, taken: &[PathBuf]) -> Result<PathBuf, BatchError> {
+fn folder_for(
+    artifact: &Path,
+    base: &Path,
+    existing: Existing,
+    taken: &[PathBuf],
+) -> Result<PathBuf, BatchError> {
     let stem = artifact.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
     for n in 1..1000 {
         let dir = base.join(if n == 1 { format!("{stem}-bundle") } else { format!("{stem}-bundle-{n}") });
@@ -139,9 +152,14 @@ fn folder_for(artifact: &Path, base: &Path, existing: Existing, taken: &[PathBuf
 /// Makes `dir` and any missing parents; returns the ones it made, outermost first, so that
 /// a failed signing can take them away again.
 fn make_folders(dir: &Path) -> Result<Vec<PathBuf>, BatchError> {
-    let mut missing: Vec<PathBuf> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).map(Path::to_path_buf).collect();
+    let mut missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
     missing.reverse();
-    std::fs::create_dir_all(dir).map_err(|source| BatchError::CreateFolder { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir)
+        .map_err(|source| BatchError::CreateFolder { path: dir.to_path_buf(), source })?;
     Ok(missing)
 }
 
@@ -155,7 +173,12 @@ fn remove_made(made: &[PathBuf]) {
 }
 
 /// Signs one planned artifact; a folder made for it is taken away again if it fails.
-fn sign_planned(req: &BatchRequest<'_>, artifact: &Path, plan: &Plan, progress: &Progress) -> Result<SignedBundle, BatchError> {
+fn sign_planned(
+    req: &BatchRequest<'_>,
+    artifact: &Path,
+    plan: &Plan,
+    progress: &Progress,
+) -> Result<SignedBundle, BatchError> {
     let made = match &plan.out_dir {
         Some(dir) if dir.exists() && !dir.is_dir() => return Err(BatchError::NotAFolder(dir.clone())),
         Some(dir) => make_folders(dir)?,
@@ -190,8 +213,10 @@ pub fn sign_many(
 ) -> Vec<Result<SignedBundle, BatchError>> {
     let count = req.artifacts.len();
     // Each job takes its plan, and puts its result, exactly once.
-    let plans: Vec<Mutex<Option<Result<Plan, BatchError>>>> = plan(req).into_iter().map(|p| Mutex::new(Some(p))).collect();
-    let results: Vec<Mutex<Option<Result<SignedBundle, BatchError>>>> = (0..count).map(|_| Mutex::new(None)).collect();
+    let plans: Vec<Mutex<Option<Result<Plan, BatchError>>>> =
+        plan(req).into_iter().map(|p| Mutex::new(Some(p))).collect();
+    let results: Vec<Mutex<Option<Result<SignedBundle, BatchError>>>> =
+        (0..count).map(|_| Mutex::new(None)).collect();
     let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, count.max(1));
     let next = AtomicUsize::new(0);
     let fallback = Progress::new();
@@ -205,14 +230,22 @@ pub fn sign_many(
                     }
                     let progress = progress.get(i).unwrap_or(&fallback);
                     let planned = lock(&plans[i]).take().expect("each plan is taken once");
-                    let result = planned.and_then(|plan| sign_planned(req, &req.artifacts[i], &plan, progress));
+                    let result =
+                        planned.and_then(|plan| sign_planned(req, &req.artifacts[i], &plan, progress));
                     on_done(i, &result);
                     *lock(&results[i]) = Some(result);
                 }
             });
         }
     });
-    results.into_iter().map(|r| r.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).expect("each artifact is signed once")).collect()
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .expect("each artifact is signed once")
+        })
+        .collect()
 }
 
 /// A job's slot; a panic in another job does not make it unusable.
@@ -223,7 +256,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The bookkeeping after a signing: the stored key's last use, and the history entry.
 /// Neither may fail the signing, whose bundle is written: what failed comes back as
 /// sentences to show beside the result.
-pub fn record(signed: &SignedBundle, stored_key: Option<(&KeyStore, &str)>, history: &History) -> Vec<String> {
+pub fn record(
+    signed: &SignedBundle,
+    stored_key: Option<(&KeyStore, &str)>,
+    history: &History,
+) -> Vec<String> {
     let mut warnings = Vec::new();
     if let Some((store, name)) = stored_key
         && let Err(e) = store.touch(name)
@@ -242,14 +279,24 @@ mod tests {
     use super::*;
 
     fn names(plans: &[Result<Plan, BatchError>]) -> Vec<String> {
-        plans.iter().map(|p| p.as_ref().ok().and_then(|p| p.out_dir.clone()).map(|d| d.display().to_string()).unwrap_or_else(|| "error".into())).collect()
+        plans
+            .iter()
+            .map(|p| {
+                p.as_ref()
+                    .ok()
+                    .and_then(|p| p.out_dir.clone())
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| "error".into())
+            })
+            .collect()
     }
 
     #[test]
     fn each_artifact_gets_its_own_folder_and_same_names_do_not_clash() {
         let dir = tempfile::tempdir().unwrap();
         let key = PrivateKey::generate(crate::keys::Algorithm::Ed25519).unwrap();
-        let artifacts = [PathBuf::from("a/app.jar"), PathBuf::from("b/app.jar"), PathBuf::from("a/other.jar")];
+        let artifacts =
+            [PathBuf::from("a/app.jar"), PathBuf::from("b/app.jar"), PathBuf::from("a/other.jar")];
         let out = dir.path().join("out");
         let req = BatchRequest {
             artifacts: &artifacts,
@@ -262,7 +309,10 @@ mod tests {
             now: OffsetDateTime::now_utc(),
         };
         let expect = |n: &str| out.join(n).display().to_string();
-        assert_eq!(names(&plan(&req)), vec![expect("app-bundle"), expect("app-bundle-2"), expect("other-bundle")]);
+        assert_eq!(
+            names(&plan(&req)),
+            vec![expect("app-bundle"), expect("app-bundle-2"), expect("other-bundle")]
+        );
         // An existing bundle is refused, unless the next free name is asked for.
         std::fs::create_dir_all(out.join("app-bundle")).unwrap();
         std::fs::write(out.join("app-bundle").join(bundle::manifest::FILE_NAME), "{}").unwrap();

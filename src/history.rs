@@ -23,7 +23,9 @@ pub const MAX_HISTORY_BYTES: u64 = 256 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    #[error("No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's signing history.")]
+    #[error(
+        "No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's signing history."
+    )]
     NoHome,
     #[error("Could not add to the signing history {}: {source}. Check that the data folder is writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
     Record { path: PathBuf, source: io::Error },
@@ -86,7 +88,12 @@ impl Entry {
             algorithm: m.algorithm.clone(),
             note: m.note.clone(),
             bundle_dir: full_path(&signed.dir),
-            files: signed.files.iter().filter_map(|f| f.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
+            files: signed
+                .files
+                .iter()
+                .filter_map(|f| f.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect(),
             signature_base64: signed.signature_base64.clone(),
         }
     }
@@ -282,7 +289,11 @@ fn push_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
 }
 
 fn csv_field(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if guarded.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -356,7 +367,18 @@ mod tests {
     #[test]
     fn search_needs_every_term_somewhere_ignoring_case() {
         let e = entry("tools-4.2.0.jar", Some("For Globex, SUP-1234"));
-        for yes in ["", "  ", "globex", "GLOBEX sup-1234", "tools 4.2.0", "acme-2026", "ABAB", "cdcd", "/builds/out", "2026-03"] {
+        for yes in [
+            "",
+            "  ",
+            "globex",
+            "GLOBEX sup-1234",
+            "tools 4.2.0",
+            "acme-2026",
+            "ABAB",
+            "cdcd",
+            "/builds/out",
+            "2026-03",
+        ] {
             assert!(matches(&e, yes), "{yes:?}");
         }
         for no in ["initech", "globex initech", "Ed25519", "+sig"] {
@@ -383,7 +405,11 @@ mod tests {
         let rows: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(rows.len(), 4, "{csv}");
         assert_eq!(rows[0], CSV_HEADER.join(","));
-        assert!(rows[1].starts_with("2026-03-01T10:00:00Z,a.jar,com.acme.tools,Acme Tools,4.2.0,1234,"), "{}", rows[1]);
+        assert!(
+            rows[1].starts_with("2026-03-01T10:00:00Z,a.jar,com.acme.tools,Acme Tools,4.2.0,1234,"),
+            "{}",
+            rows[1]
+        );
         assert!(rows[1].contains(",\"'=cmd|' /C calc'!A0, really\","), "{}", rows[1]);
         assert!(rows[1].ends_with(",a.jar.sig; INSTALL.md; manifest.json,'+sig/AAA=="), "{}", rows[1]);
         assert!(rows[2].contains(",Ed25519,,/builds/out,"), "{}", rows[2]);

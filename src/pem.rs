@@ -36,15 +36,22 @@ pub fn blocks(text: &[u8]) -> Result<Vec<Block>, String> {
         // The END line is looked for after the BEGIN line, not in it: in "-----BEGIN X-------END
         // X-----" the two overlap.
         let body_start = label_end + 5;
-        let end = after[body_start..].find(&end_marker).ok_or_else(|| format!("the {label} block has no END line"))? + body_start;
+        let end = after[body_start..]
+            .find(&end_marker)
+            .ok_or_else(|| format!("the {label} block has no END line"))?
+            + body_start;
         // Lenient as OpenSSL is: any line length (Atlassian's own CA files have the whole
         // certificate on one line), CRLF, stray spaces. RFC 1421 header lines ("Name: value")
         // are skipped.
         let body = &after[body_start..end];
         let base64: Zeroizing<String> = Zeroizing::new(
-            body.lines().filter(|l| !l.contains(':')).flat_map(|l| l.chars().filter(|c| !c.is_ascii_whitespace())).collect(),
+            body.lines()
+                .filter(|l| !l.contains(':'))
+                .flat_map(|l| l.chars().filter(|c| !c.is_ascii_whitespace()))
+                .collect(),
         );
-        let der = Base64::decode_vec(&base64).map_err(|e| format!("the {label} block is damaged (its Base64 does not decode: {e})"))?;
+        let der = Base64::decode_vec(&base64)
+            .map_err(|e| format!("the {label} block is damaged (its Base64 does not decode: {e})"))?;
         out.push(Block { label: label.to_owned(), der: Zeroizing::new(der) });
         rest = &after[end + end_marker.len()..];
     }
@@ -86,7 +93,10 @@ mod tests {
     #[test]
     fn reads_unwrapped_base64_as_openssl_does() {
         let der: Vec<u8> = (0..400u32).map(|i| i as u8).collect();
-        let text = format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", Base64::encode_string(&der));
+        let text = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            Base64::encode_string(&der)
+        );
         assert_eq!(&blocks(text.as_bytes()).unwrap()[0].der[..], &der[..]);
     }
 

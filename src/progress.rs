@@ -28,7 +28,13 @@ struct Inner {
 
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Progress({} of {}{})", self.done(), self.total(), if self.is_cancelled() { ", cancelled" } else { "" })
+        write!(
+            f,
+            "Progress({} of {}{})",
+            self.done(),
+            self.total(),
+            if self.is_cancelled() { ", cancelled" } else { "" }
+        )
     }
 }
 

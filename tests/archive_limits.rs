@@ -35,7 +35,9 @@ fn entry_counts_are_checked_before_the_directory_is_parsed() {
     let doctored = dir.path().join("claims-a-million.jar");
     std::fs::write(&doctored, &bytes).unwrap();
     match archive::inspect(&doctored) {
-        Err(e @ ArchiveError::TooManyEntries { entries: 1_000_000, .. }) => assert!(e.to_string().contains("1000000 entries"), "{e}"),
+        Err(e @ ArchiveError::TooManyEntries { entries: 1_000_000, .. }) => {
+            assert!(e.to_string().contains("1000000 entries"), "{e}")
+        }
         other => panic!("expected a refusal by the zip64 count, got {other:?}"),
     }
 
@@ -74,7 +76,14 @@ fn a_zip_with_a_prepended_stub_and_odd_entry_names_is_still_read() {
     assert_eq!(info.plugin_key(), Some("com.acme.stub"));
 
     let odd = dir.path().join("odd.jar");
-    make_zip(&odd, &[("../../etc/passwd", b"x"), ("/abs/path", b"y"), ("atlassian-plugin.xml", b"<atlassian-plugin key=\"k\"/>")]);
+    make_zip(
+        &odd,
+        &[
+            ("../../etc/passwd", b"x"),
+            ("/abs/path", b"y"),
+            ("atlassian-plugin.xml", b"<atlassian-plugin key=\"k\"/>"),
+        ],
+    );
     let info = archive::inspect(&odd).unwrap();
     assert_eq!(info.plugin_key(), Some("k"));
     // Inspection extracts nothing, so hostile names have nowhere to go.

@@ -18,7 +18,11 @@ use zeroize::Zeroizing;
 
 /// The stored key's private half, through an encrypted backup (the only way out).
 fn private_key_of(k: &Keychain, name: &str) -> PrivateKey {
-    let out = k.cmd(&k.home(), &k.service, &["keys", "backup", name, "--out", "extract.pem"]).env("COUNTERSIGN_PASSPHRASE", "test passphrase").output().unwrap();
+    let out = k
+        .cmd(&k.home(), &k.service, &["keys", "backup", name, "--out", "extract.pem"])
+        .env("COUNTERSIGN_PASSPHRASE", "test passphrase")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(k.path().join("extract.pem")).unwrap();
     std::fs::remove_file(k.path().join("extract.pem")).unwrap();
@@ -32,10 +36,29 @@ fn openssl_and_the_jdk_accept_our_self_signed_certificate_and_csr() {
         return;
     }
     k.ok(&["keys", "generate", "--name", "acme"]);
-    k.ok(&["cert", "self-sign", "acme", "--org", "Acme Ltd", "--cn", "Acme App Signing", "--country", "DE", "--out", "acme.crt"]);
+    k.ok(&[
+        "cert",
+        "self-sign",
+        "acme",
+        "--org",
+        "Acme Ltd",
+        "--cn",
+        "Acme App Signing",
+        "--country",
+        "DE",
+        "--out",
+        "acme.crt",
+    ]);
     assert!(openssl_ok(&["verify", "-CAfile", "acme.crt", "acme.crt"], k.path()));
     let text = String::from_utf8(openssl(&["x509", "-in", "acme.crt", "-noout", "-text"], k.path())).unwrap();
-    for must in ["Version: 3", "Subject Key Identifier", "Authority Key Identifier", "CA:TRUE", "ED25519", "CN = Acme App Signing"] {
+    for must in [
+        "Version: 3",
+        "Subject Key Identifier",
+        "Authority Key Identifier",
+        "CA:TRUE",
+        "ED25519",
+        "CN = Acme App Signing",
+    ] {
         assert!(text.contains(must), "certificate lacks {must}: {text}");
     }
     let pem = std::fs::read_to_string(k.path().join("acme.crt")).unwrap();
@@ -55,8 +78,18 @@ fn openssl_and_the_jdk_accept_our_self_signed_certificate_and_csr() {
     make_app_jar(&k.path().join("app.jar"), "com.acme.app", "1.0", 1000);
     k.ok(&["sign", "app.jar", "--key", "acme"]);
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/VerifyBundle.java");
-    let out = Command::new("java").arg(program).args(["app.jar", "app.jar.sig", "acme.crt"]).current_dir(k.path()).output().unwrap();
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("java")
+        .arg(program)
+        .args(["app.jar", "app.jar.sig", "acme.crt"])
+        .current_dir(k.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -69,25 +102,70 @@ fn a_ca_issued_certificate_imports_with_its_chain_and_ships_in_the_bundle() {
     k.ok(&["keys", "generate", "--name", "acme"]);
     k.ok(&["cert", "request", "acme", "--org", "Acme Ltd", "--cn", "Acme App Signing", "--out", "acme.csr"]);
     openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ca.key"], d);
-    openssl(&["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=Acme Company CA", "-days", "3650", "-out", "ca.crt"], d);
-    openssl(&["x509", "-req", "-in", "acme.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "365", "-out", "issued.crt"], d);
-    let chain = [std::fs::read(d.join("issued.crt")).unwrap(), std::fs::read(d.join("ca.crt")).unwrap()].concat();
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-subj",
+            "/CN=Acme Company CA",
+            "-days",
+            "3650",
+            "-out",
+            "ca.crt",
+        ],
+        d,
+    );
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "acme.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "365",
+            "-out",
+            "issued.crt",
+        ],
+        d,
+    );
+    let chain =
+        [std::fs::read(d.join("issued.crt")).unwrap(), std::fs::read(d.join("ca.crt")).unwrap()].concat();
     std::fs::write(d.join("chain.pem"), chain).unwrap();
     k.ok(&["cert", "import", "acme", "chain.pem"]);
 
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
     k.ok(&["sign", "app.jar", "--key", "acme"]);
     let shipped = std::fs::read_to_string(d.join("acme.crt")).unwrap();
-    assert_eq!(shipped.matches("BEGIN CERTIFICATE").count(), 2, "the chain travels in the bundle, signer first");
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        shipped.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "the chain travels in the bundle, signer first"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["certificate"]["chain_length"], 2);
     assert!(manifest["certificate"]["issuer"].as_str().unwrap().contains("Acme Company CA"));
     std::fs::create_dir(d.join("store")).unwrap();
     std::fs::copy(d.join("ca.crt"), d.join("store/ca.crt")).unwrap();
     let (code, out, _) = k.run(&["verify", ".", "--truststore", "store"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("chain of 2 certificates verifies") && out.contains("[warn] Trust store holds the signing certificate"), "{out}");
-    assert!(out.contains("UPM may refuse it until the trust store holds the signing certificate itself"), "{out}");
+    assert!(
+        out.contains("chain of 2 certificates verifies")
+            && out.contains("[warn] Trust store holds the signing certificate"),
+        "{out}"
+    );
+    assert!(
+        out.contains("UPM may refuse it until the trust store holds the signing certificate itself"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -109,8 +187,12 @@ fn renewal_keeps_the_key_and_lists_the_old_certificate_until_it_expires() {
     k.ok(&["keys", "generate", "--name", "acme"]);
     k.ok(&["cert", "self-sign", "acme", "--org", "Acme Ltd", "--out", "old.crt"]);
     k.ok(&["cert", "renew", "acme", "--days", "365", "--out", "new.crt"]);
-    let old = &certs::Certificate::all_from_file_bytes(&std::fs::read(k.path().join("old.crt")).unwrap(), "old").unwrap()[0];
-    let new = &certs::Certificate::all_from_file_bytes(&std::fs::read(k.path().join("new.crt")).unwrap(), "new").unwrap()[0];
+    let old =
+        &certs::Certificate::all_from_file_bytes(&std::fs::read(k.path().join("old.crt")).unwrap(), "old")
+            .unwrap()[0];
+    let new =
+        &certs::Certificate::all_from_file_bytes(&std::fs::read(k.path().join("new.crt")).unwrap(), "new")
+            .unwrap()[0];
     assert_eq!(old.public_key("old").unwrap(), new.public_key("new").unwrap(), "same key");
     assert_eq!(old.subject(), new.subject(), "same subject");
     assert_ne!(old.serial_hex(), new.serial_hex());
@@ -133,17 +215,22 @@ fn an_expired_or_expiring_certificate_is_shown_and_an_expired_one_blocks_signing
     let key = private_key_of(&k, "acme");
     let now = OffsetDateTime::now_utc();
     let subject = Subject { common_name: "Acme".into(), ..Default::default() };
-    let soon = certs::self_signed(&key, &subject, now - Duration::days(300), now + Duration::days(20)).unwrap();
+    let soon =
+        certs::self_signed(&key, &subject, now - Duration::days(300), now + Duration::days(20)).unwrap();
     std::fs::write(k.path().join("soon.crt"), soon.to_pem()).unwrap();
     k.ok(&["cert", "import", "acme", "soon.crt"]);
     make_app_jar(&k.path().join("app.jar"), "com.acme.app", "1.0", 100);
     let (code, _, err) = k.run(&["sign", "app.jar", "--key", "acme"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("expires in 19 days") || err.contains("expires in 20 days"), "a warning 60 days ahead: {err}");
+    assert!(
+        err.contains("expires in 19 days") || err.contains("expires in 20 days"),
+        "a warning 60 days ahead: {err}"
+    );
     let list: serde_json::Value = serde_json::from_str(&k.ok(&["keys", "list", "--json"])).unwrap();
     assert!(list["keys"][0]["certificate"].as_str().unwrap().starts_with("expires in"), "{list}");
 
-    let expired = certs::self_signed(&key, &subject, now - Duration::days(400), now - Duration::days(1)).unwrap();
+    let expired =
+        certs::self_signed(&key, &subject, now - Duration::days(400), now - Duration::days(1)).unwrap();
     std::fs::write(k.path().join("expired.crt"), expired.to_pem()).unwrap();
     k.ok(&["cert", "import", "acme", "expired.crt"]);
     std::fs::create_dir(k.path().join("out")).unwrap();
@@ -180,7 +267,13 @@ fn check(dir: &Path) -> (i32, serde_json::Value) {
 
 #[cfg(unix)]
 fn findings(lint: &serde_json::Value, severity: &str) -> Vec<String> {
-    lint["lint"]["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == severity).map(|f| format!("{} {}", f["file"], f["message"])).collect()
+    lint["lint"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == severity)
+        .map(|f| format!("{} {}", f["file"], f["message"]))
+        .collect()
 }
 
 #[cfg(unix)]
@@ -195,13 +288,20 @@ fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_plan
     let vendor = PrivateKey::generate(countersign::keys::Algorithm::Ed25519).unwrap();
     let now = OffsetDateTime::now_utc();
     let subject = Subject { common_name: "Vendor".into(), ..Default::default() };
-    write_store_file(&clean, "vendor.crt", certs::self_signed(&vendor, &subject, now, now + Duration::days(700)).unwrap().to_pem().as_bytes());
+    write_store_file(
+        &clean,
+        "vendor.crt",
+        certs::self_signed(&vendor, &subject, now, now + Duration::days(700)).unwrap().to_pem().as_bytes(),
+    );
     let (code, lint) = check(&clean);
     assert_eq!(code, 0, "{lint}");
     assert!(findings(&lint, "error").is_empty(), "{lint}");
     assert_eq!(lint["lint"]["certificates"], 4);
     assert!(lint["lint"]["atlassian_cas"].as_array().unwrap().iter().all(|c| c[1] == true), "{lint}");
-    assert!(findings(&lint, "warning").iter().any(|w| w.contains("Intermediate CA v1 expires on 2027-01-10")), "{lint}");
+    assert!(
+        findings(&lint, "warning").iter().any(|w| w.contains("Intermediate CA v1 expires on 2027-01-10")),
+        "{lint}"
+    );
 
     // One fault per store, each found and named.
     let faulty = |name: &str| {
@@ -210,41 +310,75 @@ fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_plan
         d
     };
     let d = faulty("rsa");
-    openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null", "-subj", "/CN=RSA Vendor", "-days", "30", "-out", "rsa.crt"], &d);
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+            "-subj",
+            "/CN=RSA Vendor",
+            "-days",
+            "30",
+            "-out",
+            "rsa.crt",
+        ],
+        &d,
+    );
     std::fs::set_permissions(d.join("rsa.crt"), std::fs::Permissions::from_mode(0o644)).unwrap();
     let (code, lint) = check(&d);
     assert_eq!(code, 1);
     assert!(findings(&lint, "error").iter().any(|e| e.contains("rsa.crt") && e.contains("RSA")), "{lint}");
 
     let d = faulty("expired");
-    let old = certs::self_signed(&vendor, &subject, now - Duration::days(100), now - Duration::days(2)).unwrap();
+    let old =
+        certs::self_signed(&vendor, &subject, now - Duration::days(100), now - Duration::days(2)).unwrap();
     write_store_file(&d, "old.crt", old.to_pem().as_bytes());
     let (code, lint) = check(&d);
     assert_eq!(code, 1);
-    assert!(findings(&lint, "error").iter().any(|e| e.contains("old.crt") && e.contains("expired on")), "{lint}");
+    assert!(
+        findings(&lint, "error").iter().any(|e| e.contains("old.crt") && e.contains("expired on")),
+        "{lint}"
+    );
 
     let d = faulty("text");
     write_store_file(&d, "README.txt", b"put certificates here\n");
     let (code, lint) = check(&d);
     assert_eq!(code, 1);
-    assert!(findings(&lint, "error").iter().any(|e| e.contains("README.txt") && e.contains("not a certificate")), "{lint}");
+    assert!(
+        findings(&lint, "error").iter().any(|e| e.contains("README.txt") && e.contains("not a certificate")),
+        "{lint}"
+    );
 
     let d = faulty("duplicate");
     write_store_file(&d, "copy-of-root.crt", countersign::truststore::ATLASSIAN_CAS[0].1.as_bytes());
     let (_, lint) = check(&d);
-    assert!(findings(&lint, "warning").iter().any(|w| w.contains("copy-of-root.crt") && w.contains("same certificate")), "{lint}");
+    assert!(
+        findings(&lint, "warning")
+            .iter()
+            .any(|w| w.contains("copy-of-root.crt") && w.contains("same certificate")),
+        "{lint}"
+    );
 
     let d = faulty("permissions");
-    std::fs::set_permissions(d.join("atlassian_mpac_root_ca_v1.crt"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(d.join("atlassian_mpac_root_ca_v1.crt"), std::fs::Permissions::from_mode(0o666))
+        .unwrap();
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
     let (code, lint) = check(&d);
     assert_eq!(code, 1);
     let errors = findings(&lint, "error");
-    assert!(errors.iter().any(|e| e.contains("root_ca_v1.crt") && e.contains("writable by group or others")), "{lint}");
+    assert!(
+        errors.iter().any(|e| e.contains("root_ca_v1.crt") && e.contains("writable by group or others")),
+        "{lint}"
+    );
     assert!(errors.iter().any(|e| e.contains("the folder is writable")), "{lint}");
 
     let d = faulty("owned");
-    let (code, out, _) = run(&["truststore", "check", d.to_str().unwrap(), "--product-user", "0", "--json"], &d);
+    let (code, out, _) =
+        run(&["truststore", "check", d.to_str().unwrap(), "--product-user", "0", "--json"], &d);
     assert_eq!(code, 1, "owned by the product's user (root here): {out}");
     assert!(out.contains("owned by the user that runs the product"), "{out}");
 
@@ -264,12 +398,27 @@ fn truststore_package_makes_a_store_that_checks_clean_and_keeps_instructions_out
     let d = root.path();
     let key = PrivateKey::generate(countersign::keys::Algorithm::Ed25519).unwrap();
     let now = OffsetDateTime::now_utc();
-    let cert = certs::self_signed(&key, &Subject { common_name: "Vendor".into(), ..Default::default() }, now, now + Duration::days(700)).unwrap();
+    let cert = certs::self_signed(
+        &key,
+        &Subject { common_name: "Vendor".into(), ..Default::default() },
+        now,
+        now + Duration::days(700),
+    )
+    .unwrap();
     std::fs::write(d.join("vendor.crt"), cert.to_pem()).unwrap();
-    let (code, out, err) = run(&["truststore", "package", "--cert", "vendor.crt", "--out", "pkg", "--include-atlassian-cas"], d);
+    let (code, out, err) =
+        run(&["truststore", "package", "--cert", "vendor.crt", "--out", "pkg", "--include-atlassian-cas"], d);
     assert_eq!(code, 0, "{out}{err}");
     let store = d.join("pkg/upmconfig/truststore");
-    assert_eq!(listing(&store), ["atlassian_mpac_intermediate_ca_v1.crt", "atlassian_mpac_intermediate_ca_v2.crt", "atlassian_mpac_root_ca_v1.crt", "vendor.crt"]);
+    assert_eq!(
+        listing(&store),
+        [
+            "atlassian_mpac_intermediate_ca_v1.crt",
+            "atlassian_mpac_intermediate_ca_v2.crt",
+            "atlassian_mpac_root_ca_v1.crt",
+            "vendor.crt"
+        ]
+    );
     assert_eq!(std::fs::metadata(&store).unwrap().permissions().mode() & 0o777, 0o755);
     assert_eq!(std::fs::metadata(store.join("vendor.crt")).unwrap().permissions().mode() & 0o777, 0o644);
     let instructions = std::fs::read_to_string(d.join("pkg/TRUSTSTORE-INSTRUCTIONS.md")).unwrap();
@@ -283,7 +432,11 @@ fn truststore_package_makes_a_store_that_checks_clean_and_keeps_instructions_out
     assert_eq!(code, 0, "{err}");
     let zip = zip::ZipArchive::new(std::fs::File::open(d.join("pkg.zip")).unwrap()).unwrap();
     let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
-    assert!(names.contains(&"upmconfig/truststore/vendor.crt".to_owned()) && names.contains(&"TRUSTSTORE-INSTRUCTIONS.md".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"upmconfig/truststore/vendor.crt".to_owned())
+            && names.contains(&"TRUSTSTORE-INSTRUCTIONS.md".to_owned()),
+        "{names:?}"
+    );
     let (code, _, err) = run(&["truststore", "package", "--cert", "vendor.crt", "--out", "pkg"], d);
     assert_eq!(code, 2);
     assert!(err.contains("already exists"), "{err}");

@@ -23,7 +23,8 @@ impl Setup {
         write_key(&key, &d.join("key.pem"));
         let now = OffsetDateTime::now_utc();
         let subject = Subject { common_name: "Vendor Signing".into(), ..Default::default() };
-        let cert = certs::self_signed(&key, &subject, now - Duration::minutes(1), now + Duration::days(365)).unwrap();
+        let cert = certs::self_signed(&key, &subject, now - Duration::minutes(1), now + Duration::days(365))
+            .unwrap();
         std::fs::write(d.join("vendor.crt"), cert.to_pem()).unwrap();
         make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
         Setup { dir }
@@ -118,7 +119,10 @@ fn an_encrypted_key_with_a_wrong_or_missing_passphrase() {
         return;
     }
     let s = Setup::new();
-    openssl(&["pkey", "-in", "key.pem", "-aes-256-cbc", "-passout", "pass:right", "-out", "enc.pem"], s.path());
+    openssl(
+        &["pkey", "-in", "key.pem", "-aes-256-cbc", "-passout", "pass:right", "-out", "enc.pem"],
+        s.path(),
+    );
     let before = listing(s.path());
     let out = bin()
         .args(["sign", "app.jar", "--key-file", "enc.pem", "--cert", "vendor.crt"])
@@ -132,13 +136,21 @@ fn an_encrypted_key_with_a_wrong_or_missing_passphrase() {
     assert_eq!(err.trim().lines().count(), 1);
     assert_eq!(listing(s.path()), before);
     // Without COUNTERSIGN_PASSPHRASE and without a terminal to ask on.
-    s.fails(&["sign", "app.jar", "--key-file", "enc.pem", "--cert", "vendor.crt"], 2, &["enc.pem", "COUNTERSIGN_PASSPHRASE"]);
+    s.fails(
+        &["sign", "app.jar", "--key-file", "enc.pem", "--cert", "vendor.crt"],
+        2,
+        &["enc.pem", "COUNTERSIGN_PASSPHRASE"],
+    );
 }
 
 #[test]
 fn a_key_file_that_is_a_certificate() {
     let s = Setup::new();
-    s.fails(&["sign", "app.jar", "--key-file", "vendor.crt"], 2, &["vendor.crt is a certificate, not a private key"]);
+    s.fails(
+        &["sign", "app.jar", "--key-file", "vendor.crt"],
+        2,
+        &["vendor.crt is a certificate, not a private key"],
+    );
 }
 
 #[test]
@@ -148,9 +160,17 @@ fn key_files_of_algorithms_upm_does_not_take() {
     }
     let s = Setup::new();
     for (args, name, label) in [
-        (vec!["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"], "rsa.pem", "RSA"),
+        (
+            vec!["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"],
+            "rsa.pem",
+            "RSA",
+        ),
         (vec!["genpkey", "-algorithm", "ed448", "-out", "ed448.pem"], "ed448.pem", "Ed448"),
-        (vec!["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"], "p256.pem", "P-256"),
+        (
+            vec!["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"],
+            "p256.pem",
+            "P-256",
+        ),
     ] {
         openssl(&args, s.path());
         s.fails(&["sign", "app.jar", "--key-file", name], 2, &[name, label, "Ed25519"]);
@@ -171,13 +191,21 @@ fn a_certificate_that_is_not_for_this_key() {
     let subject = Subject { common_name: "Someone Else".into(), ..Default::default() };
     let cert = certs::self_signed(&other, &subject, now, now + Duration::days(30)).unwrap();
     std::fs::write(s.path().join("other.crt"), cert.to_pem()).unwrap();
-    s.fails(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "other.crt"], 2, &["other.crt", "is for another key", &other.public_key().fingerprint()]);
+    s.fails(
+        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "other.crt"],
+        2,
+        &["other.crt", "is for another key", &other.public_key().fingerprint()],
+    );
 }
 
 #[test]
 fn a_certificate_file_that_is_not_a_certificate() {
     let s = Setup::new();
-    s.fails(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "key.pem"], 2, &["key.pem is a private key, not a certificate"]);
+    s.fails(
+        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "key.pem"],
+        2,
+        &["key.pem is a private key, not a certificate"],
+    );
 }
 
 #[cfg(unix)]
@@ -188,14 +216,20 @@ fn an_unwritable_output_folder() {
     std::fs::create_dir(&out_dir).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let is_root = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     let before = listing(s.path());
     let out = if is_root {
         // root writes anywhere; run the binary as an ordinary user, who may read the inputs.
         if !have_tool("setpriv", "--version") {
             return;
         }
-        for p in [s.path(), &s.path().join("key.pem"), &s.path().join("vendor.crt"), &s.path().join("app.jar")] {
+        for p in
+            [s.path(), &s.path().join("key.pem"), &s.path().join("vendor.crt"), &s.path().join("app.jar")]
+        {
             let mode = if p.is_dir() { 0o755 } else { 0o644 };
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
         }
@@ -206,7 +240,11 @@ fn an_unwritable_output_folder() {
             .output()
             .unwrap()
     } else {
-        bin().args(["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "locked"]).current_dir(s.path()).output().unwrap()
+        bin()
+            .args(["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "locked"])
+            .current_dir(s.path())
+            .output()
+            .unwrap()
     };
     let (code, _, err) = decode(out);
     assert_eq!(code, 2, "{err}");
@@ -228,7 +266,11 @@ fn an_output_folder_that_is_a_file() {
 fn a_failed_signing_leaves_no_folder_it_made() {
     let s = Setup::new();
     std::fs::write(s.path().join("text.jar"), b"not a zip").unwrap();
-    s.fails(&["sign", "text.jar", "--key-file", "key.pem", "--out", "new/bundle"], 2, &["text.jar", "not a zip archive"]);
+    s.fails(
+        &["sign", "text.jar", "--key-file", "key.pem", "--out", "new/bundle"],
+        2,
+        &["text.jar", "not a zip archive"],
+    );
     assert!(!s.path().join("new").exists());
 }
 
@@ -244,11 +286,22 @@ fn output_files_already_present_are_never_overwritten() {
     // A different certificate under the bundle's certificate name is not replaced either.
     std::fs::create_dir(s.path().join("out")).unwrap();
     std::fs::write(s.path().join("out/vendor.crt"), b"another certificate").unwrap();
-    s.fails(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], 2, &["vendor.crt", "already exists"]);
+    s.fails(
+        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"],
+        2,
+        &["vendor.crt", "already exists"],
+    );
     // With --overwrite, asked for explicitly, the bundle replaces them.
-    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--overwrite"], s.path());
+    let (code, _, err) = run(
+        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--overwrite"],
+        s.path(),
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(std::fs::read_to_string(s.path().join("out/vendor.crt")).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(
+        std::fs::read_to_string(s.path().join("out/vendor.crt"))
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
 }
 
 #[test]
@@ -271,7 +324,13 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(code, 0);
     assert!(out.contains("sign") && out.contains("verify") && out.contains("inspect"));
     // No arguments opens the window; without a display that is a sentence pointing to --help.
-    let out = bin().current_dir(s.path()).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env_remove("WAYLAND_SOCKET").output().unwrap();
+    let out = bin()
+        .current_dir(s.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("could not open its window") && err.contains("countersign --help"), "{err}");

@@ -33,7 +33,22 @@ fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
     setup_with_openssl(d);
     make_app_jar(&d.join("tools-4.2.0.jar"), "com.acme.tools", "4.2.0", 50_000);
     std::fs::create_dir(d.join("out")).unwrap();
-    let (code, out, err) = run(&["sign", "tools-4.2.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--note", "for Globex, ticket SUP-1234", "--json"], d);
+    let (code, out, err) = run(
+        &[
+            "sign",
+            "tools-4.2.0.jar",
+            "--key-file",
+            "key.pem",
+            "--cert",
+            "vendor.crt",
+            "--out",
+            "out",
+            "--note",
+            "for Globex, ticket SUP-1234",
+            "--json",
+        ],
+        d,
+    );
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(v["ok"], true);
@@ -46,14 +61,33 @@ fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
     assert_eq!(m["note"], "for Globex, ticket SUP-1234");
     let sha = openssl(&["dgst", "-sha256", "-r", "tools-4.2.0.jar"], d);
     assert!(String::from_utf8_lossy(&sha).starts_with(m["artifact"]["sha256"].as_str().unwrap()));
-    let fp = String::from_utf8_lossy(&openssl(&["x509", "-in", "vendor.crt", "-noout", "-fingerprint", "-sha256"], d)).into_owned();
+    let fp = String::from_utf8_lossy(&openssl(
+        &["x509", "-in", "vendor.crt", "-noout", "-fingerprint", "-sha256"],
+        d,
+    ))
+    .into_owned();
     assert!(fp.trim().ends_with(m["certificate"]["sha256_fingerprint"].as_str().unwrap()), "{fp}");
-    assert_eq!(listing(&d.join("out")), ["INSTALL.md", "manifest.json", "tools-4.2.0.jar", "tools-4.2.0.jar.sig", "vendor.crt"]);
+    assert_eq!(
+        listing(&d.join("out")),
+        ["INSTALL.md", "manifest.json", "tools-4.2.0.jar", "tools-4.2.0.jar.sig", "vendor.crt"]
+    );
     let on_disk: Value = json(&std::fs::read_to_string(d.join("out/manifest.json")).unwrap());
     assert_eq!(&on_disk, m);
-    assert_eq!(std::fs::read_to_string(d.join("out/tools-4.2.0.jar.sig")).unwrap(), v["signature"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/tools-4.2.0.jar.sig")).unwrap(),
+        v["signature"].as_str().unwrap()
+    );
     let install = std::fs::read_to_string(d.join("out/INSTALL.md")).unwrap();
-    for must in ["upmconfig/truststore", "chmod 644", "readOnly: true", "icacls", "Upload app", v["signature"].as_str().unwrap(), m["certificate"]["sha256_fingerprint"].as_str().unwrap(), "SUP-1234"] {
+    for must in [
+        "upmconfig/truststore",
+        "chmod 644",
+        "readOnly: true",
+        "icacls",
+        "Upload app",
+        v["signature"].as_str().unwrap(),
+        m["certificate"]["sha256_fingerprint"].as_str().unwrap(),
+        "SUP-1234",
+    ] {
         assert!(install.contains(must), "INSTALL.md lacks {must:?}");
     }
 }
@@ -67,10 +101,15 @@ fn a_zip_bundle_holds_everything_and_verifies_on_its_own() {
     let d = dir.path();
     setup_with_openssl(d);
     make_app_jar(&d.join("app-1.0.jar"), "com.acme.app", "1.0", 200_000);
-    let (code, _, err) = run(&["sign", "app-1.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--zip"], d);
+    let (code, _, err) =
+        run(&["sign", "app-1.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--zip"], d);
     assert_eq!(code, 0, "{err}");
     let zip_path = d.join("app-1.0-signed.zip");
-    let mut names: Vec<String> = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap().file_names().map(|n| n.unwrap().into_owned()).collect();
+    let mut names: Vec<String> = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap())
+        .unwrap()
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names, ["INSTALL.md", "app-1.0.jar", "app-1.0.jar.sig", "manifest.json", "vendor.crt"]);
     // Verified somewhere else entirely, as the customer would.
@@ -127,15 +166,52 @@ fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_sto
     let d = dir.path();
     // A company CA (Ed25519), and the vendor's key with a certificate it issued.
     openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ca.key"], d);
-    openssl(&["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=Acme Root CA/O=Acme", "-days", "3650", "-out", "ca.crt"], d);
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-subj",
+            "/CN=Acme Root CA/O=Acme",
+            "-days",
+            "3650",
+            "-out",
+            "ca.crt",
+        ],
+        d,
+    );
     openssl_ed25519_key(d, "key.pem");
-    openssl(&["req", "-new", "-key", "key.pem", "-subj", "/CN=Acme App Signing/O=Acme", "-out", "req.csr"], d);
-    openssl(&["x509", "-req", "-in", "req.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "365", "-out", "leaf.crt"], d);
-    let chain = [std::fs::read(d.join("leaf.crt")).unwrap(), std::fs::read(d.join("ca.crt")).unwrap()].concat();
+    openssl(
+        &["req", "-new", "-key", "key.pem", "-subj", "/CN=Acme App Signing/O=Acme", "-out", "req.csr"],
+        d,
+    );
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "req.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "365",
+            "-out",
+            "leaf.crt",
+        ],
+        d,
+    );
+    let chain =
+        [std::fs::read(d.join("leaf.crt")).unwrap(), std::fs::read(d.join("ca.crt")).unwrap()].concat();
     std::fs::write(d.join("chain.crt"), chain).unwrap();
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
     std::fs::create_dir(d.join("out")).unwrap();
-    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "chain.crt", "--out", "out"], d);
+    let (code, _, err) =
+        run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "chain.crt", "--out", "out"], d);
     assert_eq!(code, 0, "{err}");
     std::fs::copy(d.join("app.jar"), d.join("out/app.jar")).unwrap();
     let (code, out, _) = run(&["verify", "out"], d);
@@ -149,9 +225,19 @@ fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_sto
     let (code, out, _) = run(&["verify", "out", "--truststore", "store"], d);
     assert_eq!(code, 0, "a good signature: {out}");
     let ca_file = Path::new("store").join("ca.crt").display().to_string();
-    assert!(out.contains(&format!("[warn] Trust store holds the signing certificate: only {ca_file}, which issued")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "[warn] Trust store holds the signing certificate: only {ca_file}, which issued"
+        )),
+        "{out}"
+    );
     assert!(out.contains("Fix: Put the signing certificate itself"), "{out}");
-    assert!(out.contains("is good, but UPM may refuse it until the trust store holds the signing certificate itself"), "{out}");
+    assert!(
+        out.contains(
+            "is good, but UPM may refuse it until the trust store holds the signing certificate itself"
+        ),
+        "{out}"
+    );
     assert!(!out.contains("UPM will accept"), "{out}");
     let (_, out, _) = run(&["verify", "out", "--truststore", "store", "--json"], d);
     let v = json(&out);
@@ -164,7 +250,10 @@ fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_sto
     assert_eq!(code, 0, "{out}");
     let v = json(&out);
     assert_eq!(v["verdict"], "accepted", "{out}");
-    assert!(v["trusted_by"].as_str().unwrap().ends_with("acme-signing.crt"), "the signer itself, not its issuer: {out}");
+    assert!(
+        v["trusted_by"].as_str().unwrap().ends_with("acme-signing.crt"),
+        "the signer itself, not its issuer: {out}"
+    );
     assert!(v["headline"].as_str().unwrap().starts_with("Accepted: UPM will accept app.jar. Decided by \u{201c}Trust store holds the signing certificate\u{201d}"), "{out}");
     // The leaf alone, without its issuer: its integrity cannot be checked here, and says so.
     let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "leaf.crt"], d);
@@ -184,7 +273,10 @@ fn an_obr_is_identified_by_its_main_jar_and_signs_as_one_file() {
     make_app_jar(&d.join("dep.jar"), "com.acme.dep", "0.1", 500);
     let main = std::fs::read(d.join("main.jar")).unwrap();
     let dep = std::fs::read(d.join("dep.jar")).unwrap();
-    make_zip(&d.join("suite-7.1.0.obr"), &[("obr.xml", b"<repository/>"), ("dependencies/dep.jar", &dep), ("suite-7.1.0.jar", &main)]);
+    make_zip(
+        &d.join("suite-7.1.0.obr"),
+        &[("obr.xml", b"<repository/>"), ("dependencies/dep.jar", &dep), ("suite-7.1.0.jar", &main)],
+    );
     let (code, out, err) = run(&["inspect", "suite-7.1.0.obr", "--json"], d);
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
@@ -202,8 +294,12 @@ fn a_jar_that_is_not_an_atlassian_app_signs_with_a_warning() {
     let dir = tempdir();
     let d = dir.path();
     let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-    std::fs::write(d.join("key.pem"), countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap())).unwrap();
-    make_zip(&d.join("lib.jar"), &[("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n"), ("a/B.class", b"\xca\xfe\xba\xbe")]);
+    std::fs::write(d.join("key.pem"), countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap()))
+        .unwrap();
+    make_zip(
+        &d.join("lib.jar"),
+        &[("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n"), ("a/B.class", b"\xca\xfe\xba\xbe")],
+    );
     let (code, _, err) = run(&["sign", "lib.jar", "--key-file", "key.pem"], d);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("not an Atlassian app"), "{err}");
@@ -223,11 +319,29 @@ fn no_bundle_file_contains_the_private_key_in_any_encoding() {
     setup_with_openssl(d);
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
     std::fs::create_dir(d.join("out")).unwrap();
-    let (code, out, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--zip", "--json"], d);
+    let (code, out, err) = run(
+        &[
+            "sign",
+            "app.jar",
+            "--key-file",
+            "key.pem",
+            "--cert",
+            "vendor.crt",
+            "--out",
+            "out",
+            "--zip",
+            "--json",
+        ],
+        d,
+    );
     assert_eq!(code, 0, "{err}");
     let der = openssl(&["pkey", "-in", "key.pem", "-outform", "DER"], d);
     let seed = &der[der.len() - 32..];
-    let pem_body: String = std::fs::read_to_string(d.join("key.pem")).unwrap().lines().filter(|l| !l.starts_with("-----")).collect();
+    let pem_body: String = std::fs::read_to_string(d.join("key.pem"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
     let needles: Vec<Vec<u8>> = vec![
         seed.to_vec(),
         countersign::hex::lower(seed).into_bytes(),
@@ -235,7 +349,10 @@ fn no_bundle_file_contains_the_private_key_in_any_encoding() {
         Base64::encode_string(seed).trim_end_matches('=').into(),
         pem_body.into_bytes(),
     ];
-    let mut haystacks: Vec<(String, Vec<u8>)> = listing(&d.join("out")).into_iter().map(|n| (n.clone(), std::fs::read(d.join("out").join(&n)).unwrap())).collect();
+    let mut haystacks: Vec<(String, Vec<u8>)> = listing(&d.join("out"))
+        .into_iter()
+        .map(|n| (n.clone(), std::fs::read(d.join("out").join(&n)).unwrap()))
+        .collect();
     haystacks.push(("stdout".into(), out.into_bytes()));
     haystacks.push(("stderr".into(), err.into_bytes()));
     let mut zip = zip::ZipArchive::new(std::fs::File::open(d.join("out/app-signed.zip")).unwrap()).unwrap();
@@ -287,13 +404,17 @@ fn a_bundle_folder_without_its_artifact_says_how_to_verify() {
     setup_with_openssl(d);
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
     std::fs::create_dir(d.join("out")).unwrap();
-    assert_eq!(run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d).0, 0);
+    assert_eq!(
+        run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d).0,
+        0
+    );
     // The bundle as a customer may get it: without the app, sent separately.
     std::fs::remove_file(d.join("out/app.jar")).unwrap();
     let (code, _, err) = run(&["verify", "out"], d);
     assert_eq!(code, 2);
     assert!(err.contains("app.jar is not in the folder") && err.contains("--sig"), "{err}");
-    let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "out/vendor.crt"], d);
+    let (code, out, _) =
+        run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "out/vendor.crt"], d);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -308,19 +429,42 @@ fn sign_out_makes_a_missing_folder_that_verify_accepts() {
     let d = dir.path();
     setup_with_openssl(d);
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 3000);
-    let (code, out, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"], d);
+    let (code, out, err) = run(
+        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"],
+        d,
+    );
     assert_eq!(code, 0, "{out}{err}");
     let bundle = d.join("dist/1.0/bundle");
-    assert_eq!(listing(&bundle), ["INSTALL.md", "app.jar", "app.jar.sig", "manifest.json", "vendor.crt"], "the app travels with its bundle");
+    assert_eq!(
+        listing(&bundle),
+        ["INSTALL.md", "app.jar", "app.jar.sig", "manifest.json", "vendor.crt"],
+        "the app travels with its bundle"
+    );
     assert_eq!(std::fs::read(bundle.join("app.jar")).unwrap(), std::fs::read(d.join("app.jar")).unwrap());
     let (code, out, _) = run(&["verify", "dist/1.0/bundle"], d);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("is good"), "{out}");
     // The bundle is there now: signing into it again is refused, nothing replaced.
-    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"], d);
+    let (code, _, err) = run(
+        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"],
+        d,
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("already exists") && err.contains("--overwrite"), "{err}");
-    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle", "--overwrite"], d);
+    let (code, _, err) = run(
+        &[
+            "sign",
+            "app.jar",
+            "--key-file",
+            "key.pem",
+            "--cert",
+            "vendor.crt",
+            "--out",
+            "dist/1.0/bundle",
+            "--overwrite",
+        ],
+        d,
+    );
     assert_eq!(code, 0, "{err}");
 }
 
@@ -338,7 +482,20 @@ fn several_apps_are_signed_at_once_and_a_bad_one_fails_alone() {
         make_app_jar(&d.join(format!("{name}.jar")), &format!("com.acme.{name}"), version, 20_000);
     }
     std::fs::write(d.join("broken.jar"), b"this is not a jar\n".repeat(40)).unwrap();
-    let args = ["sign", "a.jar", "broken.jar", "b.jar", "c.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out", "--json"];
+    let args = [
+        "sign",
+        "a.jar",
+        "broken.jar",
+        "b.jar",
+        "c.jar",
+        "--key-file",
+        "key.pem",
+        "--cert",
+        "vendor.crt",
+        "--out",
+        "out",
+        "--json",
+    ];
     let (code, out, err) = run(&args, d);
     assert_eq!(code, 2, "the broken jar is bad input, the worst result: {out}{err}");
     let v = json(&out);
@@ -359,7 +516,21 @@ fn several_apps_are_signed_at_once_and_a_bad_one_fails_alone() {
         let sig = Base64::decode_vec(results[i]["signature"].as_str().unwrap()).unwrap();
         std::fs::write(d.join("sig.bin"), sig).unwrap();
         openssl(&["x509", "-in", "vendor.crt", "-pubkey", "-noout", "-out", "pub.pem"], d);
-        assert!(openssl_ok(&["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", &format!("{name}.jar"), "-sigfile", "sig.bin"], d));
+        assert!(openssl_ok(
+            &[
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "pub.pem",
+                "-rawin",
+                "-in",
+                &format!("{name}.jar"),
+                "-sigfile",
+                "sig.bin"
+            ],
+            d
+        ));
     }
     assert!(!d.join("out/broken-bundle").exists(), "nothing is left of the failed one");
 
@@ -368,13 +539,37 @@ fn several_apps_are_signed_at_once_and_a_bad_one_fails_alone() {
     let (code, out, err) = run(&args[..args.len() - 1], d);
     assert_eq!(code, 2);
     assert!(out.contains("Signed 3 of 4 apps; 1 failed"), "{out}");
-    assert!(err.lines().any(|l| l.starts_with("countersign: broken.jar: ") && l.contains("not a zip archive")), "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("countersign: broken.jar: ") && l.contains("not a zip archive")),
+        "{err}"
+    );
     // Two apps of one name in one output folder do not clash.
     std::fs::create_dir(d.join("other")).unwrap();
     make_app_jar(&d.join("other/a.jar"), "com.acme.a2", "1.1", 1000);
-    let (code, out, err) = run(&["sign", "a.jar", "other/a.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "twins", "--json"], d);
+    let (code, out, err) = run(
+        &[
+            "sign",
+            "a.jar",
+            "other/a.jar",
+            "--key-file",
+            "key.pem",
+            "--cert",
+            "vendor.crt",
+            "--out",
+            "twins",
+            "--json",
+        ],
+        d,
+    );
     assert_eq!(code, 0, "{out}{err}");
     let twins = listing(&d.join("twins"));
-    assert!(twins.contains(&"a-bundle/a.jar".to_owned()) && twins.contains(&"a-bundle-2/a.jar".to_owned()), "{twins:?}");
-    assert_eq!(std::fs::read(d.join("twins/a-bundle-2/a.jar")).unwrap(), std::fs::read(d.join("other/a.jar")).unwrap(), "in the order given");
+    assert!(
+        twins.contains(&"a-bundle/a.jar".to_owned()) && twins.contains(&"a-bundle-2/a.jar".to_owned()),
+        "{twins:?}"
+    );
+    assert_eq!(
+        std::fs::read(d.join("twins/a-bundle-2/a.jar")).unwrap(),
+        std::fs::read(d.join("other/a.jar")).unwrap(),
+        "in the order given"
+    );
 }

@@ -93,7 +93,8 @@ fn inconsistencies(k: &Keychain) -> Vec<String> {
     let keys = json["keys"].as_array().unwrap();
     let index = std::fs::read(k.home().join("keys.json")).unwrap();
     let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
-    let listed: BTreeSet<String> = index["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect();
+    let listed: BTreeSet<String> =
+        index["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect();
     let stored = keychain_ids(k);
     for key in keys {
         if key["keychain"] != "ok" {
@@ -153,13 +154,20 @@ fn the_window_and_command_lines_change_keys_at_once_and_index_and_keychain_agree
         if made > deleted {
             expected.insert(format!("r{run}-shared"));
         }
-        assert_eq!(made - deleted, usize::from(names.contains(&format!("r{run}-shared"))), "run {run}: made {made}, deleted {deleted}");
+        assert_eq!(
+            made - deleted,
+            usize::from(names.contains(&format!("r{run}-shared"))),
+            "run {run}: made {made}, deleted {deleted}"
+        );
         assert_eq!(names, expected, "run {run}: every instance's changes landed, and only those");
     }
     // The window, refreshed, shows what the command lines did too.
     w.harness.state_mut().refresh();
     w.settle();
     w.expect(&format!("r{}-cli0-renamed", RUNS - 1));
-    println!("{RUNS} runs of one window and {COMMAND_LINES} command lines at once: {operations} key operations, {} inconsistencies", total_problems.len());
+    println!(
+        "{RUNS} runs of one window and {COMMAND_LINES} command lines at once: {operations} key operations, {} inconsistencies",
+        total_problems.len()
+    );
     assert!(total_problems.is_empty(), "index and keychain disagree:\n{}", total_problems.join("\n"));
 }

@@ -25,7 +25,8 @@ fn below(n: u64) -> u64 {
 /// Starts `cmd` and kills it with SIGKILL after `after`, unless it ended first. Returns
 /// whether it was killed (rather than finishing on its own).
 fn kill_after(mut cmd: Command, after: Duration) -> bool {
-    let mut child: Child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child: Child =
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -54,7 +55,8 @@ fn duration_of(mut cmd: Command) -> Duration {
 /// fifth, where the files are written and renamed into place.
 fn random_moment(full: Duration) -> Duration {
     let full = full.as_micros() as u64;
-    let micros = if below(2) == 0 { below(full * 12 / 10 + 1) } else { full * 8 / 10 + below(full * 4 / 10 + 1) };
+    let micros =
+        if below(2) == 0 { below(full * 12 / 10 + 1) } else { full * 8 / 10 + below(full * 4 / 10 + 1) };
     Duration::from_micros(micros)
 }
 
@@ -103,7 +105,10 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
     let work = dir.path();
     let sign = |out: &Path, zip: bool| {
         let mut c = bin();
-        c.current_dir(work).env("COUNTERSIGN_HOME", work.join("home")).args(["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out"]).arg(out);
+        c.current_dir(work)
+            .env("COUNTERSIGN_HOME", work.join("home"))
+            .args(["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out"])
+            .arg(out);
         if zip {
             c.arg("--zip");
         }
@@ -122,7 +127,10 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
     let (ref_zip, zip_time) = reference("reference-zip", true);
     let complete_folder = listing(&ref_folder);
     assert!(complete_folder.iter().any(|f| f == "manifest.json"), "{complete_folder:?}");
-    println!("complete bundles: folder {complete_folder:?}, zip {:?}; {folder_time:?} folder, {zip_time:?} zip", listing(&ref_zip));
+    println!(
+        "complete bundles: folder {complete_folder:?}, zip {:?}; {folder_time:?} folder, {zip_time:?} zip",
+        listing(&ref_zip)
+    );
 
     const ROUNDS: usize = 200;
     let (mut killed, mut partial_bundles, mut whole_bundles, mut leftovers) = (0, 0, 0, 0);
@@ -142,18 +150,28 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
         for f in &finished {
             let bytes = std::fs::read(out.join(f)).unwrap();
             if f.ends_with(".md") || f.ends_with(".json") {
-                assert!(mask_run_specific(&bytes) == mask_run_specific(&std::fs::read(reference_dir.join(f)).unwrap()), "round {round}: {f} is not whole");
+                assert!(
+                    mask_run_specific(&bytes)
+                        == mask_run_specific(&std::fs::read(reference_dir.join(f)).unwrap()),
+                    "round {round}: {f} is not whole"
+                );
             } else if f.ends_with(".zip") {
                 // Whole when every member reads back with its CRC (verify runs below too).
-                let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
+                let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+                    .unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
                 for i in 0..archive.len() {
                     let mut member = archive.by_index(i).unwrap();
-                    std::io::copy(&mut member, &mut std::io::sink()).unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
+                    std::io::copy(&mut member, &mut std::io::sink())
+                        .unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
                 }
-                let reference_members = zip::ZipArchive::new(std::fs::File::open(reference_dir.join(f)).unwrap()).unwrap().len();
+                let reference_members =
+                    zip::ZipArchive::new(std::fs::File::open(reference_dir.join(f)).unwrap()).unwrap().len();
                 assert_eq!(archive.len(), reference_members, "round {round}: {f} is missing members");
             } else {
-                assert!(bytes == std::fs::read(reference_dir.join(f)).unwrap(), "round {round}: {f} differs from a complete run's");
+                assert!(
+                    bytes == std::fs::read(reference_dir.join(f)).unwrap(),
+                    "round {round}: {f} differs from a complete run's"
+                );
             }
         }
         if finished.is_empty() {
@@ -163,10 +181,18 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
         if !zip {
             std::fs::copy(work.join("app.jar"), out.join("app.jar")).unwrap();
         }
-        let (code, stdout, stderr) = run(&["verify", &out.join(if zip { "app-signed.zip" } else { "." }).display().to_string()], work);
-        let looks_complete = if zip { finished.iter().any(|f| f.ends_with(".zip")) } else { finished.iter().any(|f| *f == "manifest.json") };
+        let (code, stdout, stderr) =
+            run(&["verify", &out.join(if zip { "app-signed.zip" } else { "." }).display().to_string()], work);
+        let looks_complete = if zip {
+            finished.iter().any(|f| f.ends_with(".zip"))
+        } else {
+            finished.iter().any(|f| *f == "manifest.json")
+        };
         if looks_complete {
-            assert_eq!(code, 0, "round {round}: a bundle that looks whole does not verify: {finished:?}\n{stdout}{stderr}");
+            assert_eq!(
+                code, 0,
+                "round {round}: a bundle that looks whole does not verify: {finished:?}\n{stdout}{stderr}"
+            );
             whole_bundles += 1;
         } else {
             assert_ne!(code, 0, "round {round}: an incomplete bundle verified: {finished:?}");
@@ -212,7 +238,14 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
     }
     println!("signing again into the same folders cleared all {swept} leftovers");
     // The history survives being killed mid-append: it loads, with any cut-off line skipped.
-    let (code, _, stderr) = decode(bin().current_dir(work).env("COUNTERSIGN_HOME", work.join("home")).args(["history", "--json"]).output().unwrap());
+    let (code, _, stderr) = decode(
+        bin()
+            .current_dir(work)
+            .env("COUNTERSIGN_HOME", work.join("home"))
+            .args(["history", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(code, 0, "history after the kills: {stderr}");
 }
 
@@ -224,9 +257,24 @@ fn key_change(round: usize, temporary: &[String], precious: &str) -> (String, Ve
             let name = format!("temp-{round}");
             (name.clone(), args(&["keys", "generate", "--name", &name]))
         }
-        (2, Some(old)) => (format!("renamed-{round}"), args(&["keys", "rename", old, &format!("renamed-{round}")])),
+        (2, Some(old)) => {
+            (format!("renamed-{round}"), args(&["keys", "rename", old, &format!("renamed-{round}")]))
+        }
         (3, Some(old)) => (old.clone(), args(&["keys", "delete", old, "--yes"])),
-        _ => (precious.to_owned(), args(&["cert", "self-sign", precious, "--cn", "Acme Ltd", "--days", "30", "--out", &format!("cert-{round}.crt")])),
+        _ => (
+            precious.to_owned(),
+            args(&[
+                "cert",
+                "self-sign",
+                precious,
+                "--cn",
+                "Acme Ltd",
+                "--days",
+                "30",
+                "--out",
+                &format!("cert-{round}.crt"),
+            ]),
+        ),
     }
 }
 
@@ -240,9 +288,20 @@ fn listed(k: &Keychain) -> (Vec<(String, String, String)>, Vec<String>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| (k["name"].as_str().unwrap().to_owned(), k["fingerprint"].as_str().unwrap().to_owned(), k["keychain"].as_str().unwrap().to_owned()))
+        .map(|k| {
+            (
+                k["name"].as_str().unwrap().to_owned(),
+                k["fingerprint"].as_str().unwrap().to_owned(),
+                k["keychain"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    let orphans = json["unlisted_keychain_entries"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    let orphans = json["unlisted_keychain_entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
     (keys, orphans)
 }
 
@@ -276,10 +335,16 @@ fn killing_key_changes_never_corrupts_the_index_or_loses_a_key() {
         }
         let (keys, orphans) = listed(&k);
         for (name, fingerprint, _) in before.iter().filter(|(n, _, _)| precious.contains(&n.as_str())) {
-            assert!(keys.iter().any(|(n, f, state)| n == name && f == fingerprint && state == "ok"), "round {round} ({args:?}): lost {name}: {keys:?}");
+            assert!(
+                keys.iter().any(|(n, f, state)| n == name && f == fingerprint && state == "ok"),
+                "round {round} ({args:?}): lost {name}: {keys:?}"
+            );
         }
         for (name, _, state) in &keys {
-            assert_eq!(state, "ok", "round {round} ({args:?}): key {name} is listed without a working secret");
+            assert_eq!(
+                state, "ok",
+                "round {round} ({args:?}): key {name} is listed without a working secret"
+            );
         }
         max_orphans = max_orphans.max(orphans.len());
         temporary = keys.into_iter().map(|(n, _, _)| n).filter(|n| !precious.contains(&n.as_str())).collect();
@@ -342,7 +407,8 @@ fn a_full_disk_or_read_only_folder_leaves_nothing_behind() {
     let Some(dir) = signing_bench("com.acme.full", 300 << 10) else { return };
     let work = dir.path();
     if sign_on_tmpfs(work, "64k", "true", false).is_none() {
-        let msg = "no private mount namespace (`unshare -r -m` failed), so no tiny tmpfs for the full-disk test";
+        let msg =
+            "no private mount namespace (`unshare -r -m` failed), so no tiny tmpfs for the full-disk test";
         assert!(std::env::var_os("CI").is_none(), "{msg}");
         eprintln!("SKIPPED: {msg}");
         return;
@@ -352,13 +418,20 @@ fn a_full_disk_or_read_only_folder_leaves_nothing_behind() {
     // different files of the bundle.
     let mut cases: Vec<(String, String, bool)> = vec![("64k".into(), "true".into(), true)];
     for free in [0, 1, 2, 3, 4, 6] {
-        cases.push(("64k".into(), format!(r#"head -c $((65536 - {free} * 1024)) /dev/zero > "$1/filler" 2>/dev/null || true"#), false));
+        cases.push((
+            "64k".into(),
+            format!(r#"head -c $((65536 - {free} * 1024)) /dev/zero > "$1/filler" 2>/dev/null || true"#),
+            false,
+        ));
     }
     cases.push(("64k".into(), r#"touch "$1/existing.txt"; mount -o remount,ro "$1""#.into(), false));
     let mut refused = 0;
     for (size, prepare, zip) in &cases {
-        let Some((code, stderr, files)) = sign_on_tmpfs(work, size, prepare, *zip) else { panic!("the tmpfs run failed: {prepare}") };
-        let before: Vec<&str> = ["filler", "existing.txt"].into_iter().filter(|f| files.iter().any(|g| g == f)).collect();
+        let Some((code, stderr, files)) = sign_on_tmpfs(work, size, prepare, *zip) else {
+            panic!("the tmpfs run failed: {prepare}")
+        };
+        let before: Vec<&str> =
+            ["filler", "existing.txt"].into_iter().filter(|f| files.iter().any(|g| g == f)).collect();
         if code == 0 {
             continue; // there was room after all
         }
@@ -367,7 +440,10 @@ fn a_full_disk_or_read_only_folder_leaves_nothing_behind() {
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(lines.len(), 1, "{prepare}: one sentence: {stderr}");
         assert!(
-            stderr.contains("free space") || stderr.contains("may not write") || stderr.contains("read-only") || stderr.contains("writable"),
+            stderr.contains("free space")
+                || stderr.contains("may not write")
+                || stderr.contains("read-only")
+                || stderr.contains("writable"),
             "{prepare}: the sentence says what to do: {stderr}"
         );
         assert_eq!(files, before, "{prepare}: something was left behind");

@@ -17,7 +17,8 @@ const MAX_SECONDS_PER_INPUT: u64 = 20;
 fn inputs(root: &Path, target: &str) -> Vec<PathBuf> {
     let dir = root.join(target);
     let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect();
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect();
     files.sort();
     files
 }
@@ -65,9 +66,13 @@ fn seeds_are_the_real_thing() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
     let read = |p: &str| std::fs::read(seeds.join(p)).unwrap_or_else(|e| panic!("fuzz/seeds/{p}: {e}"));
 
-    let jar = archive::inspect_reader(std::io::Cursor::new(read("archive/app-1.0.jar")), Path::new("app-1.0.jar")).unwrap();
+    let jar =
+        archive::inspect_reader(std::io::Cursor::new(read("archive/app-1.0.jar")), Path::new("app-1.0.jar"))
+            .unwrap();
     assert_eq!(jar.plugin_key(), Some("com.acme.tools"));
-    let obr = archive::inspect_reader(std::io::Cursor::new(read("archive/app-1.0.obr")), Path::new("app-1.0.obr")).unwrap();
+    let obr =
+        archive::inspect_reader(std::io::Cursor::new(read("archive/app-1.0.obr")), Path::new("app-1.0.obr"))
+            .unwrap();
     assert_eq!((obr.kind, obr.main_jar.as_deref()), (archive::ArtifactKind::Obr, Some("app-1.0.jar")));
 
     assert_eq!(Certificate::all_from_file_bytes(&read("certs/chain.crt"), "chain.crt").unwrap().len(), 2);
@@ -92,7 +97,11 @@ fn runaway_key_derivation_is_refused_up_front() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions/keys");
     let files: Vec<PathBuf> = inputs(dir.parent().unwrap(), "keys")
         .into_iter()
-        .filter(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("pbkdf2") || n.to_string_lossy().starts_with("scrypt")))
+        .filter(|f| {
+            f.file_name().is_some_and(|n| {
+                n.to_string_lossy().starts_with("pbkdf2") || n.to_string_lossy().starts_with("scrypt")
+            })
+        })
         .collect();
     assert!(files.len() >= 5, "the key-derivation regressions are missing from {}", dir.display());
     for file in files {
@@ -104,6 +113,10 @@ fn runaway_key_derivation_is_refused_up_front() {
         });
         let message = result.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("its encryption asks for"), "{}: {message}", file.display());
-        assert!(!asked.get(), "{}: the passphrase was asked for before the parameters were checked", file.display());
+        assert!(
+            !asked.get(),
+            "{}: the passphrase was asked for before the parameters were checked",
+            file.display()
+        );
     }
 }

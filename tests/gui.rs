@@ -15,16 +15,20 @@ use countersign::bundle::{self, VerifyTarget};
 use countersign::certs::{self, Subject};
 use countersign::keys::Algorithm;
 use countersign::progress::Progress;
-use time::{Duration, OffsetDateTime};
 use eframe::egui;
-use window::Window;
 #[allow(unused_imports)]
 use egui_kittest::kittest::Queryable as _;
+use time::{Duration, OffsetDateTime};
+use window::Window;
 
 /// A key with a fresh self-signed certificate, made through the core.
 fn key_with_certificate(w: &Window, name: &str) {
     w.store.generate(name, Algorithm::Ed25519).unwrap();
-    let subject = Subject { common_name: "Acme Support".into(), organization: Some("Acme Ltd".into()), ..Subject::default() };
+    let subject = Subject {
+        common_name: "Acme Support".into(),
+        organization: Some("Acme Ltd".into()),
+        ..Subject::default()
+    };
     w.store.self_sign(name, &subject, 365, OffsetDateTime::now_utc()).unwrap();
 }
 
@@ -62,7 +66,11 @@ fn first_run_makes_a_key_and_certificate_and_shows_the_customers_copy() {
     let crt = w.documents.join(format!("{}.crt", keys[0].file_stem()));
     w.expect(&crt.display().to_string());
     let chain = certs::Certificate::all_from_file_bytes(&std::fs::read(&crt).unwrap(), "crt").unwrap();
-    assert_eq!(chain[0].public_key("crt").unwrap(), keys[0].public().unwrap(), "the customer's certificate carries the new key");
+    assert_eq!(
+        chain[0].public_key("crt").unwrap(),
+        keys[0].public().unwrap(),
+        "the customer's certificate carries the new key"
+    );
     assert!(chain[0].subject().contains("Acme Software"), "{}", chain[0].subject());
 
     let copied = w.click_and_copy("Copy path");
@@ -256,7 +264,10 @@ fn keys_are_generated_renamed_backed_up_copied_and_deleted_from_the_window() {
     let pem = std::fs::read_to_string(&backup).unwrap();
     assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     if openssl_available() {
-        assert!(openssl_ok(&["pkey", "-in", "vendor-backup.pem", "-passin", "pass:correct horse battery", "-noout"], k.path()));
+        assert!(openssl_ok(
+            &["pkey", "-in", "vendor-backup.pem", "-passin", "pass:correct horse battery", "-noout"],
+            k.path()
+        ));
     }
 
     // Delete asks first, naming the key; keeping it keeps it.
@@ -368,7 +379,13 @@ fn certificates_are_made_requested_imported_and_renewed_from_the_window() {
     // A certificate made for another key is refused, naming whose key it is.
     let (_, other) = w.store.load("other").unwrap();
     let now = OffsetDateTime::now_utc();
-    let foreign = certs::self_signed(&other, &Subject { common_name: "Other".into(), ..Subject::default() }, now, now + Duration::days(30)).unwrap();
+    let foreign = certs::self_signed(
+        &other,
+        &Subject { common_name: "Other".into(), ..Subject::default() },
+        now,
+        now + Duration::days(30),
+    )
+    .unwrap();
     let foreign_file = k.path().join("other.crt");
     std::fs::write(&foreign_file, foreign.to_pem()).unwrap();
     w.desktop.answer(Some(&foreign_file));

@@ -41,8 +41,32 @@ fn sign_two(d: &Path) {
     make_app_jar(&d.join("reports-1.0.jar"), "com.acme.reports", "1.0", 10_000);
     std::fs::create_dir(d.join("tools")).unwrap();
     std::fs::create_dir(d.join("reports")).unwrap();
-    ok(d, &["sign", "tools-4.2.0.jar", "--key-file", "key.pem", "--out", "tools", "--note", "for Globex, ticket SUP-1234"]);
-    ok(d, &["sign", "reports-1.0.jar", "--key-file", "key.pem", "--out", "reports", "--note", "=HYPERLINK(\"x\") for \"Initech\""]);
+    ok(
+        d,
+        &[
+            "sign",
+            "tools-4.2.0.jar",
+            "--key-file",
+            "key.pem",
+            "--out",
+            "tools",
+            "--note",
+            "for Globex, ticket SUP-1234",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "sign",
+            "reports-1.0.jar",
+            "--key-file",
+            "key.pem",
+            "--out",
+            "reports",
+            "--note",
+            "=HYPERLINK(\"x\") for \"Initech\"",
+        ],
+    );
 }
 
 /// A small RFC 4180 reader: rows of fields, quotes undone.
@@ -86,7 +110,13 @@ fn signings_are_listed_newest_first_and_searched() {
     let tools = out.find("tools-4.2.0.jar").unwrap_or_else(|| panic!("{out}"));
     let reports = out.find("reports-1.0.jar").unwrap_or_else(|| panic!("{out}"));
     assert!(reports < tools, "newest first: {out}");
-    for must in ["com.acme.tools 4.2.0", "com.acme.reports 1.0", "note: for Globex, ticket SUP-1234", "signed with a key file (Ed25519, public key ", "2 signings."] {
+    for must in [
+        "com.acme.tools 4.2.0",
+        "com.acme.reports 1.0",
+        "note: for Globex, ticket SUP-1234",
+        "signed with a key file (Ed25519, public key ",
+        "2 signings.",
+    ] {
         assert!(out.contains(must), "{must:?} missing: {out}");
     }
     let out_dir = std::path::absolute(d.join("tools")).unwrap();
@@ -98,7 +128,10 @@ fn signings_are_listed_newest_first_and_searched() {
     let none = ok(d, &["history", "globex", "initech"]);
     assert!(none.contains("No signing matches") && !none.contains(".jar"), "{none}");
     let by_version = ok(d, &["history", "reports", "1.0"]);
-    assert!(by_version.contains("reports-1.0.jar") && !by_version.contains("tools-4.2.0.jar"), "{by_version}");
+    assert!(
+        by_version.contains("reports-1.0.jar") && !by_version.contains("tools-4.2.0.jar"),
+        "{by_version}"
+    );
 }
 
 #[test]
@@ -126,8 +159,14 @@ fn json_lists_the_entries_as_recorded() {
     assert_eq!(tools["size"], std::fs::metadata(d.join("tools-4.2.0.jar")).unwrap().len());
     let sha = openssl(&["dgst", "-sha256", "-r", "tools-4.2.0.jar"], d);
     assert!(String::from_utf8_lossy(&sha).starts_with(tools["sha256"].as_str().unwrap()));
-    assert_eq!(tools["signature_base64"], std::fs::read_to_string(d.join("tools/tools-4.2.0.jar.sig")).unwrap().as_str());
-    assert_eq!(tools["files"], serde_json::json!(["tools-4.2.0.jar", "tools-4.2.0.jar.sig", "INSTALL.md", "manifest.json"]));
+    assert_eq!(
+        tools["signature_base64"],
+        std::fs::read_to_string(d.join("tools/tools-4.2.0.jar.sig")).unwrap().as_str()
+    );
+    assert_eq!(
+        tools["files"],
+        serde_json::json!(["tools-4.2.0.jar", "tools-4.2.0.jar.sig", "INSTALL.md", "manifest.json"])
+    );
     let manifest = json(&std::fs::read_to_string(d.join("reports/manifest.json")).unwrap());
     assert_eq!(reports["key_fingerprint"], manifest["public_key_sha256"]);
     assert_eq!(reports["time"], manifest["signed_at"]);
@@ -203,14 +242,18 @@ fn a_torn_line_is_skipped_with_a_warning() {
     let (code, out, err) = run_in(d, &["history"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("warning: 1 line in") && err.contains("skipped"), "{err}");
-    assert!(out.contains("tools-4.2.0.jar") && out.contains("reports-1.0.jar") && !out.contains("torn.jar"), "{out}");
+    assert!(
+        out.contains("tools-4.2.0.jar") && out.contains("reports-1.0.jar") && !out.contains("torn.jar"),
+        "{out}"
+    );
 
     // The next signing starts on a line of its own and is listed too.
     make_app_jar(&d.join("third-3.0.jar"), "com.acme.third", "3.0", 1_000);
     ok(d, &["sign", "third-3.0.jar", "--key-file", "key.pem"]);
     let v = json(&ok(d, &["history", "--json"]));
     assert_eq!(v["skipped_lines"], 1);
-    let files: Vec<&str> = v["entries"].as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
+    let files: Vec<&str> =
+        v["entries"].as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
     assert_eq!(files, ["third-3.0.jar", "reports-1.0.jar", "tools-4.2.0.jar"]);
 }
 

@@ -48,11 +48,16 @@ fn run_guarded(args: &[&str], cwd: &Path) -> Ran {
     let out_file = tempfile::NamedTempFile::new().unwrap();
     let err_file = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = bin();
-    cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(out_file.reopen().unwrap()).stderr(err_file.reopen().unwrap());
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(out_file.reopen().unwrap())
+        .stderr(err_file.reopen().unwrap());
     // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
     unsafe {
         cmd.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: HEAP_LIMIT as libc::rlim_t, rlim_max: HEAP_LIMIT as libc::rlim_t };
+            let limit =
+                libc::rlimit { rlim_cur: HEAP_LIMIT as libc::rlim_t, rlim_max: HEAP_LIMIT as libc::rlim_t };
             if libc::setrlimit(libc::RLIMIT_DATA, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -74,7 +79,10 @@ fn run_guarded(args: &[&str], cwd: &Path) -> Ran {
     let stdout = String::from_utf8_lossy(&std::fs::read(out_file.path()).unwrap()).into_owned();
     let stderr = String::from_utf8_lossy(&std::fs::read(err_file.path()).unwrap()).into_owned();
     let Some(code) = status.code() else {
-        panic!("countersign {args:?} was killed by signal {:?} (an allocation past the heap limit aborts)\n{stderr}", status.signal())
+        panic!(
+            "countersign {args:?} was killed by signal {:?} (an allocation past the heap limit aborts)\n{stderr}",
+            status.signal()
+        )
     };
     Ran { code, stdout, stderr }
 }
@@ -109,10 +117,23 @@ impl Bench {
 
         let out = format!("out-{name}");
         std::fs::create_dir(work.join(&out)).unwrap();
-        let sign = run_guarded(&["sign", name, "--key-file", "key.pem", "--cert", "vendor.crt", "--out", &out, "--zip"], &work);
+        let sign = run_guarded(
+            &["sign", name, "--key-file", "key.pem", "--cert", "vendor.crt", "--out", &out, "--zip"],
+            &work,
+        );
         for (what, ran) in [("inspect", &inspect), ("sign", &sign)] {
-            assert!(ran.code == 0 || ran.code == 2, "{what} {name}: exit {} (101 is a panic)\n{}{}", ran.code, ran.stdout, ran.stderr);
-            assert!(!ran.stderr.contains("panicked") && !ran.stderr.contains("RUST_BACKTRACE"), "{what} {name}: {}", ran.stderr);
+            assert!(
+                ran.code == 0 || ran.code == 2,
+                "{what} {name}: exit {} (101 is a panic)\n{}{}",
+                ran.code,
+                ran.stdout,
+                ran.stderr
+            );
+            assert!(
+                !ran.stderr.contains("panicked") && !ran.stderr.contains("RUST_BACKTRACE"),
+                "{what} {name}: {}",
+                ran.stderr
+            );
         }
         match expect {
             Expect::Ok(key) => {
@@ -130,12 +151,20 @@ impl Bench {
                     assert_eq!(ran.code, 2, "{what} {name} should be refused: {}{}", ran.stdout, ran.stderr);
                     let lines: Vec<&str> = ran.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
                     assert_eq!(lines.len(), 1, "{what} {name}: one sentence on stderr: {}", ran.stderr);
-                    assert!(lines[0].starts_with("countersign: ") && lines[0].ends_with('.'), "{what} {name}: {}", ran.stderr);
+                    assert!(
+                        lines[0].starts_with("countersign: ") && lines[0].ends_with('.'),
+                        "{what} {name}: {}",
+                        ran.stderr
+                    );
                     for n in *needles {
                         assert!(ran.stderr.contains(n), "{what} {name} should mention {n:?}: {}", ran.stderr);
                     }
                 }
-                assert!(listing(&work.join(&out)).is_empty(), "a refused signing of {name} left {:?}", listing(&work.join(&out)));
+                assert!(
+                    listing(&work.join(&out)).is_empty(),
+                    "a refused signing of {name} left {:?}",
+                    listing(&work.join(&out))
+                );
             }
         }
         // Whatever happened, nothing appeared outside the work folder, and inside it only
@@ -174,7 +203,14 @@ struct RawEntry {
 
 impl RawEntry {
     fn stored(name: impl AsRef<[u8]>, data: &[u8]) -> Self {
-        RawEntry { name: name.as_ref().to_vec(), data: data.to_vec(), method: 0, crc: crc32(data), uncompressed: data.len() as u32, flags: 0 }
+        RawEntry {
+            name: name.as_ref().to_vec(),
+            data: data.to_vec(),
+            method: 0,
+            crc: crc32(data),
+            uncompressed: data.len() as u32,
+            flags: 0,
+        }
     }
 }
 
@@ -228,7 +264,9 @@ fn raw_zip(entries: &[RawEntry]) -> Vec<u8> {
 /// the CRC-32 of the inflated ones.
 fn deflated_zeros(len: u64) -> (Vec<u8>, u32) {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).compression_level(Some(9));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9));
     zip.start_file("zeros", opts).unwrap();
     let chunk = vec![0u8; 1 << 20];
     let mut left = len;
@@ -271,24 +309,60 @@ fn zip_bombs_are_refused_by_the_inflate_cap_without_big_memory() {
     let Some(b) = Bench::new() else { return };
     const INFLATED: u64 = 1 << 30;
     let (bomb, crc) = deflated_zeros(INFLATED);
-    let honest = RawEntry { name: b"atlassian-plugin.xml".to_vec(), data: bomb.clone(), method: 8, crc, uncompressed: INFLATED as u32, flags: 0 };
+    let honest = RawEntry {
+        name: b"atlassian-plugin.xml".to_vec(),
+        data: bomb.clone(),
+        method: 8,
+        crc,
+        uncompressed: INFLATED as u32,
+        flags: 0,
+    };
     let file = raw_zip(&[honest]);
     println!("bomb: {} bytes inflating to {INFLATED}", file.len());
     assert!((file.len() as u64) < INFLATED / 100, "the bomb is small");
     std::fs::write(b.work().join("bomb.jar"), &file).unwrap();
     b.check("bomb.jar", &Expect::Refused(&["atlassian-plugin.xml", "zip bomb"]));
 
-    let liar = RawEntry { name: b"atlassian-plugin.xml".to_vec(), data: bomb.clone(), method: 8, crc, uncompressed: 100, flags: 0 };
+    let liar = RawEntry {
+        name: b"atlassian-plugin.xml".to_vec(),
+        data: bomb.clone(),
+        method: 8,
+        crc,
+        uncompressed: 100,
+        flags: 0,
+    };
     std::fs::write(b.work().join("liar.jar"), raw_zip(&[liar])).unwrap();
     b.check("liar.jar", &Expect::Refused(&["liar.jar", "atlassian-plugin.xml"]));
 
-    let manifest_bomb = RawEntry { name: b"META-INF/MANIFEST.MF".to_vec(), data: bomb.clone(), method: 8, crc, uncompressed: INFLATED as u32, flags: 0 };
-    std::fs::write(b.work().join("mf-bomb.jar"), raw_zip(&[RawEntry::stored("atlassian-plugin.xml", DESCRIPTOR), manifest_bomb])).unwrap();
+    let manifest_bomb = RawEntry {
+        name: b"META-INF/MANIFEST.MF".to_vec(),
+        data: bomb.clone(),
+        method: 8,
+        crc,
+        uncompressed: INFLATED as u32,
+        flags: 0,
+    };
+    std::fs::write(
+        b.work().join("mf-bomb.jar"),
+        raw_zip(&[RawEntry::stored("atlassian-plugin.xml", DESCRIPTOR), manifest_bomb]),
+    )
+    .unwrap();
     b.check("mf-bomb.jar", &Expect::Refused(&["META-INF/MANIFEST.MF", "zip bomb"]));
 
     // In an OBR: the main jar holds the bomb. Only the (small) main jar is extracted.
-    let inner = raw_zip(&[RawEntry { name: b"atlassian-plugin.xml".to_vec(), data: bomb, method: 8, crc, uncompressed: INFLATED as u32, flags: 0 }]);
-    std::fs::write(b.work().join("bomb.obr"), zip_bytes(&[("obr.xml", b"<repository/>"), ("main.jar", &inner)])).unwrap();
+    let inner = raw_zip(&[RawEntry {
+        name: b"atlassian-plugin.xml".to_vec(),
+        data: bomb,
+        method: 8,
+        crc,
+        uncompressed: INFLATED as u32,
+        flags: 0,
+    }]);
+    std::fs::write(
+        b.work().join("bomb.obr"),
+        zip_bytes(&[("obr.xml", b"<repository/>"), ("main.jar", &inner)]),
+    )
+    .unwrap();
     b.check("bomb.obr", &Expect::Refused(&["main.jar!/atlassian-plugin.xml", "zip bomb"]));
 }
 
@@ -336,10 +410,14 @@ fn a_zip_bundle_with_climbing_names_does_not_escape() {
     let work = b.work();
     make_app_jar(&work.join("app.jar"), "com.acme.app", "1.0", 3000);
     std::fs::create_dir(work.join("good")).unwrap();
-    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "good", "--zip"], &work);
+    let (code, _, err) = run(
+        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "good", "--zip"],
+        &work,
+    );
     assert_eq!(code, 0, "{err}");
     let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut good = zip::ZipArchive::new(std::fs::File::open(work.join("good/app-signed.zip")).unwrap()).unwrap();
+    let mut good =
+        zip::ZipArchive::new(std::fs::File::open(work.join("good/app-signed.zip")).unwrap()).unwrap();
     for i in 0..good.len() {
         let mut e = good.by_index(i).unwrap();
         let mut bytes = Vec::new();
@@ -414,15 +492,24 @@ fn duplicate_entry_names() {
     let Some(b) = Bench::new() else { return };
     let entries = [
         RawEntry::stored("atlassian-plugin.xml", &descriptor("com.acme.first")),
-        RawEntry::stored("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nAtlassian-Plugin-Key: com.acme.first\r\n\r\n"),
+        RawEntry::stored(
+            "META-INF/MANIFEST.MF",
+            b"Manifest-Version: 1.0\r\nAtlassian-Plugin-Key: com.acme.first\r\n\r\n",
+        ),
         RawEntry::stored("atlassian-plugin.xml", &descriptor("com.acme.second")),
-        RawEntry::stored("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nAtlassian-Plugin-Key: com.acme.second\r\n\r\n"),
+        RawEntry::stored(
+            "META-INF/MANIFEST.MF",
+            b"Manifest-Version: 1.0\r\nAtlassian-Plugin-Key: com.acme.second\r\n\r\n",
+        ),
     ];
     std::fs::write(b.work().join("twice.jar"), raw_zip(&entries)).unwrap();
     let ran = run_guarded(&["inspect", "twice.jar", "--json"], &b.work());
     let json: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
     let warnings = json["warnings"].to_string();
-    assert!(warnings.contains("lists 4 entries but has only 2 different names"), "the ambiguity is not reported: {warnings}");
+    assert!(
+        warnings.contains("lists 4 entries but has only 2 different names"),
+        "the ambiguity is not reported: {warnings}"
+    );
     b.check("twice.jar", &Expect::Ok(Some("com.acme.second")));
 }
 
@@ -432,8 +519,20 @@ fn duplicate_entry_names() {
 fn a_jar_inside_a_jar_inside_an_obr() {
     let Some(b) = Bench::new() else { return };
     let innermost = zip_bytes(&[("atlassian-plugin.xml", &descriptor("com.acme.nested"))]);
-    let main = zip_bytes(&[("atlassian-plugin.xml", &descriptor("com.acme.main")), ("META-INF/lib/nested.jar", &innermost), ("nested.jar", &innermost)]);
-    std::fs::write(b.work().join("nested.obr"), zip_bytes(&[("obr.xml", b"<repository/>"), ("main.jar", &main), ("dependencies/dep.jar", &innermost)])).unwrap();
+    let main = zip_bytes(&[
+        ("atlassian-plugin.xml", &descriptor("com.acme.main")),
+        ("META-INF/lib/nested.jar", &innermost),
+        ("nested.jar", &innermost),
+    ]);
+    std::fs::write(
+        b.work().join("nested.obr"),
+        zip_bytes(&[
+            ("obr.xml", b"<repository/>"),
+            ("main.jar", &main),
+            ("dependencies/dep.jar", &innermost),
+        ]),
+    )
+    .unwrap();
     b.check("nested.obr", &Expect::Ok(Some("com.acme.main")));
     let ran = run_guarded(&["inspect", "nested.obr", "--json"], &b.work());
     let json: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
@@ -441,10 +540,18 @@ fn a_jar_inside_a_jar_inside_an_obr() {
 
     // The only top-level jar has no descriptor, only a nested jar that does: not the app.
     let hollow = zip_bytes(&[("lib/nested.jar", &innermost)]);
-    std::fs::write(b.work().join("hollow.obr"), zip_bytes(&[("obr.xml", b"<repository/>"), ("main.jar", &hollow)])).unwrap();
+    std::fs::write(
+        b.work().join("hollow.obr"),
+        zip_bytes(&[("obr.xml", b"<repository/>"), ("main.jar", &hollow)]),
+    )
+    .unwrap();
     b.check("hollow.obr", &Expect::Ok(None));
     // A top-level ".jar" that is not a zip at all: a warning, not a failure.
-    std::fs::write(b.work().join("fake.obr"), zip_bytes(&[("obr.xml", b"<repository/>"), ("main.jar", b"not a zip at all")])).unwrap();
+    std::fs::write(
+        b.work().join("fake.obr"),
+        zip_bytes(&[("obr.xml", b"<repository/>"), ("main.jar", b"not a zip at all")]),
+    )
+    .unwrap();
     b.check("fake.obr", &Expect::Ok(None));
 }
 
@@ -465,8 +572,11 @@ fn a_manifest_with_a_10_mb_line() {
     b.check("under-cap.jar", &Expect::Ok(Some("com.acme.long")));
 
     let attr = "x".repeat(3 << 20);
-    let big = format!(r#"<atlassian-plugin key="com.acme.attr" name="{attr}"><plugin-info><version>1.0</version></plugin-info></atlassian-plugin>"#);
-    std::fs::write(b.work().join("big-attr.jar"), zip_bytes(&[("atlassian-plugin.xml", big.as_bytes())])).unwrap();
+    let big = format!(
+        r#"<atlassian-plugin key="com.acme.attr" name="{attr}"><plugin-info><version>1.0</version></plugin-info></atlassian-plugin>"#
+    );
+    std::fs::write(b.work().join("big-attr.jar"), zip_bytes(&[("atlassian-plugin.xml", big.as_bytes())]))
+        .unwrap();
     b.check("big-attr.jar", &Expect::Ok(Some("com.acme.attr")));
     // The 3 MB name is cut to what fits a bundle's manifest, and the cut is reported.
     let ran = run_guarded(&["inspect", "big-attr.jar", "--json"], &b.work());
@@ -487,22 +597,34 @@ fn invalid_utf8_in_names_descriptor_and_manifest() {
 
     let mut flagged = RawEntry::stored(&bad_name, b"x");
     flagged.flags = 1 << 11; // "the name is UTF-8", which it is not
-    std::fs::write(b.work().join("flagged-name.jar"), raw_zip(&[flagged, RawEntry::stored("atlassian-plugin.xml", DESCRIPTOR)])).unwrap();
+    std::fs::write(
+        b.work().join("flagged-name.jar"),
+        raw_zip(&[flagged, RawEntry::stored("atlassian-plugin.xml", DESCRIPTOR)]),
+    )
+    .unwrap();
     b.check("flagged-name.jar", &Expect::Ok(Some("com.acme.hostile")));
 
-    let mut flagged_main = RawEntry::stored(b"\xffmain.jar", &zip_bytes(&[("atlassian-plugin.xml", DESCRIPTOR)]));
+    let mut flagged_main =
+        RawEntry::stored(b"\xffmain.jar", &zip_bytes(&[("atlassian-plugin.xml", DESCRIPTOR)]));
     flagged_main.flags = 1 << 11;
-    std::fs::write(b.work().join("flagged.obr"), raw_zip(&[RawEntry::stored("obr.xml", b"<repository/>"), flagged_main])).unwrap();
+    std::fs::write(
+        b.work().join("flagged.obr"),
+        raw_zip(&[RawEntry::stored("obr.xml", b"<repository/>"), flagged_main]),
+    )
+    .unwrap();
     b.check("flagged.obr", &Expect::Ok(Some("com.acme.hostile")));
 
     let mut bad_xml = br#"<atlassian-plugin key="com.acme."#.to_vec();
     bad_xml.extend(b"\xff\xfe");
     bad_xml.extend(br#"" name="x"/>"#);
-    std::fs::write(b.work().join("bad-descriptor.jar"), zip_bytes(&[("atlassian-plugin.xml", &bad_xml)])).unwrap();
+    std::fs::write(b.work().join("bad-descriptor.jar"), zip_bytes(&[("atlassian-plugin.xml", &bad_xml)]))
+        .unwrap();
     b.check("bad-descriptor.jar", &Expect::Refused(&["atlassian-plugin.xml", "not UTF-8"]));
 
-    let bad_mf = b"Manifest-Version: 1.0\r\nBundle-Name: Caf\xe9\r\nAtlassian-Plugin-Key: com.acme.latin1\r\n\r\n";
-    std::fs::write(b.work().join("bad-manifest.jar"), zip_bytes(&[("META-INF/MANIFEST.MF", bad_mf)])).unwrap();
+    let bad_mf =
+        b"Manifest-Version: 1.0\r\nBundle-Name: Caf\xe9\r\nAtlassian-Plugin-Key: com.acme.latin1\r\n\r\n";
+    std::fs::write(b.work().join("bad-manifest.jar"), zip_bytes(&[("META-INF/MANIFEST.MF", bad_mf)]))
+        .unwrap();
     b.check("bad-manifest.jar", &Expect::Ok(Some("com.acme.latin1")));
 }
 
@@ -524,7 +646,10 @@ fn a_zip_with_a_prepended_stub_signs_and_verifies() {
 
 /// True when the bytes hold a zip64 end-of-central-directory record or a zip64 extra field.
 fn has_zip64_records(bytes: &[u8]) -> bool {
-    bytes.windows(4).any(|w| w == b"PK\x06\x06") || bytes.windows(4).any(|w| w == [0x01, 0x00, 0x10, 0x00] || w == [0x01, 0x00, 0x08, 0x00] || w == [0x01, 0x00, 0x18, 0x00])
+    bytes.windows(4).any(|w| w == b"PK\x06\x06")
+        || bytes.windows(4).any(|w| {
+            w == [0x01, 0x00, 0x10, 0x00] || w == [0x01, 0x00, 0x08, 0x00] || w == [0x01, 0x00, 0x18, 0x00]
+        })
 }
 
 /// Zip64 archives, as the zip crate writes them (`large_file`) and as Info-ZIP's `zip -fz`
@@ -539,7 +664,10 @@ fn zip64_archives_are_read() {
     zip.start_file("atlassian-plugin.xml", opts).unwrap();
     zip.write_all(&descriptor("com.acme.zip64")).unwrap();
     zip.finish().unwrap();
-    assert!(has_zip64_records(&std::fs::read(b.work().join("zip64.jar")).unwrap()), "the zip crate wrote zip64 records");
+    assert!(
+        has_zip64_records(&std::fs::read(b.work().join("zip64.jar")).unwrap()),
+        "the zip crate wrote zip64 records"
+    );
     b.check("zip64.jar", &Expect::Ok(Some("com.acme.zip64")));
 
     if !have_tool("zip", "-v") {
@@ -558,6 +686,9 @@ fn zip64_archives_are_read() {
         .unwrap();
     assert!(status.success());
     std::fs::remove_dir_all(&src).unwrap();
-    assert!(has_zip64_records(&std::fs::read(b.work().join("infozip64.jar")).unwrap()), "zip -fz wrote zip64 records");
+    assert!(
+        has_zip64_records(&std::fs::read(b.work().join("infozip64.jar")).unwrap()),
+        "zip -fz wrote zip64 records"
+    );
     b.check("infozip64.jar", &Expect::Ok(Some("com.acme.infozip")));
 }

@@ -30,13 +30,23 @@ fn ed25519_signatures_are_byte_identical_to_openssl() {
     let key_path = openssl_ed25519_key(d, "key.pem");
     let key = load_key(&key_path);
     let chunk = 1usize << 20;
-    for (name, len) in [("one", 1usize), ("small", 1000), ("chunk", chunk), ("chunk-plus", chunk + 1), ("multi-mb", 5 * chunk + 3)] {
+    for (name, len) in [
+        ("one", 1usize),
+        ("small", 1000),
+        ("chunk", chunk),
+        ("chunk-plus", chunk + 1),
+        ("multi-mb", 5 * chunk + 3),
+    ] {
         let data: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         let file = d.join(name);
         std::fs::write(&file, &data).unwrap();
         let ours = signing::sign_file(&file, &key, &Progress::new()).unwrap();
         let theirs = openssl(&["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", name], d);
-        assert_eq!(ours.signature.as_bytes(), &theirs[..], "signature of the {name} file ({len} bytes) differs from openssl's");
+        assert_eq!(
+            ours.signature.as_bytes(),
+            &theirs[..],
+            "signature of the {name} file ({len} bytes) differs from openssl's"
+        );
     }
 }
 
@@ -46,7 +56,8 @@ fn ed25519_signatures_are_byte_identical_to_openssl() {
 fn the_empty_file_gets_rfc_8032_test_vector_1() {
     let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
     let expected = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
-    let mut der = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    let mut der =
+        vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
     der.extend((0..32).map(|i| u8::from_str_radix(&seed[2 * i..2 * i + 2], 16).unwrap()));
     let key = PrivateKey::from_file_bytes(&der, "rfc8032", || panic!("not encrypted")).unwrap();
     let dir = tempdir();
@@ -67,7 +78,8 @@ fn the_command_line_writes_openssls_signature_for_a_multi_megabyte_jar() {
     openssl_self_signed(d, "key.pem", "vendor.crt", "365");
     make_app_jar(&d.join("big-app-2.0.jar"), "com.acme.big", "2.0", 6 << 20);
     std::fs::create_dir(d.join("out")).unwrap();
-    let (code, _, err) = run(&["sign", "big-app-2.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d);
+    let (code, _, err) =
+        run(&["sign", "big-app-2.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d);
     assert_eq!(code, 0, "{err}");
     let sig_text = std::fs::read_to_string(d.join("out/big-app-2.0.jar.sig")).unwrap();
     assert_eq!(sig_text.len(), 88, "one line of Base64, no newline");
@@ -86,13 +98,19 @@ fn openssl_verifies_our_ed25519_bundle_with_the_commands_in_install_md() {
     openssl_self_signed(d, "key.pem", "vendor.crt", "365");
     std::fs::create_dir(d.join("bundle")).unwrap();
     make_app_jar(&d.join("bundle/app-1.0.jar"), "com.acme.app", "1.0", 10_000);
-    let (code, _, err) = run(&["sign", "bundle/app-1.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt"], d);
+    let (code, _, err) =
+        run(&["sign", "bundle/app-1.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt"], d);
     assert_eq!(code, 0, "{err}");
     // The customer's own check, exactly as INSTALL.md words it.
     let install = std::fs::read_to_string(d.join("bundle/INSTALL.md")).unwrap();
     let step3 = install.split("## Step 3").nth(1).unwrap();
     let script = step3.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
-    let out = std::process::Command::new("sh").arg("-ec").arg(script).current_dir(d.join("bundle")).output().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-ec")
+        .arg(script)
+        .current_dir(d.join("bundle"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "INSTALL.md's check failed: {}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully"));
 }
@@ -115,11 +133,18 @@ fn openssl_verifies_our_p384_signatures_and_we_say_upm_refuses_them() {
     assert!(openssl_ok(&["dgst", "-sha384", "-verify", "pub.pem", "-signature", "sig.der", "app.jar"], d));
     // And our own generated P-384 key, written as PKCS#8, is one openssl reads.
     let ours = PrivateKey::generate(Algorithm::EcdsaP384).unwrap();
-    std::fs::write(d.join("ours.pem"), countersign::pem::encode("PRIVATE KEY", &ours.to_pkcs8_der().unwrap())).unwrap();
+    std::fs::write(
+        d.join("ours.pem"),
+        countersign::pem::encode("PRIVATE KEY", &ours.to_pkcs8_der().unwrap()),
+    )
+    .unwrap();
     openssl(&["pkey", "-in", "ours.pem", "-pubout", "-out", "ours-pub.pem"], d);
     let signed = signing::sign_file(&d.join("app.jar"), &ours, &Progress::new()).unwrap();
     std::fs::write(d.join("ours.der"), signed.signature.as_bytes()).unwrap();
-    assert!(openssl_ok(&["dgst", "-sha384", "-verify", "ours-pub.pem", "-signature", "ours.der", "app.jar"], d));
+    assert!(openssl_ok(
+        &["dgst", "-sha384", "-verify", "ours-pub.pem", "-signature", "ours.der", "app.jar"],
+        d
+    ));
 }
 
 #[test]
@@ -141,12 +166,29 @@ fn we_verify_signatures_openssl_made_raw_and_base64_wrapped() {
     }
     // P-384 made by openssl: the signature checks, and the verdict says UPM refuses it.
     openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], d);
-    openssl(&["req", "-x509", "-new", "-key", "p384.pem", "-subj", "/CN=NIST Vendor", "-days", "30", "-out", "p384.crt"], d);
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "p384.pem",
+            "-subj",
+            "/CN=NIST Vendor",
+            "-days",
+            "30",
+            "-out",
+            "p384.crt",
+        ],
+        d,
+    );
     openssl(&["dgst", "-sha384", "-sign", "p384.pem", "-out", "p384.sig", "app.jar"], d);
     let (code, out, _) = run(&["verify", "app.jar", "--sig", "p384.sig", "--cert", "p384.crt", "--json"], d);
     assert_eq!(code, 1, "{out}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let outcome = |id: &str| report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["outcome"].clone();
+    let outcome = |id: &str| {
+        report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["outcome"].clone()
+    };
     assert_eq!(outcome("signature"), "pass");
     assert_eq!(outcome("certificate-key"), "fail");
     assert!(out.contains("UPM will refuse it"));
@@ -164,7 +206,11 @@ fn signed_bundle(key: &PrivateKey, cert: &certs::Certificate) -> Signed {
     let dir = tempdir();
     let jar = dir.path().join("app.jar");
     make_app_jar(&jar, "com.acme.app", "1.0", 2000);
-    let input = CertificateInput { chain: vec![cert.clone()], source_name: "vendor.crt".into(), bundle_stem: "vendor".into() };
+    let input = CertificateInput {
+        chain: vec![cert.clone()],
+        source_name: "vendor.crt".into(),
+        bundle_stem: "vendor".into(),
+    };
     let req = SignRequest {
         artifact: &jar,
         key,
@@ -201,7 +247,11 @@ fn accepted(jar: &Path, sig: &[u8], cert: &[u8]) -> bool {
 
 fn test_cert(key: &PrivateKey) -> certs::Certificate {
     let now = OffsetDateTime::now_utc();
-    let subject = Subject { common_name: "Acme Signing".into(), organization: Some("Acme".into()), ..Default::default() };
+    let subject = Subject {
+        common_name: "Acme Signing".into(),
+        organization: Some("Acme".into()),
+        ..Default::default()
+    };
     certs::self_signed(key, &subject, now - Duration::hours(1), now + Duration::days(365)).unwrap()
 }
 
@@ -218,7 +268,8 @@ fn every_single_bit_flip_in_the_signature_or_the_certificate_is_rejected() {
         let text = Base64::encode_string(&flipped);
         assert!(!accepted(&s.jar, text.as_bytes(), &s.cert_pem), "signature bit {bit} flipped was accepted");
     }
-    let der = countersign::certs::Certificate::all_from_file_bytes(&s.cert_pem, "c").unwrap()[0].der().to_vec();
+    let der =
+        countersign::certs::Certificate::all_from_file_bytes(&s.cert_pem, "c").unwrap()[0].der().to_vec();
     for bit in 0..der.len() * 8 {
         let mut flipped = der.clone();
         flipped[bit / 8] ^= 1 << (bit % 8);
@@ -277,8 +328,10 @@ fn expired_and_not_yet_valid_certificates_are_refused_with_that_reason() {
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 100);
     let now = OffsetDateTime::now_utc();
     let subject = Subject { common_name: "Acme Signing".into(), ..Default::default() };
-    let expired = certs::self_signed(&key, &subject, now - Duration::days(400), now - Duration::days(35)).unwrap();
-    let future = certs::self_signed(&key, &subject, now + Duration::days(10), now + Duration::days(400)).unwrap();
+    let expired =
+        certs::self_signed(&key, &subject, now - Duration::days(400), now - Duration::days(35)).unwrap();
+    let future =
+        certs::self_signed(&key, &subject, now + Duration::days(10), now + Duration::days(400)).unwrap();
     std::fs::write(d.join("expired.crt"), expired.to_pem()).unwrap();
     std::fs::write(d.join("future.crt"), future.to_pem()).unwrap();
 
@@ -327,8 +380,27 @@ fn keys_in_every_form_openssl_writes_are_read() {
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 100);
     openssl_ed25519_key(d, "plain.pem");
     openssl(&["pkey", "-in", "plain.pem", "-outform", "DER", "-out", "plain.der"], d);
-    openssl(&["pkey", "-in", "plain.pem", "-aes-256-cbc", "-passout", "pass:correct horse", "-out", "enc.pem"], d);
-    openssl(&["pkcs8", "-topk8", "-in", "plain.pem", "-outform", "DER", "-v2", "aes-256-cbc", "-passout", "pass:correct horse", "-out", "enc.der"], d);
+    openssl(
+        &["pkey", "-in", "plain.pem", "-aes-256-cbc", "-passout", "pass:correct horse", "-out", "enc.pem"],
+        d,
+    );
+    openssl(
+        &[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            "plain.pem",
+            "-outform",
+            "DER",
+            "-v2",
+            "aes-256-cbc",
+            "-passout",
+            "pass:correct horse",
+            "-out",
+            "enc.der",
+        ],
+        d,
+    );
     let expected = openssl(&["pkeyutl", "-sign", "-inkey", "plain.pem", "-rawin", "-in", "app.jar"], d);
     for (i, key) in ["plain.pem", "plain.der", "enc.pem", "enc.der"].iter().enumerate() {
         let out_dir = format!("out{i}");
@@ -357,8 +429,15 @@ fn keys_in_every_form_openssl_writes_are_read() {
         std::fs::create_dir(d.join(&out_dir)).unwrap();
         let (code, _, err) = run(&["sign", "app.jar", "--key-file", key, "--out", &out_dir], d);
         assert_eq!(code, 0, "{key}: {err}");
-        let sig = Base64::decode_vec(&std::fs::read_to_string(d.join(&out_dir).join("app.jar.sig")).unwrap()).unwrap();
+        let sig = Base64::decode_vec(&std::fs::read_to_string(d.join(&out_dir).join("app.jar.sig")).unwrap())
+            .unwrap();
         std::fs::write(d.join("p384-sig.der"), sig).unwrap();
-        assert!(openssl_ok(&["dgst", "-sha384", "-verify", "p384.pub", "-signature", "p384-sig.der", "app.jar"], d), "{key}");
+        assert!(
+            openssl_ok(
+                &["dgst", "-sha384", "-verify", "p384.pub", "-signature", "p384-sig.der", "app.jar"],
+                d
+            ),
+            "{key}"
+        );
     }
 }

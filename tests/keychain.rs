@@ -32,7 +32,11 @@ fn assert_no_file_contains(root: &Path, needles: &[Vec<u8>]) -> usize {
     for f in &files {
         let bytes = std::fs::read(root.join(f)).unwrap();
         for n in needles {
-            assert!(!bytes.windows(n.len()).any(|w| w == &n[..]), "{f} under {} contains the private key", root.display());
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == &n[..]),
+                "{f} under {} contains the private key",
+                root.display()
+            );
         }
     }
     files.len()
@@ -55,9 +59,16 @@ fn generate_list_sign_and_check_with_openssl() {
     let list: serde_json::Value = serde_json::from_str(&k.ok(&["keys", "list", "--json"])).unwrap();
     assert!(list["keys"][0]["last_used"].is_string(), "signing records the last use");
     if openssl_available() {
-        let sig = Base64::decode_vec(&std::fs::read_to_string(k.path().join("app.jar.sig")).unwrap()).unwrap();
+        let sig =
+            Base64::decode_vec(&std::fs::read_to_string(k.path().join("app.jar.sig")).unwrap()).unwrap();
         std::fs::write(k.path().join("sig.bin"), sig).unwrap();
-        assert!(openssl_ok(&["pkeyutl", "-verify", "-pubin", "-inkey", "acme.pub", "-rawin", "-in", "app.jar", "-sigfile", "sig.bin"], k.path()));
+        assert!(openssl_ok(
+            &[
+                "pkeyutl", "-verify", "-pubin", "-inkey", "acme.pub", "-rawin", "-in", "app.jar", "-sigfile",
+                "sig.bin"
+            ],
+            k.path()
+        ));
     }
 }
 
@@ -81,9 +92,11 @@ fn the_secret_lives_in_the_secret_service_and_in_no_file() {
     assert!(backup.env("COUNTERSIGN_PASSPHRASE", "a long passphrase").output().unwrap().status.success());
     k.ok(&["keys", "list"]);
     let needles = seed_needles(&secret);
-    let scanned = assert_no_file_contains(&k.home(), &needles) + assert_no_file_contains(&k.path().join("out"), &needles);
+    let scanned = assert_no_file_contains(&k.home(), &needles)
+        + assert_no_file_contains(&k.path().join("out"), &needles);
     assert!(scanned >= 6, "index, lock file and the bundle were scanned ({scanned} files)");
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(k.path().join("out/app-signed.zip")).unwrap()).unwrap();
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(k.path().join("out/app-signed.zip")).unwrap()).unwrap();
     for i in 0..zip.len() {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut zip.by_index(i).unwrap(), &mut bytes).unwrap();
@@ -106,28 +119,55 @@ fn a_backup_restored_into_a_fresh_home_signs_byte_identically_and_openssl_needs_
     make_app_jar(&k.path().join("app.jar"), "com.acme.app", "1.0", 2000);
     std::fs::create_dir(k.path().join("a")).unwrap();
     k.ok(&["sign", "app.jar", "--key", "acme", "--out", "a"]);
-    let out = k.cmd(&k.home(), &k.service, &["keys", "backup", "acme", "--out", "acme.bak"]).env("COUNTERSIGN_PASSPHRASE", "correct horse battery").output().unwrap();
+    let out = k
+        .cmd(&k.home(), &k.service, &["keys", "backup", "acme", "--out", "acme.bak"])
+        .env("COUNTERSIGN_PASSPHRASE", "correct horse battery")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     if openssl_available() {
-        assert!(openssl_ok(&["pkey", "-in", "acme.bak", "-passin", "pass:correct horse battery", "-noout"], k.path()));
+        assert!(openssl_ok(
+            &["pkey", "-in", "acme.bak", "-passin", "pass:correct horse battery", "-noout"],
+            k.path()
+        ));
         assert!(!openssl_ok(&["pkey", "-in", "acme.bak", "-passin", "pass:", "-noout"], k.path()));
-        assert!(!openssl_ok(&["pkey", "-in", "acme.bak", "-passin", "pass:wrong horse battery", "-noout"], k.path()));
+        assert!(!openssl_ok(
+            &["pkey", "-in", "acme.bak", "-passin", "pass:wrong horse battery", "-noout"],
+            k.path()
+        ));
     }
 
     // A fresh home and keychain namespace, as on a new laptop.
     let fresh_home = k.path().join("fresh-home");
     let fresh_service = format!("{}-fresh", k.service);
-    let restore = k.cmd(&fresh_home, &fresh_service, &["keys", "restore", "acme.bak", "--name", "acme"]).env("COUNTERSIGN_PASSPHRASE", "correct horse battery").output().unwrap();
+    let restore = k
+        .cmd(&fresh_home, &fresh_service, &["keys", "restore", "acme.bak", "--name", "acme"])
+        .env("COUNTERSIGN_PASSPHRASE", "correct horse battery")
+        .output()
+        .unwrap();
     assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
     std::fs::create_dir(k.path().join("b")).unwrap();
-    let sign = k.cmd(&fresh_home, &fresh_service, &["sign", "app.jar", "--key", "acme", "--out", "b"]).output().unwrap();
-    common::keychain::clear_service(&fresh_service, &common::keychain::listed_ids(&fresh_home.join("keys.json")));
+    let sign = k
+        .cmd(&fresh_home, &fresh_service, &["sign", "app.jar", "--key", "acme", "--out", "b"])
+        .output()
+        .unwrap();
+    common::keychain::clear_service(
+        &fresh_service,
+        &common::keychain::listed_ids(&fresh_home.join("keys.json")),
+    );
     assert!(sign.status.success(), "{}", String::from_utf8_lossy(&sign.stderr));
-    assert_eq!(std::fs::read(k.path().join("a/app.jar.sig")).unwrap(), std::fs::read(k.path().join("b/app.jar.sig")).unwrap());
+    assert_eq!(
+        std::fs::read(k.path().join("a/app.jar.sig")).unwrap(),
+        std::fs::read(k.path().join("b/app.jar.sig")).unwrap()
+    );
 
     // A wrong passphrase restores nothing.
-    let wrong = k.cmd(&fresh_home, &fresh_service, &["keys", "restore", "acme.bak", "--name", "again"]).env("COUNTERSIGN_PASSPHRASE", "nope nope nope").output().unwrap();
+    let wrong = k
+        .cmd(&fresh_home, &fresh_service, &["keys", "restore", "acme.bak", "--name", "again"])
+        .env("COUNTERSIGN_PASSPHRASE", "nope nope nope")
+        .output()
+        .unwrap();
     let (code, _, err) = decode(wrong);
     assert_eq!(code, 2);
     assert!(err.contains("passphrase") && err.contains("wrong"), "{err}");
@@ -140,26 +180,44 @@ fn openssl_made_keys_import_and_other_algorithms_are_refused_by_name() {
         return;
     }
     openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], k.path());
-    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], k.path());
+    openssl(
+        &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"],
+        k.path(),
+    );
     k.ok(&["keys", "import", "ed.pem", "--name", "ed"]);
     k.ok(&["keys", "import", "p384.pem", "--name", "nist"]);
     let list: serde_json::Value = serde_json::from_str(&k.ok(&["keys", "list", "--json"])).unwrap();
-    let algs: Vec<&str> = list["keys"].as_array().unwrap().iter().map(|k| k["algorithm"].as_str().unwrap()).collect();
+    let algs: Vec<&str> =
+        list["keys"].as_array().unwrap().iter().map(|k| k["algorithm"].as_str().unwrap()).collect();
     assert_eq!(algs, ["Ed25519", "ECDSA-P384-SHA384"]);
     let ours = k.ok(&["keys", "export-public", "ed"]);
     let theirs = String::from_utf8(openssl(&["pkey", "-in", "ed.pem", "-pubout"], k.path())).unwrap();
     assert_eq!(ours, theirs);
     for (args, file, label) in [
-        (vec!["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"], "rsa.pem", "RSA"),
+        (
+            vec!["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"],
+            "rsa.pem",
+            "RSA",
+        ),
         (vec!["genpkey", "-algorithm", "ed448", "-out", "ed448.pem"], "ed448.pem", "Ed448"),
-        (vec!["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"], "p256.pem", "P-256"),
+        (
+            vec!["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"],
+            "p256.pem",
+            "P-256",
+        ),
     ] {
         openssl(&args, k.path());
         let (code, _, err) = k.run(&["keys", "import", file, "--name", label]);
         assert_eq!(code, 2, "{err}");
         assert!(err.contains(label) && err.contains("Ed25519"), "{err}");
     }
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&k.ok(&["keys", "list", "--json"])).unwrap()["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&k.ok(&["keys", "list", "--json"])).unwrap()["keys"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -233,7 +291,9 @@ fn without_a_secret_service_keychain_commands_explain_and_write_no_key() {
     let dir = tempdir();
     for (label, env) in [("no session", None), ("dead session bus", Some("unix:path=/nonexistent/bus"))] {
         let mut c = bin();
-        c.args(["keys", "generate", "--name", "acme"]).current_dir(dir.path()).env("COUNTERSIGN_HOME", dir.path().join("home"));
+        c.args(["keys", "generate", "--name", "acme"])
+            .current_dir(dir.path())
+            .env("COUNTERSIGN_HOME", dir.path().join("home"));
         c.env("XDG_RUNTIME_DIR", dir.path().join("no-runtime"));
         match env {
             None => c.env_remove("DBUS_SESSION_BUS_ADDRESS"),
@@ -242,8 +302,14 @@ fn without_a_secret_service_keychain_commands_explain_and_write_no_key() {
         let (code, _, err) = decode(c.output().unwrap());
         assert_eq!(code, 2, "{label}: {err}");
         assert!(err.contains("The system keychain is not available"), "{label}: {err}");
-        assert!(err.contains("--key-file") && err.contains("COUNTERSIGN_PASSPHRASE"), "{label}: says what a pipeline does instead: {err}");
+        assert!(
+            err.contains("--key-file") && err.contains("COUNTERSIGN_PASSPHRASE"),
+            "{label}: says what a pipeline does instead: {err}"
+        );
         assert_eq!(err.trim().lines().count(), 1, "{err}");
-        assert!(!dir.path().join("home/keys.json").exists(), "{label}: no index entry for a key that has no secret");
+        assert!(
+            !dir.path().join("home/keys.json").exists(),
+            "{label}: no index entry for a key that has no secret"
+        );
     }
 }

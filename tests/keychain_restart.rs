@@ -25,10 +25,22 @@ const PASSWORD_ENV: &str = "COUNTERSIGN_TEST_KEYRING_PASSWORD";
 /// The pid of the process that owns the Secret Service name on this session bus.
 fn keyring_daemon() -> Option<u32> {
     let out = Command::new("dbus-send")
-        .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.GetConnectionUnixProcessID", "string:org.freedesktop.secrets"])
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            "string:org.freedesktop.secrets",
+        ])
         .output()
         .ok()?;
-    String::from_utf8_lossy(&out.stdout).split_whitespace().skip_while(|w| *w != "uint32").nth(1)?.parse().ok()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .skip_while(|w| *w != "uint32")
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// Bytes waiting, unread, in the sockets of process `pid` (`ss` reads the kernel's queues).
@@ -43,7 +55,10 @@ fn unread_bytes(pid: u32) -> u64 {
 }
 
 fn signal(pid: u32, sig: &str) {
-    assert!(Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success(), "kill {sig} {pid}");
+    assert!(
+        Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success(),
+        "kill {sig} {pid}"
+    );
 }
 
 /// Runs `op` on a thread while the keyring daemon is stopped, waits until the request sits
@@ -99,7 +114,12 @@ fn assert_restarted(result: Result<impl std::fmt::Debug, KeyStoreError>, what: &
     match result {
         Err(e @ KeyStoreError::Keychain { problem: KeychainProblem::Restarted, .. }) => {
             let text = e.to_string();
-            for must in ["stopped while Countersign was using it", "comes back locked", "no listed key lost its private key", "Unlock the keyring"] {
+            for must in [
+                "stopped while Countersign was using it",
+                "comes back locked",
+                "no listed key lost its private key",
+                "Unlock the keyring",
+            ] {
                 assert!(text.contains(must), "{what}: {text:?} should say {must:?}");
             }
         }
@@ -113,7 +133,9 @@ fn a_keyring_that_dies_mid_call_is_reported_as_such_and_no_key_is_lost() {
     let password = match std::env::var(PASSWORD_ENV) {
         Ok(p) if !p.is_empty() => p,
         _ => {
-            let msg = format!("{PASSWORD_ENV} is not set: this test replaces the session's keyring daemon, so it runs only on a throwaway keyring (.ci/run's)");
+            let msg = format!(
+                "{PASSWORD_ENV} is not set: this test replaces the session's keyring daemon, so it runs only on a throwaway keyring (.ci/run's)"
+            );
             assert!(std::env::var_os("CI").is_none(), "{msg}");
             eprintln!("SKIPPED: {msg}");
             return;
@@ -147,10 +169,16 @@ fn a_keyring_that_dies_mid_call_is_reported_as_such_and_no_key_is_lost() {
     unlock_keyring(&password, keyring_daemon());
     let names: Vec<String> = store.list().unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(names, vec!["kept".to_owned()], "the interrupted delete left the key unlisted");
-    assert_eq!(store.orphans().unwrap(), Some(vec![doomed.id.clone()]), "its secret is still in the keychain, reported as unlisted");
+    assert_eq!(
+        store.orphans().unwrap(),
+        Some(vec![doomed.id.clone()]),
+        "its secret is still in the keychain, reported as unlisted"
+    );
     store.adopt(&doomed.id, "doomed-again").unwrap();
     for r in store.list().unwrap() {
         assert_eq!(store.health(&r).unwrap(), KeyHealth::Ok, "{}", r.name);
     }
-    println!("the keyring daemon was killed twice mid-call; both calls were reported as a restarted keyring, and no key was lost");
+    println!(
+        "the keyring daemon was killed twice mid-call; both calls were reported as a restarted keyring, and no key was lost"
+    );
 }

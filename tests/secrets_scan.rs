@@ -78,7 +78,8 @@ fn decimal(bytes: &[u8]) -> String {
 fn base64_core(secret: &[u8], align: usize, url: bool) -> String {
     let mut padded = vec![0u8; align];
     padded.extend_from_slice(secret);
-    let text = if url { Base64UrlUnpadded::encode_string(&padded) } else { Base64Unpadded::encode_string(&padded) };
+    let text =
+        if url { Base64UrlUnpadded::encode_string(&padded) } else { Base64Unpadded::encode_string(&padded) };
     let first = (8 * align).div_ceil(6);
     let last = (8 * (align + secret.len())) / 6; // exclusive
     text[first..last].to_owned()
@@ -134,7 +135,8 @@ impl KeySecrets {
 
     fn needles(&self) -> Vec<Needle> {
         let mut out = Vec::new();
-        let mut push = |what: String, bytes: Vec<u8>| out.push(Needle { what: format!("{}: {what}", self.name), bytes });
+        let mut push =
+            |what: String, bytes: Vec<u8>| out.push(Needle { what: format!("{}: {what}", self.name), bytes });
         for (form, bytes) in &self.forms {
             push(format!("{form}, raw"), bytes.clone());
             push(format!("{form}, hex"), countersign::hex::lower(bytes).into_bytes());
@@ -144,8 +146,14 @@ impl KeySecrets {
             push(format!("{form}, Base64url"), Base64Url::encode_string(bytes).into_bytes());
             push(format!("{form}, Base64url unpadded"), Base64UrlUnpadded::encode_string(bytes).into_bytes());
             for align in 0..3 {
-                push(format!("{form}, Base64 at alignment {align}"), base64_core(bytes, align, false).into_bytes());
-                push(format!("{form}, Base64url at alignment {align}"), base64_core(bytes, align, true).into_bytes());
+                push(
+                    format!("{form}, Base64 at alignment {align}"),
+                    base64_core(bytes, align, false).into_bytes(),
+                );
+                push(
+                    format!("{form}, Base64url at alignment {align}"),
+                    base64_core(bytes, align, true).into_bytes(),
+                );
             }
             if bytes.len() <= 64 {
                 push(format!("{form}, decimal"), decimal(bytes).into_bytes());
@@ -170,7 +178,8 @@ struct Scanner {
 }
 
 /// Markers of a plaintext private key in any PEM, whoever's key it is.
-const PLAIN_PEM_MARKERS: [&str; 3] = ["-----BEGIN PRIVATE KEY-----", "-----BEGIN EC PRIVATE KEY-----", "-----BEGIN OPENSSH PRIVATE KEY-----"];
+const PLAIN_PEM_MARKERS: [&str; 3] =
+    ["-----BEGIN PRIVATE KEY-----", "-----BEGIN EC PRIVATE KEY-----", "-----BEGIN OPENSSH PRIVATE KEY-----"];
 
 impl Scanner {
     fn new(keys: &[KeySecrets]) -> Self {
@@ -234,7 +243,8 @@ impl Scanner {
         let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
             Ok(a) => a,
             Err(e) => {
-                self.leaks.push(format!("{label}: starts like a zip but could not be opened to scan inside ({e})"));
+                self.leaks
+                    .push(format!("{label}: starts like a zip but could not be opened to scan inside ({e})"));
                 return;
             }
         };
@@ -384,11 +394,26 @@ fn cli_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecrets>)
     // The test's own key files, made by openssl as Atlassian's instructions do.
     let plain_ed = openssl_ed25519_key(&inputs, "plain-ed.pem");
     let plain_p384 = inputs.join("plain-p384.pem");
-    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", s(&plain_p384)], &inputs);
+    openssl(
+        &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", s(&plain_p384)],
+        &inputs,
+    );
     let plain_der = inputs.join("plain-ed.der");
     openssl(&["pkey", "-in", s(&plain_ed), "-outform", "DER", "-out", s(&plain_der)], &inputs);
     let enc_ed = inputs.join("enc-ed.pem");
-    openssl(&["genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", &format!("pass:{PASS}"), "-out", s(&enc_ed)], &inputs);
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "ed25519",
+            "-aes-256-cbc",
+            "-pass",
+            &format!("pass:{PASS}"),
+            "-out",
+            s(&enc_ed),
+        ],
+        &inputs,
+    );
     assert!(std::fs::read_to_string(&enc_ed).unwrap().contains("ENCRYPTED PRIVATE KEY"));
     let plain_crt = openssl_self_signed(&inputs, "plain-ed.pem", "plain-ed.crt", "30");
     // Damaged key files that still hold the whole seed: an error message quoting the input
@@ -410,11 +435,26 @@ fn cli_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecrets>)
     let o = |name: &str| out.join(name);
 
     c.ok("keys generate (Ed25519)", &["keys", "generate", "--name", "gen-ed"]);
-    c.ok("keys generate (P-384, --json)", &["keys", "generate", "--name", "gen-p384", "--algorithm", "p384", "--json"]);
-    c.ok("keys import (plain PKCS#8 PEM from openssl)", &["keys", "import", s(&plain_ed), "--name", "imp-plain"]);
-    c.ok("keys import (plain PKCS#8 DER from openssl)", &["keys", "import", s(&plain_der), "--name", "imp-plain-der"]);
-    c.ok("keys import (plain P-384 PKCS#8 from openssl)", &["keys", "import", s(&plain_p384), "--name", "imp-p384"]);
-    c.ok_with_pass("keys import (encrypted PKCS#8 from openssl)", &["keys", "import", s(&enc_ed), "--name", "imp-enc"]);
+    c.ok(
+        "keys generate (P-384, --json)",
+        &["keys", "generate", "--name", "gen-p384", "--algorithm", "p384", "--json"],
+    );
+    c.ok(
+        "keys import (plain PKCS#8 PEM from openssl)",
+        &["keys", "import", s(&plain_ed), "--name", "imp-plain"],
+    );
+    c.ok(
+        "keys import (plain PKCS#8 DER from openssl)",
+        &["keys", "import", s(&plain_der), "--name", "imp-plain-der"],
+    );
+    c.ok(
+        "keys import (plain P-384 PKCS#8 from openssl)",
+        &["keys", "import", s(&plain_p384), "--name", "imp-p384"],
+    );
+    c.ok_with_pass(
+        "keys import (encrypted PKCS#8 from openssl)",
+        &["keys", "import", s(&enc_ed), "--name", "imp-enc"],
+    );
     // Refusals: each a sentence, none quoting the key.
     let bad_pass = [("COUNTERSIGN_PASSPHRASE", "not the passphrase")];
     c.run("keys import (wrong passphrase)", &["keys", "import", s(&enc_ed), "--name", "x"], &bad_pass, &[2]);
@@ -426,17 +466,38 @@ fn cli_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecrets>)
     c.ok("keys list --json", &["keys", "list", "--json"]);
 
     for name in ["gen-ed", "gen-p384", "imp-enc"] {
-        c.ok_with_pass("keys backup", &["keys", "backup", name, "--out", s(&o(&format!("{name}.backup.pem")))]);
+        c.ok_with_pass(
+            "keys backup",
+            &["keys", "backup", name, "--out", s(&o(&format!("{name}.backup.pem")))],
+        );
     }
-    c.run("keys backup (short passphrase)", &["keys", "backup", "gen-ed", "--out", s(&o("short.pem"))], &[("COUNTERSIGN_PASSPHRASE", "short")], &[2]);
-    c.run("keys backup (no passphrase)", &["keys", "backup", "gen-ed", "--out", s(&o("none.pem"))], &[], &[2]);
+    c.run(
+        "keys backup (short passphrase)",
+        &["keys", "backup", "gen-ed", "--out", s(&o("short.pem"))],
+        &[("COUNTERSIGN_PASSPHRASE", "short")],
+        &[2],
+    );
+    c.run(
+        "keys backup (no passphrase)",
+        &["keys", "backup", "gen-ed", "--out", s(&o("none.pem"))],
+        &[],
+        &[2],
+    );
     c.ok_with_pass("keys restore", &["keys", "restore", s(&o("gen-ed.backup.pem")), "--name", "restored"]);
-    c.run("keys restore (wrong passphrase)", &["keys", "restore", s(&o("gen-ed.backup.pem")), "--name", "x"], &bad_pass, &[2]);
+    c.run(
+        "keys restore (wrong passphrase)",
+        &["keys", "restore", s(&o("gen-ed.backup.pem")), "--name", "x"],
+        &bad_pass,
+        &[2],
+    );
     c.ok("keys rename", &["keys", "rename", "restored", "restored-2"]);
     c.ok("keys export-public (file)", &["keys", "export-public", "gen-ed", "--out", s(&o("gen-ed.pub"))]);
     c.ok("keys export-public (stdout)", &["keys", "export-public", "gen-p384"]);
 
-    c.ok("cert self-sign", &["cert", "self-sign", "gen-ed", "--org", "Acme Ltd", "--out", s(&o("gen-ed.crt"))]);
+    c.ok(
+        "cert self-sign",
+        &["cert", "self-sign", "gen-ed", "--org", "Acme Ltd", "--out", s(&o("gen-ed.crt"))],
+    );
     c.ok("cert self-sign", &["cert", "self-sign", "gen-p384", "--org", "Acme Ltd"]);
     c.ok("cert request", &["cert", "request", "gen-ed", "--org", "Acme Ltd", "--out", s(&o("gen-ed.csr"))]);
     c.ok("cert request", &["cert", "request", "gen-p384", "--out", s(&o("gen-p384.csr"))]);
@@ -450,21 +511,82 @@ fn cli_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecrets>)
     for d in ["stored", "p384", "keyfile", "keyfile-enc", "x"] {
         std::fs::create_dir_all(o(d)).unwrap();
     }
-    c.ok("sign (stored key, --zip)", &["sign", jar_s, "--key", "gen-ed", "--out", s(&o("stored")), "--zip", "--note", "for Globex"]);
-    c.ok("sign (stored P-384 key, --json)", &["sign", jar_s, "--key", "gen-p384", "--out", s(&o("p384")), "--json"]);
-    c.ok("sign (--key-file, --zip)", &["sign", jar_s, "--key-file", s(&plain_ed), "--cert", s(&plain_crt), "--out", s(&o("keyfile")), "--zip"]);
-    c.ok_with_pass("sign (--key-file, encrypted, --json)", &["sign", jar_s, "--key-file", s(&enc_ed), "--out", s(&o("keyfile-enc")), "--json"]);
-    c.run("sign (--key-file, wrong passphrase, --json)", &["sign", jar_s, "--key-file", s(&enc_ed), "--out", s(&o("x")), "--json"], &bad_pass, &[2]);
-    c.run("sign (--key-file, malformed, --json)", &["sign", jar_s, "--key-file", s(&bad_len_file), "--out", s(&o("x")), "--json"], &[], &[2]);
-    c.ok("verify (--sig --cert, stored key's bundle)", &["verify", jar_s, "--sig", s(&o("stored/app-1.0.jar.sig")), "--cert", s(&o("gen-ed-renewed.crt"))]);
+    c.ok(
+        "sign (stored key, --zip)",
+        &["sign", jar_s, "--key", "gen-ed", "--out", s(&o("stored")), "--zip", "--note", "for Globex"],
+    );
+    c.ok(
+        "sign (stored P-384 key, --json)",
+        &["sign", jar_s, "--key", "gen-p384", "--out", s(&o("p384")), "--json"],
+    );
+    c.ok(
+        "sign (--key-file, --zip)",
+        &[
+            "sign",
+            jar_s,
+            "--key-file",
+            s(&plain_ed),
+            "--cert",
+            s(&plain_crt),
+            "--out",
+            s(&o("keyfile")),
+            "--zip",
+        ],
+    );
+    c.ok_with_pass(
+        "sign (--key-file, encrypted, --json)",
+        &["sign", jar_s, "--key-file", s(&enc_ed), "--out", s(&o("keyfile-enc")), "--json"],
+    );
+    c.run(
+        "sign (--key-file, wrong passphrase, --json)",
+        &["sign", jar_s, "--key-file", s(&enc_ed), "--out", s(&o("x")), "--json"],
+        &bad_pass,
+        &[2],
+    );
+    c.run(
+        "sign (--key-file, malformed, --json)",
+        &["sign", jar_s, "--key-file", s(&bad_len_file), "--out", s(&o("x")), "--json"],
+        &[],
+        &[2],
+    );
+    c.ok(
+        "verify (--sig --cert, stored key's bundle)",
+        &["verify", jar_s, "--sig", s(&o("stored/app-1.0.jar.sig")), "--cert", s(&o("gen-ed-renewed.crt"))],
+    );
     c.ok("verify (zip, --json)", &["verify", s(&o("stored/app-1.0-signed.zip")), "--json"]);
-    c.ok("verify (--sig --cert)", &["verify", jar_s, "--sig", s(&o("keyfile/app-1.0.jar.sig")), "--cert", s(&plain_crt)]);
+    c.ok(
+        "verify (--sig --cert)",
+        &["verify", jar_s, "--sig", s(&o("keyfile/app-1.0.jar.sig")), "--cert", s(&plain_crt)],
+    );
     c.ok("inspect", &["inspect", jar_s, "--json"]);
 
-    c.ok("truststore package (folder)", &["truststore", "package", "--cert", "gen-ed", "--out", s(&o("truststore"))]);
-    c.ok("truststore package (zip)", &["truststore", "package", "--cert", "gen-ed", "--out", s(&o("truststore.zip")), "--include-atlassian-cas"]);
-    let store_dir = listing(&o("truststore")).into_iter().find(|f| f.ends_with(".crt")).map(|f| o("truststore").join(f)).unwrap();
-    c.run("truststore check", &["truststore", "check", s(store_dir.parent().unwrap()), "--json"], &[], &[0, 1]);
+    c.ok(
+        "truststore package (folder)",
+        &["truststore", "package", "--cert", "gen-ed", "--out", s(&o("truststore"))],
+    );
+    c.ok(
+        "truststore package (zip)",
+        &[
+            "truststore",
+            "package",
+            "--cert",
+            "gen-ed",
+            "--out",
+            s(&o("truststore.zip")),
+            "--include-atlassian-cas",
+        ],
+    );
+    let store_dir = listing(&o("truststore"))
+        .into_iter()
+        .find(|f| f.ends_with(".crt"))
+        .map(|f| o("truststore").join(f))
+        .unwrap();
+    c.run(
+        "truststore check",
+        &["truststore", "check", s(store_dir.parent().unwrap()), "--json"],
+        &[],
+        &[0, 1],
+    );
 
     c.ok("history", &["history"]);
     c.ok("history --json", &["history", "--json"]);
@@ -514,7 +636,10 @@ impl WindowLog<'_> {
         let mut text = String::new();
         walk(self.w.harness.root(), &mut text);
         self.step += 1;
-        self.shown.texts.push((format!("window accessibility tree after step {} ({after})", self.step), text.into_bytes()));
+        self.shown.texts.push((
+            format!("window accessibility tree after step {} ({after})", self.step),
+            text.into_bytes(),
+        ));
     }
 
     fn click(&mut self, flow: &str, label: &str) {
@@ -544,7 +669,19 @@ fn window_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecret
     std::fs::create_dir_all(&inputs).unwrap();
     std::fs::create_dir_all(&jars).unwrap();
     let enc = inputs.join("window-enc.pem");
-    openssl(&["genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", &format!("pass:{PASS}"), "-out", s(&enc)], &inputs);
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "ed25519",
+            "-aes-256-cbc",
+            "-pass",
+            &format!("pass:{PASS}"),
+            "-out",
+            s(&enc),
+        ],
+        &inputs,
+    );
     let jar = jars.join("acme-app-1.2.jar");
     make_app_jar(&jar, "com.acme.app", "1.2.0", 20_000);
 
@@ -590,7 +727,10 @@ fn window_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecret
     assert!(l.copied_count() >= 3, "the copy buttons put something on the clipboard");
     drop(l);
 
-    let keys = vec![key_from_file("window first-run key", &backup, Some(PASS)), key_from_file("window imported key", &enc, Some(PASS))];
+    let keys = vec![
+        key_from_file("window first-run key", &backup, Some(PASS)),
+        key_from_file("window imported key", &enc, Some(PASS)),
+    ];
     (vec![], keys)
 }
 
@@ -626,8 +766,17 @@ fn no_flow_leaves_a_private_key_in_files_output_or_the_window() {
         let pem = countersign::pem::encode("PRIVATE KEY", der);
         let json = serde_json::to_string(&serde_json::json!({ "secret": pem })).unwrap();
         let b64 = Base64Url::encode_string(&[b"xy".as_slice(), der, b"z"].concat());
-        let hex_colons = countersign::hex::lower(&k.forms[2].1).as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
-        for (what, hay) in [("JSON-escaped PEM", json.into_bytes()), ("misaligned Base64url", b64.into_bytes()), ("colon hex", hex_colons.into_bytes())] {
+        let hex_colons = countersign::hex::lower(&k.forms[2].1)
+            .as_bytes()
+            .chunks(2)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(":");
+        for (what, hay) in [
+            ("JSON-escaped PEM", json.into_bytes()),
+            ("misaligned Base64url", b64.into_bytes()),
+            ("colon hex", hex_colons.into_bytes()),
+        ] {
             assert!(!scanner.hits(&hay).is_empty(), "the scanner misses {what} of {}", k.name);
         }
     }
@@ -641,13 +790,25 @@ fn no_flow_leaves_a_private_key_in_files_output_or_the_window() {
     }
 
     eprintln!("secret scan coverage:");
-    eprintln!("  flows ({}): {}", shown.flows.len(), shown.flows.iter().cloned().collect::<Vec<_>>().join("; "));
-    eprintln!("  {} commands run; {} keys looked for in {} encodings", shown.commands, keys.len(), scanner.needles.len());
+    eprintln!(
+        "  flows ({}): {}",
+        shown.flows.len(),
+        shown.flows.iter().cloned().collect::<Vec<_>>().join("; ")
+    );
+    eprintln!(
+        "  {} commands run; {} keys looked for in {} encodings",
+        shown.commands,
+        keys.len(),
+        scanner.needles.len()
+    );
     eprintln!(
         "  {} files and {} zip members scanned, {} outputs (stdout, stderr, accessibility trees, clipboard), {} bytes in all",
         scanner.files, scanner.zip_members, scanner.texts, scanner.bytes
     );
-    assert!(scanner.files >= 30 && scanner.zip_members >= 10 && shown.commands >= 40, "the flows wrote and printed what they should");
+    assert!(
+        scanner.files >= 30 && scanner.zip_members >= 10 && shown.commands >= 40,
+        "the flows wrote and printed what they should"
+    );
     assert!(scanner.leaks.is_empty(), "private key material found:\n{}", scanner.leaks.join("\n"));
 }
 
@@ -680,7 +841,8 @@ fn debug_and_error_text_never_show_key_bytes() {
 
         // A store holding the key (in an in-memory keychain), its records and its load result.
         let dir = tempdir();
-        let store = KeyStore::new(dir.path().join("home"), Secrets::in_memory("countersign-debug-test").unwrap());
+        let store =
+            KeyStore::new(dir.path().join("home"), Secrets::in_memory("countersign-debug-test").unwrap());
         let record = store.add("k", &key).unwrap();
         assert_clean(&scanner, "KeyStore", &format!("{store:?} {store:#?}"));
         assert_clean(&scanner, "KeyRecord", &format!("{record:?}"));
@@ -712,7 +874,10 @@ fn debug_and_error_text_never_show_key_bytes() {
         extended.push(0);
         damaged.push(extended);
         let mut wrong_oid = der.clone();
-        let oid_at = wrong_oid.windows(3).position(|w| w == [0x2b, 0x65, 0x70] || w == [0x2b, 0x81, 0x04]).unwrap_or(0);
+        let oid_at = wrong_oid
+            .windows(3)
+            .position(|w| w == [0x2b, 0x65, 0x70] || w == [0x2b, 0x81, 0x04])
+            .unwrap_or(0);
         wrong_oid[oid_at + 2] ^= 0x01;
         damaged.push(wrong_oid);
         let mut bad_pem = pem.as_bytes().to_vec();
@@ -723,20 +888,30 @@ fn debug_and_error_text_never_show_key_bytes() {
         damaged.push(pem.replace("PRIVATE KEY", "PUBLIC KEY").into_bytes());
         let mut errors: Vec<KeyError> = Vec::new();
         for bytes in &damaged {
-            if let Err(e) = PrivateKey::from_file_bytes(bytes, "damaged.pem", || Ok(zeroize::Zeroizing::new(PASS.into()))) {
+            if let Err(e) =
+                PrivateKey::from_file_bytes(bytes, "damaged.pem", || Ok(zeroize::Zeroizing::new(PASS.into())))
+            {
                 errors.push(e);
             }
         }
-        errors.push(PrivateKey::from_file_bytes(encrypted.as_bytes(), "b.pem", || Ok(zeroize::Zeroizing::new("wrong horse".into()))).unwrap_err());
         errors.push(
-            PrivateKey::from_file_bytes(encrypted.as_bytes(), "b.pem", || Err(KeyError::NoPassphrase { source_name: "b.pem".into() }))
-                .unwrap_err(),
+            PrivateKey::from_file_bytes(encrypted.as_bytes(), "b.pem", || {
+                Ok(zeroize::Zeroizing::new("wrong horse".into()))
+            })
+            .unwrap_err(),
+        );
+        errors.push(
+            PrivateKey::from_file_bytes(encrypted.as_bytes(), "b.pem", || {
+                Err(KeyError::NoPassphrase { source_name: "b.pem".into() })
+            })
+            .unwrap_err(),
         );
         errors.push(key.to_encrypted_pem("short").unwrap_err());
         assert!(errors.len() >= 8, "the damaged forms were refused: {errors:?}");
         for e in &errors {
             assert_clean(&scanner, "KeyError", &format!("{e:?} {e:#?} {e}"));
-            let wrapped = KeyStoreError::from(KeyError::Malformed { source_name: "x".into(), detail: e.to_string() });
+            let wrapped =
+                KeyStoreError::from(KeyError::Malformed { source_name: "x".into(), detail: e.to_string() });
             assert_clean(&scanner, "KeyStoreError::Key", &format!("{wrapped:?} {wrapped}"));
         }
     }
@@ -750,6 +925,7 @@ fn the_windows_key_rows_debug_without_key_bytes() {
     let dir = tempdir();
     let store = KeyStore::new(dir.path().join("home"), Secrets::in_memory("countersign-debug-rows").unwrap());
     store.add("k", &key).unwrap();
-    let row = countersign::gui::KeyRow { record: store.get("k").unwrap(), keychain_problem: None, chains: vec![] };
+    let row =
+        countersign::gui::KeyRow { record: store.get("k").unwrap(), keychain_problem: None, chains: vec![] };
     assert_clean(&scanner, "KeyRow", &format!("{row:?} {row:#?}"));
 }

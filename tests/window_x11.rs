@@ -28,7 +28,11 @@ const MAX_FRAMES: u64 = 100;
 
 #[test]
 fn window_opens_idles_and_closes_on_x11() {
-    if !(have_tool("Xvfb", "-help") && have_tool("xwd", "-version") && have_tool("xdotool", "--version") && have_imagemagick()) {
+    if !(have_tool("Xvfb", "-help")
+        && have_tool("xwd", "-version")
+        && have_tool("xdotool", "--version")
+        && have_imagemagick())
+    {
         return;
     }
 
@@ -64,12 +68,18 @@ fn window_opens_idles_and_closes_on_x11() {
     let first = first.unwrap();
     println!("first frame: {first_frame_ms} ms from spawn (the app says: {})", first.trim());
 
-    let window = x.find_window("Countersign").unwrap_or_else(|| panic!("no window named Countersign; stderr:\n{}", stderr.all()));
+    let window = x
+        .find_window("Countersign")
+        .unwrap_or_else(|| panic!("no window named Countersign; stderr:\n{}", stderr.all()));
     let geometry = x.run_ok("xdotool", &["getwindowgeometry", &window]);
     println!("window {window}: {}", geometry.split_whitespace().collect::<Vec<_>>().join(" "));
 
     thread::sleep(Duration::from_secs(2));
-    assert!(app.child.try_wait().unwrap().is_none(), "the app exited 2 s after its first frame; stderr:\n{}", stderr.all());
+    assert!(
+        app.child.try_wait().unwrap().is_none(),
+        "the app exited 2 s after its first frame; stderr:\n{}",
+        stderr.all()
+    );
 
     // Screenshot, checked against the bare desktop taken before the app started.
     let shot = screenshot_path();
@@ -82,10 +92,18 @@ fn window_opens_idles_and_closes_on_x11() {
         "screenshot: {} ({colours} colours, standard deviation {deviation:.3}, {changed} of {screen_pixels} pixels differ from the bare desktop)",
         shot.display()
     );
-    assert!(colours > 16, "the screenshot has only {colours} colours: the window drew nothing ({})", shot.display());
+    assert!(
+        colours > 16,
+        "the screenshot has only {colours} colours: the window drew nothing ({})",
+        shot.display()
+    );
     assert!(deviation > 0.0, "the screenshot is one flat colour ({})", shot.display());
     // The window is 980 x 700; a quarter of that is far more than any cursor or stray pixel.
-    assert!(changed > 980 * 700 / 4, "only {changed} pixels differ from the bare desktop: no window covers it ({})", shot.display());
+    assert!(
+        changed > 980 * 700 / 4,
+        "only {changed} pixels differ from the bare desktop: no window covers it ({})",
+        shot.display()
+    );
 
     // Idle: no input for IDLE; CPU from /proc, in clock ticks.
     let pid = app.child.id();
@@ -104,14 +122,17 @@ fn window_opens_idles_and_closes_on_x11() {
     let how = match x.close_window(&window) {
         Ok(()) => "WM_DELETE_WINDOW",
         Err(e) => {
-            println!("WM_DELETE_WINDOW could not be sent ({e}); falling back to SIGTERM, which skips on_exit");
+            println!(
+                "WM_DELETE_WINDOW could not be sent ({e}); falling back to SIGTERM, which skips on_exit"
+            );
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
             "SIGTERM"
         }
     };
     let status = app.wait_timeout(Duration::from_secs(30));
     let err = stderr.finish();
-    let status = status.unwrap_or_else(|| panic!("the app did not exit within 30 s of {how}; stderr:\n{err}"));
+    let status =
+        status.unwrap_or_else(|| panic!("the app did not exit within 30 s of {how}; stderr:\n{err}"));
     println!("closed with {how}: {status}");
     assert!(status.success(), "the app exited with {status} after {how}; stderr:\n{err}");
     let frames: u64 = err
@@ -304,7 +325,14 @@ impl Xvfb {
             let _ = tx.send(line);
         });
         let number = rx.recv_timeout(Duration::from_secs(30)).ok().filter(|l| !l.trim().is_empty());
-        let mut x = Xvfb { child, display: String::new(), width, height, background: dir.path().join("background.png"), _dir: dir };
+        let mut x = Xvfb {
+            child,
+            display: String::new(),
+            width,
+            height,
+            background: dir.path().join("background.png"),
+            _dir: dir,
+        };
         let number = number.unwrap_or_else(|| {
             let log = std::fs::read_to_string(x._dir.path().join("xvfb.log")).unwrap_or_default();
             panic!("Xvfb gave no display number within 30 s: {log}")
@@ -356,7 +384,11 @@ impl Xvfb {
     fn screenshot(&self, png: &Path) {
         let xwd = png.with_extension("xwd");
         self.run_ok("xwd", &["-root", "-silent", "-out", xwd.to_str().unwrap()]);
-        let out = Command::new("convert").arg(format!("xwd:{}", xwd.display())).arg(format!("png:{}", png.display())).output().unwrap();
+        let out = Command::new("convert")
+            .arg(format!("xwd:{}", xwd.display()))
+            .arg(format!("png:{}", png.display()))
+            .output()
+            .unwrap();
         assert!(out.status.success(), "convert xwd to png failed: {}", String::from_utf8_lossy(&out.stderr));
         let _ = std::fs::remove_file(xwd);
     }

@@ -28,14 +28,20 @@ impl Descriptor {
         let mut stack: Vec<String> = Vec::new();
         let mut saw_root = false;
         loop {
-            let event = reader.read_event().map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
+            let event = reader
+                .read_event()
+                .map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let name = e.local_name().as_ref().to_owned();
                     let attr = |wanted: &str| -> Option<String> {
-                        e.attributes().flatten().find(|a| a.key.local_name().as_ref() == wanted).and_then(|a| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.trim().to_owned())
-                        })
+                        e.attributes().flatten().find(|a| a.key.local_name().as_ref() == wanted).and_then(
+                            |a| {
+                                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .ok()
+                                    .map(|v| v.trim().to_owned())
+                            },
+                        )
                     };
                     match (stack.len(), name.as_str()) {
                         (0, "atlassian-plugin") => {
@@ -44,7 +50,9 @@ impl Descriptor {
                             d.name = attr("name").filter(|s| !s.is_empty());
                             d.plugins_version = attr("plugins-version");
                         }
-                        (0, other) => return Err(format!("its root element is <{other}>, not <atlassian-plugin>")),
+                        (0, other) => {
+                            return Err(format!("its root element is <{other}>, not <atlassian-plugin>"));
+                        }
                         (2, "vendor") if stack[1] == "plugin-info" => {
                             d.vendor = attr("name").filter(|s| !s.is_empty());
                             d.vendor_url = attr("url").filter(|s| !s.is_empty());
@@ -119,11 +127,16 @@ impl Manifest {
             }
         }
         let get = |name: &str| {
-            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
         Manifest {
             // `Bundle-SymbolicName: com.acme.app;singleton:=true` names `com.acme.app`.
-            bundle_symbolic_name: get("Bundle-SymbolicName").map(|v| v.split(';').next().unwrap_or("").trim().to_owned()),
+            bundle_symbolic_name: get("Bundle-SymbolicName")
+                .map(|v| v.split(';').next().unwrap_or("").trim().to_owned()),
             bundle_version: get("Bundle-Version"),
             bundle_name: get("Bundle-Name"),
             atlassian_plugin_key: get("Atlassian-Plugin-Key"),
@@ -168,7 +181,10 @@ mod tests {
     fn reads_manifest_headers_with_continuations() {
         let mf = b"Manifest-Version: 1.0\r\nBundle-SymbolicName: com.acme.very.long.symbolic.name.that.goes.on.and.on.\r\n and.on;singleton:=true\r\nBundle-Version: 1.2.3\r\nAtlassian-Plugin-Key: com.acme.tools\r\n\r\nName: other\r\nBundle-Version: 9\r\n";
         let m = Manifest::parse(mf);
-        assert_eq!(m.bundle_symbolic_name.as_deref(), Some("com.acme.very.long.symbolic.name.that.goes.on.and.on.and.on"));
+        assert_eq!(
+            m.bundle_symbolic_name.as_deref(),
+            Some("com.acme.very.long.symbolic.name.that.goes.on.and.on.and.on")
+        );
         assert_eq!(m.bundle_version.as_deref(), Some("1.2.3"));
         assert_eq!(m.atlassian_plugin_key.as_deref(), Some("com.acme.tools"));
     }

@@ -172,9 +172,8 @@ pub fn inspect_reader<R: Read + Seek>(mut reader: R, path: &Path) -> Result<AppI
         (ArtifactKind::Jar, None, descriptor, manifest)
     };
     if !matches!(extension.as_str(), "jar" | "obr") {
-        warnings.push(format!(
-            "{file_name} does not end in .jar or .obr; UPM's upload expects one of those."
-        ));
+        warnings
+            .push(format!("{file_name} does not end in .jar or .obr; UPM's upload expects one of those."));
     }
     let info = AppInfo {
         path: path.to_path_buf(),
@@ -218,7 +217,10 @@ fn directory_entry_count<R: Read + Seek>(reader: &mut R, size: u64) -> Option<u6
     let just_before_locator = locator_pos.checked_sub(56);
     for candidate in [Some(offset), just_before_locator].into_iter().flatten() {
         let mut record = [0u8; 40];
-        if reader.seek(io::SeekFrom::Start(candidate)).is_ok() && reader.read_exact(&mut record).is_ok() && &record[..4] == b"PK\x06\x06" {
+        if reader.seek(io::SeekFrom::Start(candidate)).is_ok()
+            && reader.read_exact(&mut record).is_ok()
+            && &record[..4] == b"PK\x06\x06"
+        {
             return Some(u64::from_le_bytes(record[32..40].try_into().ok()?));
         }
     }
@@ -285,7 +287,11 @@ fn with_identity_warnings(mut info: AppInfo) -> AppInfo {
     info
 }
 
-fn open_zip<R: Read + Seek>(reader: R, path: &Path, starts_like_zip: bool) -> Result<zip::ZipArchive<R>, ArchiveError> {
+fn open_zip<R: Read + Seek>(
+    reader: R,
+    path: &Path,
+    starts_like_zip: bool,
+) -> Result<zip::ZipArchive<R>, ArchiveError> {
     let archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(path, e, starts_like_zip))?;
     if archive.len() > MAX_ENTRIES {
         return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries: archive.len() });
@@ -297,7 +303,9 @@ fn zip_error(path: &Path, e: zip::result::ZipError, starts_like_zip: bool) -> Ar
     use zip::result::ZipError;
     match e {
         ZipError::Io(source) => ArchiveError::Read { path: path.to_path_buf(), source },
-        ZipError::InvalidArchive(detail) if detail.contains("central directory") || detail.contains("Could not find") => {
+        ZipError::InvalidArchive(detail)
+            if detail.contains("central directory") || detail.contains("Could not find") =>
+        {
             // No end-of-central-directory record at all: not a zip, or cut off at the end.
             if starts_like_zip {
                 ArchiveError::Damaged { path: path.to_path_buf(), detail: "its end is missing".into() }
@@ -384,23 +392,34 @@ fn inspect_obr<R: Read + Seek>(
         .filter(|(_, n)| n.to_ascii_lowercase().ends_with(".jar") && !n.trim_start_matches('/').contains('/'))
         .collect();
     if top_level_jars.is_empty() {
-        warnings.push("This OBR has no jar at its top level, so the app inside could not be identified.".into());
+        warnings
+            .push("This OBR has no jar at its top level, so the app inside could not be identified.".into());
         return Ok((None, None, None));
     }
     let mut first_found: Option<ObrIdentity> = None;
     for (index, name) in &top_level_jars {
-        let mut temp = tempfile::tempfile().map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;
+        let mut temp =
+            tempfile::tempfile().map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;
         {
             let mut entry = outer.by_index(*index).map_err(|e| ArchiveError::Entry {
                 path: path.to_path_buf(),
                 entry: name.clone(),
                 detail: e.to_string(),
             })?;
-            let copied = io::copy(&mut entry.by_ref().take(MAX_INNER_JAR_BYTES + 1), &mut temp).map_err(|e| {
-                ArchiveError::Entry { path: path.to_path_buf(), entry: name.clone(), detail: e.to_string() }
-            })?;
+            let copied =
+                io::copy(&mut entry.by_ref().take(MAX_INNER_JAR_BYTES + 1), &mut temp).map_err(|e| {
+                    ArchiveError::Entry {
+                        path: path.to_path_buf(),
+                        entry: name.clone(),
+                        detail: e.to_string(),
+                    }
+                })?;
             if copied > MAX_INNER_JAR_BYTES {
-                return Err(ArchiveError::TooLarge { path: path.to_path_buf(), entry: name.clone(), limit: MAX_INNER_JAR_BYTES });
+                return Err(ArchiveError::TooLarge {
+                    path: path.to_path_buf(),
+                    entry: name.clone(),
+                    limit: MAX_INNER_JAR_BYTES,
+                });
             }
         }
         temp.rewind().map_err(|source| ArchiveError::Read { path: path.to_path_buf(), source })?;

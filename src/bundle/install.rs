@@ -19,8 +19,13 @@ pub fn render(manifest: &BundleManifest, files: &[(String, &str, String)], signa
         _ => a.file_name.clone(),
     };
     let vendor_line = a.vendor.as_ref().map(|v| format!("From {v}. ")).unwrap_or_default();
-    let table: String = files.iter().map(|(name, what, sha)| format!("| `{name}` | {what} | `{sha}` |\n")).collect();
-    let note_line = manifest.note.as_ref().map(|n| format!("\n- Note from the vendor: {}", n.replace('\n', " "))).unwrap_or_default();
+    let table: String =
+        files.iter().map(|(name, what, sha)| format!("| `{name}` | {what} | `{sha}` |\n")).collect();
+    let note_line = manifest
+        .note
+        .as_ref()
+        .map(|n| format!("\n- Note from the vendor: {}", n.replace('\n', " ")))
+        .unwrap_or_default();
     let (cert_file, cert_section) = match &manifest.certificate {
         Some(c) => (
             c.file.clone(),
@@ -39,7 +44,10 @@ pub fn render(manifest: &BundleManifest, files: &[(String, &str, String)], signa
         let decode = format!("openssl base64 -d -A -in {} -out {}", manifest.signature.file, sig_bin);
         let pubkey = format!("openssl x509 -in {cert_file} -pubkey -noout -out vendor-public.pem");
         let verify = if manifest.algorithm == "Ed25519" {
-            format!("openssl pkeyutl -verify -pubin -inkey vendor-public.pem -rawin -in {} -sigfile {}", a.file_name, sig_bin)
+            format!(
+                "openssl pkeyutl -verify -pubin -inkey vendor-public.pem -rawin -in {} -sigfile {}",
+                a.file_name, sig_bin
+            )
         } else {
             format!("openssl dgst -sha384 -verify vendor-public.pem -signature {} {}", sig_bin, a.file_name)
         };

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::archive::{self, AppInfo, ArchiveError};
 use crate::atomic::{StagedFiles, WriteError};
-use crate::certs::{self, Certificate, CertError, ValidityState};
+use crate::certs::{self, CertError, Certificate, ValidityState};
 use crate::keys::{Algorithm, PrivateKey};
 use crate::progress::Progress;
 use crate::signing::{self, SignError};
@@ -34,9 +34,13 @@ pub enum BundleError {
     Write(#[from] WriteError),
     #[error(transparent)]
     Certificate(#[from] CertError),
-    #[error("The certificate {cert_file} is for another key (public key {cert_key}), not for this signing key (public key {signing_key}). Pass the certificate that was made for this key.")]
+    #[error(
+        "The certificate {cert_file} is for another key (public key {cert_key}), not for this signing key (public key {signing_key}). Pass the certificate that was made for this key."
+    )]
     CertificateMismatch { cert_file: String, cert_key: String, signing_key: String },
-    #[error("The certificate {cert_file} is {state}; UPM refuses installs under it, so Countersign does not sign with it. Renew the certificate (same key) and sign again.")]
+    #[error(
+        "The certificate {cert_file} is {state}; UPM refuses installs under it, so Countersign does not sign with it. Renew the certificate (same key) and sign again."
+    )]
     CertificateNotUsable { cert_file: String, state: ValidityState },
     #[error("The output folder {} is not a folder. Pass an existing folder with --out.", .0.display())]
     OutNotAFolder(PathBuf),
@@ -100,7 +104,10 @@ impl CertificateInput {
         let source_name = path.display().to_string();
         let bytes = read_small(path, 1 << 20)?;
         let chain = Certificate::all_from_file_bytes(&bytes, &source_name)?;
-        let bundle_stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "certificate".into());
+        let bundle_stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "certificate".into());
         Ok(CertificateInput { chain, source_name, bundle_stem })
     }
 
@@ -129,7 +136,10 @@ pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, BundleError
     let mut bytes = Vec::new();
     File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)).map_err(read_err)?;
     if bytes.len() as u64 > limit {
-        return Err(read_err(io::Error::new(io::ErrorKind::InvalidData, format!("it is larger than {limit} bytes"))));
+        return Err(read_err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is larger than {limit} bytes"),
+        )));
     }
     Ok(bytes)
 }
@@ -158,7 +168,10 @@ pub struct BundleNames {
 
 impl BundleNames {
     pub fn for_artifact(file_name: &str, certificate_stem: Option<&str>, with_cert: bool, zip: bool) -> Self {
-        let stem = Path::new(file_name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| file_name.to_owned());
+        let stem = Path::new(file_name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file_name.to_owned());
         BundleNames {
             signature: format!("{file_name}.sig"),
             certificate: with_cert.then(|| format!("{}.crt", certificate_stem.unwrap_or(&stem))),
@@ -260,16 +273,17 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
 
     let chain = req.certificate.map(|c| c.chain.as_slice()).unwrap_or_default();
     let cert_pem: Option<String> = signer_cert.map(|_| chain.iter().map(Certificate::to_pem).collect());
-    let certificate = signer_cert.zip(names.certificate.as_ref()).map(|(c, file)| manifest::CertificateEntry {
-        file: file.clone(),
-        sha256_fingerprint: c.fingerprint(),
-        subject: c.subject(),
-        issuer: c.issuer(),
-        serial: c.serial_hex(),
-        not_before: certs::rfc3339(c.not_before()),
-        not_after: certs::rfc3339(c.not_after()),
-        chain_length: chain.len(),
-    });
+    let certificate =
+        signer_cert.zip(names.certificate.as_ref()).map(|(c, file)| manifest::CertificateEntry {
+            file: file.clone(),
+            sha256_fingerprint: c.fingerprint(),
+            subject: c.subject(),
+            issuer: c.issuer(),
+            serial: c.serial_hex(),
+            not_before: certs::rfc3339(c.not_before()),
+            not_after: certs::rfc3339(c.not_after()),
+            chain_length: chain.len(),
+        });
     let manifest = BundleManifest {
         format: manifest::FORMAT.into(),
         format_version: manifest::FORMAT_VERSION,
@@ -308,7 +322,11 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         let sha = hex_sha(in_place.as_deref().unwrap_or(pem.as_bytes()));
         listed.push((name.clone(), "the vendor's certificate, for UPM's trust store", sha));
     }
-    listed.push((names.manifest.clone(), "a machine-readable description of all this", hex_sha(manifest_json.as_bytes())));
+    listed.push((
+        names.manifest.clone(),
+        "a machine-readable description of all this",
+        hex_sha(manifest_json.as_bytes()),
+    ));
     let install_md = install::render(&manifest, &listed, &signature_base64);
 
     if copy_artifact {
@@ -383,7 +401,12 @@ fn hex_sha(bytes: &[u8]) -> String {
 /// Writes the zip bundle: the artifact (stored, it is compressed already) and the small
 /// files (deflated). Returns the SHA-256 of the artifact bytes as copied, so the caller can
 /// tell whether they are the bytes that were signed.
-fn write_zip(file: &mut File, artifact: &Path, artifact_name: &str, members: &[(&str, &[u8])]) -> io::Result<[u8; 32]> {
+fn write_zip(
+    file: &mut File,
+    artifact: &Path,
+    artifact_name: &str,
+    members: &[(&str, &[u8])],
+) -> io::Result<[u8; 32]> {
     use zip::write::SimpleFileOptions;
     let mut zip = zip::ZipWriter::new(&mut *file);
     let to_io = |e: zip::result::ZipError| io::Error::other(e.to_string());

@@ -40,39 +40,56 @@ fn parse_manifest(bytes: &[u8], path: &Path) -> Result<BundleManifest, BundleErr
     if m.format_version > manifest::FORMAT_VERSION {
         return Err(not_a_bundle(
             path,
-            format!("its manifest is format version {}, newer than this Countersign reads ({}); update Countersign", m.format_version, manifest::FORMAT_VERSION),
+            format!(
+                "its manifest is format version {}, newer than this Countersign reads ({}); update Countersign",
+                m.format_version,
+                manifest::FORMAT_VERSION
+            ),
         ));
     }
     let mut names = vec![m.artifact.file_name.as_str(), m.signature.file.as_str()];
     names.extend(m.certificate.as_ref().map(|c| c.file.as_str()));
     if let Some(bad) = names.into_iter().find(|n| !is_plain_file_name(n)) {
-        return Err(not_a_bundle(path, format!("its manifest names the file \"{}\", which is not a plain file name", bad.escape_debug())));
+        return Err(not_a_bundle(
+            path,
+            format!("its manifest names the file \"{}\", which is not a plain file name", bad.escape_debug()),
+        ));
     }
     Ok(m)
 }
 
 /// Loads a bundle from a folder (holding `manifest.json`) or a `-signed.zip`.
 pub fn load_bundle(path: &Path) -> Result<LoadedBundle, BundleError> {
-    let meta = std::fs::metadata(path).map_err(|source| BundleError::Read { path: path.to_path_buf(), source })?;
+    let meta =
+        std::fs::metadata(path).map_err(|source| BundleError::Read { path: path.to_path_buf(), source })?;
     if meta.is_dir() { load_folder(path) } else { load_zip(path) }
 }
 
 fn load_folder(dir: &Path) -> Result<LoadedBundle, BundleError> {
     let manifest_path = dir.join(manifest::FILE_NAME);
     if !manifest_path.is_file() {
-        return Err(not_a_bundle(dir, "it has no manifest.json; pass the artifact with --sig and --cert instead"));
+        return Err(not_a_bundle(
+            dir,
+            "it has no manifest.json; pass the artifact with --sig and --cert instead",
+        ));
     }
     let manifest = parse_manifest(&read_small(&manifest_path, MAX_MANIFEST_BYTES)?, dir)?;
     let artifact_path = dir.join(&manifest.artifact.file_name);
     if !artifact_path.is_file() {
         return Err(not_a_bundle(
             dir,
-            format!("the app {} is not in the folder; put it next to manifest.json, or pass it: countersign verify {} --sig {}", manifest.artifact.file_name, manifest.artifact.file_name, manifest.signature.file),
+            format!(
+                "the app {} is not in the folder; put it next to manifest.json, or pass it: countersign verify {} --sig {}",
+                manifest.artifact.file_name, manifest.artifact.file_name, manifest.signature.file
+            ),
         ));
     }
     let signature = read_small(&dir.join(&manifest.signature.file), MAX_SIGNATURE_BYTES)?;
     let certificate = match &manifest.certificate {
-        Some(c) => Some((read_small(&dir.join(&c.file), MAX_CERTIFICATE_BYTES)?, dir.join(&c.file).display().to_string())),
+        Some(c) => Some((
+            read_small(&dir.join(&c.file), MAX_CERTIFICATE_BYTES)?,
+            dir.join(&c.file).display().to_string(),
+        )),
         None => None,
     };
     Ok(LoadedBundle {
@@ -109,12 +126,15 @@ fn load_zip(path: &Path) -> Result<LoadedBundle, BundleError> {
     let manifest = parse_manifest(&read_member(manifest::FILE_NAME, MAX_MANIFEST_BYTES)?, path)?;
     let signature = read_member(&manifest.signature.file, MAX_SIGNATURE_BYTES)?;
     let certificate = match &manifest.certificate {
-        Some(c) => Some((read_member(&c.file, MAX_CERTIFICATE_BYTES)?, format!("{}!/{}", path.display(), c.file))),
+        Some(c) => {
+            Some((read_member(&c.file, MAX_CERTIFICATE_BYTES)?, format!("{}!/{}", path.display(), c.file)))
+        }
         None => None,
     };
     // The artifact may be large: stream it into a temporary file, no further than the size
     // the manifest states (plus one byte, to notice a longer one).
-    let mut temp = tempfile::NamedTempFile::new().map_err(|source| BundleError::Read { path: path.to_path_buf(), source })?;
+    let mut temp = tempfile::NamedTempFile::new()
+        .map_err(|source| BundleError::Read { path: path.to_path_buf(), source })?;
     {
         let name = &manifest.artifact.file_name;
         let mut entry = zip.by_name(name).map_err(|_| not_a_bundle(path, format!("it has no {name}")))?;

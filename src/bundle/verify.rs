@@ -101,7 +101,14 @@ pub struct VerifyInput<'a> {
 struct Checklist(Vec<Check>);
 
 impl Checklist {
-    fn push(&mut self, id: &'static str, title: &'static str, outcome: Outcome, detail: impl Into<String>, fix: Option<&str>) {
+    fn push(
+        &mut self,
+        id: &'static str,
+        title: &'static str,
+        outcome: Outcome,
+        detail: impl Into<String>,
+        fix: Option<&str>,
+    ) {
         self.0.push(Check { id, title, outcome, detail: detail.into(), fix: fix.map(str::to_owned) });
     }
 }
@@ -112,11 +119,23 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
     let mut list = Checklist(Vec::new());
     let signature = match Signature::decode(input.signature, &input.signature_name) {
         Ok(s) => {
-            list.push("signature-format", "Signature decodes", Outcome::Pass, format!("{} bytes from {}", s.as_bytes().len(), input.signature_name), None);
+            list.push(
+                "signature-format",
+                "Signature decodes",
+                Outcome::Pass,
+                format!("{} bytes from {}", s.as_bytes().len(), input.signature_name),
+                None,
+            );
             Some(s)
         }
         Err(e) => {
-            list.push("signature-format", "Signature decodes", Outcome::Fail, e.to_string(), Some("Send the .sig file again exactly as Countersign wrote it (one line of Base64)."));
+            list.push(
+                "signature-format",
+                "Signature decodes",
+                Outcome::Fail,
+                e.to_string(),
+                Some("Send the .sig file again exactly as Countersign wrote it (one line of Base64)."),
+            );
             None
         }
     };
@@ -157,10 +176,19 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
                 last_reason = checked.reason.unwrap_or_default();
             }
             if chain.is_empty() {
-                signature_result = Some(Err(format!("no certificate in {} verifies it ({last_reason})", store.dir.display())));
+                signature_result = Some(Err(format!(
+                    "no certificate in {} verifies it ({last_reason})",
+                    store.dir.display()
+                )));
             }
         } else if input.truststore.is_none() {
-            list.push("certificate", "Certificate present", Outcome::Fail, "no certificate was given, and no trust store to look in", Some("Pass the vendor's certificate (--cert) or the customer's trust store (--truststore)."));
+            list.push(
+                "certificate",
+                "Certificate present",
+                Outcome::Fail,
+                "no certificate was given, and no trust store to look in",
+                Some("Pass the vendor's certificate (--cert) or the customer's trust store (--truststore)."),
+            );
         }
     }
 
@@ -169,11 +197,26 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
     if let Some(cert) = &signer {
         match cert.public_key(&chain_name) {
             Ok(key) if key.algorithm() == Algorithm::Ed25519 => {
-                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Pass, "Ed25519, as UPM requires", None);
+                list.push(
+                    "certificate-key",
+                    "Certificate key is Ed25519",
+                    Outcome::Pass,
+                    "Ed25519, as UPM requires",
+                    None,
+                );
                 signer_key = Some(key);
             }
             Ok(key) => {
-                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Fail, format!("the key is {}: the signature may be valid, but UPM will refuse it", key.algorithm()), Some("Sign with an Ed25519 key and certificate; UPM accepts nothing else."));
+                list.push(
+                    "certificate-key",
+                    "Certificate key is Ed25519",
+                    Outcome::Fail,
+                    format!(
+                        "the key is {}: the signature may be valid, but UPM will refuse it",
+                        key.algorithm()
+                    ),
+                    Some("Sign with an Ed25519 key and certificate; UPM accepts nothing else."),
+                );
                 signer_key = Some(key);
             }
             Err(e) => {
@@ -186,7 +229,13 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
         }
         match cert.validity_at(input.now) {
             state @ ValidityState::Valid { .. } => {
-                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Pass, format!("{state}, until {}", certs::day(cert.not_after())), None);
+                list.push(
+                    "certificate-validity",
+                    "Certificate is within its validity window",
+                    Outcome::Pass,
+                    format!("{state}, until {}", certs::day(cert.not_after())),
+                    None,
+                );
             }
             state @ ValidityState::ExpiringSoon { .. } => {
                 list.push("certificate-validity", "Certificate is within its validity window", Outcome::Warn, format!("{state} ({})", certs::day(cert.not_after())), Some("Renew the certificate with the same key before it expires and send customers the new one."));
@@ -241,7 +290,13 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
             (_, None) => list.push("trust-store", title, Outcome::Fail, format!("no certificate in {} verifies this signature", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/.")),
         }
     } else if signer.is_some() {
-        list.push("trust-store", title, Outcome::Skipped, "no trust store given: the customer's UPM must have this certificate in upmconfig/truststore/", None);
+        list.push(
+            "trust-store",
+            title,
+            Outcome::Skipped,
+            "no trust store given: the customer's UPM must have this certificate in upmconfig/truststore/",
+            None,
+        );
     }
 
     if let Some(m) = input.manifest {
@@ -259,7 +314,10 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
             subject: c.subject(),
             sha256_fingerprint: c.fingerprint(),
             not_after: certs::rfc3339(c.not_after()),
-            algorithm: signer_key.as_ref().map(|k| k.algorithm().id().to_owned()).unwrap_or_else(|| "unsupported".into()),
+            algorithm: signer_key
+                .as_ref()
+                .map(|k| k.algorithm().id().to_owned())
+                .unwrap_or_else(|| "unsupported".into()),
         }),
         trusted_by,
         checks: list.0,
@@ -275,7 +333,13 @@ fn integrity_check(list: &mut Checklist, chain: &[Certificate]) {
         match issuer {
             Some(issuer) => {
                 if let Err(reason) = cert.verify_issued_by(issuer) {
-                    list.push("certificate-integrity", title, Outcome::Fail, format!("certificate {} of the file ({}): {reason}", i + 1, cert.subject()), Some("Send the certificate file again, unchanged."));
+                    list.push(
+                        "certificate-integrity",
+                        title,
+                        Outcome::Fail,
+                        format!("certificate {} of the file ({}): {reason}", i + 1, cert.subject()),
+                        Some("Send the certificate file again, unchanged."),
+                    );
                     return;
                 }
             }
@@ -285,7 +349,17 @@ fn integrity_check(list: &mut Checklist, chain: &[Certificate]) {
             }
         }
     }
-    list.push("certificate-integrity", title, Outcome::Pass, if chain.len() > 1 { format!("chain of {} certificates verifies", chain.len()) } else { "its self-signature verifies".to_owned() }, None);
+    list.push(
+        "certificate-integrity",
+        title,
+        Outcome::Pass,
+        if chain.len() > 1 {
+            format!("chain of {} certificates verifies", chain.len())
+        } else {
+            "its self-signature verifies".to_owned()
+        },
+        None,
+    );
 }
 
 /// How the trust store stands to a signer's chain.
@@ -294,7 +368,10 @@ enum Trust {
     Signer(String),
     /// This file holds only a certificate above the signer: one that issued `issued` (a
     /// subject), of the chain or not.
-    IssuerOnly { file: String, issued: String },
+    IssuerOnly {
+        file: String,
+        issued: String,
+    },
     Missing,
 }
 
@@ -309,7 +386,11 @@ fn find_trust(store: &TrustStore, chain: &[Certificate]) -> Trust {
         for (file, anchor) in store.certificates() {
             // The store holds this certificate of the chain (above the signer), which issued
             // the one before it; or it holds the issuer of this one.
-            let issued = if anchor == cert { chain[..i].last() } else { cert.verify_issued_by(anchor).is_ok().then_some(cert) };
+            let issued = if anchor == cert {
+                chain[..i].last()
+            } else {
+                cert.verify_issued_by(anchor).is_ok().then_some(cert)
+            };
             if let Some(issued) = issued {
                 return Trust::IssuerOnly { file: file.display().to_string(), issued: issued.subject() };
             }
@@ -320,15 +401,30 @@ fn find_trust(store: &TrustStore, chain: &[Certificate]) -> Trust {
 
 /// The verdict, the check that decided it, and the headline naming both. A failure decides
 /// first (the first one in the list); else the trust-store check, passed, warned or skipped.
-fn decide(checks: &[Check], artifact: &str, signature: Option<&Result<(), String>>) -> (Verdict, Option<&'static str>, String) {
+fn decide(
+    checks: &[Check],
+    artifact: &str,
+    signature: Option<&Result<(), String>>,
+) -> (Verdict, Option<&'static str>, String) {
     if let Some(failed) = checks.iter().find(|c| c.outcome == Outcome::Fail) {
-        return (Verdict::Rejected, Some(failed.id), format!("Rejected: UPM will refuse {artifact}. Failed check \u{201c}{}\u{201d}: {}.", failed.title, failed.detail));
+        return (
+            Verdict::Rejected,
+            Some(failed.id),
+            format!(
+                "Rejected: UPM will refuse {artifact}. Failed check \u{201c}{}\u{201d}: {}.",
+                failed.title, failed.detail
+            ),
+        );
     }
     if !matches!(signature, Some(Ok(()))) {
         // Nothing failed, but nothing could check the signature either (cannot happen with
         // the checks above, which fail or skip "signature"; kept so no path says "good").
         let id = checks.iter().find(|c| c.id == "signature").map(|c| c.id);
-        return (Verdict::Rejected, id, format!("Rejected: the signature of {artifact} could not be checked."));
+        return (
+            Verdict::Rejected,
+            id,
+            format!("Rejected: the signature of {artifact} could not be checked."),
+        );
     }
     let trust = checks.iter().find(|c| c.id == "trust-store");
     let warnings = checks.iter().filter(|c| c.outcome == Outcome::Warn && c.id != "trust-store").count();
@@ -338,38 +434,86 @@ fn decide(checks: &[Check], artifact: &str, signature: Option<&Result<(), String
         n => format!(" {n} other checks warn; see below."),
     };
     match trust {
-        Some(c) if c.outcome == Outcome::Pass => {
-            (Verdict::Accepted, Some(c.id), format!("Accepted: UPM will accept {artifact}. Decided by \u{201c}{}\u{201d}: {}.{also}", c.title, c.detail))
-        }
+        Some(c) if c.outcome == Outcome::Pass => (
+            Verdict::Accepted,
+            Some(c.id),
+            format!(
+                "Accepted: UPM will accept {artifact}. Decided by \u{201c}{}\u{201d}: {}.{also}",
+                c.title, c.detail
+            ),
+        ),
         Some(c) if c.outcome == Outcome::Warn => (
             Verdict::SignatureGood,
             Some(c.id),
-            format!("The signature of {artifact} is good, but UPM may refuse it until the trust store holds the signing certificate itself. Warning from \u{201c}{}\u{201d}: {}.{also}", c.title, c.detail),
+            format!(
+                "The signature of {artifact} is good, but UPM may refuse it until the trust store holds the signing certificate itself. Warning from \u{201c}{}\u{201d}: {}.{also}",
+                c.title, c.detail
+            ),
         ),
         other => (
             Verdict::SignatureGood,
             other.map(|c| c.id),
-            format!("The signature of {artifact} is good: UPM will accept it once the customer's trust store holds the signing certificate (no trust store was checked here).{also}"),
+            format!(
+                "The signature of {artifact} is good: UPM will accept it once the customer's trust store holds the signing certificate (no trust store was checked here).{also}"
+            ),
         ),
     }
 }
 
-fn manifest_check(list: &mut Checklist, m: &BundleManifest, sha256: Option<&str>, signer: Option<&Certificate>, input: &VerifyInput<'_>) {
+fn manifest_check(
+    list: &mut Checklist,
+    m: &BundleManifest,
+    sha256: Option<&str>,
+    signer: Option<&Certificate>,
+    input: &VerifyInput<'_>,
+) {
     if let (Some(expected), Some(cert)) = (&m.certificate, signer)
         && cert.fingerprint() != expected.sha256_fingerprint
         && input.certificate.is_some()
     {
-        list.push("manifest-certificate", "Certificate is the one in the manifest", Outcome::Fail, format!("the manifest names certificate {}, the bundle holds {}", expected.sha256_fingerprint, cert.fingerprint()), Some("The certificate file was changed or replaced: ask the vendor for the bundle again."));
+        list.push(
+            "manifest-certificate",
+            "Certificate is the one in the manifest",
+            Outcome::Fail,
+            format!(
+                "the manifest names certificate {}, the bundle holds {}",
+                expected.sha256_fingerprint,
+                cert.fingerprint()
+            ),
+            Some("The certificate file was changed or replaced: ask the vendor for the bundle again."),
+        );
     }
     let title = "Artifact is the one in the manifest";
     let size = std::fs::metadata(input.artifact).map(|md| md.len()).ok();
     let fix = Some("The app was changed or replaced after signing: use the file that came with this bundle.");
     if size != Some(m.artifact.size) {
-        list.push("manifest", title, Outcome::Fail, format!("the manifest says {} bytes, the file has {}", m.artifact.size, size.map_or("unknown".into(), |s| s.to_string())), fix);
+        list.push(
+            "manifest",
+            title,
+            Outcome::Fail,
+            format!(
+                "the manifest says {} bytes, the file has {}",
+                m.artifact.size,
+                size.map_or("unknown".into(), |s| s.to_string())
+            ),
+            fix,
+        );
     } else if let Some(sha) = sha256.filter(|s| *s != m.artifact.sha256) {
-        list.push("manifest", title, Outcome::Fail, format!("the manifest says SHA-256 {}, the file has {sha}", m.artifact.sha256), fix);
+        list.push(
+            "manifest",
+            title,
+            Outcome::Fail,
+            format!("the manifest says SHA-256 {}, the file has {sha}", m.artifact.sha256),
+            fix,
+        );
     } else {
-        list.push("manifest", title, Outcome::Pass, format!("{}, {} bytes, SHA-256 {}", m.artifact.file_name, m.artifact.size, m.artifact.sha256), None);
+        list.push(
+            "manifest",
+            title,
+            Outcome::Pass,
+            format!("{}, {} bytes, SHA-256 {}", m.artifact.file_name, m.artifact.size, m.artifact.sha256),
+            None,
+        );
     }
 }
 
@@ -385,7 +529,9 @@ pub struct VerifyTarget {
 impl VerifyTarget {
     /// True when `path` is read as a bundle rather than as an artifact.
     pub fn is_bundle(&self) -> bool {
-        self.signature.is_none() && self.certificate.is_none() && (self.path.is_dir() || looks_like_bundle_zip(&self.path))
+        self.signature.is_none()
+            && self.certificate.is_none()
+            && (self.path.is_dir() || looks_like_bundle_zip(&self.path))
     }
 }
 

@@ -15,7 +15,9 @@ pub const EXPIRY_WARNING_DAYS: i64 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {
-    #[error("{source_name} is {found}, not a certificate. Pass the certificate file (.crt or .pem, starting with -----BEGIN CERTIFICATE-----).")]
+    #[error(
+        "{source_name} is {found}, not a certificate. Pass the certificate file (.crt or .pem, starting with -----BEGIN CERTIFICATE-----)."
+    )]
     NotACertificate { source_name: String, found: String },
     #[error("{source_name} is not a readable certificate ({detail}).")]
     Malformed { source_name: String, detail: String },
@@ -105,12 +107,17 @@ impl Certificate {
         if pem::looks_like_pem(bytes) {
             let blocks = pem::blocks(bytes)
                 .map_err(|detail| CertError::Malformed { source_name: source_name.to_owned(), detail })?;
-            let certs: Vec<_> = blocks.iter().filter(|b| b.label == "CERTIFICATE" || b.label == "TRUSTED CERTIFICATE").collect();
+            let certs: Vec<_> = blocks
+                .iter()
+                .filter(|b| b.label == "CERTIFICATE" || b.label == "TRUSTED CERTIFICATE")
+                .collect();
             if certs.is_empty() {
                 let found = match blocks.first().map(|b| b.label.as_str()) {
                     Some(l) if l.contains("PRIVATE KEY") => "a private key".to_owned(),
                     Some("PUBLIC KEY") => "a public key".to_owned(),
-                    Some(l) if l.contains("CERTIFICATE REQUEST") => "a certificate signing request".to_owned(),
+                    Some(l) if l.contains("CERTIFICATE REQUEST") => {
+                        "a certificate signing request".to_owned()
+                    }
                     Some(other) => format!("a PEM \"{other}\" document"),
                     None => "PEM text without any block".to_owned(),
                 };
@@ -192,18 +199,18 @@ impl Certificate {
 
     /// The certificate's public key, or why Countersign cannot use it (an RSA key, say).
     pub fn public_key(&self, source_name: &str) -> Result<PublicKey, CertError> {
-        let spki = self
-            .parsed
-            .tbs_certificate()
-            .subject_public_key_info()
-            .to_der()
-            .map_err(|e| CertError::Malformed { source_name: source_name.to_owned(), detail: e.to_string() })?;
+        let spki = self.parsed.tbs_certificate().subject_public_key_info().to_der().map_err(|e| {
+            CertError::Malformed { source_name: source_name.to_owned(), detail: e.to_string() }
+        })?;
         PublicKey::from_spki_der(&spki, source_name).map_err(|e| match e {
             KeyError::Unsupported { algorithm, .. } => CertError::Key {
                 source_name: source_name.to_owned(),
                 detail: format!("{algorithm} key; UPM accepts Ed25519 certificates only."),
             },
-            other => CertError::Key { source_name: source_name.to_owned(), detail: format!("an unreadable key ({other}).") },
+            other => CertError::Key {
+                source_name: source_name.to_owned(),
+                detail: format!("an unreadable key ({other})."),
+            },
         })
     }
 
@@ -240,7 +247,8 @@ impl Certificate {
         }
         let tbs = self.parsed.tbs_certificate();
         let ski = tbs.get_extension::<SubjectKeyIdentifier>().ok().flatten().map(|(_, s)| s.0);
-        let aki = tbs.get_extension::<AuthorityKeyIdentifier>().ok().flatten().and_then(|(_, a)| a.key_identifier);
+        let aki =
+            tbs.get_extension::<AuthorityKeyIdentifier>().ok().flatten().and_then(|(_, a)| a.key_identifier);
         matches!((ski, aki), (Some(s), Some(a)) if s == a)
     }
 
@@ -254,11 +262,15 @@ impl Certificate {
         let tbs = first_element(&self.der).ok_or("its to-be-signed part cannot be located")?;
         let sig = self.parsed.signature().as_bytes().ok_or("its signature is not a whole number of bytes")?;
         let alg = self.parsed.signature_algorithm().oid;
-        let bad = || "its signature does not verify under the issuer's key: the certificate was altered, or the issuer is a different key with the same name".to_owned();
+        let bad = || {
+            "its signature does not verify under the issuer's key: the certificate was altered, or the issuer is a different key with the same name".to_owned()
+        };
         match key {
             PublicKey::Ed25519(k) => {
                 if alg != ED25519_SIG {
-                    return Err(format!("it is signed with algorithm {alg}, which does not fit the issuer's Ed25519 key"));
+                    return Err(format!(
+                        "it is signed with algorithm {alg}, which does not fit the issuer's Ed25519 key"
+                    ));
                 }
                 let sig = <[u8; 64]>::try_from(sig).map_err(|_| bad())?;
                 k.verify_strict(tbs, &ed25519_dalek::Signature::from_bytes(&sig)).map_err(|_| bad())
@@ -280,8 +292,10 @@ impl Certificate {
 }
 
 const ED25519_SIG: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
-const ECDSA_SHA384: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-const ECDSA_SHA256: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_SHA384: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const ECDSA_SHA256: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 
 fn to_offset(t: x509_cert::time::Time) -> OffsetDateTime {
     let secs = t.to_unix_duration().as_secs();
@@ -424,9 +438,13 @@ fn distinguished_name(subject: &Subject) -> Result<rcgen::DistinguishedName, Cer
     }
     dn.push(DnType::CommonName, subject.common_name.trim());
     if let Some(e) = subject.email.as_deref().filter(|s| !s.is_empty()) {
-        dn.push(DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]), rcgen::DnValue::Ia5String(
-            e.try_into().map_err(|_| CertError::Create(format!("the e-mail address {e} is not plain ASCII")))?,
-        ));
+        dn.push(
+            DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]),
+            rcgen::DnValue::Ia5String(
+                e.try_into()
+                    .map_err(|_| CertError::Create(format!("the e-mail address {e} is not plain ASCII")))?,
+            ),
+        );
     }
     Ok(dn)
 }
@@ -440,7 +458,8 @@ fn apply_profile(params: &mut rcgen::CertificateParams, signer: &RcgenKey<'_>) {
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.use_authority_key_identifier_extension = true;
     // RFC 7093 method 1: the leftmost 160 bits of the SHA-256 of the public key bits.
-    params.key_identifier_method = KeyIdMethod::PreSpecified(Sha256::digest(&signer.public_bits)[..20].to_vec());
+    params.key_identifier_method =
+        KeyIdMethod::PreSpecified(Sha256::digest(&signer.public_bits)[..20].to_vec());
 }
 
 #[cfg(test)]
@@ -450,7 +469,11 @@ mod tests {
     use time::Duration;
 
     fn subject() -> Subject {
-        Subject { common_name: "Acme App Signing".into(), organization: Some("Acme Ltd".into()), ..Default::default() }
+        Subject {
+            common_name: "Acme App Signing".into(),
+            organization: Some("Acme Ltd".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -507,7 +530,10 @@ mod tests {
         let start = OffsetDateTime::now_utc();
         let cert = self_signed(&key, &subject(), start, start + Duration::days(100)).unwrap();
         assert!(matches!(cert.validity_at(start - Duration::days(1)), ValidityState::NotYetValid { .. }));
-        assert!(matches!(cert.validity_at(start + Duration::days(50)), ValidityState::ExpiringSoon { days_left: 49 | 50 }));
+        assert!(matches!(
+            cert.validity_at(start + Duration::days(50)),
+            ValidityState::ExpiringSoon { days_left: 49 | 50 }
+        ));
         assert!(matches!(cert.validity_at(start + Duration::days(101)), ValidityState::Expired { .. }));
     }
 

@@ -24,9 +24,18 @@ fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 /// Makes, stores and optionally writes out a self-signed certificate.
-fn self_sign(store: &KeyStore, name: &str, subject: &Subject, days: u32, out: Option<&Path>) -> Result<Certificate, Failure> {
+fn self_sign(
+    store: &KeyStore,
+    name: &str,
+    subject: &Subject,
+    days: u32,
+    out: Option<&Path>,
+) -> Result<Certificate, Failure> {
     if let Some(path) = out.filter(|p| p.exists()) {
-        return Err(Failure::bad_input(format!("{} already exists. Choose another file; Countersign does not overwrite.", path.display())));
+        return Err(Failure::bad_input(format!(
+            "{} already exists. Choose another file; Countersign does not overwrite.",
+            path.display()
+        )));
     }
     let cert = store.self_sign(name, subject, days, OffsetDateTime::now_utc())?;
     if let Some(path) = out {
@@ -36,7 +45,12 @@ fn self_sign(store: &KeyStore, name: &str, subject: &Subject, days: u32, out: Op
 }
 
 fn describe(cert: &Certificate) -> String {
-    format!("{} (SHA-256 {}), valid until {}", cert.subject(), cert.fingerprint(), certs::day(cert.not_after()))
+    format!(
+        "{} (SHA-256 {}), valid until {}",
+        cert.subject(),
+        cert.fingerprint(),
+        certs::day(cert.not_after())
+    )
 }
 
 pub fn run(command: CertCommand) -> Result<u8, Failure> {
@@ -47,18 +61,27 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
             let cert = self_sign(&store, &key, &subject_for(&record, &subject), days, out.as_deref())?;
             println!("Made a self-signed certificate for key \"{key}\": {}.", describe(&cert));
             match out {
-                Some(p) => println!("Customers put {} in UPM's trust store (countersign truststore package helps).", p.display()),
-                None => println!("It is kept with the key and goes into every bundle signed with it (countersign cert show {key} --pem prints it)."),
+                Some(p) => println!(
+                    "Customers put {} in UPM's trust store (countersign truststore package helps).",
+                    p.display()
+                ),
+                None => println!(
+                    "It is kept with the key and goes into every bundle signed with it (countersign cert show {key} --pem prints it)."
+                ),
             }
             Ok(0)
         }
         CertCommand::Request { key, subject, out } => {
             if out.exists() {
-                return Err(Failure::bad_input(format!("{} already exists. Choose another file; Countersign does not overwrite.", out.display())));
+                return Err(Failure::bad_input(format!(
+                    "{} already exists. Choose another file; Countersign does not overwrite.",
+                    out.display()
+                )));
             }
             let record = store.get(&key)?;
             let (_, private) = store.load(&key)?;
-            let csr = certs::signing_request(&private, &subject_for(&record, &subject)).map_err(Failure::bad_input)?;
+            let csr = certs::signing_request(&private, &subject_for(&record, &subject))
+                .map_err(Failure::bad_input)?;
             write_new(&out, &csr)?;
             println!("Wrote a certificate signing request for key \"{key}\" to {}.", out.display());
             println!("When the CA sends the certificate: countersign cert import {key} CERT.crt");
@@ -68,7 +91,16 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
             let input = crate::bundle::CertificateInput::from_file(&file)?;
             let record = store.add_certificate(&key, &input.chain)?;
             let chain = &input.chain;
-            println!("Kept {} with key \"{}\"{}.", describe(&chain[0]), record.name, if chain.len() > 1 { format!(", with {} issuer certificate(s)", chain.len() - 1) } else { String::new() });
+            println!(
+                "Kept {} with key \"{}\"{}.",
+                describe(&chain[0]),
+                record.name,
+                if chain.len() > 1 {
+                    format!(", with {} issuer certificate(s)", chain.len() - 1)
+                } else {
+                    String::new()
+                }
+            );
             warn_state(&chain[0]);
             Ok(0)
         }
@@ -78,15 +110,25 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
                 Failure::bad_input(format!("Key \"{key}\" has no certificate to renew. Make one: countersign cert self-sign {key}"))
             })?;
             let cert = self_sign(&store, &key, &current.subject_fields(), days, out.as_deref())?;
-            println!("Renewed the certificate of key \"{key}\" (same key, same subject): {}.", describe(&cert));
-            println!("Signatures made before stay valid; send customers the new certificate before {}.", certs::day(current.not_after()));
+            println!(
+                "Renewed the certificate of key \"{key}\" (same key, same subject): {}.",
+                describe(&cert)
+            );
+            println!(
+                "Signatures made before stay valid; send customers the new certificate before {}.",
+                certs::day(current.not_after())
+            );
             Ok(0)
         }
         CertCommand::Show { key, json, pem } => {
             let record = store.get(&key)?;
             let chains = store.certificates(&record);
             if pem {
-                let current = chains.last().ok_or_else(|| Failure::bad_input(format!("Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key}")))?;
+                let current = chains.last().ok_or_else(|| {
+                    Failure::bad_input(format!(
+                        "Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key}"
+                    ))
+                })?;
                 print!("{}", current.iter().map(Certificate::to_pem).collect::<String>());
                 return Ok(0);
             }
@@ -113,12 +155,24 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
             if json {
                 print_json(&serde_json::json!({ "ok": true, "key": key, "certificates": rows }));
             } else if rows.is_empty() {
-                println!("Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key} --org \"Your Company\"");
+                println!(
+                    "Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key} --org \"Your Company\""
+                );
             } else {
                 for r in &rows {
-                    println!("{}{}", r["subject"].as_str().unwrap_or_default(), if r["current"] == true { "  (current)" } else { "" });
-                    for field in ["state", "not_before", "not_after", "sha256_fingerprint", "issuer", "serial"] {
-                        println!("  {:<19} {}", field.replace('_', " "), r[field].as_str().unwrap_or_default());
+                    println!(
+                        "{}{}",
+                        r["subject"].as_str().unwrap_or_default(),
+                        if r["current"] == true { "  (current)" } else { "" }
+                    );
+                    for field in
+                        ["state", "not_before", "not_after", "sha256_fingerprint", "issuer", "serial"]
+                    {
+                        println!(
+                            "  {:<19} {}",
+                            field.replace('_', " "),
+                            r[field].as_str().unwrap_or_default()
+                        );
                     }
                 }
                 if let Some(current) = chains.last() {
@@ -133,7 +187,9 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
 fn warn_state(cert: &Certificate) {
     let state = cert.validity_at(OffsetDateTime::now_utc());
     if !matches!(state, certs::ValidityState::Valid { .. }) {
-        eprintln!("warning: the certificate is {state}; renew it (countersign cert renew KEY) before customers' UPM refuses it.");
+        eprintln!(
+            "warning: the certificate is {state}; renew it (countersign cert renew KEY) before customers' UPM refuses it."
+        );
     }
 }
 
@@ -161,10 +217,15 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
             } else {
                 let store = KeyStore::open_default()?;
                 let record = store.get(&cert)?;
-                let chain = store.certificates(&record).pop().ok_or_else(|| Failure::bad_input(format!("Key \"{cert}\" has no certificate yet. Make one: countersign cert self-sign {cert}")))?;
+                let chain = store.certificates(&record).pop().ok_or_else(|| {
+                    Failure::bad_input(format!(
+                        "Key \"{cert}\" has no certificate yet. Make one: countersign cert self-sign {cert}"
+                    ))
+                })?;
                 (chain, record.file_stem())
             };
-            let files = truststore::package(&chain, &name, &out, include_atlassian_cas).map_err(Failure::bad_input)?;
+            let files = truststore::package(&chain, &name, &out, include_atlassian_cas)
+                .map_err(Failure::bad_input)?;
             println!("Wrote a UPM trust-store package to {}:", out.display());
             for f in files {
                 println!("  {f}");
@@ -193,14 +254,24 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
                         println!("         Fix: {fix}");
                     }
                 }
-                println!("{}", if lint.passed() { "UPM can use this trust store." } else { "UPM will refuse apps because of the failures above." });
+                println!(
+                    "{}",
+                    if lint.passed() {
+                        "UPM can use this trust store."
+                    } else {
+                        "UPM will refuse apps because of the failures above."
+                    }
+                );
             }
             if lint.passed() {
                 Ok(0)
             } else {
                 if !json {
                     let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
-                    eprintln!("countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.", dir.display());
+                    eprintln!(
+                        "countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.",
+                        dir.display()
+                    );
                 }
                 Ok(1)
             }

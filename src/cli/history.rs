@@ -24,12 +24,18 @@ pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
     let total = loaded.entries.len();
     let query = a.search.join(" ");
     // Newest first: the file is in the order the signings were recorded.
-    let shown: Vec<Entry> = loaded.entries.into_iter().rev().filter(|e| history::matches(e, &query)).collect();
+    let shown: Vec<Entry> =
+        loaded.entries.into_iter().rev().filter(|e| history::matches(e, &query)).collect();
 
     if let Some(path) = &a.csv {
         history::export_csv(&shown, path, false)?;
         if !a.json {
-            println!("Wrote {} {} to {}.", shown.len(), plural(shown.len(), "signing", "signings"), path.display());
+            println!(
+                "Wrote {} {} to {}.",
+                shown.len(),
+                plural(shown.len(), "signing", "signings"),
+                path.display()
+            );
         }
     }
     if a.json {

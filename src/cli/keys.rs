@@ -30,8 +30,14 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             if json {
                 print_json(&summary(&store, &record));
             } else {
-                println!("Made {} key \"{}\" in the keychain; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
-                println!("Next: a certificate for customers' trust stores (countersign cert self-sign {}).", record.name);
+                println!(
+                    "Made {} key \"{}\" in the keychain; public key SHA-256 {}.",
+                    record.algorithm, record.name, record.fingerprint
+                );
+                println!(
+                    "Next: a certificate for customers' trust stores (countersign cert self-sign {}).",
+                    record.name
+                );
             }
             if !algorithm.upm_accepts() {
                 eprintln!("warning: {}", Algorithm::UPM_WARNING);
@@ -42,15 +48,22 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
         KeysCommand::Import { file, name } => {
             let key = load_key_file(&file)?;
             let record = store.add(&name, &key)?;
-            println!("Imported {} key \"{}\" into the keychain; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
-            println!("The key is now in the keychain: delete or lock away {} if it is a plain file.", file.display());
+            println!(
+                "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
+                record.algorithm, record.name, record.fingerprint
+            );
+            println!(
+                "The key is now in the keychain: delete or lock away {} if it is a plain file.",
+                file.display()
+            );
             Ok(0)
         }
         KeysCommand::ExportPublic { name, out } => {
             let record = store.get(&name)?;
             match out {
                 Some(path) => {
-                    crate::atomic::write_file(&path, record.public_key.as_bytes(), false).map_err(Failure::bad_input)?;
+                    crate::atomic::write_file(&path, record.public_key.as_bytes(), false)
+                        .map_err(Failure::bad_input)?;
                     println!("Wrote the public key of \"{name}\" to {}.", path.display());
                 }
                 None => print!("{}", record.public_key),
@@ -59,25 +72,37 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
         }
         KeysCommand::Backup { name, out } => {
             if out.exists() {
-                return Err(Failure::bad_input(format!("{} already exists. Choose another file for the backup; Countersign does not overwrite files.", out.display())));
+                return Err(Failure::bad_input(format!(
+                    "{} already exists. Choose another file for the backup; Countersign does not overwrite files.",
+                    out.display()
+                )));
             }
             let (_, key) = store.load(&name)?;
             let passphrase = new_passphrase(&out)?;
             let pem = key.to_encrypted_pem(&passphrase).map_err(Failure::bad_input)?;
             crate::atomic::write_file(&out, pem.as_bytes(), false).map_err(Failure::bad_input)?;
             println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
-            println!("Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout", out.display());
+            println!(
+                "Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout",
+                out.display()
+            );
             Ok(0)
         }
         KeysCommand::Restore { file, name } => {
             let key = load_key_file(&file)?;
             let record = store.add(&name, &key)?;
-            println!("Restored {} key \"{}\" into the keychain; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
+            println!(
+                "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
+                record.algorithm, record.name, record.fingerprint
+            );
             Ok(0)
         }
         KeysCommand::Adopt { id, name } => {
             let record = store.adopt(&id, &name)?;
-            println!("Listed keychain entry {id} as {} key \"{}\"; public key SHA-256 {}.", record.algorithm, record.name, record.fingerprint);
+            println!(
+                "Listed keychain entry {id} as {} key \"{}\"; public key SHA-256 {}.",
+                record.algorithm, record.name, record.fingerprint
+            );
             Ok(0)
         }
         KeysCommand::Rename { old, new } => {
@@ -91,7 +116,10 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
                 confirm_delete(&record)?;
             }
             store.delete(&name)?;
-            println!("Deleted key \"{name}\" (public key SHA-256 {}) from the keychain and the index.", record.fingerprint);
+            println!(
+                "Deleted key \"{name}\" (public key SHA-256 {}) from the keychain and the index.",
+                record.fingerprint
+            );
             Ok(0)
         }
     }
@@ -117,7 +145,10 @@ fn certificate_state(record: &KeyRecord) -> String {
     match record.certificates.last() {
         None => "none".into(),
         Some(pem) => match Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate") {
-            Ok(chain) => chain.first().map(|c| c.validity_at(OffsetDateTime::now_utc()).to_string()).unwrap_or_else(|| "none".into()),
+            Ok(chain) => chain
+                .first()
+                .map(|c| c.validity_at(OffsetDateTime::now_utc()).to_string())
+                .unwrap_or_else(|| "none".into()),
             Err(e) => format!("unreadable ({e})"),
         },
     }
@@ -146,7 +177,9 @@ fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
     let summaries: Vec<KeySummary> = records.iter().map(|r| summary(store, r)).collect();
     let orphans = store.orphans().unwrap_or(None).unwrap_or_default();
     if json {
-        print_json(&serde_json::json!({ "ok": true, "keys": summaries, "unlisted_keychain_entries": orphans }));
+        print_json(
+            &serde_json::json!({ "ok": true, "keys": summaries, "unlisted_keychain_entries": orphans }),
+        );
     } else if summaries.is_empty() {
         println!("No keys yet. Make one with: countersign keys generate --name NAME");
     } else {
@@ -162,7 +195,10 @@ fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
     }
     let broken: Vec<&KeySummary> = summaries.iter().filter(|k| k.keychain != "ok").collect();
     for k in &broken {
-        eprintln!("warning: key \"{}\": {}. Restore it from a backup, or delete it from the list (countersign keys delete {} --yes).", k.name, k.keychain, k.name);
+        eprintln!(
+            "warning: key \"{}\": {}. Restore it from a backup, or delete it from the list (countersign keys delete {} --yes).",
+            k.name, k.keychain, k.name
+        );
     }
     if !orphans.is_empty() {
         eprintln!(
@@ -181,9 +217,14 @@ fn new_passphrase(out: &Path) -> Result<Zeroizing<String>, Failure> {
         return Ok(Zeroizing::new(p));
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Failure::bad_input("A backup needs a passphrase: set COUNTERSIGN_PASSPHRASE or run in a terminal to be asked."));
+        return Err(Failure::bad_input(
+            "A backup needs a passphrase: set COUNTERSIGN_PASSPHRASE or run in a terminal to be asked.",
+        ));
     }
-    let first = Zeroizing::new(rpassword::prompt_password(format!("New passphrase for {}: ", out.display())).map_err(Failure::bad_input)?);
+    let first = Zeroizing::new(
+        rpassword::prompt_password(format!("New passphrase for {}: ", out.display()))
+            .map_err(Failure::bad_input)?,
+    );
     let second = Zeroizing::new(rpassword::prompt_password("Repeat it: ").map_err(Failure::bad_input)?);
     if *first != *second {
         return Err(Failure::bad_input("The two passphrases differ; nothing was written. Try again."));
@@ -193,7 +234,10 @@ fn new_passphrase(out: &Path) -> Result<Zeroizing<String>, Failure> {
 
 fn confirm_delete(record: &KeyRecord) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() {
-        return Err(Failure::bad_input(format!("Deleting key \"{}\" needs confirmation: run it in a terminal, or pass --yes.", record.name)));
+        return Err(Failure::bad_input(format!(
+            "Deleting key \"{}\" needs confirmation: run it in a terminal, or pass --yes.",
+            record.name
+        )));
     }
     eprintln!(
         "Delete key \"{}\" ({}, public key SHA-256 {})? Signatures made with it stay valid, but nobody can sign with it again unless you have a backup.",
@@ -207,4 +251,3 @@ fn confirm_delete(record: &KeyRecord) -> Result<(), Failure> {
     }
     Ok(())
 }
-

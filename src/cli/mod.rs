@@ -14,9 +14,9 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::archive::{self, AppInfo};
+use crate::batch::{self, BatchError, BatchRequest, Existing, Layout};
 use crate::bundle::{self, BundleError, CertificateInput, Report, VerifyTarget};
 use crate::keys::{KeyError, PrivateKey};
-use crate::batch::{self, BatchError, BatchRequest, Existing, Layout};
 use crate::keystore::KeyStore;
 use crate::truststore::TrustStore;
 
@@ -30,7 +30,8 @@ use progress::{Bars, with_progress};
 /// Environment variable holding the passphrase of an encrypted key file.
 pub const PASSPHRASE_ENV: &str = "COUNTERSIGN_PASSPHRASE";
 
-const ABOUT: &str = "Sign Atlassian Data Center apps so that UPM accepts them, and check signatures the way UPM does.";
+const ABOUT: &str =
+    "Sign Atlassian Data Center apps so that UPM accepts them, and check signatures the way UPM does.";
 
 #[derive(Debug, Parser)]
 #[command(name = "countersign", version = crate::LONG_VERSION, about = ABOUT, long_about = None)]
@@ -334,7 +335,9 @@ where
         return crate::gui::run();
         #[cfg(not(feature = "gui"))]
         {
-            eprintln!("countersign: this build has no window (it was built without the \"gui\" feature). Run `countersign --help` for the commands.");
+            eprintln!(
+                "countersign: this build has no window (it was built without the \"gui\" feature). Run `countersign --help` for the commands."
+            );
             return ExitCode::from(2);
         }
     };
@@ -345,7 +348,8 @@ where
         Command::History(a) => a.json,
         Command::Keys(KeysCommand::Generate { json, .. } | KeysCommand::List { json }) => *json,
         Command::Keys(_) => false,
-        Command::Cert(CertCommand::Show { json, .. }) | Command::Truststore(TruststoreCommand::Check { json, .. }) => *json,
+        Command::Cert(CertCommand::Show { json, .. })
+        | Command::Truststore(TruststoreCommand::Check { json, .. }) => *json,
         Command::Cert(_) | Command::Truststore(_) | Command::GenerateAssets { .. } => false,
     };
     let result = match command {
@@ -378,7 +382,9 @@ where
 fn generate_assets(dir: &Path) -> Result<u8, Failure> {
     use clap::CommandFactory;
     use clap_complete::Shell;
-    let failed = |what: &str, e: std::io::Error| Failure::bad_input(format!("Could not write the {what} into {}: {e}.", dir.display()));
+    let failed = |what: &str, e: std::io::Error| {
+        Failure::bad_input(format!("Could not write the {what} into {}: {e}.", dir.display()))
+    };
     let (man, completions) = (dir.join("man"), dir.join("completions"));
     for d in [&man, &completions] {
         std::fs::create_dir_all(d).map_err(|e| failed("folder", e))?;
@@ -386,14 +392,20 @@ fn generate_assets(dir: &Path) -> Result<u8, Failure> {
     let mut command = Cli::command();
     clap_mangen::generate_to(command.clone(), &man).map_err(|e| failed("man pages", e))?;
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-        clap_complete::generate_to(shell, &mut command, "countersign", &completions).map_err(|e| failed("completions", e))?;
+        clap_complete::generate_to(shell, &mut command, "countersign", &completions)
+            .map_err(|e| failed("completions", e))?;
     }
-    println!("Wrote the man pages into {} and the bash, zsh and fish completions into {}.", man.display(), completions.display());
+    println!(
+        "Wrote the man pages into {} and the bash, zsh and fish completions into {}.",
+        man.display(),
+        completions.display()
+    );
     Ok(0)
 }
 
 pub(crate) fn print_json(value: &impl Serialize) {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
+    let text =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
 }
@@ -419,12 +431,17 @@ pub fn human_size(bytes: u64) -> String {
 pub(crate) fn load_key_file(path: &Path) -> Result<PrivateKey, Failure> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Failure::bad_input(match e.kind() {
-            std::io::ErrorKind::NotFound => format!("The key file {} does not exist. Check the path given to --key-file.", path.display()),
+            std::io::ErrorKind::NotFound => {
+                format!("The key file {} does not exist. Check the path given to --key-file.", path.display())
+            }
             _ => format!("Could not read the key file {}: {e}.", path.display()),
         })
     })?;
     if meta.is_dir() {
-        return Err(Failure::bad_input(format!("{} is a folder, not a key file. Pass the private key file to --key-file.", path.display())));
+        return Err(Failure::bad_input(format!(
+            "{} is a folder, not a key file. Pass the private key file to --key-file.",
+            path.display()
+        )));
     }
     let mut bytes = Zeroizing::new(Vec::new());
     std::fs::File::open(path)
@@ -467,7 +484,11 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
             let (record, key) = store.load(name).map_err(Failure::bad_input)?;
             (key, Some((store, record)))
         }
-        (None, None) => return Err(Failure::bad_input("Say which key signs: --key NAME (from the keychain) or --key-file FILE.")),
+        (None, None) => {
+            return Err(Failure::bad_input(
+                "Say which key signs: --key NAME (from the keychain) or --key-file FILE.",
+            ));
+        }
     };
     let certificate = match (&a.cert, &stored) {
         (Some(path), _) => Some(CertificateInput::from_file(path)?),
@@ -491,7 +512,8 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         now: OffsetDateTime::now_utc(),
     };
     let bars = Bars::new(a.json);
-    let progress: Vec<_> = a.artifacts.iter().map(|p| bars.job(&format!("Signing {}", p.display()))).collect();
+    let progress: Vec<_> =
+        a.artifacts.iter().map(|p| bars.job(&format!("Signing {}", p.display()))).collect();
     let results = batch::sign_many(&request, &progress, |_, _| {});
     bars.finish();
 
@@ -547,7 +569,12 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
             }
         }
         let failed = reports.iter().filter(|(_, r)| r.is_err()).count();
-        println!("Signed {} of {} apps{}.", reports.len() - failed, reports.len(), if failed > 0 { format!("; {failed} failed (see above)") } else { String::new() });
+        println!(
+            "Signed {} of {} apps{}.",
+            reports.len() - failed,
+            reports.len(),
+            if failed > 0 { format!("; {failed} failed (see above)") } else { String::new() }
+        );
     }
     Ok(worst)
 }
@@ -598,14 +625,19 @@ fn describe_app(app: &AppInfo) -> String {
 
 fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     let truststore = a.truststore.as_deref().map(TrustStore::load).transpose().map_err(Failure::bad_input)?;
-    let target = VerifyTarget { path: a.target.clone(), signature: a.sig.clone(), certificate: a.cert.clone() };
+    let target =
+        VerifyTarget { path: a.target.clone(), signature: a.sig.clone(), certificate: a.cert.clone() };
     let now = OffsetDateTime::now_utc();
-    let report = with_progress("Verifying", a.json, |p| bundle::verify_target(&target, truststore.as_ref(), now, p)).map_err(|e| match e {
-        // The core names what is missing; the command line also names the option that gives it.
-        BundleError::NoSignature(_) => Failure::bad_input(format!("{e} Pass it with --sig.")),
-        BundleError::NothingToCheckAgainst(_) => Failure::bad_input(format!("{e} Pass --cert or --truststore.")),
-        e => e.into(),
-    })?;
+    let report =
+        with_progress("Verifying", a.json, |p| bundle::verify_target(&target, truststore.as_ref(), now, p))
+            .map_err(|e| match e {
+            // The core names what is missing; the command line also names the option that gives it.
+            BundleError::NoSignature(_) => Failure::bad_input(format!("{e} Pass it with --sig.")),
+            BundleError::NothingToCheckAgainst(_) => {
+                Failure::bad_input(format!("{e} Pass --cert or --truststore."))
+            }
+            e => e.into(),
+        })?;
     if a.json {
         print_json(&report);
     } else {

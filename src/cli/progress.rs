@@ -27,7 +27,12 @@ impl Bars {
     /// a terminal, none are ever drawn.
     pub fn new(quiet: bool) -> Arc<Self> {
         let enabled = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        Arc::new(Bars { multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()), enabled, started: Instant::now(), shown: AtomicBool::new(false) })
+        Arc::new(Bars {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
+            enabled,
+            started: Instant::now(),
+            shown: AtomicBool::new(false),
+        })
     }
 
     /// A progress handle for one job, drawn as a bar labelled `label` once the work lasts.
@@ -49,7 +54,10 @@ impl Bars {
 
     /// Starts drawing once the work has lasted long enough to be worth a bar.
     fn reveal(&self) {
-        if !self.shown.load(Ordering::Relaxed) && self.started.elapsed() >= SHOW_AFTER && !self.shown.swap(true, Ordering::Relaxed) {
+        if !self.shown.load(Ordering::Relaxed)
+            && self.started.elapsed() >= SHOW_AFTER
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
             self.multi.set_draw_target(ProgressDrawTarget::stderr());
         }
     }

@@ -20,7 +20,12 @@ pub struct CertificatesView {
 
 impl Default for CertificatesView {
     fn default() -> Self {
-        CertificatesView { filled_for: None, common_name: String::new(), organisation: String::new(), days: "730".into() }
+        CertificatesView {
+            filled_for: None,
+            common_name: String::new(),
+            organisation: String::new(),
+            days: "730".into(),
+        }
     }
 }
 
@@ -45,13 +50,22 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
             .response
             .labelled_by(l.id);
     });
-    let Some(row) = app.selected_key.clone().and_then(|n| rows.iter().find(|r| r.record.name == n).cloned()) else { return };
+    let Some(row) = app.selected_key.clone().and_then(|n| rows.iter().find(|r| r.record.name == n).cloned())
+    else {
+        return;
+    };
     let name = row.record.name.clone();
     ui.add_space(6.0);
 
     let now = widgets::now();
     if row.chains.is_empty() {
-        widgets::banner(ui, Tone::Warn, &format!("Key \"{name}\" has no certificate yet. Make a self-signed one below, or request one from your CA."));
+        widgets::banner(
+            ui,
+            Tone::Warn,
+            &format!(
+                "Key \"{name}\" has no certificate yet. Make a self-signed one below, or request one from your CA."
+            ),
+        );
     }
     for (i, chain) in row.chains.iter().enumerate().rev() {
         let Some(cert) = chain.first() else { continue };
@@ -67,13 +81,21 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                 widgets::badge(ui, tone, &text);
             });
             egui::Grid::new(("cert", i)).num_columns(2).show(ui, |ui| {
-                widgets::row(ui, "Issuer", &if cert.is_self_issued() { "itself (self-signed)".to_owned() } else { cert.issuer() });
+                widgets::row(
+                    ui,
+                    "Issuer",
+                    &if cert.is_self_issued() { "itself (self-signed)".to_owned() } else { cert.issuer() },
+                );
                 widgets::row(ui, "Valid from", &certs::day(cert.not_before()));
                 widgets::row(ui, "Valid until", &certs::day(cert.not_after()));
                 widgets::row(ui, "SHA-256", &cert.fingerprint());
                 widgets::row(ui, "Serial", &cert.serial_hex());
                 if chain.len() > 1 {
-                    widgets::row(ui, "Chain", &format!("{} issuer certificate(s) kept with it", chain.len() - 1));
+                    widgets::row(
+                        ui,
+                        "Chain",
+                        &format!("{} issuer certificate(s) kept with it", chain.len() - 1),
+                    );
                 }
             });
         });
@@ -94,7 +116,10 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     widgets::field(ui, "Valid for (days)", &mut cv.days, "730");
     let days: Option<u32> = cv.days.trim().parse().ok().filter(|d| (1..=3650).contains(d));
     if days.is_none() {
-        ui.label(RichText::new("Give the validity as a number of days from 1 to 3650.").color(widgets::colour(ui, Tone::Bad)));
+        ui.label(
+            RichText::new("Give the validity as a number of days from 1 to 3650.")
+                .color(widgets::colour(ui, Tone::Bad)),
+        );
     }
     let subject = Subject {
         common_name: cv.common_name.trim().to_owned(),
@@ -109,7 +134,9 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
         }
         if ui
             .add_enabled(days.is_some() && current.is_some(), egui::Button::new("Renew"))
-            .on_hover_text("A new certificate for the same key and subject; signatures made before stay valid")
+            .on_hover_text(
+                "A new certificate for the same key and subject; signatures made before stay valid",
+            )
             .clicked()
             && let Some(c) = &current
         {
@@ -119,7 +146,13 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     ui.add_space(8.0);
     ui.label(RichText::new("With a certificate authority").strong());
     ui.horizontal(|ui| {
-        if ui.add_enabled(!subject.common_name.is_empty(), egui::Button::new("Save certificate request (CSR)…")).clicked() {
+        if ui
+            .add_enabled(
+                !subject.common_name.is_empty(),
+                egui::Button::new("Save certificate request (CSR)…"),
+            )
+            .clicked()
+        {
             save_request(app, &ctx, &row, subject.clone());
         }
         if ui.button("Import issued certificate…").clicked() {
@@ -128,7 +161,10 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     });
     ui.add_space(8.0);
     if let Some(chain) = row.chains.last().cloned()
-        && ui.button("Save certificate for customers…").on_hover_text("The .crt your customers put in UPM's trust store").clicked()
+        && ui
+            .button("Save certificate for customers…")
+            .on_hover_text("The .crt your customers put in UPM's trust store")
+            .clicked()
     {
         save_certificate(app, &ctx, &row, chain);
     }
@@ -186,7 +222,11 @@ fn import(app: &mut App, ctx: &egui::Context, name: &str) {
         ctx,
         "importing a certificate",
         move || -> Result<Option<String>, String> {
-            let Some(path) = desktop.pick_file("Choose the certificate your CA issued", &["crt", "pem", "cer", "der"]) else { return Ok(None) };
+            let Some(path) =
+                desktop.pick_file("Choose the certificate your CA issued", &["crt", "pem", "cer", "der"])
+            else {
+                return Ok(None);
+            };
             let input = CertificateInput::from_file(&path).map_err(|e| e.to_string())?;
             store?.add_certificate(&key, &input.chain).map_err(|e| e.to_string())?;
             let signer = &input.chain[0];
@@ -194,7 +234,11 @@ fn import(app: &mut App, ctx: &egui::Context, name: &str) {
                 "Kept {} (valid until {}) with key \"{key}\"{}.",
                 signer.subject(),
                 certs::day(signer.not_after()),
-                if input.chain.len() > 1 { format!(", with {} issuer certificate(s)", input.chain.len() - 1) } else { String::new() }
+                if input.chain.len() > 1 {
+                    format!(", with {} issuer certificate(s)", input.chain.len() - 1)
+                } else {
+                    String::new()
+                }
             )))
         },
         |app, result| {

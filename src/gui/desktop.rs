@@ -30,7 +30,11 @@ impl Desktop for NativeDesktop {
             .set_title("Choose apps to sign")
             .add_filter("Atlassian apps (.jar, .obr)", &["jar", "obr"])
             .add_filter("All files", &["*"]);
-        pollster::block_on(dialog.pick_files()).unwrap_or_default().into_iter().map(|h| h.path().to_path_buf()).collect()
+        pollster::block_on(dialog.pick_files())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| h.path().to_path_buf())
+            .collect()
     }
 
     fn pick_file(&self, title: &str, extensions: &[&str]) -> Option<PathBuf> {
@@ -42,11 +46,15 @@ impl Desktop for NativeDesktop {
     }
 
     fn pick_folder(&self, title: &str) -> Option<PathBuf> {
-        pollster::block_on(rfd::AsyncFileDialog::new().set_title(title).pick_folder()).map(|h| h.path().to_path_buf())
+        pollster::block_on(rfd::AsyncFileDialog::new().set_title(title).pick_folder())
+            .map(|h| h.path().to_path_buf())
     }
 
     fn save_file(&self, title: &str, suggested_name: &str) -> Option<PathBuf> {
-        pollster::block_on(rfd::AsyncFileDialog::new().set_title(title).set_file_name(suggested_name).save_file()).map(|h| h.path().to_path_buf())
+        pollster::block_on(
+            rfd::AsyncFileDialog::new().set_title(title).set_file_name(suggested_name).save_file(),
+        )
+        .map(|h| h.path().to_path_buf())
     }
 
     fn open_folder(&self, path: &Path) -> Result<(), String> {
@@ -64,6 +72,11 @@ impl Desktop for NativeDesktop {
             .stderr(std::process::Stdio::null())
             .spawn()
             .map(drop)
-            .map_err(|e| format!("The folder {} could not be shown ({program}: {e}). Open it in your file manager.", path.display()))
+            .map_err(|e| {
+                format!(
+                    "The folder {} could not be shown ({program}: {e}). Open it in your file manager.",
+                    path.display()
+                )
+            })
     }
 }

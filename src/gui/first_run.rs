@@ -55,7 +55,14 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     super::heading(ui, "Welcome to Countersign");
     if let Some(done) = &app.first_run.created {
         ui.add_space(8.0);
-        widgets::banner(ui, Tone::Good, &format!("Your signing key \"{}\" is in the system keychain, with a certificate valid for two years.", done.key_name));
+        widgets::banner(
+            ui,
+            Tone::Good,
+            &format!(
+                "Your signing key \"{}\" is in the system keychain, with a certificate valid for two years.",
+                done.key_name
+            ),
+        );
         ui.add_space(8.0);
         ui.label("Your customers add this certificate to UPM's trust store once; after that, every app you sign installs without complaint:");
         let path_text = done.certificate_file.display().to_string();
@@ -69,11 +76,16 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                 && let Some(folder) = folder
             {
                 let desktop = app.config.desktop.clone();
-                app.worker.spawn(&ctx, "opening a folder", move || desktop.open_folder(&folder), |app, r| {
-                    if let Err(e) = r {
-                        app.show_error(e);
-                    }
-                });
+                app.worker.spawn(
+                    &ctx,
+                    "opening a folder",
+                    move || desktop.open_folder(&folder),
+                    |app, r| {
+                        if let Err(e) = r {
+                            app.show_error(e);
+                        }
+                    },
+                );
             }
             if ui.button("Copy path").clicked() {
                 ctx.copy_text(path_text.clone());
@@ -102,7 +114,8 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     let working = fr.working;
     let create = ui
         .horizontal(|ui| {
-            let create = ui.add_enabled(ready, egui::Button::new("Create signing key and certificate")).clicked();
+            let create =
+                ui.add_enabled(ready, egui::Button::new("Create signing key and certificate")).clicked();
             if working {
                 ui.spinner();
                 ui.label("Making the key and certificate…");

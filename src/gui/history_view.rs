@@ -45,12 +45,20 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
         widgets::banner(
             ui,
             Tone::Warn,
-            &format!("{} line(s) of the history could not be read (an interrupted write?) and are not shown. The other entries are intact.", app.history.skipped),
+            &format!(
+                "{} line(s) of the history could not be read (an interrupted write?) and are not shown. The other entries are intact.",
+                app.history.skipped
+            ),
         );
     }
     ui.horizontal(|ui| {
         let l = ui.label("Search");
-        ui.add(egui::TextEdit::singleline(&mut app.history.search).hint_text("file, app key, version, key, note, SHA-256…").desired_width(360.0)).labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut app.history.search)
+                .hint_text("file, app key, version, key, note, SHA-256…")
+                .desired_width(360.0),
+        )
+        .labelled_by(l.id);
         let shown: Vec<Entry> = app.history.shown().into_iter().cloned().collect();
         if ui.add_enabled(!shown.is_empty(), egui::Button::new("Export CSV…")).clicked() {
             let desktop = app.config.desktop.clone();
@@ -58,7 +66,11 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                 &ctx,
                 "exporting the history",
                 move || -> Result<Option<(PathBuf, usize)>, String> {
-                    let Some(path) = desktop.save_file("Export the history as CSV", "countersign-history.csv") else { return Ok(None) };
+                    let Some(path) =
+                        desktop.save_file("Export the history as CSV", "countersign-history.csv")
+                    else {
+                        return Ok(None);
+                    };
                     // The save dialog asked before replacing a file.
                     history::export_csv(&shown, &path, true).map_err(|e| e.to_string())?;
                     Ok(Some((path, shown.len())))
@@ -74,7 +86,11 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     ui.add_space(6.0);
     let shown = app.history.shown();
     if shown.is_empty() {
-        ui.weak(if app.history.entries.is_empty() { "Nothing signed yet." } else { "No signing matches the search." });
+        ui.weak(if app.history.entries.is_empty() {
+            "Nothing signed yet."
+        } else {
+            "No signing matches the search."
+        });
         return;
     }
     ui.weak(format!("{} of {} signing(s)", shown.len(), app.history.entries.len()));
@@ -91,7 +107,11 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                 (Some(k), None) => k.clone(),
                 _ => "—".into(),
             });
-            ui.label(e.key_name.clone().unwrap_or_else(|| format!("key file {}", super::short_hex(&e.key_fingerprint))));
+            ui.label(
+                e.key_name
+                    .clone()
+                    .unwrap_or_else(|| format!("key file {}", super::short_hex(&e.key_fingerprint))),
+            );
             ui.label(e.note.as_deref().unwrap_or(""));
             ui.label(&e.bundle_dir);
             ui.end_row();

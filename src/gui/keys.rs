@@ -40,7 +40,9 @@ impl KeysView {
 
     /// True when no passphrase field holds anything, down to the last byte (for tests).
     pub fn passphrases_wiped(&self) -> bool {
-        self.import_passphrase.is_wiped() && self.backup_passphrase.is_wiped() && self.backup_repeat.is_wiped()
+        self.import_passphrase.is_wiped()
+            && self.backup_passphrase.is_wiped()
+            && self.backup_repeat.is_wiped()
     }
 }
 
@@ -85,7 +87,8 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                     app.keys_view.rename_to.clear();
                 }
                 ui.label(r.record.algorithm.to_string());
-                ui.label(RichText::new(super::short_hex(&r.record.fingerprint)).monospace()).on_hover_text(&r.record.fingerprint);
+                ui.label(RichText::new(super::short_hex(&r.record.fingerprint)).monospace())
+                    .on_hover_text(&r.record.fingerprint);
                 let (tone, text) = widgets::validity(r.certificate_state(now));
                 widgets::badge(ui, tone, &text);
                 match &r.keychain_problem {
@@ -119,16 +122,23 @@ fn unlisted(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
     ui.label("An index restored from an older copy, or a Countersign stopped while it added or deleted a key, can leave a key in the keychain that no list entry names. It is still whole: give it a name to use it again.");
     if ui.button("Look for unlisted keys").clicked() {
         let store = app.store();
-        app.worker.spawn(ctx, "searching the keychain", move || store.and_then(|s| s.orphans().map_err(|e| e.to_string())), |app, result| match result {
-            Ok(Some(ids)) => {
-                if ids.is_empty() {
-                    app.show_info("Every Countersign key in the keychain is listed.");
+        app.worker.spawn(
+            ctx,
+            "searching the keychain",
+            move || store.and_then(|s| s.orphans().map_err(|e| e.to_string())),
+            |app, result| match result {
+                Ok(Some(ids)) => {
+                    if ids.is_empty() {
+                        app.show_info("Every Countersign key in the keychain is listed.");
+                    }
+                    app.keys_view.unlisted = Some(ids);
                 }
-                app.keys_view.unlisted = Some(ids);
-            }
-            Ok(None) => app.show_error("This keychain cannot be searched, so unlisted keys cannot be found here."),
-            Err(e) => app.show_error(e),
-        });
+                Ok(None) => {
+                    app.show_error("This keychain cannot be searched, so unlisted keys cannot be found here.")
+                }
+                Err(e) => app.show_error(e),
+            },
+        );
     }
     let Some(ids) = app.keys_view.unlisted.clone() else { return };
     for id in ids {
@@ -136,24 +146,33 @@ fn unlisted(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
             ui.monospace(&id);
             let name = app.keys_view.adopt_names.entry(id.clone()).or_default();
             let l = ui.label(format!("Name for {id}"));
-            ui.add(egui::TextEdit::singleline(name).hint_text("recovered-key").desired_width(180.0)).labelled_by(l.id);
+            ui.add(egui::TextEdit::singleline(name).hint_text("recovered-key").desired_width(180.0))
+                .labelled_by(l.id);
             let name = name.trim().to_owned();
             if ui.add_enabled(!name.is_empty(), egui::Button::new(format!("List {id}"))).clicked() {
                 let store = app.store();
                 let entry = id.clone();
-                app.worker.spawn(ctx, "listing a key again", move || store.and_then(|s| s.adopt(&entry, &name).map_err(|e| e.to_string())), move |app, result| {
-                    app.keys_dirty = true;
-                    match result {
-                        Ok(r) => {
-                            app.show_info(format!("Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).", r.algorithm, r.name, r.fingerprint));
-                            app.selected_key = Some(r.name);
-                            if let Some(list) = app.keys_view.unlisted.as_mut() {
-                                list.retain(|i| *i != id);
+                app.worker.spawn(
+                    ctx,
+                    "listing a key again",
+                    move || store.and_then(|s| s.adopt(&entry, &name).map_err(|e| e.to_string())),
+                    move |app, result| {
+                        app.keys_dirty = true;
+                        match result {
+                            Ok(r) => {
+                                app.show_info(format!(
+                                    "Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).",
+                                    r.algorithm, r.name, r.fingerprint
+                                ));
+                                app.selected_key = Some(r.name);
+                                if let Some(list) = app.keys_view.unlisted.as_mut() {
+                                    list.retain(|i| *i != id);
+                                }
                             }
+                            Err(e) => app.show_error(e),
                         }
-                        Err(e) => app.show_error(e),
-                    }
-                });
+                    },
+                );
             }
         });
     }
@@ -278,7 +297,11 @@ fn generate(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
     widgets::field(ui, "Key name", &mut kv.new_name, "acme-signing");
     ui.horizontal(|ui| {
         ui.radio_value(&mut kv.new_algorithm, Algorithm::Ed25519, "Ed25519 (what UPM requires)");
-        ui.radio_value(&mut kv.new_algorithm, Algorithm::EcdsaP384, "ECDSA P-384 (for policies that require NIST curves)");
+        ui.radio_value(
+            &mut kv.new_algorithm,
+            Algorithm::EcdsaP384,
+            "ECDSA P-384 (for policies that require NIST curves)",
+        );
     });
     if kv.new_algorithm == Algorithm::EcdsaP384 {
         widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
@@ -311,17 +334,28 @@ fn import(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
     ui.label("A private key file (PKCS#8 PEM or DER, as `openssl genpkey` writes), or a Countersign backup. It goes into the keychain; delete the file afterwards if it was not encrypted.");
     ui.horizontal(|ui| {
         let l = ui.label("Key file");
-        ui.add(egui::TextEdit::singleline(&mut app.keys_view.import_path).hint_text("/path/to/key.pem").desired_width(320.0)).labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut app.keys_view.import_path)
+                .hint_text("/path/to/key.pem")
+                .desired_width(320.0),
+        )
+        .labelled_by(l.id);
         if ui.button("Choose key file…").clicked() {
             let desktop = app.config.desktop.clone();
-            app.worker.spawn(ctx, "choosing a key file", move || desktop.pick_file("Choose a private key or backup", &["pem", "der", "key"]), |app, picked| {
-                if let Some(p) = picked {
-                    if app.keys_view.import_name.is_empty() {
-                        app.keys_view.import_name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            app.worker.spawn(
+                ctx,
+                "choosing a key file",
+                move || desktop.pick_file("Choose a private key or backup", &["pem", "der", "key"]),
+                |app, picked| {
+                    if let Some(p) = picked {
+                        if app.keys_view.import_name.is_empty() {
+                            app.keys_view.import_name =
+                                p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                        }
+                        app.keys_view.import_path = p.display().to_string();
                     }
-                    app.keys_view.import_path = p.display().to_string();
-                }
-            });
+                },
+            );
         }
     });
     let kv = &mut app.keys_view;
@@ -341,14 +375,19 @@ fn import(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
             "importing a key",
             move || -> Result<crate::keystore::KeyRecord, ImportFailure> {
                 let key = read_key_file(&PathBuf::from(&path), passphrase)?;
-                store.and_then(|s| s.add(&name, &key).map_err(|e| e.to_string())).map_err(ImportFailure::Other)
+                store
+                    .and_then(|s| s.add(&name, &key).map_err(|e| e.to_string()))
+                    .map_err(ImportFailure::Other)
             },
             |app, result| {
                 app.keys_dirty = true;
                 match result {
                     Ok(r) => {
                         app.keys_view.import_passphrase.clear();
-                        app.show_info(format!("Imported {} key \"{}\" into the keychain (public key SHA-256 {}).", r.algorithm, r.name, r.fingerprint));
+                        app.show_info(format!(
+                            "Imported {} key \"{}\" into the keychain (public key SHA-256 {}).",
+                            r.algorithm, r.name, r.fingerprint
+                        ));
                         app.selected_key = Some(r.name);
                         app.keys_view.import_path.clear();
                         app.keys_view.import_name.clear();
@@ -375,18 +414,28 @@ enum ImportFailure {
 fn read_key_file(path: &std::path::Path, passphrase: Zeroizing<String>) -> Result<PrivateKey, ImportFailure> {
     const MAX_KEY_FILE: u64 = 1 << 20;
     let name = path.display().to_string();
-    let unreadable = |e: std::io::Error| ImportFailure::Other(format!("Could not read the key file {name}: {e}. Check the path."));
+    let unreadable = |e: std::io::Error| {
+        ImportFailure::Other(format!("Could not read the key file {name}: {e}. Check the path."))
+    };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     // Sized up front, so that the key's bytes are never left behind by a growing buffer.
     let size = file.metadata().map(|m| m.len().min(MAX_KEY_FILE)).unwrap_or(0);
     let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1));
     file.take(MAX_KEY_FILE).read_to_end(&mut bytes).map_err(unreadable)?;
     PrivateKey::from_file_bytes(&bytes, &name, || {
-        if passphrase.is_empty() { Err(KeyError::NoPassphrase { source_name: name.clone() }) } else { Ok(passphrase.clone()) }
+        if passphrase.is_empty() {
+            Err(KeyError::NoPassphrase { source_name: name.clone() })
+        } else {
+            Ok(passphrase.clone())
+        }
     })
     .map_err(|e| match e {
-        KeyError::NoPassphrase { .. } => ImportFailure::Passphrase(format!("{name} is encrypted. Type its passphrase in the Passphrase field and import again.")),
-        KeyError::WrongPassphrase { .. } => ImportFailure::Passphrase(format!("The passphrase for {name} is wrong. Type it again.")),
+        KeyError::NoPassphrase { .. } => ImportFailure::Passphrase(format!(
+            "{name} is encrypted. Type its passphrase in the Passphrase field and import again."
+        )),
+        KeyError::WrongPassphrase { .. } => {
+            ImportFailure::Passphrase(format!("The passphrase for {name} is wrong. Type it again."))
+        }
         e => ImportFailure::Other(e.to_string()),
     })
 }
@@ -401,11 +450,15 @@ fn confirm_delete(app: &mut App, ctx: &egui::Context) {
         ui.set_max_width(460.0);
         ui.label(RichText::new(format!("Delete key \"{name}\"?")).strong().size(16.0));
         ui.label(format!("{}, public key SHA-256 {}", row.record.algorithm, row.record.fingerprint));
-        ui.label("Signatures made with it stay valid, but nobody can sign with it again unless you have a backup.");
+        ui.label(
+            "Signatures made with it stay valid, but nobody can sign with it again unless you have a backup.",
+        );
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             let keep = ui.button("Keep it").clicked();
-            let delete = ui.button(RichText::new(format!("Delete \"{name}\"")).color(widgets::colour(ui, Tone::Bad))).clicked();
+            let delete = ui
+                .button(RichText::new(format!("Delete \"{name}\"")).color(widgets::colour(ui, Tone::Bad)))
+                .clicked();
             (keep, delete)
         })
         .inner
@@ -424,7 +477,10 @@ fn confirm_delete(app: &mut App, ctx: &egui::Context) {
             |app, result| {
                 app.keys_dirty = true;
                 match result {
-                    Ok(r) => app.show_info(format!("Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.", r.name, r.fingerprint)),
+                    Ok(r) => app.show_info(format!(
+                        "Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.",
+                        r.name, r.fingerprint
+                    )),
                     Err(e) => app.show_error(e),
                 }
             },

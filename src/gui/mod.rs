@@ -54,9 +54,14 @@ impl Config {
     /// The user's own key store, history and documents folder, and the native dialogs.
     pub fn from_environment() -> Self {
         let store = KeyStore::open_default().map_err(|e| e.to_string());
-        let home = crate::keystore::default_home().unwrap_or_else(|_| std::env::temp_dir().join("countersign"));
+        let home =
+            crate::keystore::default_home().unwrap_or_else(|_| std::env::temp_dir().join("countersign"));
         let documents = directories::UserDirs::new()
-            .and_then(|d| d.document_dir().map(|p| p.join("Countersign")).or_else(|| Some(d.home_dir().join("Countersign"))))
+            .and_then(|d| {
+                d.document_dir()
+                    .map(|p| p.join("Countersign"))
+                    .or_else(|| Some(d.home_dir().join("Countersign")))
+            })
             .unwrap_or_else(|| home.join("out"));
         Config { store, history: History::in_home(&home), desktop: Arc::new(NativeDesktop), documents }
     }
@@ -74,7 +79,8 @@ pub enum View {
 }
 
 impl View {
-    const ALL: [View; 6] = [View::Sign, View::Keys, View::Certificates, View::Verify, View::History, View::TrustStore];
+    const ALL: [View; 6] =
+        [View::Sign, View::Keys, View::Certificates, View::Verify, View::History, View::TrustStore];
 
     fn title(self) -> &'static str {
         match self {
@@ -153,7 +159,8 @@ pub struct App {
 
 impl App {
     pub fn new(config: Config) -> Self {
-        let report = std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
+        let report =
+            std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
         App {
             sign: sign::SignView::default(),
             config,
@@ -240,8 +247,12 @@ impl App {
                     .map(|record| {
                         let keychain_problem = match store.health(&record) {
                             Ok(KeyHealth::Ok) => None,
-                            Ok(KeyHealth::SecretMissing) => Some("its private key is missing from the keychain".to_owned()),
-                            Ok(KeyHealth::SecretMismatch { found }) => Some(format!("the keychain holds another key ({found})")),
+                            Ok(KeyHealth::SecretMissing) => {
+                                Some("its private key is missing from the keychain".to_owned())
+                            }
+                            Ok(KeyHealth::SecretMismatch { found }) => {
+                                Some(format!("the keychain holds another key ({found})"))
+                            }
                             Err(e) => Some(e.to_string()),
                         };
                         let chains = store.certificates(&record);
@@ -255,7 +266,8 @@ impl App {
                 }
                 app.keys = match result {
                     Ok(rows) => {
-                        if app.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s)) {
+                        if app.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s))
+                        {
                             app.selected_key = rows.first().map(|r| r.record.name.clone());
                         }
                         app.sign.keys_changed(&rows);
@@ -269,13 +281,20 @@ impl App {
 
     fn reload_history(&mut self, ctx: &egui::Context) {
         let history = self.config.history.clone();
-        self.worker.spawn(ctx, "reading the signing history", move || history.load().map_err(|e| e.to_string()), |app, result| {
-            app.history.loaded(result);
-        });
+        self.worker.spawn(
+            ctx,
+            "reading the signing history",
+            move || history.load().map_err(|e| e.to_string()),
+            |app, result| {
+                app.history.loaded(result);
+            },
+        );
     }
 
     fn needs_setup(&self) -> bool {
-        !self.setup_dismissed && (self.first_run.in_progress() || matches!(&self.keys, KeyList::Loaded(rows) if rows.is_empty()))
+        !self.setup_dismissed
+            && (self.first_run.in_progress()
+                || matches!(&self.keys, KeyList::Loaded(rows) if rows.is_empty()))
     }
 
     /// Draws one frame. Public so that tests can drive the window without eframe.
@@ -322,7 +341,11 @@ impl App {
                         ui.weak("· reading keys…");
                     }
                     KeyList::Loaded(rows) => {
-                        ui.weak(format!("· {} key{} in the keychain", rows.len(), if rows.len() == 1 { "" } else { "s" }));
+                        ui.weak(format!(
+                            "· {} key{} in the keychain",
+                            rows.len(),
+                            if rows.len() == 1 { "" } else { "s" }
+                        ));
                     }
                     KeyList::Failed(_) => {
                         ui.weak("· keys unavailable");
@@ -364,7 +387,8 @@ impl App {
         });
 
         // Files dropped anywhere on the window go to the view that takes files.
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        let dropped: Vec<PathBuf> =
+            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() && !self.needs_setup() {
             match self.view {
                 View::Verify => self.verify.take_paths(dropped),
@@ -380,7 +404,10 @@ impl App {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
         if let Some(start) = self.startup.take() {
-            eprintln!("countersign: first frame drawn {} ms after the window was created", start.elapsed().as_millis());
+            eprintln!(
+                "countersign: first frame drawn {} ms after the window was created",
+                start.elapsed().as_millis()
+            );
             if std::env::var_os(SMOKE_TEST_ENV).is_some() {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
@@ -466,7 +493,12 @@ fn tell_without_a_terminal(message: &str) {
     if std::env::var_os(SMOKE_TEST_ENV).is_some() {
         return;
     }
-    let _ = rfd::MessageDialog::new().set_level(rfd::MessageLevel::Error).set_title("Countersign").set_description(message).set_buttons(rfd::MessageButtons::Ok).show();
+    let _ = rfd::MessageDialog::new()
+        .set_level(rfd::MessageLevel::Error)
+        .set_title("Countersign")
+        .set_description(message)
+        .set_buttons(rfd::MessageButtons::Ok)
+        .show();
 }
 
 #[cfg(not(any(target_os = "windows", target_os = "macos")))]

@@ -142,15 +142,29 @@ pub fn secret_field(ui: &mut Ui, label: &str, value: &mut SecretText) -> SecretR
         let visuals = ui.style().interact_selectable(&response, focused);
         let stroke = if focused { ui.visuals().selection.stroke } else { visuals.bg_stroke };
         let painter = ui.painter_at(rect);
-        painter.rect(rect, visuals.corner_radius, ui.visuals().extreme_bg_color, stroke, egui::StrokeKind::Inside);
+        painter.rect(
+            rect,
+            visuals.corner_radius,
+            ui.visuals().extreme_bg_color,
+            stroke,
+            egui::StrokeKind::Inside,
+        );
         let text_pos = rect.left_center() + egui::vec2(ui.spacing().button_padding.x, 0.0);
-        let galley = painter.layout_no_wrap(dots, egui::TextStyle::Body.resolve(ui.style()), ui.visuals().text_color());
+        let galley = painter.layout_no_wrap(
+            dots,
+            egui::TextStyle::Body.resolve(ui.style()),
+            ui.visuals().text_color(),
+        );
         let caret_x = text_pos.x + galley.size().x + 1.0;
         painter.galley(text_pos - egui::vec2(0.0, galley.size().y / 2.0), galley, ui.visuals().text_color());
         if focused {
             // A steady caret: a blinking one would repaint forever while the field is focused.
             let half = ui.text_style_height(&egui::TextStyle::Body) / 2.0;
-            painter.vline(caret_x, (rect.center().y - half)..=(rect.center().y + half), ui.visuals().text_cursor.stroke);
+            painter.vline(
+                caret_x,
+                (rect.center().y - half)..=(rect.center().y + half),
+                ui.visuals().text_cursor.stroke,
+            );
         }
         SecretResponse { submitted, overflowed }
     })

@@ -76,7 +76,10 @@ impl SignView {
         if self.key.as_ref().is_some_and(|k| rows.iter().any(|r| &r.record.name == k)) {
             return;
         }
-        let last_used = rows.iter().filter(|r| r.record.last_used.is_some()).max_by(|a, b| a.record.last_used.cmp(&b.record.last_used));
+        let last_used = rows
+            .iter()
+            .filter(|r| r.record.last_used.is_some())
+            .max_by(|a, b| a.record.last_used.cmp(&b.record.last_used));
         let newest = rows.iter().max_by(|a, b| a.record.created.cmp(&b.record.created));
         self.key = last_used.or(newest).map(|r| r.record.name.clone());
     }
@@ -84,34 +87,53 @@ impl SignView {
     /// Adds files to the queue and starts reading what they are.
     pub(super) fn add_files(&mut self, ctx: &egui::Context, worker: &mut super::Worker, paths: Vec<PathBuf>) {
         for path in paths {
-            let queued = self.items.iter().any(|i| i.path == path && matches!(i.state, State::Waiting | State::Signing(_)));
+            let queued = self
+                .items
+                .iter()
+                .any(|i| i.path == path && matches!(i.state, State::Waiting | State::Signing(_)));
             if queued {
                 continue;
             }
             let id = self.next_id;
             self.next_id += 1;
             let hashing = Progress::new();
-            self.items.push(Item { id, path: path.clone(), info: Stage::Pending, sha256: Stage::Pending, hashing: hashing.clone(), state: State::Waiting });
+            self.items.push(Item {
+                id,
+                path: path.clone(),
+                info: Stage::Pending,
+                sha256: Stage::Pending,
+                hashing: hashing.clone(),
+                state: State::Waiting,
+            });
             let inspect_path = path.clone();
-            worker.spawn(ctx, "reading a dropped file", move || archive::inspect(&inspect_path).map_err(|e| e.to_string()), move |app, result| {
-                if let Some(item) = app.sign.item_mut(id) {
-                    match result {
-                        Ok(info) => item.info = Stage::Ready(info),
-                        Err(e) => {
-                            // Not signable: say why right away rather than at signing time.
-                            item.hashing.cancel();
-                            if matches!(item.state, State::Waiting) {
-                                item.state = State::Failed(e.clone());
+            worker.spawn(
+                ctx,
+                "reading a dropped file",
+                move || archive::inspect(&inspect_path).map_err(|e| e.to_string()),
+                move |app, result| {
+                    if let Some(item) = app.sign.item_mut(id) {
+                        match result {
+                            Ok(info) => item.info = Stage::Ready(info),
+                            Err(e) => {
+                                // Not signable: say why right away rather than at signing time.
+                                item.hashing.cancel();
+                                if matches!(item.state, State::Waiting) {
+                                    item.state = State::Failed(e.clone());
+                                }
+                                item.info = Stage::Failed(e);
                             }
-                            item.info = Stage::Failed(e);
                         }
                     }
-                }
-            });
+                },
+            );
             worker.spawn(
                 ctx,
                 "computing a SHA-256",
-                move || crate::signing::sha256_file(&path, &hashing).map(|(sha, _)| crate::hex::lower(&sha)).map_err(|e| e.to_string()),
+                move || {
+                    crate::signing::sha256_file(&path, &hashing)
+                        .map(|(sha, _)| crate::hex::lower(&sha))
+                        .map_err(|e| e.to_string())
+                },
                 move |app, result| {
                     if let Some(item) = app.sign.item_mut(id) {
                         item.sha256 = match result {
@@ -136,10 +158,17 @@ impl SignView {
 
 /// What stands in the way of signing with the chosen key, and what to warn about.
 fn key_notes(row: Option<&KeyRow>) -> (Option<String>, Vec<String>) {
-    let Some(row) = row else { return (Some("Choose a key to sign with, or make one in the Keys view.".into()), vec![]) };
+    let Some(row) = row else {
+        return (Some("Choose a key to sign with, or make one in the Keys view.".into()), vec![]);
+    };
     let name = &row.record.name;
     if let Some(problem) = &row.keychain_problem {
-        return (Some(format!("Key \"{name}\" cannot sign: {problem}. Restore it from a backup in the Keys view.")), vec![]);
+        return (
+            Some(format!(
+                "Key \"{name}\" cannot sign: {problem}. Restore it from a backup in the Keys view."
+            )),
+            vec![],
+        );
     }
     let mut warnings = Vec::new();
     if !row.record.algorithm.upm_accepts() {
@@ -180,25 +209,44 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
             .show_ui(ui, |ui| {
                 for r in &rows {
                     let (_, state) = widgets::validity(r.certificate_state(widgets::now()));
-                    ui.selectable_value(&mut app.sign.key, Some(r.record.name.clone()), format!("{} ({}, {state})", r.record.name, r.record.algorithm));
+                    ui.selectable_value(
+                        &mut app.sign.key,
+                        Some(r.record.name.clone()),
+                        format!("{} ({}, {state})", r.record.name, r.record.algorithm),
+                    );
                 }
             })
             .response
             .labelled_by(l.id);
         ui.end_row();
         let l = ui.label("Note");
-        ui.add(egui::TextEdit::singleline(&mut app.sign.note).hint_text("for customer / ticket").desired_width(360.0)).labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut app.sign.note)
+                .hint_text("for customer / ticket")
+                .desired_width(360.0),
+        )
+        .labelled_by(l.id);
         ui.end_row();
         let l = ui.label("Output folder");
         ui.horizontal(|ui| {
-            ui.add(egui::TextEdit::singleline(&mut app.sign.out_dir).hint_text("next to each file").desired_width(300.0)).labelled_by(l.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut app.sign.out_dir)
+                    .hint_text("next to each file")
+                    .desired_width(300.0),
+            )
+            .labelled_by(l.id);
             if ui.button("Choose output folder…").clicked() {
                 let desktop = app.config.desktop.clone();
-                app.worker.spawn(&ctx, "choosing a folder", move || desktop.pick_folder("Where should bundles go?"), |app, picked| {
-                    if let Some(dir) = picked {
-                        app.sign.out_dir = dir.display().to_string();
-                    }
-                });
+                app.worker.spawn(
+                    &ctx,
+                    "choosing a folder",
+                    move || desktop.pick_folder("Where should bundles go?"),
+                    |app, picked| {
+                        if let Some(dir) = picked {
+                            app.sign.out_dir = dir.display().to_string();
+                        }
+                    },
+                );
             }
         });
         ui.end_row();
@@ -263,11 +311,16 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     }
     if let Some(dir) = open_dir {
         let desktop = app.config.desktop.clone();
-        app.worker.spawn(&ctx, "opening a folder", move || desktop.open_folder(&dir), |app, r| {
-            if let Err(e) = r {
-                app.show_error(e);
-            }
-        });
+        app.worker.spawn(
+            &ctx,
+            "opening a folder",
+            move || desktop.open_folder(&dir),
+            |app, r| {
+                if let Err(e) = r {
+                    app.show_error(e);
+                }
+            },
+        );
     }
     if let Some(dir) = verify_dir {
         app.open_view(View::Verify);
@@ -278,8 +331,11 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
 
 fn drop_zone(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
     let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
-    let stroke = if hovering { ui.visuals().selection.stroke } else { ui.visuals().widgets.noninteractive.bg_stroke };
-    let frame = egui::Frame::group(ui.style()).stroke(egui::Stroke::new(if hovering { 2.0 } else { 1.0 }, stroke.color)).inner_margin(20.0);
+    let stroke =
+        if hovering { ui.visuals().selection.stroke } else { ui.visuals().widgets.noninteractive.bg_stroke };
+    let frame = egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(if hovering { 2.0 } else { 1.0 }, stroke.color))
+        .inner_margin(20.0);
     frame.show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.vertical_centered(|ui| {
@@ -287,17 +343,28 @@ fn drop_zone(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
             ui.add_space(4.0);
             if ui.button("Choose files…").clicked() {
                 let desktop = app.config.desktop.clone();
-                app.worker.spawn(ctx, "choosing files", move || desktop.pick_artifacts(), |app, files| {
-                    if !files.is_empty() {
-                        app.sign_files(files);
-                    }
-                });
+                app.worker.spawn(
+                    ctx,
+                    "choosing files",
+                    move || desktop.pick_artifacts(),
+                    |app, files| {
+                        if !files.is_empty() {
+                            app.sign_files(files);
+                        }
+                    },
+                );
             }
         });
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             let l = ui.label("Or a path:");
-            let field = ui.add(egui::TextEdit::singleline(&mut app.sign.path_input).hint_text("/path/to/app.jar").desired_width(420.0)).labelled_by(l.id);
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut app.sign.path_input)
+                        .hint_text("/path/to/app.jar")
+                        .desired_width(420.0),
+                )
+                .labelled_by(l.id);
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Add").clicked() || entered) && !app.sign.path_input.trim().is_empty() {
                 let path = PathBuf::from(app.sign.path_input.trim());
@@ -331,7 +398,11 @@ fn describe(info: &AppInfo) -> String {
         _ => "JAR",
     };
     match (info.name(), info.plugin_key(), info.version()) {
-        (name, Some(key), version) => format!("{} · key {key} · version {} · {kind}", name.unwrap_or("(no name)"), version.unwrap_or("(none)")),
+        (name, Some(key), version) => format!(
+            "{} · key {key} · version {} · {kind}",
+            name.unwrap_or("(no name)"),
+            version.unwrap_or("(none)")
+        ),
         _ => format!("{kind}, not an Atlassian app (no atlassian-plugin.xml or Atlassian-Plugin-Key)"),
     }
 }
@@ -340,10 +411,16 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
     let mut action = CardAction::None;
     egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
         ui.set_width(ui.available_width());
-        let name = item.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| item.path.display().to_string());
+        let name = item
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| item.path.display().to_string());
         ui.horizontal(|ui| {
             ui.label(RichText::new(&name).strong().size(16.0));
-            if !matches!(item.state, State::Signing(_)) && ui.button("Remove").on_hover_text(format!("Take {name} off the list")).clicked() {
+            if !matches!(item.state, State::Signing(_))
+                && ui.button("Remove").on_hover_text(format!("Take {name} off the list")).clicked()
+            {
                 action = CardAction::Remove;
             }
         });
@@ -367,7 +444,11 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
             Stage::Pending if !matches!(item.info, Stage::Failed(_)) => {
                 ui.horizontal(|ui| {
                     ui.weak("SHA-256");
-                    ui.add(egui::ProgressBar::new(item.hashing.fraction()).desired_width(200.0).show_percentage());
+                    ui.add(
+                        egui::ProgressBar::new(item.hashing.fraction())
+                            .desired_width(200.0)
+                            .show_percentage(),
+                    );
                 });
             }
             Stage::Failed(e) if !matches!(item.info, Stage::Failed(_)) => {
@@ -381,7 +462,13 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
             }
             State::Signing(p) => {
                 ui.horizontal(|ui| {
-                    ui.add(egui::ProgressBar::new(p.fraction()).desired_width(320.0).show_percentage().animate(true)).on_hover_text("Signing");
+                    ui.add(
+                        egui::ProgressBar::new(p.fraction())
+                            .desired_width(320.0)
+                            .show_percentage()
+                            .animate(true),
+                    )
+                    .on_hover_text("Signing");
                     if ui.button("Cancel").clicked() {
                         action = CardAction::Cancel;
                     }
@@ -389,26 +476,42 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
             }
             State::Failed(e) => widgets::banner(ui, Tone::Bad, e),
             State::Cancelled => {
-                ui.label(RichText::new("Cancelled; nothing was written. Sign tries it again.").color(widgets::colour(ui, Tone::Warn)));
+                ui.label(
+                    RichText::new("Cancelled; nothing was written. Sign tries it again.")
+                        .color(widgets::colour(ui, Tone::Warn)),
+                );
             }
             State::Done(done) => {
                 ui.label(RichText::new("Signed.").color(widgets::colour(ui, Tone::Good)).strong());
                 ui.label(format!("Bundle in {}", done.bundle_dir.display()));
                 for f in &done.files {
-                    ui.label(RichText::new(format!("  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())).monospace().small());
+                    ui.label(
+                        RichText::new(format!(
+                            "  {}",
+                            f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                        ))
+                        .monospace()
+                        .small(),
+                    );
                 }
-                ui.label(RichText::new(&done.signature).monospace().small()).on_hover_text("The text for UPM's Signature field");
+                ui.label(RichText::new(&done.signature).monospace().small())
+                    .on_hover_text("The text for UPM's Signature field");
                 for w in &done.warnings {
                     ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
                 }
                 ui.horizontal(|ui| {
-                    if ui.button("Copy signature").on_hover_text("Copies the Base64 text for UPM's Signature field").clicked() {
+                    if ui
+                        .button("Copy signature")
+                        .on_hover_text("Copies the Base64 text for UPM's Signature field")
+                        .clicked()
+                    {
                         action = CardAction::Copy(done.signature.clone());
                     }
                     if ui.button("Open folder").clicked() {
                         action = CardAction::Open(done.bundle_dir.clone());
                     }
-                    if ui.button("Verify bundle").on_hover_text("Check the bundle the way UPM will").clicked() {
+                    if ui.button("Verify bundle").on_hover_text("Check the bundle the way UPM will").clicked()
+                    {
                         action = CardAction::Verify(done.bundle_dir.clone());
                     }
                 });
@@ -489,7 +592,12 @@ pub(super) fn start_batch(app: &mut App, ctx: &egui::Context) {
                 let done = result.as_ref().map_err(|e| e.to_string()).map(|signed| {
                     let mut warnings = signed.warnings.clone();
                     warnings.extend(batch::record(signed, Some((&store, &key_name)), &history));
-                    Done { bundle_dir: signed.dir.clone(), files: signed.files.clone(), signature: signed.signature_base64.clone(), warnings }
+                    Done {
+                        bundle_dir: signed.dir.clone(),
+                        files: signed.files.clone(),
+                        signature: signed.signature_base64.clone(),
+                        warnings,
+                    }
                 });
                 outcome(i, done, progress[i].is_cancelled());
             });

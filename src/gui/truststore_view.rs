@@ -22,23 +22,34 @@ pub struct TrustStoreView {
 /// `dir/name`, or `dir/name-2` and so on: a package never replaces anything.
 fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
     let path = |suffix: String| dir.join(format!("{stem}{suffix}{ext}"));
-    std::iter::once(String::new()).chain((2..1000).map(|n| format!("-{n}"))).map(path).find(|p| !p.exists()).unwrap_or_else(|| dir.join(format!("{stem}{ext}")))
+    std::iter::once(String::new())
+        .chain((2..1000).map(|n| format!("-{n}")))
+        .map(path)
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{stem}{ext}")))
 }
 
 pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     super::heading(ui, "Trust store");
-    ui.label("UPM trusts the certificates in the upmconfig/truststore folder of the product's (shared) home.");
+    ui.label(
+        "UPM trusts the certificates in the upmconfig/truststore folder of the product's (shared) home.",
+    );
     ui.add_space(6.0);
 
     ui.label(RichText::new("Make a package for a customer").strong());
-    let rows: Vec<KeyRow> = app.key_rows().iter().filter(|r| r.current_certificate().is_some()).cloned().collect();
+    let rows: Vec<KeyRow> =
+        app.key_rows().iter().filter(|r| r.current_certificate().is_some()).cloned().collect();
     if rows.is_empty() {
         ui.weak("No key has a certificate yet (see the Certificates view).");
     } else {
         let tv = &mut app.trust;
         if tv.key.as_ref().is_none_or(|k| !rows.iter().any(|r| &r.record.name == k)) {
-            tv.key = app.selected_key.clone().filter(|k| rows.iter().any(|r| &r.record.name == k)).or_else(|| rows.first().map(|r| r.record.name.clone()));
+            tv.key = app
+                .selected_key
+                .clone()
+                .filter(|k| rows.iter().any(|r| &r.record.name == k))
+                .or_else(|| rows.first().map(|r| r.record.name.clone()));
         }
         ui.horizontal(|ui| {
             let l = ui.label("Certificate of key");
@@ -56,7 +67,8 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
         ui.checkbox(&mut tv.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
         ui.checkbox(&mut tv.zip, "As one .zip file");
         if ui.button("Make trust-store package…").clicked()
-            && let Some(row) = tv.key.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k)).cloned()
+            && let Some(row) =
+                tv.key.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k)).cloned()
         {
             let desktop = app.config.desktop.clone();
             let (include, zip) = (tv.include_atlassian, tv.zip);
@@ -90,14 +102,24 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     ui.label(RichText::new("Check a trust-store folder").strong());
     ui.horizontal(|ui| {
         let l = ui.label("Trust-store folder");
-        ui.add(egui::TextEdit::singleline(&mut app.trust.check_dir).hint_text("…/upmconfig/truststore").desired_width(360.0)).labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut app.trust.check_dir)
+                .hint_text("…/upmconfig/truststore")
+                .desired_width(360.0),
+        )
+        .labelled_by(l.id);
         if ui.button("Choose trust-store folder…").clicked() {
             let desktop = app.config.desktop.clone();
-            app.worker.spawn(&ctx, "choosing a folder", move || desktop.pick_folder("Choose a trust-store folder"), |app, p| {
-                if let Some(p) = p {
-                    app.trust.check_dir = p.display().to_string();
-                }
-            });
+            app.worker.spawn(
+                &ctx,
+                "choosing a folder",
+                move || desktop.pick_folder("Choose a trust-store folder"),
+                |app, p| {
+                    if let Some(p) = p {
+                        app.trust.check_dir = p.display().to_string();
+                    }
+                },
+            );
         }
     });
     let dir = app.trust.check_dir.trim().to_owned();
@@ -114,12 +136,30 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
         Some(Err(e)) => widgets::banner(ui, Tone::Bad, e),
         Some(Ok(lint)) => {
             if lint.passed() {
-                widgets::banner(ui, Tone::Good, &format!("{}: {} certificate(s); UPM can use this trust store.", lint.dir.display(), lint.certificates));
+                widgets::banner(
+                    ui,
+                    Tone::Good,
+                    &format!(
+                        "{}: {} certificate(s); UPM can use this trust store.",
+                        lint.dir.display(),
+                        lint.certificates
+                    ),
+                );
             } else {
-                widgets::banner(ui, Tone::Bad, &format!("{}: UPM will not work with this trust store as it is. See below.", lint.dir.display()));
+                widgets::banner(
+                    ui,
+                    Tone::Bad,
+                    &format!(
+                        "{}: UPM will not work with this trust store as it is. See below.",
+                        lint.dir.display()
+                    ),
+                );
             }
             for (name, present) in &lint.atlassian_cas {
-                ui.label(format!("Atlassian CA {name}: {}", if *present { "present" } else { "not present" }));
+                ui.label(format!(
+                    "Atlassian CA {name}: {}",
+                    if *present { "present" } else { "not present" }
+                ));
             }
             for f in &lint.findings {
                 let (mark, tone) = match f.severity {
@@ -128,7 +168,9 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                     _ => ("NOTE", Tone::Info),
                 };
                 let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
-                ui.label(RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)));
+                ui.label(
+                    RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)),
+                );
                 if let Some(fix) = &f.fix {
                     ui.label(RichText::new(format!("    Fix: {fix}")).italics());
                 }

@@ -54,41 +54,76 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     let view = &mut app.verify;
     egui::Grid::new("verify-inputs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
         let l = ui.label("Bundle or app");
-        ui.add(egui::TextEdit::singleline(&mut view.target).hint_text("bundle folder, bundle .zip, or app .jar/.obr").desired_width(420.0)).labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut view.target)
+                .hint_text("bundle folder, bundle .zip, or app .jar/.obr")
+                .desired_width(420.0),
+        )
+        .labelled_by(l.id);
         ui.end_row();
         let l = ui.label("Signature (.sig)");
-        ui.add(egui::TextEdit::singleline(&mut view.signature).hint_text("for an app: beside it, named app.jar.sig").desired_width(420.0)).labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut view.signature)
+                .hint_text("for an app: beside it, named app.jar.sig")
+                .desired_width(420.0),
+        )
+        .labelled_by(l.id);
         ui.end_row();
         let l = ui.label("Certificate");
-        ui.add(egui::TextEdit::singleline(&mut view.certificate).hint_text("for an app: the signer's .crt").desired_width(420.0)).labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut view.certificate)
+                .hint_text("for an app: the signer's .crt")
+                .desired_width(420.0),
+        )
+        .labelled_by(l.id);
         ui.end_row();
         let l = ui.label("Trust store folder");
-        ui.add(egui::TextEdit::singleline(&mut view.truststore).hint_text("optional: the customer's upmconfig/truststore").desired_width(420.0))
-            .labelled_by(l.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut view.truststore)
+                .hint_text("optional: the customer's upmconfig/truststore")
+                .desired_width(420.0),
+        )
+        .labelled_by(l.id);
         ui.end_row();
     });
     ui.horizontal(|ui| {
         if ui.button("Choose bundle folder…").clicked() {
             let desktop = app.config.desktop.clone();
-            app.worker.spawn(&ctx, "choosing a folder", move || desktop.pick_folder("Choose a bundle folder"), |app, p| {
-                if let Some(p) = p {
-                    app.verify.take_paths(vec![p]);
-                }
-            });
+            app.worker.spawn(
+                &ctx,
+                "choosing a folder",
+                move || desktop.pick_folder("Choose a bundle folder"),
+                |app, p| {
+                    if let Some(p) = p {
+                        app.verify.take_paths(vec![p]);
+                    }
+                },
+            );
         }
         if ui.button("Choose file…").clicked() {
             let desktop = app.config.desktop.clone();
-            app.worker.spawn(&ctx, "choosing a file", move || desktop.pick_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]), |app, p| {
-                if let Some(p) = p {
-                    app.verify.take_paths(vec![p]);
-                }
-            });
+            app.worker.spawn(
+                &ctx,
+                "choosing a file",
+                move || desktop.pick_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]),
+                |app, p| {
+                    if let Some(p) = p {
+                        app.verify.take_paths(vec![p]);
+                    }
+                },
+            );
         }
     });
     ui.add_space(6.0);
     let running = app.verify.running.clone();
     ui.horizontal(|ui| {
-        if ui.add_enabled(running.is_none() && !app.verify.target.trim().is_empty(), egui::Button::new(RichText::new("Check signature").strong())).clicked() {
+        if ui
+            .add_enabled(
+                running.is_none() && !app.verify.target.trim().is_empty(),
+                egui::Button::new(RichText::new("Check signature").strong()),
+            )
+            .clicked()
+        {
             start(app, &ctx);
         }
         if let Some(p) = &running {
@@ -114,7 +149,10 @@ fn show_report(ui: &mut egui::Ui, report: &Report) {
     };
     widgets::banner(ui, tone, &report.headline);
     if let Some(s) = &report.signer {
-        ui.label(format!("Signed by {} ({}), certificate valid until {}.", s.subject, s.algorithm, s.not_after));
+        ui.label(format!(
+            "Signed by {} ({}), certificate valid until {}.",
+            s.subject, s.algorithm, s.not_after
+        ));
     }
     if let Some(t) = &report.trusted_by {
         ui.label(format!("Trusted through {t}."));
@@ -142,7 +180,11 @@ fn show_report(ui: &mut egui::Ui, report: &Report) {
 pub(super) fn start(app: &mut App, ctx: &egui::Context) {
     let v = &mut app.verify;
     let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(PathBuf::from);
-    let target = VerifyTarget { path: PathBuf::from(v.target.trim()), signature: opt(&v.signature), certificate: opt(&v.certificate) };
+    let target = VerifyTarget {
+        path: PathBuf::from(v.target.trim()),
+        signature: opt(&v.signature),
+        certificate: opt(&v.certificate),
+    };
     let truststore = opt(&v.truststore);
     let progress = Progress::new();
     v.running = Some(progress.clone());

@@ -73,7 +73,9 @@ pub fn validity(state: Option<ValidityState>) -> (Tone, String) {
     match state {
         None => (Tone::Warn, "no certificate".into()),
         Some(ValidityState::Valid { days_left }) => (Tone::Good, format!("valid, {days_left} days left")),
-        Some(ValidityState::ExpiringSoon { days_left }) => (Tone::Warn, format!("expires in {days_left} days")),
+        Some(ValidityState::ExpiringSoon { days_left }) => {
+            (Tone::Warn, format!("expires in {days_left} days"))
+        }
         Some(s @ ValidityState::Expired { .. }) => (Tone::Bad, s.to_string()),
         Some(s @ ValidityState::NotYetValid { .. }) => (Tone::Bad, s.to_string()),
     }

@@ -84,7 +84,9 @@ impl Worker {
         };
         self.pending += 1;
         if let Err(e) = std::thread::Builder::new().name(format!("countersign: {what}")).spawn(job) {
-            let message = format!("Countersign could not start work ({what}): {e}. Close other programs and try again.");
+            let message = format!(
+                "Countersign could not start work ({what}): {e}. Close other programs and try again."
+            );
             let _ = self.tx.send(Message::Finished(Box::new(move |app: &mut App| app.show_error(message))));
         }
     }

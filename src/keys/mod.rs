@@ -56,15 +56,21 @@ impl fmt::Display for Algorithm {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("{source_name} is {found}, not a private key. Pass the private key file (PKCS#8, as made by `openssl genpkey -algorithm ed25519`).")]
+    #[error(
+        "{source_name} is {found}, not a private key. Pass the private key file (PKCS#8, as made by `openssl genpkey -algorithm ed25519`)."
+    )]
     NotAPrivateKey { source_name: String, found: String },
-    #[error("{source_name} holds {algorithm} key. Countersign signs with Ed25519 (what UPM requires) or ECDSA P-384 only; make an Ed25519 key with `openssl genpkey -algorithm ed25519` or `countersign keys generate`.")]
+    #[error(
+        "{source_name} holds {algorithm} key. Countersign signs with Ed25519 (what UPM requires) or ECDSA P-384 only; make an Ed25519 key with `openssl genpkey -algorithm ed25519` or `countersign keys generate`."
+    )]
     Unsupported { source_name: String, algorithm: String },
     #[error("{source_name} is not a readable private key ({detail}). Pass a PKCS#8 key in PEM or DER form.")]
     Malformed { source_name: String, detail: String },
     #[error("The passphrase for {source_name} is wrong. Try again, or check COUNTERSIGN_PASSPHRASE.")]
     WrongPassphrase { source_name: String },
-    #[error("{source_name} is encrypted and no passphrase was given. Set COUNTERSIGN_PASSPHRASE or run from a terminal to be asked.")]
+    #[error(
+        "{source_name} is encrypted and no passphrase was given. Set COUNTERSIGN_PASSPHRASE or run from a terminal to be asked."
+    )]
     NoPassphrase { source_name: String },
     #[error("{source_name} is not a readable public key ({detail}).")]
     BadPublicKey { source_name: String, detail: String },
@@ -170,7 +176,9 @@ fn refuse_runaway_kdf(scheme: &pkcs8::pkcs5::EncryptionScheme, source_name: &str
     let problem = if let Some(p) = pbes2.kdf.pbkdf2() {
         match p.iteration_count {
             0 => Some("PBKDF2 with zero rounds".to_owned()),
-            n if n > MAX_PBKDF2_ROUNDS => Some(format!("PBKDF2 with {n} rounds (at most {MAX_PBKDF2_ROUNDS} are accepted)")),
+            n if n > MAX_PBKDF2_ROUNDS => {
+                Some(format!("PBKDF2 with {n} rounds (at most {MAX_PBKDF2_ROUNDS} are accepted)"))
+            }
             _ => None,
         }
     } else if let Some(s) = pbes2.kdf.scrypt() {
@@ -180,7 +188,9 @@ fn refuse_runaway_kdf(scheme: &pkcs8::pkcs5::EncryptionScheme, source_name: &str
         if n < 2 || !n.is_power_of_two() || r == 0 || p == 0 {
             Some(format!("scrypt with N={n}, r={r}, p={p}, which is not a valid setting"))
         } else if memory.is_none_or(|m| m > MAX_SCRYPT_MEMORY) || work.is_none_or(|w| w > MAX_SCRYPT_WORK) {
-            Some(format!("scrypt with N={n}, r={r}, p={p}, more memory or time than a key needs (at most 256 MiB)"))
+            Some(format!(
+                "scrypt with N={n}, r={r}, p={p}, more memory or time than a key needs (at most 256 MiB)"
+            ))
         } else {
             None
         }
@@ -190,7 +200,9 @@ fn refuse_runaway_kdf(scheme: &pkcs8::pkcs5::EncryptionScheme, source_name: &str
     match problem {
         Some(what) => Err(KeyError::Malformed {
             source_name: source_name.to_owned(),
-            detail: format!("its encryption asks for {what}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"),
+            detail: format!(
+                "its encryption asks for {what}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+            ),
         }),
         None => Ok(()),
     }
@@ -310,9 +322,14 @@ impl PrivateKey {
         })?;
         let algorithm = classify(alg, curve)
             .map_err(|algorithm| KeyError::Unsupported { source_name: source_name.to_owned(), algorithm })?;
-        let bad = |e: pkcs8::Error| KeyError::Malformed { source_name: source_name.to_owned(), detail: e.to_string() };
+        let bad = |e: pkcs8::Error| KeyError::Malformed {
+            source_name: source_name.to_owned(),
+            detail: e.to_string(),
+        };
         match algorithm {
-            Algorithm::Ed25519 => Ok(PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(bad)?)),
+            Algorithm::Ed25519 => {
+                Ok(PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(bad)?))
+            }
             Algorithm::EcdsaP384 => {
                 let secret = p384::SecretKey::from_pkcs8_der(der).map_err(bad)?;
                 Ok(PrivateKey::EcdsaP384(p384::ecdsa::SigningKey::from(secret)))
@@ -362,7 +379,8 @@ impl PrivateKey {
         match self {
             PrivateKey::Ed25519(k) => {
                 const PREFIX: [u8; 16] = [
-                    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+                    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+                    0x20,
                 ];
                 let mut der = Zeroizing::new(Vec::with_capacity(48));
                 der.extend_from_slice(&PREFIX);
@@ -398,12 +416,20 @@ impl PrivateKey {
         }
         let mut salt = [0u8; 16];
         let mut iv = [0u8; 16];
-        getrandom::fill(&mut salt).and_then(|()| getrandom::fill(&mut iv)).map_err(|e| KeyError::Random(e.to_string()))?;
-        let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(BACKUP_PBKDF2_ROUNDS, &salt, iv)
-            .map_err(|e| KeyError::Encoding(e.to_string()))?;
+        getrandom::fill(&mut salt)
+            .and_then(|()| getrandom::fill(&mut iv))
+            .map_err(|e| KeyError::Random(e.to_string()))?;
+        let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+            BACKUP_PBKDF2_ROUNDS,
+            &salt,
+            iv,
+        )
+        .map_err(|e| KeyError::Encoding(e.to_string()))?;
         let der = self.to_pkcs8_der()?;
         let info = PrivateKeyInfoRef::from_der(&der).map_err(|e| KeyError::Encoding(e.to_string()))?;
-        let encrypted = info.encrypt_with_params(params, passphrase.as_bytes()).map_err(|e| KeyError::Encoding(e.to_string()))?;
+        let encrypted = info
+            .encrypt_with_params(params, passphrase.as_bytes())
+            .map_err(|e| KeyError::Encoding(e.to_string()))?;
         let pem = encrypted
             .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
             .map_err(|e| KeyError::Encoding(e.to_string()))?;
@@ -446,10 +472,11 @@ impl PublicKey {
         if pem::looks_like_pem(bytes) {
             let blocks = pem::blocks(bytes)
                 .map_err(|detail| KeyError::BadPublicKey { source_name: source_name.to_owned(), detail })?;
-            let block = blocks.iter().find(|b| b.label == "PUBLIC KEY").ok_or_else(|| KeyError::BadPublicKey {
-                source_name: source_name.to_owned(),
-                detail: "it has no PUBLIC KEY block".into(),
-            })?;
+            let block =
+                blocks.iter().find(|b| b.label == "PUBLIC KEY").ok_or_else(|| KeyError::BadPublicKey {
+                    source_name: source_name.to_owned(),
+                    detail: "it has no PUBLIC KEY block".into(),
+                })?;
             return Self::from_spki_der(&block.der, source_name);
         }
         Self::from_spki_der(bytes, source_name)
@@ -519,7 +546,8 @@ mod tests {
     #[test]
     fn a_public_key_file_is_not_a_private_key() {
         let k = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-        let err = PrivateKey::from_file_bytes(k.public_key().to_spki_pem().as_bytes(), "pub.pem", no_pass).unwrap_err();
+        let err = PrivateKey::from_file_bytes(k.public_key().to_spki_pem().as_bytes(), "pub.pem", no_pass)
+            .unwrap_err();
         assert!(err.to_string().contains("pub.pem is a public key"), "{err}");
         let err = PrivateKey::from_file_bytes(&k.public_key().to_spki_der(), "pub.der", no_pass).unwrap_err();
         assert!(err.to_string().contains("is a public key"), "{err}");
@@ -540,9 +568,14 @@ mod tests {
         let k = PrivateKey::generate(Algorithm::Ed25519).unwrap();
         let pem_text = k.to_encrypted_pem("correct horse battery").unwrap();
         assert!(pem_text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
-        let back = PrivateKey::from_file_bytes(pem_text.as_bytes(), "b", || Ok(Zeroizing::new("correct horse battery".into()))).unwrap();
+        let back = PrivateKey::from_file_bytes(pem_text.as_bytes(), "b", || {
+            Ok(Zeroizing::new("correct horse battery".into()))
+        })
+        .unwrap();
         assert_eq!(back.public_key(), k.public_key());
-        let wrong = PrivateKey::from_file_bytes(pem_text.as_bytes(), "b", || Ok(Zeroizing::new("wrong horse battery".into())));
+        let wrong = PrivateKey::from_file_bytes(pem_text.as_bytes(), "b", || {
+            Ok(Zeroizing::new("wrong horse battery".into()))
+        });
         assert!(matches!(wrong, Err(KeyError::WrongPassphrase { .. })));
         assert!(k.to_encrypted_pem("short").is_err());
     }
@@ -550,6 +583,9 @@ mod tests {
     #[test]
     fn garbage_and_empty_are_malformed() {
         assert!(matches!(PrivateKey::from_file_bytes(b"", "k", no_pass), Err(KeyError::Malformed { .. })));
-        assert!(matches!(PrivateKey::from_file_bytes(b"hello", "k", no_pass), Err(KeyError::Malformed { .. })));
+        assert!(matches!(
+            PrivateKey::from_file_bytes(b"hello", "k", no_pass),
+            Err(KeyError::Malformed { .. })
+        ));
     }
 }

@@ -38,13 +38,21 @@ pub enum KeyStoreError {
     NoSuchKey(String),
     #[error("A key named \"{0}\" exists already. Choose another name, or rename the existing key first.")]
     NameTaken(String),
-    #[error("\"{0}\" cannot be a key name: use 1 to 64 characters, without control characters or leading and trailing spaces.")]
+    #[error(
+        "\"{0}\" cannot be a key name: use 1 to 64 characters, without control characters or leading and trailing spaces."
+    )]
     BadName(String),
-    #[error("The key \"{name}\" is listed, but its private key is missing from the keychain (deleted outside Countersign, or this index came from another machine). Restore it from a backup: `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`.")]
+    #[error(
+        "The key \"{name}\" is listed, but its private key is missing from the keychain (deleted outside Countersign, or this index came from another machine). Restore it from a backup: `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`."
+    )]
     SecretMissing { name: String },
-    #[error("The keychain entry of key \"{name}\" holds a different key than the index records (public key {found} instead of {expected}). Countersign will not sign with it; restore the key from a backup.")]
+    #[error(
+        "The keychain entry of key \"{name}\" holds a different key than the index records (public key {found} instead of {expected}). Countersign will not sign with it; restore the key from a backup."
+    )]
     SecretMismatch { name: String, expected: String, found: String },
-    #[error("The keychain holds no Countersign entry {0}. `countersign keys list` names the entries that no key lists.")]
+    #[error(
+        "The keychain holds no Countersign entry {0}. `countersign keys list` names the entries that no key lists."
+    )]
     NoSuchEntry(String),
     #[error("Keychain entry {id} is already the key \"{name}\"; rename that key instead.")]
     EntryListed { id: String, name: String },
@@ -52,7 +60,9 @@ pub enum KeyStoreError {
     BadIndex { path: PathBuf, detail: String },
     #[error("Could not use the data folder {}: {source}. Check that it is writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's key index.")]
+    #[error(
+        "No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's key index."
+    )]
     NoHome,
     #[error("That certificate is for another key (public key {cert_key}{}), not for key \"{name}\". Import it for the key it was made for, or request a certificate for \"{name}\" (countersign cert request {name}).", .owner.as_ref().map(|o| format!(", which is stored key \"{o}\"")).unwrap_or_default())]
     CertificateForOtherKey { name: String, cert_key: String, owner: Option<String> },
@@ -102,7 +112,10 @@ impl KeyRecord {
 
     /// The key's name as a safe file stem (for `<stem>.crt` in bundles and trust stores).
     pub fn file_stem(&self) -> String {
-        self.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+        self.name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+            .collect()
     }
 
     pub fn public(&self) -> Result<PublicKey, KeyError> {
@@ -123,7 +136,9 @@ pub enum KeyHealth {
     /// The index lists it; the keychain has no entry for it.
     SecretMissing,
     /// The keychain entry holds another key (or something unreadable).
-    SecretMismatch { found: String },
+    SecretMismatch {
+        found: String,
+    },
 }
 
 /// A key store: the index in `home` and the secrets in `secrets`.
@@ -138,13 +153,18 @@ pub fn default_home() -> Result<PathBuf, KeyStoreError> {
     if let Some(h) = std::env::var_os(HOME_ENV).filter(|h| !h.is_empty()) {
         return Ok(PathBuf::from(h));
     }
-    directories::ProjectDirs::from("", "", "countersign").map(|d| d.data_dir().to_path_buf()).ok_or(KeyStoreError::NoHome)
+    directories::ProjectDirs::from("", "", "countersign")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or(KeyStoreError::NoHome)
 }
 
 impl KeyStore {
     /// The user's key store: default home, the OS keychain.
     pub fn open_default() -> Result<Self, KeyStoreError> {
-        let service = std::env::var(SERVICE_ENV).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_SERVICE.to_owned());
+        let service = std::env::var(SERVICE_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DEFAULT_SERVICE.to_owned());
         Ok(KeyStore { home: default_home()?, secrets: Secrets::platform(&service)? })
     }
 
@@ -177,7 +197,12 @@ impl KeyStore {
     /// Holds the index lock for as long as the returned file lives.
     fn lock(&self) -> Result<File, KeyStoreError> {
         self.ensure_home()?;
-        let f = File::options().create(true).truncate(false).write(true).open(self.home.join(LOCK_FILE)).map_err(|e| self.io(e))?;
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.home.join(LOCK_FILE))
+            .map_err(|e| self.io(e))?;
         f.lock().map_err(|e| self.io(e))?;
         Ok(f)
     }
@@ -189,27 +214,41 @@ impl KeyStore {
             Err(_) if !path.exists() => return Ok(Index { format_version: INDEX_FORMAT, keys: Vec::new() }),
             Err(e) => return Err(KeyStoreError::BadIndex { path, detail: e.to_string() }),
         };
-        let index: Index = serde_json::from_slice(&bytes).map_err(|e| KeyStoreError::BadIndex { path: path.clone(), detail: e.to_string() })?;
+        let index: Index = serde_json::from_slice(&bytes)
+            .map_err(|e| KeyStoreError::BadIndex { path: path.clone(), detail: e.to_string() })?;
         if index.format_version > INDEX_FORMAT {
-            return Err(KeyStoreError::BadIndex { path, detail: format!("it is format {}, newer than this Countersign reads; update Countersign", index.format_version) });
+            return Err(KeyStoreError::BadIndex {
+                path,
+                detail: format!(
+                    "it is format {}, newer than this Countersign reads; update Countersign",
+                    index.format_version
+                ),
+            });
         }
         Ok(index)
     }
 
     fn write_index(&self, index: &Index) -> Result<(), KeyStoreError> {
-        let json = serde_json::to_vec_pretty(index).map_err(|e| KeyStoreError::BadIndex { path: self.index_path(), detail: e.to_string() })?;
+        let json = serde_json::to_vec_pretty(index)
+            .map_err(|e| KeyStoreError::BadIndex { path: self.index_path(), detail: e.to_string() })?;
         crate::atomic::write_file(&self.index_path(), &json, true)?;
         Ok(())
     }
 
     /// Reads, changes and writes the index under the lock.
-    fn update<T>(&self, change: impl FnOnce(&mut Index) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
+    fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Index) -> Result<T, KeyStoreError>,
+    ) -> Result<T, KeyStoreError> {
         let _lock = self.lock()?;
         self.update_locked(change)
     }
 
     /// [`update`](Self::update) for a caller that holds the lock already.
-    fn update_locked<T>(&self, change: impl FnOnce(&mut Index) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
+    fn update_locked<T>(
+        &self,
+        change: impl FnOnce(&mut Index) -> Result<T, KeyStoreError>,
+    ) -> Result<T, KeyStoreError> {
         let mut index = self.read_index()?;
         index.format_version = INDEX_FORMAT;
         let out = change(&mut index)?;
@@ -227,7 +266,10 @@ impl KeyStore {
     }
 
     pub fn get(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
-        self.list()?.into_iter().find(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))
+        self.list()?
+            .into_iter()
+            .find(|k| k.name == name)
+            .ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))
     }
 
     /// Makes a new key in the keychain and lists it.
@@ -287,13 +329,22 @@ impl KeyStore {
     /// The private key of `name`, checked against the public key the index records.
     pub fn load(&self, name: &str) -> Result<(KeyRecord, PrivateKey), KeyStoreError> {
         let record = self.get(name)?;
-        let secret = self.secrets.get(&record.id)?.ok_or_else(|| KeyStoreError::SecretMissing { name: name.to_owned() })?;
-        let key = PrivateKey::from_file_bytes(secret.as_bytes(), &format!("the keychain entry of key \"{name}\""), || {
-            Err(KeyError::NoPassphrase { source_name: name.to_owned() })
-        })?;
+        let secret = self
+            .secrets
+            .get(&record.id)?
+            .ok_or_else(|| KeyStoreError::SecretMissing { name: name.to_owned() })?;
+        let key = PrivateKey::from_file_bytes(
+            secret.as_bytes(),
+            &format!("the keychain entry of key \"{name}\""),
+            || Err(KeyError::NoPassphrase { source_name: name.to_owned() }),
+        )?;
         let found = key.public_key().fingerprint();
         if found != record.fingerprint {
-            return Err(KeyStoreError::SecretMismatch { name: name.to_owned(), expected: record.fingerprint, found });
+            return Err(KeyStoreError::SecretMismatch {
+                name: name.to_owned(),
+                expected: record.fingerprint,
+                found,
+            });
         }
         Ok((record, key))
     }
@@ -301,7 +352,11 @@ impl KeyStore {
     /// Records that `name` was just used to sign.
     pub fn touch(&self, name: &str) -> Result<(), KeyStoreError> {
         self.update(|index| {
-            let k = index.keys.iter_mut().find(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            let k = index
+                .keys
+                .iter_mut()
+                .find(|k| k.name == name)
+                .ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
             k.last_used = Some(crate::certs::rfc3339(OffsetDateTime::now_utc()));
             Ok(())
         })
@@ -313,7 +368,11 @@ impl KeyStore {
             if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&new) && k.name != old) {
                 return Err(KeyStoreError::NameTaken(new.clone()));
             }
-            let k = index.keys.iter_mut().find(|k| k.name == old).ok_or_else(|| KeyStoreError::NoSuchKey(old.to_owned()))?;
+            let k = index
+                .keys
+                .iter_mut()
+                .find(|k| k.name == old)
+                .ok_or_else(|| KeyStoreError::NoSuchKey(old.to_owned()))?;
             k.name = new.clone();
             Ok(k.clone())
         })
@@ -326,7 +385,11 @@ impl KeyStore {
     pub fn delete(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
         let _lock = self.lock()?;
         let (pos, removed) = self.update_locked(|index| {
-            let pos = index.keys.iter().position(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            let pos = index
+                .keys
+                .iter()
+                .position(|k| k.name == name)
+                .ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
             Ok((pos, index.keys.remove(pos)))
         })?;
         if let Err(e) = self.secrets.delete(&removed.id) {
@@ -335,7 +398,8 @@ impl KeyStore {
             // died during the delete: it may have deleted the secret first, and a listed key
             // must never lack its secret. If the secret survived, it is an unlisted entry,
             // which `orphans` reports and `adopt` lists again.
-            let outcome_unknown = matches!(&e, KeyStoreError::Keychain { problem: KeychainProblem::Restarted, .. });
+            let outcome_unknown =
+                matches!(&e, KeyStoreError::Keychain { problem: KeychainProblem::Restarted, .. });
             if !outcome_unknown {
                 let _ = self.update_locked(|index| {
                     index.keys.insert(pos.min(index.keys.len()), removed);
@@ -362,9 +426,17 @@ impl KeyStore {
         let now = OffsetDateTime::now_utc();
         self.update(|index| {
             let owner = index.keys.iter().find(|k| k.fingerprint == cert_key).map(|k| k.name.clone());
-            let k = index.keys.iter_mut().find(|k| k.name == name).ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            let k = index
+                .keys
+                .iter_mut()
+                .find(|k| k.name == name)
+                .ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
             if k.fingerprint != cert_key {
-                return Err(KeyStoreError::CertificateForOtherKey { name: name.to_owned(), cert_key: cert_key.clone(), owner });
+                return Err(KeyStoreError::CertificateForOtherKey {
+                    name: name.to_owned(),
+                    cert_key: cert_key.clone(),
+                    owner,
+                });
             }
             k.certificates.retain(|old| !expired(old, now) && *old != pem);
             k.certificates.push(pem.clone());
@@ -374,21 +446,36 @@ impl KeyStore {
 
     /// Makes a self-signed certificate for key `name`, valid `days` from `now`, and keeps it
     /// with the key as its current one.
-    pub fn self_sign(&self, name: &str, subject: &crate::certs::Subject, days: u32, now: OffsetDateTime) -> Result<Certificate, KeyStoreError> {
+    pub fn self_sign(
+        &self,
+        name: &str,
+        subject: &crate::certs::Subject,
+        days: u32,
+        now: OffsetDateTime,
+    ) -> Result<Certificate, KeyStoreError> {
         if days == 0 || days > 3650 {
             return Err(KeyStoreError::BadValidity(days));
         }
         let (_, key) = self.load(name)?;
         // A minute's grace for a customer's server clock that runs slightly behind.
         let not_before = now - time::Duration::minutes(1);
-        let cert = crate::certs::self_signed(&key, subject, not_before, now + time::Duration::days(i64::from(days)))?;
+        let cert = crate::certs::self_signed(
+            &key,
+            subject,
+            not_before,
+            now + time::Duration::days(i64::from(days)),
+        )?;
         self.add_certificate(name, std::slice::from_ref(&cert))?;
         Ok(cert)
     }
 
     /// The certificates kept with a key, oldest first; each a chain, signer first.
     pub fn certificates(&self, record: &KeyRecord) -> Vec<Vec<Certificate>> {
-        record.certificates.iter().filter_map(|pem| Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate").ok()).collect()
+        record
+            .certificates
+            .iter()
+            .filter_map(|pem| Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate").ok())
+            .collect()
     }
 
     /// How each listed key stands against the keychain.
@@ -413,12 +500,17 @@ impl KeyStore {
 fn expired(pem: &str, now: OffsetDateTime) -> bool {
     Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate")
         .ok()
-        .and_then(|chain| chain.first().map(|c| matches!(c.validity_at(now), crate::certs::ValidityState::Expired { .. })))
+        .and_then(|chain| {
+            chain.first().map(|c| matches!(c.validity_at(now), crate::certs::ValidityState::Expired { .. }))
+        })
         .unwrap_or(false)
 }
 
 fn valid_name(name: &str) -> Result<String, KeyStoreError> {
-    let ok = !name.is_empty() && name.chars().count() <= 64 && name.trim() == name && !name.chars().any(char::is_control);
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && name.trim() == name
+        && !name.chars().any(char::is_control);
     if ok { Ok(name.to_owned()) } else { Err(KeyStoreError::BadName(name.to_owned())) }
 }
 

@@ -81,7 +81,10 @@ impl Connection {
 
     /// Runs `op` against the store under the cross-process lock; where the service went
     /// away during it, once more on a new connection.
-    fn call<T>(&self, op: impl Fn(&Arc<CredentialStore>) -> keyring_core::Result<T>) -> Result<T, KeyStoreError> {
+    fn call<T>(
+        &self,
+        op: impl Fn(&Arc<CredentialStore>) -> keyring_core::Result<T>,
+    ) -> Result<T, KeyStoreError> {
         let _lock = self.lock();
         let first = self.store().and_then(|store| op(&store));
         match first {
@@ -98,7 +101,13 @@ impl Connection {
 fn platform_connection() -> Arc<Connection> {
     static PLATFORM: OnceLock<Arc<Connection>> = OnceLock::new();
     PLATFORM
-        .get_or_init(|| Arc::new(Connection { open: Box::new(platform_store), store: Mutex::new(None), lock: lock_path() }))
+        .get_or_init(|| {
+            Arc::new(Connection {
+                open: Box::new(platform_store),
+                store: Mutex::new(None),
+                lock: lock_path(),
+            })
+        })
         .clone()
 }
 
@@ -120,7 +129,11 @@ impl Secrets {
     /// Any keyring-core store; the tests' in-memory one.
     pub fn with_store(store: Arc<CredentialStore>, service: &str) -> Self {
         let fixed = store.clone();
-        let connection = Connection { open: Box::new(move || Ok(fixed.clone())), store: Mutex::new(Some(store)), lock: None };
+        let connection = Connection {
+            open: Box::new(move || Ok(fixed.clone())),
+            store: Mutex::new(Some(store)),
+            lock: None,
+        };
         Secrets { connection: Arc::new(connection), service: service.to_owned() }
     }
 
@@ -162,7 +175,9 @@ impl Secrets {
         self.connection.call(|store| match store.search(&spec) {
             // Reading each entry's name is part of the same locked call, so no other
             // Countersign can delete an entry between the search and the read.
-            Ok(entries) => Ok(Some(entries.iter().filter_map(|e| e.get_specifiers()).map(|(_, user)| user).collect())),
+            Ok(entries) => {
+                Ok(Some(entries.iter().filter_map(|e| e.get_specifiers()).map(|(_, user)| user).collect()))
+            }
             Err(keyring_core::Error::NotSupportedByStore(_)) => Ok(None),
             Err(e) => Err(e),
         })
@@ -195,9 +210,17 @@ fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
 /// "NoSession: The session does not exist", after a restart), or the connection broke.
 fn went_away(e: &keyring_core::Error) -> bool {
     let text = e.to_string().to_lowercase();
-    ["error.noreply", "disconnected from message bus", "error.nosession", "connection reset", "broken pipe", "socket closed", "connection closed"]
-        .iter()
-        .any(|sign| text.contains(sign))
+    [
+        "error.noreply",
+        "disconnected from message bus",
+        "error.nosession",
+        "connection reset",
+        "broken pipe",
+        "socket closed",
+        "connection closed",
+    ]
+    .iter()
+    .any(|sign| text.contains(sign))
 }
 
 /// The service restarted under us and the retry failed too: most likely because the new
@@ -211,7 +234,9 @@ fn restarted(e: keyring_core::Error) -> KeyStoreError {
 pub(super) fn unavailable(e: keyring_core::Error) -> KeyStoreError {
     let detail = e.to_string();
     let lower = detail.to_lowercase();
-    let no_session = cfg!(target_os = "linux") && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !session_bus_socket_exists();
+    let no_session = cfg!(target_os = "linux")
+        && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none()
+        && !session_bus_socket_exists();
     // The Secret Service's messages, as zbus-secret-service words them: "no secret service
     // provider or dbus session found" (nothing answers), "result not returned from SS API"
     // (a locked collection whose unlock prompt cannot be shown), "... is locked", "prompt
@@ -239,7 +264,8 @@ pub(super) fn unavailable(e: keyring_core::Error) -> KeyStoreError {
 fn session_bus_socket_exists() -> bool {
     #[cfg(unix)]
     {
-        let uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0);
+        let uid =
+            std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0);
         std::path::Path::new(&format!("/run/user/{uid}/bus")).exists()
     }
     #[cfg(not(unix))]
@@ -273,11 +299,15 @@ impl KeychainProblem {
             KeychainProblem::Locked => {
                 "the keychain is locked, and its unlock prompt was dismissed or could not be shown (a keyring service that has just restarted starts locked too). Unlock it (log in to the desktop again, or unlock the \"Login\" keyring in your keyring manager, such as Passwords and Keys; headless: `gnome-keyring-daemon --replace --unlock --components=secrets`, reading the password on standard input) and retry"
             }
-            KeychainProblem::Denied => "access to the keychain was denied. Allow Countersign when the system asks, and retry",
+            KeychainProblem::Denied => {
+                "access to the keychain was denied. Allow Countersign when the system asks, and retry"
+            }
             KeychainProblem::Restarted => {
                 "the keychain service (on Linux, GNOME Keyring or KWallet) stopped while Countersign was using it, and the one the desktop started in its place did not answer: a restarted keyring comes back locked. Countersign's list of keys is as it was before this step, and no listed key lost its private key. Unlock the keyring (log in to the desktop again, or unlock the \"Login\" keyring in your keyring manager; headless: `gnome-keyring-daemon --replace --unlock --components=secrets`, reading the password on standard input) and retry"
             }
-            KeychainProblem::Other => "the keychain refused the request. Check that it is running and unlocked",
+            KeychainProblem::Other => {
+                "the keychain refused the request. Check that it is running and unlocked"
+            }
         }
     }
 }

@@ -13,8 +13,8 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read};
-use std::sync::mpsc::sync_channel;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
 
 use base64ct::{Base64, Encoding};
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
@@ -88,8 +88,11 @@ impl Signature {
         if compact.is_empty() {
             return Err(SignatureTextError::Empty(source_name.to_owned()));
         }
-        let is_base64_text = compact.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-        if is_base64_text && let Ok(bytes) = Base64::decode_vec(std::str::from_utf8(&compact).unwrap_or_default()) {
+        let is_base64_text =
+            compact.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        if is_base64_text
+            && let Ok(bytes) = Base64::decode_vec(std::str::from_utf8(&compact).unwrap_or_default())
+        {
             return Ok(Signature(bytes));
         }
         // Raw binary: an Ed25519 signature is exactly 64 bytes, an ECDSA one a DER SEQUENCE.
@@ -131,7 +134,11 @@ const QUEUE: usize = 16;
 /// A second thread reads the file and computes the SHA-256 while this one runs `sink` (the
 /// signature's SHA-512, the slow part), so neither reading nor the extra digest adds to the
 /// wall time on a machine with two cores.
-fn stream_file(path: &Path, progress: &Progress, mut sink: impl FnMut(&[u8])) -> Result<([u8; 32], u64), SignError> {
+fn stream_file(
+    path: &Path,
+    progress: &Progress,
+    mut sink: impl FnMut(&[u8]),
+) -> Result<([u8; 32], u64), SignError> {
     let read_err = |source| SignError::Read { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(read_err)?;
     // Buffers travel as (buffer, bytes filled) and keep their full length, so a recycled
@@ -193,7 +200,9 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 fn file_len(path: &Path) -> Result<u64, SignError> {
-    std::fs::metadata(path).map(|m| m.len()).map_err(|source| SignError::Read { path: path.to_path_buf(), source })
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|source| SignError::Read { path: path.to_path_buf(), source })
 }
 
 /// The SHA-256 and length of the file at `path` (what the window shows on a drop), reading
@@ -231,7 +240,8 @@ pub fn sign_file(path: &Path, key: &PrivateKey, progress: &Progress) -> Result<S
             }
             let signature = result.map_err(|e| SignError::Crypto(e.to_string()))?;
             let passes = passes.into_inner();
-            let first = passes.first().copied().ok_or_else(|| SignError::Crypto("the file was not read".into()))?;
+            let first =
+                passes.first().copied().ok_or_else(|| SignError::Crypto("the file was not read".into()))?;
             if passes.iter().any(|p| *p != first) {
                 return Err(SignError::Changed(path.to_path_buf()));
             }
@@ -247,7 +257,8 @@ pub fn sign_file(path: &Path, key: &PrivateKey, progress: &Progress) -> Result<S
             let mut sha384 = Sha384::new();
             let (sha256, size) = stream_file(path, progress, |chunk| sha384.update(chunk))?;
             let digest = sha384.finalize();
-            let sig: p384::ecdsa::Signature = k.sign_prehash(&digest).map_err(|e| SignError::Crypto(e.to_string()))?;
+            let sig: p384::ecdsa::Signature =
+                k.sign_prehash(&digest).map_err(|e| SignError::Crypto(e.to_string()))?;
             Ok(Signed {
                 signature: Signature(sig.to_der().as_bytes().to_vec()),
                 algorithm: Algorithm::EcdsaP384,
@@ -259,7 +270,12 @@ pub fn sign_file(path: &Path, key: &PrivateKey, progress: &Progress) -> Result<S
 }
 
 /// Checks `signature` over the exact bytes of the file at `path` under `key`.
-pub fn verify_file(path: &Path, key: &PublicKey, signature: &Signature, progress: &Progress) -> Result<Checked, SignError> {
+pub fn verify_file(
+    path: &Path,
+    key: &PublicKey,
+    signature: &Signature,
+    progress: &Progress,
+) -> Result<Checked, SignError> {
     progress.start(file_len(path)?);
     match key {
         PublicKey::Ed25519(k) => {
@@ -361,12 +377,24 @@ mod tests {
             let other = PrivateKey::generate(Algorithm::Ed25519).unwrap().public_key();
             for sig in &candidates {
                 let arr: [u8; 64] = sig.as_slice().try_into().unwrap();
-                let dalek = inner.verifying_key().verify(&message, &ed25519_dalek::Signature::from_bytes(&arr)).is_ok();
-                let ours = verify_file(f.path(), &key.public_key(), &Signature(sig.clone()), &Progress::new()).unwrap().valid;
+                let dalek = inner
+                    .verifying_key()
+                    .verify(&message, &ed25519_dalek::Signature::from_bytes(&arr))
+                    .is_ok();
+                let ours =
+                    verify_file(f.path(), &key.public_key(), &Signature(sig.clone()), &Progress::new())
+                        .unwrap()
+                        .valid;
                 assert_eq!(ours, dalek, "round {round}");
-                assert!(!verify_file(f.path(), &other, &Signature(sig.clone()), &Progress::new()).unwrap().valid);
+                assert!(
+                    !verify_file(f.path(), &other, &Signature(sig.clone()), &Progress::new()).unwrap().valid
+                );
             }
-            assert!(verify_file(f.path(), &key.public_key(), &Signature(good.to_vec()), &Progress::new()).unwrap().valid);
+            assert!(
+                verify_file(f.path(), &key.public_key(), &Signature(good.to_vec()), &Progress::new())
+                    .unwrap()
+                    .valid
+            );
         }
     }
 

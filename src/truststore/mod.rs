@@ -82,9 +82,18 @@ fn load_file(path: PathBuf) -> TrustFile {
 
 /// Atlassian's Marketplace CA certificates, which a trust store needs for Marketplace apps.
 pub const ATLASSIAN_CAS: [(&str, &str); 3] = [
-    ("atlassian_mpac_root_ca_v1.crt", include_str!("../../resources/atlassian-ca/atlassian_mpac_root_ca_v1.crt")),
-    ("atlassian_mpac_intermediate_ca_v1.crt", include_str!("../../resources/atlassian-ca/atlassian_mpac_intermediate_ca_v1.crt")),
-    ("atlassian_mpac_intermediate_ca_v2.crt", include_str!("../../resources/atlassian-ca/atlassian_mpac_intermediate_ca_v2.crt")),
+    (
+        "atlassian_mpac_root_ca_v1.crt",
+        include_str!("../../resources/atlassian-ca/atlassian_mpac_root_ca_v1.crt"),
+    ),
+    (
+        "atlassian_mpac_intermediate_ca_v1.crt",
+        include_str!("../../resources/atlassian-ca/atlassian_mpac_intermediate_ca_v1.crt"),
+    ),
+    (
+        "atlassian_mpac_intermediate_ca_v2.crt",
+        include_str!("../../resources/atlassian-ca/atlassian_mpac_intermediate_ca_v2.crt"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -124,22 +133,40 @@ impl Lint {
 
 /// Lints the trust store in `dir` at moment `now`. `product_uid`, when known, is the user
 /// that runs the product, who must not own the folder or its files.
-pub fn check(dir: &Path, now: time::OffsetDateTime, product_uid: Option<u32>) -> Result<Lint, TrustStoreError> {
+pub fn check(
+    dir: &Path,
+    now: time::OffsetDateTime,
+    product_uid: Option<u32>,
+) -> Result<Lint, TrustStoreError> {
     use crate::certs::ValidityState;
     let store = TrustStore::load(dir)?;
     let mut findings = Vec::new();
     let mut push = |severity, file: Option<&Path>, message: String, fix: Option<&str>| {
-        findings.push(Finding { severity, file: file.map(Path::to_path_buf), message, fix: fix.map(str::to_owned) });
+        findings.push(Finding {
+            severity,
+            file: file.map(Path::to_path_buf),
+            message,
+            fix: fix.map(str::to_owned),
+        });
     };
     permissions(dir, true, product_uid, &mut push);
-    let atlassian: Vec<crate::certs::Certificate> =
-        ATLASSIAN_CAS.iter().filter_map(|(name, pem)| crate::certs::Certificate::all_from_file_bytes(pem.as_bytes(), name).ok()?.pop()).collect();
+    let atlassian: Vec<crate::certs::Certificate> = ATLASSIAN_CAS
+        .iter()
+        .filter_map(|(name, pem)| {
+            crate::certs::Certificate::all_from_file_bytes(pem.as_bytes(), name).ok()?.pop()
+        })
+        .collect();
     let mut seen: Vec<(&Path, &crate::certs::Certificate)> = Vec::new();
     let mut count = 0;
     for file in &store.files {
         permissions(&file.path, false, product_uid, &mut push);
         if let Some(problem) = &file.problem {
-            push(Severity::Error, Some(&file.path), format!("is not a certificate UPM can read: {problem}"), Some("Remove it from the trust store, or replace it with the PEM certificate."));
+            push(
+                Severity::Error,
+                Some(&file.path),
+                format!("is not a certificate UPM can read: {problem}"),
+                Some("Remove it from the trust store, or replace it with the PEM certificate."),
+            );
             continue;
         }
         for cert in &file.certificates {
@@ -147,26 +174,54 @@ pub fn check(dir: &Path, now: time::OffsetDateTime, product_uid: Option<u32>) ->
             let label = cert.subject();
             match cert.public_key(&file.path.display().to_string()) {
                 Ok(k) if k.algorithm() == crate::keys::Algorithm::Ed25519 => {}
-                Ok(k) => push(Severity::Error, Some(&file.path), format!("{label}: the key is {}; UPM accepts Ed25519 certificates only", k.algorithm()), Some("Replace it with the vendor's Ed25519 certificate.")),
-                Err(e) => push(Severity::Error, Some(&file.path), format!("{label}: {e}"), Some("Replace it with the vendor's Ed25519 certificate.")),
+                Ok(k) => push(
+                    Severity::Error,
+                    Some(&file.path),
+                    format!("{label}: the key is {}; UPM accepts Ed25519 certificates only", k.algorithm()),
+                    Some("Replace it with the vendor's Ed25519 certificate."),
+                ),
+                Err(e) => push(
+                    Severity::Error,
+                    Some(&file.path),
+                    format!("{label}: {e}"),
+                    Some("Replace it with the vendor's Ed25519 certificate."),
+                ),
             }
             match cert.validity_at(now) {
-                ValidityState::Expired { .. } | ValidityState::NotYetValid { .. } => {
-                    push(Severity::Error, Some(&file.path), format!("{label}: {}; UPM refuses apps signed under it", cert.validity_at(now)), Some("Ask the vendor for their renewed certificate and replace this one."))
-                }
+                ValidityState::Expired { .. } | ValidityState::NotYetValid { .. } => push(
+                    Severity::Error,
+                    Some(&file.path),
+                    format!("{label}: {}; UPM refuses apps signed under it", cert.validity_at(now)),
+                    Some("Ask the vendor for their renewed certificate and replace this one."),
+                ),
                 // Atlassian's own CAs get their own, more specific message below.
                 ValidityState::ExpiringSoon { .. } if atlassian.contains(cert) => {}
-                ValidityState::ExpiringSoon { days_left } => push(Severity::Warning, Some(&file.path), format!("{label}: expires in {days_left} days ({})", crate::certs::day(cert.not_after())), Some("Ask the vendor for the renewed certificate now and add it beside this one.")),
+                ValidityState::ExpiringSoon { days_left } => push(
+                    Severity::Warning,
+                    Some(&file.path),
+                    format!("{label}: expires in {days_left} days ({})", crate::certs::day(cert.not_after())),
+                    Some("Ask the vendor for the renewed certificate now and add it beside this one."),
+                ),
                 ValidityState::Valid { .. } => {}
             }
             if let Some((other, _)) = seen.iter().find(|(_, c)| *c == cert) {
-                push(Severity::Warning, Some(&file.path), format!("{label}: the same certificate as in {}", other.display()), Some("Keep one copy; duplicates make it unclear which file to remove later."));
+                push(
+                    Severity::Warning,
+                    Some(&file.path),
+                    format!("{label}: the same certificate as in {}", other.display()),
+                    Some("Keep one copy; duplicates make it unclear which file to remove later."),
+                );
             }
             seen.push((&file.path, cert));
         }
     }
     if count == 0 {
-        push(Severity::Error, None, "the trust store holds no certificate: UPM 8 then refuses every new app install".into(), Some("Add the vendor's certificate (and Atlassian's Marketplace CAs for Marketplace apps)."));
+        push(
+            Severity::Error,
+            None,
+            "the trust store holds no certificate: UPM 8 then refuses every new app install".into(),
+            Some("Add the vendor's certificate (and Atlassian's Marketplace CAs for Marketplace apps)."),
+        );
     }
     let mut atlassian_cas = Vec::new();
     for ((name, _), ca) in ATLASSIAN_CAS.iter().zip(&atlassian) {
@@ -178,7 +233,12 @@ pub fn check(dir: &Path, now: time::OffsetDateTime, product_uid: Option<u32>) ->
         push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v2 is missing: Marketplace apps signed under it will not install".into(), Some("Add atlassian_mpac_intermediate_ca_v2.crt (countersign truststore package --include-atlassian-cas writes it)."));
     }
     if !has("atlassian_mpac_root_ca_v1.crt") {
-        push(Severity::Warning, None, "Atlassian's Marketplace Root CA v1 is missing: Marketplace apps will not verify".into(), Some("Add atlassian_mpac_root_ca_v1.crt."));
+        push(
+            Severity::Warning,
+            None,
+            "Atlassian's Marketplace Root CA v1 is missing: Marketplace apps will not verify".into(),
+            Some("Add atlassian_mpac_root_ca_v1.crt."),
+        );
     }
     if has("atlassian_mpac_intermediate_ca_v1.crt") {
         push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v1 expires on 2027-01-10; from then on only apps under Intermediate CA v2 install".into(), Some("Make sure atlassian_mpac_intermediate_ca_v2.crt is present too."));
@@ -188,33 +248,64 @@ pub fn check(dir: &Path, now: time::OffsetDateTime, product_uid: Option<u32>) ->
 }
 
 #[cfg(unix)]
-fn permissions(path: &Path, is_dir: bool, product_uid: Option<u32>, push: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>)) {
+fn permissions(
+    path: &Path,
+    is_dir: bool,
+    product_uid: Option<u32>,
+    push: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>),
+) {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = std::fs::metadata(path) else { return };
     let what = if is_dir { "the folder" } else { "the file" };
     if meta.mode() & 0o022 != 0 {
-        let fix = if is_dir { format!("sudo chmod 755 {}", path.display()) } else { format!("sudo chmod 644 {}", path.display()) };
-        push(Severity::Error, Some(path), format!("{what} is writable by group or others (mode {:o}); UPM refuses a trust store others can change", meta.mode() & 0o7777), Some(&fix));
+        let fix = if is_dir {
+            format!("sudo chmod 755 {}", path.display())
+        } else {
+            format!("sudo chmod 644 {}", path.display())
+        };
+        push(
+            Severity::Error,
+            Some(path),
+            format!(
+                "{what} is writable by group or others (mode {:o}); UPM refuses a trust store others can change",
+                meta.mode() & 0o7777
+            ),
+            Some(&fix),
+        );
     }
     match product_uid {
         Some(uid) if meta.uid() == uid => push(
             Severity::Error,
             Some(path),
-            format!("{what} is owned by the user that runs the product (uid {uid}); UPM requires it to be read-only for that user"),
+            format!(
+                "{what} is owned by the user that runs the product (uid {uid}); UPM requires it to be read-only for that user"
+            ),
             Some(&format!("sudo chown root:root {}", path.display())),
         ),
         None if meta.uid() != 0 => push(
             Severity::Warning,
             Some(path),
-            format!("{what} is owned by uid {}, not root: if that is the user that runs the product, UPM refuses the trust store", meta.uid()),
-            Some(&format!("sudo chown root:root {}  (or pass --product-user to check exactly)", path.display())),
+            format!(
+                "{what} is owned by uid {}, not root: if that is the user that runs the product, UPM refuses the trust store",
+                meta.uid()
+            ),
+            Some(&format!(
+                "sudo chown root:root {}  (or pass --product-user to check exactly)",
+                path.display()
+            )),
         ),
         _ => {}
     }
 }
 
 #[cfg(not(unix))]
-fn permissions(_: &Path, _: bool, _: Option<u32>, _: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>)) {}
+fn permissions(
+    _: &Path,
+    _: bool,
+    _: Option<u32>,
+    _: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>),
+) {
+}
 
 /// File name of the instructions that go beside a packaged trust store.
 pub const INSTRUCTIONS_FILE: &str = "TRUSTSTORE-INSTRUCTIONS.md";
@@ -223,12 +314,18 @@ pub const INSTRUCTIONS_FILE: &str = "TRUSTSTORE-INSTRUCTIONS.md";
 /// optionally Atlassian's CAs, under `out` (a new folder), or into `out` as a zip when it
 /// ends in `.zip`; instructions go beside `upmconfig/`, never inside the trust store, where
 /// UPM would take them for a certificate.
-pub fn package(cert: &[crate::certs::Certificate], cert_name: &str, out: &Path, include_atlassian: bool) -> Result<Vec<String>, PackageError> {
+pub fn package(
+    cert: &[crate::certs::Certificate],
+    cert_name: &str,
+    out: &Path,
+    include_atlassian: bool,
+) -> Result<Vec<String>, PackageError> {
     if out.exists() {
         return Err(PackageError::Exists(out.to_path_buf()));
     }
     let cert_file = format!("{cert_name}.crt");
-    let mut members: Vec<(String, String, u32)> = vec![(format!("upmconfig/truststore/{cert_file}"), cert.iter().map(|c| c.to_pem()).collect(), 0o644)];
+    let mut members: Vec<(String, String, u32)> =
+        vec![(format!("upmconfig/truststore/{cert_file}"), cert.iter().map(|c| c.to_pem()).collect(), 0o644)];
     if include_atlassian {
         for (name, pem) in ATLASSIAN_CAS {
             members.push((format!("upmconfig/truststore/{name}"), pem.to_owned(), 0o644));
@@ -246,7 +343,8 @@ pub fn package(cert: &[crate::certs::Certificate], cert_name: &str, out: &Path, 
     let names = members.iter().map(|(n, _, _)| n.clone()).collect();
     let is_zip = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     if is_zip {
-        let bytes = zip_members(&members).map_err(|e| PackageError::Io { path: out.to_path_buf(), source: e })?;
+        let bytes =
+            zip_members(&members).map_err(|e| PackageError::Io { path: out.to_path_buf(), source: e })?;
         crate::atomic::write_file(out, &bytes, false)?;
     } else {
         write_folder(out, &members)?;

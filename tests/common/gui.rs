@@ -86,7 +86,12 @@ impl Window {
         let desktop = Arc::new(ScriptedDesktop::default());
         let documents = k.path().join("Documents");
         let history = History::in_home(&k.home());
-        let config = Config { store: Ok(store.clone()), history: history.clone(), desktop: desktop.clone(), documents: documents.clone() };
+        let config = Config {
+            store: Ok(store.clone()),
+            history: history.clone(),
+            desktop: desktop.clone(),
+            documents: documents.clone(),
+        };
         let harness = Harness::builder()
             .with_size([1100.0, 2400.0])
             .build_ui_state(|ui, app: &mut App| app.draw(ui), App::new(config));
@@ -178,12 +183,20 @@ impl Window {
 
     #[track_caller]
     pub fn expect(&self, part: &str) {
-        assert!(self.has_containing(part), "expected a label containing {part:?}; the window shows:\n{}", self.texts());
+        assert!(
+            self.has_containing(part),
+            "expected a label containing {part:?}; the window shows:\n{}",
+            self.texts()
+        );
     }
 
     #[track_caller]
     pub fn expect_not(&self, part: &str) {
-        assert!(!self.has_containing(part), "expected no label containing {part:?}; the window shows:\n{}", self.texts());
+        assert!(
+            !self.has_containing(part),
+            "expected no label containing {part:?}; the window shows:\n{}",
+            self.texts()
+        );
     }
 
     /// Clicks `label` and returns what that click put on the clipboard.

@@ -21,10 +21,16 @@ impl Keychain {
     pub fn new() -> Option<Self> {
         let mut id = [0u8; 6];
         getrandom::fill(&mut id).unwrap();
-        let k = Keychain { dir: tempdir(), service: format!("countersign-test-{}", countersign::hex::lower(&id)) };
+        let k = Keychain {
+            dir: tempdir(),
+            service: format!("countersign-test-{}", countersign::hex::lower(&id)),
+        };
         let (code, _, err) = k.run(&["keys", "list"]);
         if code != 0 {
-            let msg = format!("no usable Secret Service ({}); run the tests inside a D-Bus session with an unlocked gnome-keyring, as .ci/run does", err.trim());
+            let msg = format!(
+                "no usable Secret Service ({}); run the tests inside a D-Bus session with an unlocked gnome-keyring, as .ci/run does",
+                err.trim()
+            );
             if std::env::var_os("CI").is_some() {
                 panic!("{msg}");
             }
@@ -47,7 +53,10 @@ impl Keychain {
 
     pub fn cmd(&self, home: &Path, service: &str, args: &[&str]) -> Command {
         let mut c = bin();
-        c.args(args).current_dir(self.path()).env("COUNTERSIGN_HOME", home).env("COUNTERSIGN_KEYCHAIN_SERVICE", service);
+        c.args(args)
+            .current_dir(self.path())
+            .env("COUNTERSIGN_HOME", home)
+            .env("COUNTERSIGN_KEYCHAIN_SERVICE", service);
         c
     }
 
@@ -63,8 +72,12 @@ impl Keychain {
 
     /// The keychain id of a key, from the index.
     pub fn id_of(&self, name: &str) -> String {
-        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(self.home().join("keys.json")).unwrap()).unwrap();
-        index["keys"].as_array().unwrap().iter().find(|k| k["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(self.home().join("keys.json")).unwrap()).unwrap();
+        index["keys"].as_array().unwrap().iter().find(|k| k["name"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// The secret as the keychain itself returns it (on Linux, as `secret-tool` reads it).
@@ -80,7 +93,8 @@ impl Keychain {
 
 #[cfg(target_os = "linux")]
 fn lookup(service: &str, id: &str) -> Option<Zeroizing<String>> {
-    let out = Command::new("secret-tool").args(["lookup", "service", service, "username", id]).output().unwrap();
+    let out =
+        Command::new("secret-tool").args(["lookup", "service", service, "username", id]).output().unwrap();
     out.status.success().then(|| Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
@@ -91,7 +105,13 @@ fn lookup(service: &str, id: &str) -> Option<Zeroizing<String>> {
 
 #[cfg(target_os = "linux")]
 fn remove_entry(service: &str, id: &str) {
-    assert!(Command::new("secret-tool").args(["clear", "service", service, "username", id]).status().unwrap().success());
+    assert!(
+        Command::new("secret-tool")
+            .args(["clear", "service", service, "username", id])
+            .status()
+            .unwrap()
+            .success()
+    );
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -120,7 +140,11 @@ pub fn listed_ids(index: &Path) -> Vec<String> {
     std::fs::read(index)
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| v["keys"].as_array().map(|keys| keys.iter().filter_map(|k| k["id"].as_str().map(str::to_owned)).collect()))
+        .and_then(|v| {
+            v["keys"]
+                .as_array()
+                .map(|keys| keys.iter().filter_map(|k| k["id"].as_str().map(str::to_owned)).collect())
+        })
         .unwrap_or_default()
 }
 

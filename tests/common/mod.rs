@@ -103,7 +103,11 @@ pub fn make_zip(path: &Path, entries: &[(&str, &[u8])]) {
     let file = std::fs::File::create(path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
     for (name, bytes) in entries {
-        zip.start_file(*name, SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)).unwrap();
+        zip.start_file(
+            *name,
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored),
+        )
+        .unwrap();
         zip.write_all(bytes).unwrap();
     }
     zip.finish().unwrap();
@@ -118,7 +122,12 @@ pub fn listing(dir: &Path) -> Vec<String> {
                 walk(base, &p, out);
             } else {
                 // '/' between folders on every system, so that expected listings read the same.
-                let parts: Vec<String> = p.strip_prefix(base).unwrap().components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let parts: Vec<String> = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
                 out.push(parts.join("/"));
             }
         }
@@ -141,7 +150,22 @@ pub fn openssl_ed25519_key(dir: &Path, name: &str) -> PathBuf {
 
 /// A self-signed certificate for `key` made by openssl, valid `days` from now.
 pub fn openssl_self_signed(dir: &Path, key: &str, out: &str, days: &str) -> PathBuf {
-    openssl(&["req", "-x509", "-new", "-key", key, "-subj", "/CN=Test Vendor Signing/O=Test Vendor", "-days", days, "-out", out], dir);
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            key,
+            "-subj",
+            "/CN=Test Vendor Signing/O=Test Vendor",
+            "-days",
+            days,
+            "-out",
+            out,
+        ],
+        dir,
+    );
     dir.join(out)
 }
 
@@ -177,7 +201,9 @@ pub fn occurrences_in_own_memory(needle: &[u8]) -> Option<Vec<usize>> {
             continue;
         }
         let Some((start, end)) = range.split_once('-') else { continue };
-        let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16)) else { continue };
+        let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16)) else {
+            continue;
+        };
         // Chunks overlap by the needle's length, so an occurrence across a boundary counts.
         let mut at = start;
         while at < end {
@@ -185,7 +211,10 @@ pub fn occurrences_in_own_memory(needle: &[u8]) -> Option<Vec<usize>> {
             let Ok(read) = mem.read_at(&mut chunk[..len], at as u64) else { break };
             for (i, window) in chunk[..read].windows(needle.len()).enumerate() {
                 let addr = at + i;
-                if window == needle && !own.contains(&addr) && !(chunk.as_ptr() as usize..chunk.as_ptr() as usize + chunk.len()).contains(&addr) {
+                if window == needle
+                    && !own.contains(&addr)
+                    && !(chunk.as_ptr() as usize..chunk.as_ptr() as usize + chunk.len()).contains(&addr)
+                {
                     found.push(addr);
                 }
             }
