@@ -24,6 +24,7 @@ struct Measured {
 }
 
 /// Runs the command to completion, reaping it with wait4 to read its peak memory.
+#[allow(unsafe_code)] // wait4 has no safe wrapper in std
 fn measure(dir: &Path, program: &str, args: &[&str]) -> Measured {
     let stderr_path = dir.join("child-stderr.txt");
     let start = Instant::now();

@@ -1,5 +1,5 @@
 //! What each fuzz target does with its input, shared by the targets in `fuzz_targets/`
-//! and by `tests/fuzz_regressions.rs` (which includes this file by path), so the regression
+//! and by `tests/integration/fuzz_regressions.rs` (which includes this file by path), so the regression
 //! suite replays found inputs and seeds through exactly the code the fuzzer ran.
 //!
 //! Every function feeds outside bytes to a real entry point of the library, the same one the

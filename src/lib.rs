@@ -1,15 +1,13 @@
 //! Countersign's core: keys, signing, archive inspection, certificates, bundles and the
 //! trust store. Nothing here knows about a window or a terminal; the GUI and the command
-//! line are two faces over these calls.
+//! line are two faces over these calls, and live with the binary (`src/main.rs`).
+#![forbid(unsafe_code)]
 
 pub mod archive;
 pub mod atomic;
 pub mod batch;
 pub mod bundle;
 pub mod certs;
-pub mod cli;
-#[cfg(feature = "gui")]
-pub mod gui;
 pub mod hex;
 pub mod history;
 pub mod keys;

@@ -100,6 +100,24 @@ impl Progress {
     }
 }
 
+/// A size for people, in decimal units as file managers show them: "980 bytes", "4.2 MB".
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "";
+    for u in UNITS {
+        value /= 1000.0;
+        unit = u;
+        if value < 1000.0 {
+            break;
+        }
+    }
+    format!("{value:.1} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

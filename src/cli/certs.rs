@@ -5,9 +5,9 @@ use std::path::Path;
 use time::OffsetDateTime;
 
 use super::{CertCommand, Failure, SubjectArgs, TruststoreCommand, print_json};
-use crate::certs::{self, Certificate, Subject};
-use crate::keystore::{KeyRecord, KeyStore};
-use crate::truststore::{self, Severity};
+use countersign::certs::{self, Certificate, Subject};
+use countersign::keystore::{KeyRecord, KeyStore};
+use countersign::truststore::{self, Severity};
 
 fn subject_for(record: &KeyRecord, args: &SubjectArgs) -> Subject {
     Subject {
@@ -20,7 +20,7 @@ fn subject_for(record: &KeyRecord, args: &SubjectArgs) -> Subject {
 }
 
 fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
-    crate::atomic::write_file(path, text.as_bytes(), false).map_err(Failure::bad_input)
+    countersign::atomic::write_file(path, text.as_bytes(), false).map_err(Failure::bad_input)
 }
 
 /// Makes, stores and optionally writes out a self-signed certificate.
@@ -88,7 +88,7 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         CertCommand::Import { key, file } => {
-            let input = crate::bundle::CertificateInput::from_file(&file)?;
+            let input = countersign::bundle::CertificateInput::from_file(&file)?;
             let record = store.add_certificate(&key, &input.chain)?;
             let chain = &input.chain;
             println!(
@@ -212,7 +212,7 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
     match command {
         TruststoreCommand::Package { cert, out, include_atlassian_cas } => {
             let (chain, name) = if Path::new(&cert).is_file() {
-                let input = crate::bundle::CertificateInput::from_file(Path::new(&cert))?;
+                let input = countersign::bundle::CertificateInput::from_file(Path::new(&cert))?;
                 (input.chain, input.bundle_stem)
             } else {
                 let store = KeyStore::open_default()?;

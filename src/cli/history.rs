@@ -1,7 +1,7 @@
 //! `countersign history ...`: the record of signings on the command line.
 
 use super::{Failure, HistoryArgs, print_json};
-use crate::history::{self, Entry, History, HistoryError};
+use countersign::history::{self, Entry, History, HistoryError};
 
 impl From<HistoryError> for Failure {
     fn from(e: HistoryError) -> Self {

@@ -8,10 +8,10 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::{Failure, load_key_file, print_json};
-use crate::bundle::CertificateInput;
-use crate::certs::Certificate;
-use crate::keys::Algorithm;
-use crate::keystore::{KeyHealth, KeyRecord, KeyStore, KeyStoreError};
+use countersign::bundle::CertificateInput;
+use countersign::certs::Certificate;
+use countersign::keys::Algorithm;
+use countersign::keystore::{KeyHealth, KeyRecord, KeyStore, KeyStoreError};
 
 use super::KeysCommand;
 
@@ -62,7 +62,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             let record = store.get(&name)?;
             match out {
                 Some(path) => {
-                    crate::atomic::write_file(&path, record.public_key.as_bytes(), false)
+                    countersign::atomic::write_file(&path, record.public_key.as_bytes(), false)
                         .map_err(Failure::bad_input)?;
                     println!("Wrote the public key of \"{name}\" to {}.", path.display());
                 }
@@ -80,7 +80,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             let (_, key) = store.load(&name)?;
             let passphrase = new_passphrase(&out)?;
             let pem = key.to_encrypted_pem(&passphrase).map_err(Failure::bad_input)?;
-            crate::atomic::write_file(&out, pem.as_bytes(), false).map_err(Failure::bad_input)?;
+            countersign::atomic::write_file(&out, pem.as_bytes(), false).map_err(Failure::bad_input)?;
             println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
             println!(
                 "Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout",

@@ -13,12 +13,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::archive::{self, AppInfo};
-use crate::batch::{self, BatchError, BatchRequest, Existing, Layout};
-use crate::bundle::{self, BundleError, CertificateInput, Report, VerifyTarget};
-use crate::keys::{KeyError, PrivateKey};
-use crate::keystore::KeyStore;
-use crate::truststore::TrustStore;
+use countersign::archive::{self, AppInfo};
+use countersign::batch::{self, BatchError, BatchRequest, Existing, Layout};
+use countersign::bundle::{self, BundleError, CertificateInput, Report, VerifyTarget};
+use countersign::keys::{KeyError, PrivateKey};
+use countersign::keystore::KeyStore;
+use countersign::truststore::TrustStore;
 
 mod certs;
 mod history;
@@ -34,7 +34,7 @@ const ABOUT: &str =
     "Sign Atlassian Data Center apps so that UPM accepts them, and check signatures the way UPM does.";
 
 #[derive(Debug, Parser)]
-#[command(name = "countersign", version = crate::LONG_VERSION, about = ABOUT, long_about = None)]
+#[command(name = "countersign", version = countersign::LONG_VERSION, about = ABOUT, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -410,23 +410,6 @@ pub(crate) fn print_json(value: &impl Serialize) {
     let _ = writeln!(out, "{text}");
 }
 
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1000 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64;
-    let mut unit = "";
-    for u in UNITS {
-        value /= 1000.0;
-        unit = u;
-        if value < 1000.0 {
-            break;
-        }
-    }
-    format!("{value:.1} {unit}")
-}
-
 /// Reads a key file (bounded; zeroized) and asks for the passphrase only if it is encrypted.
 pub(crate) fn load_key_file(path: &Path) -> Result<PrivateKey, Failure> {
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -517,7 +500,7 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
     let results = batch::sign_many(&request, &progress, |_, _| {});
     bars.finish();
 
-    let history = crate::history::History::open_default();
+    let history = countersign::history::History::open_default();
     let stored_key = stored.as_ref().map(|(store, record)| (store, record.name.as_str()));
     let mut worst = 0u8;
     let mut reports = Vec::new();
@@ -597,7 +580,7 @@ fn print_signed(signed: &bundle::SignedBundle, warnings: &[String], key: &Privat
         "Signed {} ({}, {}) with {} key {}.",
         app.file_name,
         describe_app(app),
-        human_size(signed.manifest.artifact.size),
+        countersign::progress::human_size(signed.manifest.artifact.size),
         key.algorithm(),
         short(&signed.manifest.public_key_sha256)
     );
@@ -647,7 +630,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
 }
 
 fn print_report(report: &Report) {
-    use crate::bundle::Outcome;
+    use countersign::bundle::Outcome;
     println!("Checking {} as UPM will:", report.artifact);
     for c in &report.checks {
         let mark = match c.outcome {
@@ -687,7 +670,13 @@ fn inspect(a: InspectArgs) -> Result<u8, Failure> {
             "warnings": info.warnings,
         }));
     } else {
-        println!("{} ({:?}, {}, {} entries)", info.file_name, info.kind, human_size(info.size), info.entries);
+        println!(
+            "{} ({:?}, {}, {} entries)",
+            info.file_name,
+            info.kind,
+            countersign::progress::human_size(info.size),
+            info.entries
+        );
         let show = |label: &str, v: Option<&str>| println!("  {label:<12} {}", v.unwrap_or("-"));
         show("Plugin key:", info.plugin_key());
         show("Name:", info.name());

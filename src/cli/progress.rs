@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::progress::Progress;
+use countersign::progress::Progress;
 
 /// Work shorter than this shows no bar at all.
 const SHOW_AFTER: Duration = Duration::from_millis(500);

@@ -7,8 +7,8 @@ use eframe::egui::{self, RichText};
 
 use super::widgets::{self, Tone};
 use super::{App, KeyRow};
-use crate::bundle::CertificateInput;
-use crate::certs::{self, Certificate, Subject};
+use countersign::bundle::CertificateInput;
+use countersign::certs::{self, Certificate, Subject};
 
 pub struct CertificatesView {
     /// The key the fields below were filled for.
@@ -203,7 +203,7 @@ fn save_request(app: &mut App, ctx: &egui::Context, row: &KeyRow, subject: Subje
             let Some(path) = desktop.save_file("Save the certificate request", &suggested) else { return Ok(None) };
             let (_, key) = store?.load(&name).map_err(|e| e.to_string())?;
             let csr = certs::signing_request(&key, &subject).map_err(|e| e.to_string())?;
-            crate::atomic::write_file(&path, csr.as_bytes(), true).map_err(|e| e.to_string())?;
+            countersign::atomic::write_file(&path, csr.as_bytes(), true).map_err(|e| e.to_string())?;
             Ok(Some(path))
         },
         |app, result| match result {
@@ -261,7 +261,7 @@ fn save_certificate(app: &mut App, ctx: &egui::Context, row: &KeyRow, chain: Vec
         move || -> Result<Option<PathBuf>, String> {
             let Some(path) = desktop.save_file("Save the certificate for customers", &suggested) else { return Ok(None) };
             let pem: String = chain.iter().map(Certificate::to_pem).collect();
-            crate::atomic::write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
+            countersign::atomic::write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
             Ok(Some(path))
         },
         |app, result| match result {

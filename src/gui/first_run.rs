@@ -7,8 +7,8 @@ use eframe::egui::{self, RichText};
 
 use super::widgets::{self, Tone};
 use super::{App, View};
-use crate::certs::Subject;
-use crate::keys::Algorithm;
+use countersign::certs::Subject;
+use countersign::keys::Algorithm;
 
 /// How long the first certificate lasts: two years, a usual renewal rhythm.
 const FIRST_CERT_DAYS: u32 = 730;
@@ -156,7 +156,7 @@ fn start(app: &mut App, ctx: &egui::Context) {
             std::fs::create_dir_all(&folder)
                 .map_err(|e| format!("The key and certificate are made, but the folder {} could not be created ({e}). Save the certificate from the Certificates view.", folder.display()))?;
             let certificate_file = free_name(&folder, &record.file_stem());
-            crate::atomic::write_file(&certificate_file, cert.to_pem().as_bytes(), false)
+            countersign::atomic::write_file(&certificate_file, cert.to_pem().as_bytes(), false)
                 .map_err(|e| format!("The key and certificate are made, but the customer's copy could not be written: {e} Save it from the Certificates view."))?;
             Ok(Created { key_name: record.name, certificate_file, fingerprint: cert.fingerprint() })
         },

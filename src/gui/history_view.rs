@@ -6,7 +6,7 @@ use eframe::egui::{self, RichText};
 
 use super::App;
 use super::widgets::{self, Tone};
-use crate::history::{self, Entry, Loaded};
+use countersign::history::{self, Entry, Loaded};
 
 #[derive(Default)]
 pub struct HistoryView {

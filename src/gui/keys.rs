@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::secret::{SecretText, secret_field};
 use super::widgets::{self, Tone};
 use super::{App, KeyRow, View};
-use crate::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS, PrivateKey};
+use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS, PrivateKey};
 
 pub struct KeysView {
     new_name: String,
@@ -38,6 +38,7 @@ impl KeysView {
         self.backup_repeat.clear();
     }
 
+    #[cfg(test)]
     /// True when no passphrase field holds anything, down to the last byte (for tests).
     pub fn passphrases_wiped(&self) -> bool {
         self.import_passphrase.is_wiped()
@@ -274,7 +275,7 @@ fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &Key
                     let (_, key) = store?.load(&key_name).map_err(|e| e.to_string())?;
                     let pem = key.to_encrypted_pem(&passphrase).map_err(|e| e.to_string())?;
                     // The save dialog asked before replacing a file.
-                    crate::atomic::write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
+                    countersign::atomic::write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
                     Ok(Some(path))
                 },
                 |app, result| match result {
@@ -373,7 +374,7 @@ fn import(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
         app.worker.spawn(
             ctx,
             "importing a key",
-            move || -> Result<crate::keystore::KeyRecord, ImportFailure> {
+            move || -> Result<countersign::keystore::KeyRecord, ImportFailure> {
                 let key = read_key_file(&PathBuf::from(&path), passphrase)?;
                 store
                     .and_then(|s| s.add(&name, &key).map_err(|e| e.to_string()))

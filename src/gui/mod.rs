@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, RichText};
 use time::OffsetDateTime;
 
-use crate::certs::{Certificate, ValidityState};
-use crate::history::History;
-use crate::keystore::{KeyHealth, KeyRecord, KeyStore};
+use countersign::certs::{Certificate, ValidityState};
+use countersign::history::History;
+use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
 
 mod certificates;
 mod desktop;
@@ -23,6 +23,8 @@ mod history_view;
 mod keys;
 mod secret;
 mod sign;
+#[cfg(test)]
+mod tests;
 mod truststore_view;
 mod verify;
 mod widgets;
@@ -54,8 +56,8 @@ impl Config {
     /// The user's own key store, history and documents folder, and the native dialogs.
     pub fn from_environment() -> Self {
         let store = KeyStore::open_default().map_err(|e| e.to_string());
-        let home =
-            crate::keystore::default_home().unwrap_or_else(|_| std::env::temp_dir().join("countersign"));
+        let home = countersign::keystore::default_home()
+            .unwrap_or_else(|_| std::env::temp_dir().join("countersign"));
         let documents = directories::UserDirs::new()
             .and_then(|d| {
                 d.document_dir()
@@ -185,30 +187,24 @@ impl App {
         }
     }
 
+    #[cfg(test)]
     /// True while background work has not come back yet (tests wait on this).
     pub fn is_busy(&self) -> bool {
         self.worker.pending() > 0
     }
 
+    #[cfg(test)]
     /// True when every passphrase field of the window is empty and wiped to its last byte.
     pub fn passphrases_wiped(&self) -> bool {
         self.keys_view.passphrases_wiped()
     }
 
+    #[cfg(test)]
     /// Reads the keys and the history again (they may have changed outside the window:
     /// the command line, another window).
     pub fn refresh(&mut self) {
         self.keys_dirty = true;
         self.history_dirty = true;
-    }
-
-    pub fn view(&self) -> View {
-        self.view
-    }
-
-    /// The sentence across the top, if any.
-    pub fn notice(&self) -> Option<&Notice> {
-        self.notice.as_ref()
     }
 
     /// The stored keys as last loaded (empty while loading).
@@ -335,7 +331,7 @@ impl App {
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.weak(format!("Countersign {}", crate::LONG_VERSION));
+                ui.weak(format!("Countersign {}", countersign::LONG_VERSION));
                 match &self.keys {
                     KeyList::Loading => {
                         ui.weak("· reading keys…");

@@ -59,6 +59,7 @@ impl SecretText {
         self.len = 0;
     }
 
+    #[cfg(test)]
     /// True when the buffer is empty and every byte of it is zero: what a test checks after
     /// a passphrase was used.
     pub fn is_wiped(&self) -> bool {

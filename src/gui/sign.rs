@@ -8,12 +8,12 @@ use eframe::egui::{self, RichText};
 
 use super::widgets::{self, Tone};
 use super::{App, KeyRow, View};
-use crate::archive::{self, AppInfo, ArtifactKind};
-use crate::batch::{self, BatchRequest, Existing, Layout};
-use crate::bundle::CertificateInput;
-use crate::certs::ValidityState;
-use crate::keys::Algorithm;
-use crate::progress::Progress;
+use countersign::archive::{self, AppInfo, ArtifactKind};
+use countersign::batch::{self, BatchRequest, Existing, Layout};
+use countersign::bundle::CertificateInput;
+use countersign::certs::ValidityState;
+use countersign::keys::Algorithm;
+use countersign::progress::Progress;
 
 #[derive(Default)]
 pub struct SignView {
@@ -130,8 +130,8 @@ impl SignView {
                 ctx,
                 "computing a SHA-256",
                 move || {
-                    crate::signing::sha256_file(&path, &hashing)
-                        .map(|(sha, _)| crate::hex::lower(&sha))
+                    countersign::signing::sha256_file(&path, &hashing)
+                        .map(|(sha, _)| countersign::hex::lower(&sha))
                         .map_err(|e| e.to_string())
                 },
                 move |app, result| {
@@ -430,7 +430,11 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
             }
             Stage::Ready(info) => {
                 ui.label(describe(info));
-                ui.label(format!("{} · {}", crate::cli::human_size(info.size), item.path.display()));
+                ui.label(format!(
+                    "{} · {}",
+                    countersign::progress::human_size(info.size),
+                    item.path.display()
+                ));
                 for w in &info.warnings {
                     ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
                 }

@@ -7,7 +7,7 @@ use eframe::egui::{self, RichText};
 
 use super::widgets::{self, Tone};
 use super::{App, KeyRow};
-use crate::truststore::{self, Lint, Severity};
+use countersign::truststore::{self, Lint, Severity};
 
 #[derive(Default)]
 pub struct TrustStoreView {

@@ -7,9 +7,9 @@ use eframe::egui::{self, RichText};
 
 use super::App;
 use super::widgets::{self, Tone};
-use crate::bundle::{self, Outcome, Report, Verdict, VerifyTarget};
-use crate::progress::Progress;
-use crate::truststore::TrustStore;
+use countersign::bundle::{self, Outcome, Report, Verdict, VerifyTarget};
+use countersign::progress::Progress;
+use countersign::truststore::TrustStore;
 
 #[derive(Default)]
 pub struct VerifyView {

@@ -4,7 +4,7 @@
 use eframe::egui::{self, Color32, Response, RichText, Ui};
 use time::OffsetDateTime;
 
-use crate::certs::ValidityState;
+use countersign::certs::ValidityState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {

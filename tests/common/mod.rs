@@ -32,12 +32,34 @@ pub fn java_available() -> bool {
     have_tool("java", "-version")
 }
 
+/// The `countersign` binary cargo built for this test run. Integration tests are told where
+/// it is; the window's tests (unit tests of the binary itself) find it beside their own
+/// executable's `deps/` folder, where cargo puts it before running any test.
+pub fn binary() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_countersign") {
+        return PathBuf::from(path);
+    }
+    let me = std::env::current_exe().unwrap();
+    let target_dir = me.parent().and_then(Path::parent).unwrap();
+    let path = target_dir.join(format!("countersign{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.is_file(), "{} is not built: run the tests with `cargo test`", path.display());
+    path
+}
+
+/// Cargo's folder for tests' scratch files (`target/tmp`), kept between runs.
+pub fn target_tmp() -> PathBuf {
+    match option_env!("CARGO_TARGET_TMPDIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => binary().parent().and_then(Path::parent).unwrap().join("tmp"),
+    }
+}
+
 pub fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_countersign"));
+    let mut c = Command::new(binary());
     c.env_remove("COUNTERSIGN_PASSPHRASE");
     // Every signing is recorded in the data folder's history: keep the tests' out of the
     // user's own. A test with its own data folder sets COUNTERSIGN_HOME again.
-    c.env("COUNTERSIGN_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("countersign-test-home"));
+    c.env("COUNTERSIGN_HOME", target_tmp().join("countersign-test-home"));
     c
 }
 
@@ -139,7 +161,9 @@ pub fn listing(dir: &Path) -> Vec<String> {
 }
 
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
+    // In the system's temporary folder even where a test redirected tempfile's default
+    // (the secret scan does, for the window in its process).
+    tempfile::tempdir_in(std::env::temp_dir()).unwrap()
 }
 
 /// An Ed25519 key made by openssl, as Atlassian documents (`key.pem` in `dir`).

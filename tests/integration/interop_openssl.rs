@@ -2,12 +2,10 @@
 //! byte, it verifies what we sign, we verify what it signs, and any single flipped bit in
 //! the artifact, the signature or the certificate is rejected.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::*;
 use base64ct::{Base64, Encoding};
-use common::*;
 use countersign::bundle::{self, CertificateInput, SignRequest, VerifyInput};
 use countersign::certs::{self, Subject};
 use countersign::keys::{Algorithm, PrivateKey};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use countersign::gui::{App, Config, Desktop};
+use crate::gui::{App, Config, Desktop};
 use countersign::history::History;
 use countersign::keystore::{KeyStore, Secrets};
 use eframe::egui;

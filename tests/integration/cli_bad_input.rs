@@ -1,11 +1,9 @@
 //! Bad input on the command line: each case ends with exit status 2 (1 where a check
 //! rejected it), exactly one sentence on stderr naming the file, and nothing left behind.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use countersign::certs::{self, Subject};
 use countersign::keys::{Algorithm, PrivateKey};
 use time::{Duration, OffsetDateTime};

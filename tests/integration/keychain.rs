@@ -3,13 +3,11 @@
 //! private key in any file Countersign writes. Each test uses its own keychain service
 //! name and data folder, and removes its entries afterwards.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::keychain::Keychain;
+use crate::common::*;
 use base64ct::{Base64, Encoding};
-use common::keychain::Keychain;
-use common::*;
 use countersign::keys::PrivateKey;
 
 fn seed_needles(pem: &str) -> Vec<Vec<u8>> {
@@ -152,9 +150,9 @@ fn a_backup_restored_into_a_fresh_home_signs_byte_identically_and_openssl_needs_
         .cmd(&fresh_home, &fresh_service, &["sign", "app.jar", "--key", "acme", "--out", "b"])
         .output()
         .unwrap();
-    common::keychain::clear_service(
+    crate::common::keychain::clear_service(
         &fresh_service,
-        &common::keychain::listed_ids(&fresh_home.join("keys.json")),
+        &crate::common::keychain::listed_ids(&fresh_home.join("keys.json")),
     );
     assert!(sign.status.success(), "{}", String::from_utf8_lossy(&sign.stderr));
     assert_eq!(

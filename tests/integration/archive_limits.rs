@@ -1,8 +1,6 @@
 //! Artifact inspection stays bounded on hostile archives: clear errors, no exhaustion.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use countersign::archive::{self, ArchiveError};
 
 /// 100k entries (a big fat jar has that many) are read; a zip whose end record claims more

@@ -7,9 +7,6 @@
 //! frames drawn over the idle period is a count and is asserted.
 // Linux only: it needs an X server (Xvfb).
 #![cfg(target_os = "linux")]
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -18,7 +15,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(90);
 const IDLE: Duration = Duration::from_secs(10);
@@ -112,6 +109,8 @@ fn window_opens_idles_and_closes_on_x11() {
     thread::sleep(IDLE);
     let idle_ticks = cpu_ticks(pid) - before;
     let xvfb_ticks = cpu_ticks(x.child.id()) - xvfb_before;
+    // SAFETY: sysconf takes a constant and touches no memory of ours.
+    #[allow(unsafe_code)]
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let percent = |ticks: u64| ticks as f64 / (IDLE.as_secs_f64() * hz) * 100.0;
     println!("idle CPU over {} s: {idle_ticks} ticks ({:.1} %)", IDLE.as_secs(), percent(idle_ticks));
@@ -125,7 +124,11 @@ fn window_opens_idles_and_closes_on_x11() {
             println!(
                 "WM_DELETE_WINDOW could not be sent ({e}); falling back to SIGTERM, which skips on_exit"
             );
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            // SAFETY: kill takes plain integers; the pid is our own child, not yet reaped.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGTERM)
+            };
             "SIGTERM"
         }
     };
@@ -411,6 +414,8 @@ impl Drop for Xvfb {
 }
 
 /// Just enough Xlib, loaded at run time, to send one client message.
+// Xlib through dlopen: the only way to send WM_DELETE_WINDOW without a window manager.
+#[allow(unsafe_code)]
 mod xlib {
     use std::ffi::{CStr, CString, c_char, c_int, c_long, c_ulong, c_void};
 

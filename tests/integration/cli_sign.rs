@@ -1,12 +1,10 @@
 //! Signing flows end to end through the real binary: bundles, zips, OBRs, trust stores,
 //! certificate chains from a CA, JSON for pipelines, and what a bundle must never contain.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::*;
 use base64ct::{Base64, Encoding};
-use common::*;
 use countersign::bundle::{self, BundleError, CertificateInput, SignRequest};
 use countersign::keys::{Algorithm, PrivateKey};
 use countersign::progress::Progress;
@@ -138,10 +136,8 @@ fn verifying_against_a_trust_store_names_the_certificate_that_verified() {
     let store = d.join("upmconfig/truststore");
     std::fs::create_dir_all(&store).unwrap();
     for ca in ["atlassian_mpac_root_ca_v1.crt", "atlassian_mpac_intermediate_ca_v2.crt"] {
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/atlassian-ca").join(ca);
-        if fixture.exists() {
-            std::fs::copy(fixture, store.join(ca)).unwrap();
-        }
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("resources/atlassian-ca").join(ca);
+        std::fs::copy(&fixture, store.join(ca)).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
     }
     // Not trusted yet: the store has only Atlassian's CAs.
     let (code, out, _) = run(&["verify", ".", "--truststore", "upmconfig/truststore"], d);

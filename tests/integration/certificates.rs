@@ -2,15 +2,13 @@
 //! what we make, a CA-issued certificate travels with its chain, renewal keeps the key, an
 //! expired certificate stops signing, and `truststore check` finds each planted fault.
 
-mod common;
-
 #[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use common::keychain::Keychain;
-use common::*;
+use crate::common::keychain::Keychain;
+use crate::common::*;
 use countersign::certs::{self, Subject};
 use countersign::keys::PrivateKey;
 use time::{Duration, OffsetDateTime};

@@ -1,12 +1,10 @@
 //! The JDK as an independent verifier: `Signature.getInstance("Ed25519")` with the
 //! certificate parsed by `CertificateFactory` accepts our bundles, and refuses a changed one.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use countersign::certs::{self, Subject};
 use countersign::keys::{Algorithm, PrivateKey};
 use time::{Duration, OffsetDateTime};

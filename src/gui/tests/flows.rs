@@ -3,14 +3,11 @@
 //! delivers them. Keys live in the real Secret Service, and what the window writes is checked
 //! by the core (and by openssl where it reads it).
 
-mod common;
-#[path = "common/gui.rs"]
-mod window;
-
 use std::path::Path;
 
-use common::keychain::Keychain;
-use common::*;
+use super::harness::Window;
+use crate::common::keychain::Keychain;
+use crate::common::*;
 use countersign::bundle::{self, VerifyTarget};
 use countersign::certs::{self, Subject};
 use countersign::keys::Algorithm;
@@ -19,7 +16,6 @@ use eframe::egui;
 #[allow(unused_imports)]
 use egui_kittest::kittest::Queryable as _;
 use time::{Duration, OffsetDateTime};
-use window::Window;
 
 /// A key with a fresh self-signed certificate, made through the core.
 fn key_with_certificate(w: &Window, name: &str) {

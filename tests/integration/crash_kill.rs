@@ -5,14 +5,12 @@
 // Linux only: it needs SIGKILL, a private mount namespace (unshare) and /proc.
 #![cfg(target_os = "linux")]
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::keychain::Keychain;
-use common::*;
+use crate::common::keychain::Keychain;
+use crate::common::*;
 use countersign::atomic::TEMP_PREFIX;
 
 /// A random number below `n` (n > 0).

@@ -1,13 +1,11 @@
 //! The history of signings through the real binary: recorded by `sign`, listed, searched,
 //! printed as JSON, exported as CSV, and read past a torn line.
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const HEADER: &str = "time,file,plugin_key,app_name,version,size,sha256,key_name,key_fingerprint,algorithm,note,bundle_dir,artifact_path,files,signature_base64";

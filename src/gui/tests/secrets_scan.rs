@@ -11,23 +11,18 @@
 //! find each key in the test's own plaintext key files, and in synthetic leaks of each
 //! encoding.
 
-mod common;
-#[path = "common/gui.rs"]
-#[allow(dead_code)] // shared with tests/gui.rs, which uses the rest
-mod window;
-
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::harness::Window;
+use crate::common::keychain::Keychain;
+use crate::common::*;
 use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
-use common::keychain::Keychain;
-use common::*;
 use countersign::keys::{Algorithm, KeyError, PrivateKey};
 use countersign::keystore::{KeyStore, KeyStoreError, Secrets};
 use sha2::{Digest, Sha512};
-use window::Window;
 
 const PASS: &str = "correct horse battery staple";
 
@@ -262,7 +257,14 @@ impl Scanner {
 
     /// Every file below `dir` (and its name), except the test's own plaintext key files.
     fn scan_tree(&mut self, dir: &Path, except: &[PathBuf]) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        // The window's tests share this process and its temporary folder (inside the scanned
+        // tree): a file another test removes between listing and reading is gone, not a leak.
+        let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(list) => list.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+            Err(e) if gone(&e) => return,
+            Err(e) => panic!("cannot list {}: {e}", dir.display()),
+        };
         entries.sort();
         for p in entries {
             if except.contains(&p) {
@@ -270,12 +272,20 @@ impl Scanner {
             }
             let label = p.display().to_string();
             self.scan_bytes(&format!("{label} (name)"), label.as_bytes());
-            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let meta = match std::fs::symlink_metadata(&p) {
+                Ok(meta) => meta,
+                Err(e) if gone(&e) => continue,
+                Err(e) => panic!("cannot read {label}: {e}"),
+            };
             if meta.is_dir() {
                 self.scan_tree(&p, except);
             } else if meta.is_file() {
+                let bytes = match std::fs::read(&p) {
+                    Ok(bytes) => bytes,
+                    Err(e) if gone(&e) => continue,
+                    Err(e) => panic!("cannot read {label}: {e}"),
+                };
                 self.files += 1;
-                let bytes = std::fs::read(&p).unwrap();
                 self.scan_bytes(&label, &bytes);
             }
         }
@@ -925,7 +935,6 @@ fn the_windows_key_rows_debug_without_key_bytes() {
     let dir = tempdir();
     let store = KeyStore::new(dir.path().join("home"), Secrets::in_memory("countersign-debug-rows").unwrap());
     store.add("k", &key).unwrap();
-    let row =
-        countersign::gui::KeyRow { record: store.get("k").unwrap(), keychain_problem: None, chains: vec![] };
+    let row = crate::gui::KeyRow { record: store.get("k").unwrap(), keychain_problem: None, chains: vec![] };
     assert_clean(&scanner, "KeyRow", &format!("{row:?} {row:#?}"));
 }

@@ -6,17 +6,12 @@
 // Linux only: it needs the Secret Service's own listing (secret-tool).
 #![cfg(target_os = "linux")]
 
-mod common;
-#[path = "common/gui.rs"]
-#[allow(dead_code)] // shared with tests/gui.rs, which uses the rest
-mod window;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::keychain::Keychain;
-use window::Window;
+use super::harness::Window;
+use crate::common::keychain::Keychain;
 
 const RUNS: usize = 10;
 const COMMAND_LINES: usize = 3;

@@ -6,14 +6,12 @@
 // Linux only: it needs memory limits through setrlimit.
 #![cfg(target_os = "linux")]
 
-mod common;
-
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// What a hostile file must lead to.
 enum Expect {
@@ -54,6 +52,7 @@ fn run_guarded(args: &[&str], cwd: &Path) -> Ran {
         .stdout(out_file.reopen().unwrap())
         .stderr(err_file.reopen().unwrap());
     // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+    #[allow(unsafe_code)]
     unsafe {
         cmd.pre_exec(|| {
             let limit =

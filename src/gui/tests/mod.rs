@@ -1,0 +1,10 @@
+//! The window's tests, one per user flow, driven headlessly with egui_kittest against the real
+//! keychain and the real core. They live with the binary because the window does: the library
+//! holds no interface code. Helpers shared with the integration tests come from
+//! `tests/common/` (`crate::common`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod flows;
+mod harness;
+mod race;
+mod secrets_scan;

@@ -1,0 +1,27 @@
+//! Countersign's integration tests, one binary: the real `countersign` binary and the
+//! library's core, checked by independent verifiers (openssl, the JDK) and against the real
+//! keychain. One module per area. A test that needs an outside tool asks
+//! `common::have_tool`: without it the test skips with a printed reason on a laptop, and fails
+//! when `CI` is set.
+//!
+//! The window's own flows are unit tests of the binary (`src/gui/tests/`), since the library
+//! holds no interface code. `tests/keychain_restart.rs` is a binary of its own: it kills the
+//! session's keyring daemon, which no other test may see.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod archive_limits;
+mod certificates;
+mod cli_bad_input;
+mod cli_sign;
+mod crash_kill;
+mod fuzz_regressions;
+mod history;
+mod hostile_archives;
+mod interop_jdk;
+mod interop_openssl;
+mod keychain;
+#[cfg(feature = "gui")]
+mod window_x11;
