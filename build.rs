@@ -39,6 +39,7 @@ fn windows_resources() {
         eprintln!(
             "The Windows icon and version information could not be embedded: {e}. Install the Windows SDK (it brings rc.exe)."
         );
+        #[allow(clippy::exit)] // a build script fails by its exit status, after saying why
         std::process::exit(1);
     }
 }

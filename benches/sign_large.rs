@@ -8,6 +8,8 @@
 //! process, so its peak resident memory is the kernel's own count (`wait4`'s ru_maxrss).
 //! Timings are printed, never asserted: the bench fails only when a command fails or the
 //! two signatures differ.
+// A benchmark stops at the first thing that goes wrong, saying what.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};

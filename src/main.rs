@@ -13,6 +13,7 @@ mod gui;
 // Test helpers shared with the integration tests in tests/ (the window's tests use them).
 #[cfg(all(test, feature = "gui"))]
 #[path = "../tests/common/mod.rs"]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 mod common;
 
 fn main() -> std::process::ExitCode {

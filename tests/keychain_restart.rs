@@ -9,6 +9,8 @@
 //! `COUNTERSIGN_TEST_KEYRING_PASSWORD`. Elsewhere it skips (and fails when `CI` is set).
 // Linux only: it needs GNOME Keyring.
 #![cfg(target_os = "linux")]
+// Tests assert by panicking, and build hostile archives byte by byte with deliberate casts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 
 mod common;
 

@@ -7,7 +7,8 @@
 //! The window's own flows are unit tests of the binary (`src/gui/tests/`), since the library
 //! holds no interface code. `tests/keychain_restart.rs` is a binary of its own: it kills the
 //! session's keyring daemon, which no other test may see.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Tests assert by panicking, and build hostile archives byte by byte with deliberate casts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 
 #[path = "../common/mod.rs"]
 mod common;

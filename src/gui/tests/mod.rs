@@ -2,7 +2,8 @@
 //! keychain and the real core. They live with the binary because the window does: the library
 //! holds no interface code. Helpers shared with the integration tests come from
 //! `tests/common/` (`crate::common`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Tests assert by panicking, and build hostile archives byte by byte with deliberate casts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 
 mod flows;
 mod harness;
