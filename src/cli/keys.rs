@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::{Failure, load_key_file, print_json};
-use countersign::bundle::CertificateInput;
 use countersign::certs::Certificate;
 use countersign::keys::Algorithm;
 use countersign::keystore::{KeyHealth, KeyRecord, KeyStore, KeyStoreError};
@@ -123,11 +122,6 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             Ok(0)
         }
     }
-}
-
-/// The certificate kept with a stored key, newest, for signing with it.
-pub fn current_certificate(record: &KeyRecord) -> Result<Option<CertificateInput>, Failure> {
-    CertificateInput::from_record(record).map_err(Failure::bad_input)
 }
 
 #[derive(Serialize)]

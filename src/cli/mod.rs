@@ -14,10 +14,11 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use countersign::archive::{self, AppInfo};
-use countersign::batch::{self, BatchError, BatchRequest, Existing, Layout};
+use countersign::batch::{BatchError, Existing, Layout};
 use countersign::bundle::{self, BundleError, CertificateInput, Report, VerifyTarget};
 use countersign::keys::{KeyError, PrivateKey};
 use countersign::keystore::KeyStore;
+use countersign::signer::{self, SignOptions, Signed, Signer};
 use countersign::truststore::TrustStore;
 
 mod certs;
@@ -460,12 +461,11 @@ impl From<BatchError> for Failure {
 }
 
 fn sign(a: SignArgs) -> Result<u8, Failure> {
-    let (key, stored) = match (&a.key_file, &a.key) {
-        (Some(path), _) => (load_key_file(path)?, None),
+    let signer = match (&a.key_file, &a.key) {
+        (Some(path), _) => Signer::from_key(load_key_file(path)?),
         (None, Some(name)) => {
             let store = KeyStore::open_default().map_err(Failure::bad_input)?;
-            let (record, key) = store.load(name).map_err(Failure::bad_input)?;
-            (key, Some((store, record)))
+            Signer::stored(store, name).map_err(Failure::bad_input)?
         }
         (None, None) => {
             return Err(Failure::bad_input(
@@ -473,10 +473,9 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
             ));
         }
     };
-    let certificate = match (&a.cert, &stored) {
-        (Some(path), _) => Some(CertificateInput::from_file(path)?),
-        (None, Some((_, record))) => keys::current_certificate(record)?,
-        (None, None) => None,
+    let signer = match &a.cert {
+        Some(path) => signer.with_certificate(CertificateInput::from_file(path)?),
+        None => signer,
     };
     let several = a.artifacts.len() > 1;
     let layout = match (&a.out, several) {
@@ -484,10 +483,7 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         (Some(dir), false) => Layout::Into(dir.clone()),
         (None, false) => Layout::Beside,
     };
-    let request = BatchRequest {
-        artifacts: &a.artifacts,
-        key: &key,
-        certificate: certificate.as_ref(),
+    let options = SignOptions {
         layout,
         note: a.note.clone(),
         zip: a.zip,
@@ -497,23 +493,16 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
     let bars = Bars::new(a.json);
     let progress: Vec<_> =
         a.artifacts.iter().map(|p| bars.job(&format!("Signing {}", p.display()))).collect();
-    let results = batch::sign_many(&request, &progress, |_, _| {});
+    let history = countersign::history::History::open_default();
+    let results = signer::sign(&signer, &a.artifacts, options, &history, &progress, |_, _| {});
     bars.finish();
 
-    let history = countersign::history::History::open_default();
-    let stored_key = stored.as_ref().map(|(store, record)| (store, record.name.as_str()));
+    let key = signer.key();
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for (artifact, result) in a.artifacts.iter().zip(results) {
         match result {
-            Ok(signed) => {
-                let mut warnings = signed.warnings.clone();
-                match &history {
-                    Ok(history) => warnings.extend(batch::record(&signed, stored_key, history)),
-                    Err(e) => warnings.push(e.to_string()),
-                }
-                reports.push((artifact, Ok((signed, warnings))));
-            }
+            Ok(Signed { bundle, warnings }) => reports.push((artifact, Ok((bundle, warnings)))),
             Err(e) => {
                 let failure = Failure::from(e);
                 worst = worst.max(failure.code);
@@ -528,7 +517,7 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         if a.json {
             print_json(&signed_json(&signed, &warnings));
         } else {
-            print_signed(&signed, &warnings, &key);
+            print_signed(&signed, &warnings, key);
         }
         return Ok(0);
     }
@@ -545,7 +534,7 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         for (artifact, r) in &reports {
             match r {
                 Ok((signed, warnings)) => {
-                    print_signed(signed, warnings, &key);
+                    print_signed(signed, warnings, key);
                     println!();
                 }
                 Err(f) => eprintln!("countersign: {}: {}", artifact.display(), f.message),

@@ -1,0 +1,144 @@
+//! The signing use case, as both faces offer it: a key (from the keychain or from a file) with
+//! its certificate signs one or many artifacts, and each signing is recorded (the stored key's
+//! last use, the history entry). The window and the command line gather the inputs and show
+//! the results; what happens in between is here, once.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use time::OffsetDateTime;
+
+use crate::batch::{self, BatchError, BatchRequest, Existing, Layout};
+use crate::bundle::{CertificateInput, SignedBundle};
+use crate::certs::CertError;
+use crate::history::{History, HistoryError};
+use crate::keys::PrivateKey;
+use crate::keystore::{KeyStore, KeyStoreError};
+use crate::progress::Progress;
+
+/// Why a signer could not be made from a stored key.
+#[derive(Debug, thiserror::Error)]
+pub enum SignerError {
+    /// The key store or keychain refused (no such key, locked keychain, …).
+    #[error(transparent)]
+    Store(#[from] KeyStoreError),
+    /// The certificate kept with the key does not parse.
+    #[error(transparent)]
+    Certificate(#[from] CertError),
+}
+
+/// A private key and the certificate its bundles carry.
+pub struct Signer {
+    key: PrivateKey,
+    certificate: Option<CertificateInput>,
+    /// The key store and the key's name, when the key is a stored one: its last use is saved.
+    stored: Option<(KeyStore, String)>,
+}
+
+impl Signer {
+    /// A key from the keychain, with the newest certificate kept with it (none if it has none).
+    pub fn stored(store: KeyStore, name: &str) -> Result<Self, SignerError> {
+        let (record, key) = store.load(name)?;
+        let certificate = CertificateInput::from_record(&record)?;
+        Ok(Signer { key, certificate, stored: Some((store, record.name)) })
+    }
+
+    /// A key read from a file (or made in memory): no certificate until one is given.
+    pub fn from_key(key: PrivateKey) -> Self {
+        Signer { key, certificate: None, stored: None }
+    }
+
+    /// Signs with this certificate instead of the stored key's own.
+    pub fn with_certificate(mut self, certificate: CertificateInput) -> Self {
+        self.certificate = Some(certificate);
+        self
+    }
+
+    /// The private key that signs.
+    pub fn key(&self) -> &PrivateKey {
+        &self.key
+    }
+
+    /// The stored key's name, when the key came from the keychain.
+    pub fn key_name(&self) -> Option<&str> {
+        self.stored.as_ref().map(|(_, name)| name.as_str())
+    }
+}
+
+/// How the bundles are written: the same for every artifact of one call.
+pub struct SignOptions {
+    /// Where the bundles go.
+    pub layout: Layout,
+    /// The person's note (customer, ticket), kept in the manifest and the history.
+    pub note: Option<String>,
+    /// Also write `<stem>-signed.zip` into each bundle.
+    pub zip: bool,
+    /// What to do when a bundle of that name exists already.
+    pub existing: Existing,
+    /// The signing time written into every manifest.
+    pub now: OffsetDateTime,
+}
+
+/// One artifact signed: its bundle, and every warning about it (the signing's own, then the
+/// bookkeeping's: a history or last-use record that could not be saved).
+pub struct Signed {
+    /// The bundle as written.
+    pub bundle: SignedBundle,
+    /// Sentences to show beside the result; none of them undoes the signing.
+    pub warnings: Vec<String>,
+}
+
+/// Signs every artifact with `signer`, as many at once as the machine has cores, and records
+/// each signing in `history` (or warns, beside the result, that the history could not be
+/// opened). `progress` holds one handle per artifact; `on_done` hears each result, with its
+/// warnings, as soon as it is recorded, from the thread that made it. The results come back
+/// in the order of `artifacts`: a bad artifact fails alone, the others still get bundles.
+pub fn sign(
+    signer: &Signer,
+    artifacts: &[PathBuf],
+    options: SignOptions,
+    history: &Result<History, HistoryError>,
+    progress: &[Progress],
+    on_done: impl Fn(usize, Result<(&SignedBundle, &[String]), &BatchError>) + Sync,
+) -> Vec<Result<Signed, BatchError>> {
+    let request = BatchRequest {
+        artifacts,
+        key: &signer.key,
+        certificate: signer.certificate.as_ref(),
+        layout: options.layout,
+        note: options.note,
+        zip: options.zip,
+        existing: options.existing,
+        now: options.now,
+    };
+    let stored_key = signer.stored.as_ref().map(|(store, name)| (store, name.as_str()));
+    // Each job records its own signing and leaves the warnings in its slot.
+    let warnings: Vec<Mutex<Vec<String>>> = artifacts.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let results = batch::sign_many(&request, progress, |i, result| match result {
+        Ok(bundle) => {
+            let mut all = bundle.warnings.clone();
+            match history {
+                Ok(history) => all.extend(batch::record(bundle, stored_key, history)),
+                Err(e) => all.push(e.to_string()),
+            }
+            on_done(i, Ok((bundle, &all)));
+            *lock(&warnings[i]) = all;
+        }
+        Err(e) => on_done(i, Err(e)),
+    });
+    results
+        .into_iter()
+        .zip(warnings)
+        .map(|(result, warnings)| {
+            result.map(|bundle| Signed {
+                bundle,
+                warnings: warnings.into_inner().unwrap_or_else(PoisonError::into_inner),
+            })
+        })
+        .collect()
+}
+
+/// A job's slot; a panic in another job does not make it unusable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
