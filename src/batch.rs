@@ -46,31 +46,58 @@ pub enum Existing {
 
 /// Everything one batch needs; the artifacts are signed with the same key and certificate.
 pub struct BatchRequest<'a> {
+    /// The `.jar` and `.obr` files to sign, each into a bundle of its own.
     pub artifacts: &'a [PathBuf],
+    /// The private key every artifact is signed with.
     pub key: &'a PrivateKey,
+    /// The signer's certificate (and chain) for every bundle; `None` makes bundles without a `.crt`.
     pub certificate: Option<&'a CertificateInput>,
+    /// Where the bundles go.
     pub layout: Layout,
+    /// Free text for the customer, recorded in every manifest; `None` or blank for none.
     pub note: Option<String>,
     /// Also write `<stem>-signed.zip` into each bundle.
     pub zip: bool,
+    /// What to do where a bundle folder of the planned name exists already.
     pub existing: Existing,
+    /// The signing time that every manifest records, and that certificates are checked at.
     pub now: OffsetDateTime,
 }
 
+/// Why one artifact of a batch got no bundle; the other artifacts are not affected.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
+    /// Several artifacts were given for a layout that holds one ([`Layout::Beside`] or [`Layout::Into`]).
     #[error(
         "{count} apps were given, but a bundle folder holds one app: give an output folder, and each app gets a folder of its own in it."
     )]
-    OneFolderForMany { count: usize },
+    OneFolderForMany {
+        /// How many artifacts were given.
+        count: usize,
+    },
+    /// The planned folder holds a bundle's `manifest.json` already, and [`Existing::Refuse`] was asked for.
     #[error("{} is a bundle of another signing already (it holds manifest.json). Choose another output folder, or replace it explicitly.", .0.display())]
     BundleExists(PathBuf),
+    /// With [`Existing::NextFree`], every name from `<stem>-bundle` to `<stem>-bundle-999` is taken.
     #[error("{} holds 999 bundles of {stem} already. Choose another output folder.", .dir.display())]
-    NoFreeName { dir: PathBuf, stem: String },
+    NoFreeName {
+        /// The folder the bundle folders go in.
+        dir: PathBuf,
+        /// The artifact's file name without its extension.
+        stem: String,
+    },
+    /// The bundle folder, or one of its missing parents, could not be created.
     #[error("Could not create the folder {}: {source}. Choose another output folder.", .path.display())]
-    CreateFolder { path: PathBuf, source: std::io::Error },
+    CreateFolder {
+        /// The bundle folder being made.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The output folder, or the bundle folder planned in it, exists as a file.
     #[error("The output folder {} is a file. Choose a folder.", .0.display())]
     NotAFolder(PathBuf),
+    /// Signing the artifact into its bundle failed.
     #[error(transparent)]
     Bundle(#[from] BundleError),
 }

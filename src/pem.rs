@@ -7,7 +7,9 @@ use zeroize::Zeroizing;
 /// One PEM block: its label (`CERTIFICATE`, `PRIVATE KEY`, ...) and DER content.
 /// The content is zeroized on drop, since it may be a private key.
 pub struct Block {
+    /// The label of the `-----BEGIN <label>-----` line: `CERTIFICATE`, `PRIVATE KEY`, ...
     pub label: String,
+    /// The decoded Base64 content: DER for every label used here.
     pub der: Zeroizing<Vec<u8>>,
 }
 
