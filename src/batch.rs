@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::OffsetDateTime;
 
@@ -239,43 +238,34 @@ pub fn sign_many(
     on_done: impl Fn(usize, &Result<SignedBundle, BatchError>) + Sync,
 ) -> Vec<Result<SignedBundle, BatchError>> {
     let count = req.artifacts.len();
-    // Each job takes its plan, and puts its result, exactly once.
-    let plans: Vec<Mutex<Option<Result<Plan, BatchError>>>> =
-        plan(req).into_iter().map(|p| Mutex::new(Some(p))).collect();
-    let results: Vec<Mutex<Option<Result<SignedBundle, BatchError>>>> =
-        (0..count).map(|_| Mutex::new(None)).collect();
+    // The jobs, handed out in order, each exactly once: an artifact with its plan.
+    let jobs = Mutex::new(req.artifacts.iter().zip(plan(req)).enumerate());
+    // Each result with its artifact's index, in the order they finished.
+    let finished: Mutex<Vec<(usize, Result<SignedBundle, BatchError>)>> =
+        Mutex::new(Vec::with_capacity(count));
     let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, count.max(1));
-    let next = AtomicUsize::new(0);
     let fallback = Progress::new();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= count {
-                        break;
-                    }
+                    let Some((i, (artifact, planned))) = lock(&jobs).next() else { break };
                     let progress = progress.get(i).unwrap_or(&fallback);
-                    let planned = lock(&plans[i]).take().expect("each plan is taken once");
-                    let result =
-                        planned.and_then(|plan| sign_planned(req, &req.artifacts[i], &plan, progress));
+                    let result = planned.and_then(|plan| sign_planned(req, artifact, &plan, progress));
                     on_done(i, &result);
-                    *lock(&results[i]) = Some(result);
+                    lock(&finished).push((i, result));
                 }
             });
         }
     });
-    results
-        .into_iter()
-        .map(|r| {
-            r.into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .expect("each artifact is signed once")
-        })
-        .collect()
+    // Every job ran and pushed its result (a panic in one makes the scope panic too), so
+    // sorted by index these are one result per artifact, in the order of `req.artifacts`.
+    let mut finished = finished.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    finished.sort_unstable_by_key(|(i, _)| *i);
+    finished.into_iter().map(|(_, result)| result).collect()
 }
 
-/// A job's slot; a panic in another job does not make it unusable.
+/// Locks the job list or the results; a panic in another job does not make them unusable.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -94,7 +94,8 @@ mod tests {
 
     #[test]
     fn reads_unwrapped_base64_as_openssl_does() {
-        let der: Vec<u8> = (0..400u32).map(|i| i as u8).collect();
+        // Every byte value, and then some: 0..=255, then 0..=143.
+        let der: Vec<u8> = (0..=255u8).cycle().take(400).collect();
         let text = format!(
             "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
             Base64::encode_string(&der)

@@ -87,7 +87,11 @@ impl Progress {
         if total == 0 {
             return 0.0;
         }
-        (self.done() as f64 / total as f64).clamp(0.0, 1.0) as f32
+        let fraction = (self.done() as f64 / total as f64).clamp(0.0, 1.0);
+        // Clamped to 0..=1, well inside f32's range: the cast only rounds, it cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let fraction = fraction as f32;
+        fraction
     }
 
     /// Asks the work to stop at its next check; every clone of the handle sees it.

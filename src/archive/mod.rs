@@ -68,7 +68,7 @@ pub enum ArchiveError {
     TooManyEntries {
         /// The artifact being inspected.
         path: PathBuf,
-        /// How many entries the zip lists.
+        /// How many entries the zip lists (`usize::MAX` if more than that).
         entries: usize,
     },
     /// An entry inflates to more than its limit, whatever its header claims; likely a zip bomb.
@@ -202,7 +202,8 @@ pub fn inspect_reader<R: Read + Seek>(mut reader: R, path: &Path) -> Result<AppI
     if let Some(listed) = listed_entries
         && listed > MAX_ENTRIES as u64
     {
-        return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries: listed as usize });
+        let entries = usize::try_from(listed).unwrap_or(usize::MAX);
+        return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries });
     }
     let mut outer = open_zip(reader, path, starts_like_zip)?;
     let mut warnings = Vec::new();

@@ -349,7 +349,7 @@ mod tests {
     #[test]
     fn streaming_ed25519_equals_the_one_shot_signature() {
         use ed25519_dalek::Signer;
-        let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i * 31 % 251) as u8).collect();
+        let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| u8::try_from(i * 31 % 251).unwrap()).collect();
         let f = file_with(&data);
         let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
         let PrivateKey::Ed25519(inner) = &key else { unreachable!() };
@@ -382,7 +382,9 @@ mod tests {
         for round in 0..40u32 {
             let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
             let PrivateKey::Ed25519(inner) = &key else { unreachable!() };
-            let message: Vec<u8> = (0..(round * 997) as usize).map(|i| (i as u32 ^ round) as u8).collect();
+            // The low byte of `i ^ round`: any varied bytes will do.
+            let message: Vec<u8> =
+                (0..(round * 997) as usize).map(|i| i.to_le_bytes()[0] ^ round.to_le_bytes()[0]).collect();
             let f = file_with(&message);
             let good = inner.sign(&message).to_bytes();
             let mut candidates = vec![good.to_vec()];
