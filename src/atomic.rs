@@ -15,19 +15,29 @@ use tempfile::NamedTempFile;
 /// Prefix of the temporary files, so a leftover from a killed process is recognisable.
 pub const TEMP_PREFIX: &str = ".countersign-partial-";
 
+/// Why a file or a group of files could not be written; nothing is left behind in any case.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
+    /// The file exists and overwriting was not asked for.
     #[error(
         "{} already exists. Countersign never overwrites files silently: move it away, choose another output folder, or ask for overwriting explicitly (--overwrite).",
         .0.display()
     )]
     AlreadyExists(PathBuf),
+    /// The folder to write into does not exist (or is not a folder).
     #[error("The output folder {} does not exist. Create it first or choose another one.", .0.display())]
     NoFolder(PathBuf),
+    /// The OS refused to write into the folder: no permission, or a read-only file system.
     #[error("Countersign may not write into {}: permission denied. Choose a folder you can write to.", .0.display())]
     PermissionDenied(PathBuf),
+    /// Any other I/O failure while creating, filling, syncing or renaming the file.
     #[error("Could not write {}: {source}. Check free space and that the folder is writable; nothing was left behind.", .path.display())]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The final path of the file being written.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
 }
 
 impl WriteError {
@@ -61,6 +71,7 @@ impl StagedFiles {
         Ok(Self { dir: dir.to_path_buf(), staged: Vec::new() })
     }
 
+    /// The folder the files are staged in and will appear in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::OffsetDateTime;
 
@@ -46,31 +45,58 @@ pub enum Existing {
 
 /// Everything one batch needs; the artifacts are signed with the same key and certificate.
 pub struct BatchRequest<'a> {
+    /// The `.jar` and `.obr` files to sign, each into a bundle of its own.
     pub artifacts: &'a [PathBuf],
+    /// The private key every artifact is signed with.
     pub key: &'a PrivateKey,
+    /// The signer's certificate (and chain) for every bundle; `None` makes bundles without a `.crt`.
     pub certificate: Option<&'a CertificateInput>,
+    /// Where the bundles go.
     pub layout: Layout,
+    /// Free text for the customer, recorded in every manifest; `None` or blank for none.
     pub note: Option<String>,
     /// Also write `<stem>-signed.zip` into each bundle.
     pub zip: bool,
+    /// What to do where a bundle folder of the planned name exists already.
     pub existing: Existing,
+    /// The signing time that every manifest records, and that certificates are checked at.
     pub now: OffsetDateTime,
 }
 
+/// Why one artifact of a batch got no bundle; the other artifacts are not affected.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
+    /// Several artifacts were given for a layout that holds one ([`Layout::Beside`] or [`Layout::Into`]).
     #[error(
         "{count} apps were given, but a bundle folder holds one app: give an output folder, and each app gets a folder of its own in it."
     )]
-    OneFolderForMany { count: usize },
+    OneFolderForMany {
+        /// How many artifacts were given.
+        count: usize,
+    },
+    /// The planned folder holds a bundle's `manifest.json` already, and [`Existing::Refuse`] was asked for.
     #[error("{} is a bundle of another signing already (it holds manifest.json). Choose another output folder, or replace it explicitly.", .0.display())]
     BundleExists(PathBuf),
+    /// With [`Existing::NextFree`], every name from `<stem>-bundle` to `<stem>-bundle-999` is taken.
     #[error("{} holds 999 bundles of {stem} already. Choose another output folder.", .dir.display())]
-    NoFreeName { dir: PathBuf, stem: String },
+    NoFreeName {
+        /// The folder the bundle folders go in.
+        dir: PathBuf,
+        /// The artifact's file name without its extension.
+        stem: String,
+    },
+    /// The bundle folder, or one of its missing parents, could not be created.
     #[error("Could not create the folder {}: {source}. Choose another output folder.", .path.display())]
-    CreateFolder { path: PathBuf, source: std::io::Error },
+    CreateFolder {
+        /// The bundle folder being made.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The output folder, or the bundle folder planned in it, exists as a file.
     #[error("The output folder {} is a file. Choose a folder.", .0.display())]
     NotAFolder(PathBuf),
+    /// Signing the artifact into its bundle failed.
     #[error(transparent)]
     Bundle(#[from] BundleError),
 }
@@ -212,43 +238,34 @@ pub fn sign_many(
     on_done: impl Fn(usize, &Result<SignedBundle, BatchError>) + Sync,
 ) -> Vec<Result<SignedBundle, BatchError>> {
     let count = req.artifacts.len();
-    // Each job takes its plan, and puts its result, exactly once.
-    let plans: Vec<Mutex<Option<Result<Plan, BatchError>>>> =
-        plan(req).into_iter().map(|p| Mutex::new(Some(p))).collect();
-    let results: Vec<Mutex<Option<Result<SignedBundle, BatchError>>>> =
-        (0..count).map(|_| Mutex::new(None)).collect();
+    // The jobs, handed out in order, each exactly once: an artifact with its plan.
+    let jobs = Mutex::new(req.artifacts.iter().zip(plan(req)).enumerate());
+    // Each result with its artifact's index, in the order they finished.
+    let finished: Mutex<Vec<(usize, Result<SignedBundle, BatchError>)>> =
+        Mutex::new(Vec::with_capacity(count));
     let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, count.max(1));
-    let next = AtomicUsize::new(0);
     let fallback = Progress::new();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= count {
-                        break;
-                    }
+                    let Some((i, (artifact, planned))) = lock(&jobs).next() else { break };
                     let progress = progress.get(i).unwrap_or(&fallback);
-                    let planned = lock(&plans[i]).take().expect("each plan is taken once");
-                    let result =
-                        planned.and_then(|plan| sign_planned(req, &req.artifacts[i], &plan, progress));
+                    let result = planned.and_then(|plan| sign_planned(req, artifact, &plan, progress));
                     on_done(i, &result);
-                    *lock(&results[i]) = Some(result);
+                    lock(&finished).push((i, result));
                 }
             });
         }
     });
-    results
-        .into_iter()
-        .map(|r| {
-            r.into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .expect("each artifact is signed once")
-        })
-        .collect()
+    // Every job ran and pushed its result (a panic in one makes the scope panic too), so
+    // sorted by index these are one result per artifact, in the order of `req.artifacts`.
+    let mut finished = finished.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    finished.sort_unstable_by_key(|(i, _)| *i);
+    finished.into_iter().map(|(_, result)| result).collect()
 }
 
-/// A job's slot; a panic in another job does not make it unusable.
+/// Locks the job list or the results; a panic in another job does not make them unusable.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+/// Lower-case hex without separators (`0aff`), as `sha256sum` prints a digest.
 pub fn lower(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -11,6 +12,7 @@ pub fn lower(bytes: &[u8]) -> String {
     s
 }
 
+/// Upper-case hex bytes joined by colons (`0A:FF`), as `openssl x509 -fingerprint` prints.
 pub fn colon_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
 }

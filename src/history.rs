@@ -21,20 +21,40 @@ pub const FILE_NAME: &str = "history.jsonl";
 /// The largest history read (about a million signings); a larger one is refused.
 pub const MAX_HISTORY_BYTES: u64 = 256 << 20;
 
+/// Why the history could not be found, added to, read or exported.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
+    /// Neither `COUNTERSIGN_HOME` nor the platform names a data folder for this user.
     #[error(
         "No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's signing history."
     )]
     NoHome,
+    /// An entry could not be appended: the folder or file could not be made, locked or written.
     #[error("Could not add to the signing history {}: {source}. Check that the data folder is writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
-    Record { path: PathBuf, source: io::Error },
+    Record {
+        /// The history file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The history file exists but could not be read, or is a folder.
     #[error("Could not read the signing history {}: {source}. Check that the file is readable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The history file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The history file is larger than [`MAX_HISTORY_BYTES`].
     #[error("The signing history {} is larger than {} MiB, more than Countersign reads. Move it away to keep it as an archive; Countersign then starts a new one.", .path.display(), MAX_HISTORY_BYTES >> 20)]
-    TooLarge { path: PathBuf },
+    TooLarge {
+        /// The history file.
+        path: PathBuf,
+    },
+    /// The CSV export's file exists already and replacing it was not asked for.
     #[error("{} already exists. Countersign does not replace it: choose another file name for the export, or move the existing file away.", .0.display())]
     ExportExists(PathBuf),
+    /// The CSV export could not be written.
     #[error(transparent)]
     Write(WriteError),
 }
@@ -48,9 +68,13 @@ pub struct Entry {
     pub file: String,
     /// The artifact's full path at the time of signing.
     pub artifact_path: String,
+    /// The app's plugin key, as in the bundle's manifest; `None` when it has none.
     pub plugin_key: Option<String>,
+    /// The app's display name, as in the bundle's manifest; `None` when it has none.
     pub app_name: Option<String>,
+    /// The app's version, as in the bundle's manifest; `None` when it has none.
     pub version: Option<String>,
+    /// The artifact's size in bytes.
     pub size: u64,
     /// SHA-256 of the artifact, lower-case hex.
     pub sha256: String,
@@ -60,6 +84,7 @@ pub struct Entry {
     pub key_fingerprint: String,
     /// `Ed25519` or `ECDSA-P384-SHA384`.
     pub algorithm: String,
+    /// The note for the customer recorded in the bundle; `None` when there was none.
     pub note: Option<String>,
     /// The folder the bundle was written to.
     pub bundle_dir: String,
@@ -109,7 +134,9 @@ fn full_path(path: &Path) -> String {
 /// read (a torn line from an interrupted write, or damage), which it skipped.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Loaded {
+    /// The entries that could be read, oldest first.
     pub entries: Vec<Entry>,
+    /// How many non-empty lines did not parse as an entry.
     pub skipped_lines: usize,
 }
 
@@ -131,6 +158,7 @@ impl History {
         Ok(Self::in_home(&home))
     }
 
+    /// The history file's path (which need not exist yet).
     pub fn path(&self) -> &Path {
         &self.path
     }

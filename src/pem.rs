@@ -7,7 +7,9 @@ use zeroize::Zeroizing;
 /// One PEM block: its label (`CERTIFICATE`, `PRIVATE KEY`, ...) and DER content.
 /// The content is zeroized on drop, since it may be a private key.
 pub struct Block {
+    /// The label of the `-----BEGIN <label>-----` line: `CERTIFICATE`, `PRIVATE KEY`, ...
     pub label: String,
+    /// The decoded Base64 content: DER for every label used here.
     pub der: Zeroizing<Vec<u8>>,
 }
 
@@ -92,7 +94,8 @@ mod tests {
 
     #[test]
     fn reads_unwrapped_base64_as_openssl_does() {
-        let der: Vec<u8> = (0..400u32).map(|i| i as u8).collect();
+        // Every byte value, and then some: 0..=255, then 0..=143.
+        let der: Vec<u8> = (0..=255u8).cycle().take(400).collect();
         let text = format!(
             "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
             Base64::encode_string(&der)

@@ -44,6 +44,7 @@ impl std::fmt::Debug for Progress {
 pub struct Cancelled;
 
 impl Progress {
+    /// A handle with nothing done yet, nothing to do, and no listener.
     pub fn new() -> Self {
         Self::default()
     }
@@ -62,6 +63,7 @@ impl Progress {
         }
     }
 
+    /// Counts `bytes` more as done, and tells the listener.
     pub fn advance(&self, bytes: u64) {
         let done = self.inner.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if let Some(listener) = &self.inner.listener {
@@ -69,10 +71,12 @@ impl Progress {
         }
     }
 
+    /// Bytes done so far in the current phase.
     pub fn done(&self) -> u64 {
         self.inner.done.load(Ordering::Relaxed)
     }
 
+    /// Bytes in the current phase; 0 until the work starts one.
     pub fn total(&self) -> u64 {
         self.inner.total.load(Ordering::Relaxed)
     }
@@ -83,13 +87,19 @@ impl Progress {
         if total == 0 {
             return 0.0;
         }
-        (self.done() as f64 / total as f64).clamp(0.0, 1.0) as f32
+        let fraction = (self.done() as f64 / total as f64).clamp(0.0, 1.0);
+        // Clamped to 0..=1, well inside f32's range: the cast only rounds, it cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let fraction = fraction as f32;
+        fraction
     }
 
+    /// Asks the work to stop at its next check; every clone of the handle sees it.
     pub fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::Relaxed);
     }
 
+    /// True once [`cancel`](Self::cancel) was called on this handle or a clone of it.
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancelled.load(Ordering::Relaxed)
     }

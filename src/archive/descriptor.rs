@@ -6,11 +6,17 @@ use serde::Serialize;
 /// What `atlassian-plugin.xml` says about the app.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Descriptor {
+    /// The plugin key: the root's `key` attribute; `None` when missing or empty.
     pub key: Option<String>,
+    /// The app's display name: the root's `name` attribute; `None` when missing or empty.
     pub name: Option<String>,
+    /// The text of `<plugin-info><version>`, entities resolved; `None` when missing or empty.
     pub version: Option<String>,
+    /// The `name` of `<plugin-info><vendor>`; `None` when missing or empty.
     pub vendor: Option<String>,
+    /// The `url` of `<plugin-info><vendor>`; `None` when missing or empty.
     pub vendor_url: Option<String>,
+    /// The root's `plugins-version` attribute (`2` for an OSGi app) as written, possibly empty.
     pub plugins_version: Option<String>,
 }
 
@@ -99,9 +105,13 @@ fn in_version(stack: &[String]) -> bool {
 /// The main section of `META-INF/MANIFEST.MF`, the headers that identify an app.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Manifest {
+    /// `Bundle-SymbolicName` without its directives (`;singleton:=true`); `None` when absent or empty.
     pub bundle_symbolic_name: Option<String>,
+    /// `Bundle-Version`; `None` when absent or empty.
     pub bundle_version: Option<String>,
+    /// `Bundle-Name`, the app's display name; `None` when absent or empty.
     pub bundle_name: Option<String>,
+    /// `Atlassian-Plugin-Key`, which makes a jar an Atlassian app even without a descriptor.
     pub atlassian_plugin_key: Option<String>,
 }
 

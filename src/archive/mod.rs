@@ -27,44 +27,93 @@ pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// The main jar inside an OBR larger than this (inflated) is refused.
 pub const MAX_INNER_JAR_BYTES: u64 = 2 << 30;
 
+/// Where the app descriptor sits inside a jar.
 pub const DESCRIPTOR_PATH: &str = "atlassian-plugin.xml";
+/// Where the jar's manifest (with the OSGi headers) sits inside a jar.
 pub const MANIFEST_PATH: &str = "META-INF/MANIFEST.MF";
 
+/// Why an artifact could not be inspected; each message names the file and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
+    /// Nothing exists at the path.
     #[error("{} does not exist. Check the path.", .0.display())]
     Missing(PathBuf),
+    /// The path is a folder, not a file.
     #[error("{} is a folder. Pass the .jar or .obr file itself.", .0.display())]
     IsFolder(PathBuf),
+    /// The file is 0 bytes long.
     #[error("{} is empty (0 bytes). The build may have failed; rebuild the app and sign the new file.", .0.display())]
     Empty(PathBuf),
+    /// The file, or a temporary file for an OBR's inner jar, could not be opened, read or written.
     #[error("Could not read {}: {source}.", .path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The artifact being inspected.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The file is not a zip and does not start like one either.
     #[error("{} is not a zip archive, so it is not a .jar or .obr. Check that you picked the built app (target/*.jar or *.obr).", .0.display())]
     NotAZip(PathBuf),
+    /// The file starts like a zip, but its structure is broken or cut off.
     #[error("{} is damaged or truncated ({detail}). Copy or download it again.", .path.display())]
-    Damaged { path: PathBuf, detail: String },
+    Damaged {
+        /// The artifact being inspected.
+        path: PathBuf,
+        /// What is wrong, as a phrase (the zip reader's words, or "its end is missing").
+        detail: String,
+    },
+    /// The zip (or an OBR's inner jar) lists more than [`MAX_ENTRIES`] entries.
     #[error("{} has {entries} entries, more than the {max} Countersign reads. It is not an app Countersign can check.", .path.display(), max = MAX_ENTRIES)]
-    TooManyEntries { path: PathBuf, entries: usize },
+    TooManyEntries {
+        /// The artifact being inspected.
+        path: PathBuf,
+        /// How many entries the zip lists (`usize::MAX` if more than that).
+        entries: usize,
+    },
+    /// An entry inflates to more than its limit, whatever its header claims; likely a zip bomb.
     #[error("{}: {entry} inflates to more than {limit} bytes; this looks like a zip bomb, not an app.", .path.display())]
-    TooLarge { path: PathBuf, entry: String, limit: u64 },
+    TooLarge {
+        /// The artifact being inspected.
+        path: PathBuf,
+        /// The entry's name in the zip; `inner.jar!/name` for one inside an OBR's main jar.
+        entry: String,
+        /// The limit it went over, in inflated bytes.
+        limit: u64,
+    },
+    /// An entry could not be read or inflated, or `atlassian-plugin.xml` is not a valid descriptor.
     #[error("{}: {entry} cannot be read ({detail}).", .path.display())]
-    Entry { path: PathBuf, entry: String, detail: String },
+    Entry {
+        /// The artifact being inspected.
+        path: PathBuf,
+        /// The entry's name in the zip; `inner.jar!/name` for one inside an OBR's main jar.
+        entry: String,
+        /// What went wrong, as a phrase.
+        detail: String,
+    },
 }
 
+/// Which of the two kinds of artifact a file is; serialized as `jar` or `obr`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactKind {
+    /// A plain jar: the app itself.
     Jar,
+    /// An OBR: a zip with the app's main jar at its top level and dependencies in
+    /// sub-folders; told by its `.obr` extension or an `obr.xml` inside.
     Obr,
 }
 
 /// What identifies an artifact, read from inside it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AppInfo {
+    /// The artifact's path, as given.
     pub path: PathBuf,
+    /// The last component of `path` (lossily made UTF-8); empty if the path has none.
     pub file_name: String,
+    /// The artifact's size in bytes.
     pub size: u64,
+    /// Whether it is a jar or an OBR.
     pub kind: ArtifactKind,
     /// Entries in the archive (the outer one, for an OBR).
     pub entries: usize,
@@ -89,6 +138,7 @@ impl AppInfo {
             .or_else(|| self.manifest.as_ref().and_then(|m| m.bundle_symbolic_name.as_deref()))
     }
 
+    /// The app's display name: the descriptor's `name`, else the manifest's `Bundle-Name`.
     pub fn name(&self) -> Option<&str> {
         self.descriptor
             .as_ref()
@@ -96,6 +146,7 @@ impl AppInfo {
             .or_else(|| self.manifest.as_ref().and_then(|m| m.bundle_name.as_deref()))
     }
 
+    /// The app's version: the descriptor's `<plugin-info><version>`, else `Bundle-Version`.
     pub fn version(&self) -> Option<&str> {
         self.descriptor
             .as_ref()
@@ -103,6 +154,7 @@ impl AppInfo {
             .or_else(|| self.manifest.as_ref().and_then(|m| m.bundle_version.as_deref()))
     }
 
+    /// The vendor's name from the descriptor's `<plugin-info><vendor>`; manifests have none.
     pub fn vendor(&self) -> Option<&str> {
         self.descriptor.as_ref().and_then(|d| d.vendor.as_deref())
     }
@@ -150,7 +202,8 @@ pub fn inspect_reader<R: Read + Seek>(mut reader: R, path: &Path) -> Result<AppI
     if let Some(listed) = listed_entries
         && listed > MAX_ENTRIES as u64
     {
-        return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries: listed as usize });
+        let entries = usize::try_from(listed).unwrap_or(usize::MAX);
+        return Err(ArchiveError::TooManyEntries { path: path.to_path_buf(), entries });
     }
     let mut outer = open_zip(reader, path, starts_like_zip)?;
     let mut warnings = Vec::new();

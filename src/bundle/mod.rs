@@ -24,38 +24,76 @@ pub use manifest::BundleManifest;
 pub use read::{LoadedBundle, load_bundle};
 pub use verify::{Check, Outcome, Report, Verdict, VerifyInput, VerifyTarget, verify, verify_target};
 
+/// Why a bundle could not be written, read back or verified.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// The artifact could not be inspected (missing, not a zip, damaged, too large).
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    /// Reading or signing the artifact failed, or was cancelled.
     #[error(transparent)]
     Sign(#[from] SignError),
+    /// The bundle's files could not be written; none of them was left behind.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// A certificate could not be read, or its key cannot be used.
     #[error(transparent)]
     Certificate(#[from] CertError),
+    /// The certificate given carries another public key than the signing key's.
     #[error(
         "The certificate {cert_file} is for another key (public key {cert_key}), not for this signing key (public key {signing_key}). Pass the certificate that was made for this key."
     )]
-    CertificateMismatch { cert_file: String, cert_key: String, signing_key: String },
+    CertificateMismatch {
+        /// Where the certificate came from: a file path, or a stored key's certificate.
+        cert_file: String,
+        /// The fingerprint of the certificate's public key (see [`crate::keys::PublicKey::fingerprint`]).
+        cert_key: String,
+        /// The fingerprint of the signing key's public key.
+        signing_key: String,
+    },
+    /// The certificate has expired, or is not valid yet, at the signing time.
     #[error(
         "The certificate {cert_file} is {state}; UPM refuses installs under it, so Countersign does not sign with it. Renew the certificate (same key) and sign again."
     )]
-    CertificateNotUsable { cert_file: String, state: ValidityState },
+    CertificateNotUsable {
+        /// Where the certificate came from: a file path, or a stored key's certificate.
+        cert_file: String,
+        /// Where it stands at the signing time: [`ValidityState::Expired`] or [`ValidityState::NotYetValid`].
+        state: ValidityState,
+    },
+    /// The output folder exists, but as a file.
     #[error("The output folder {} is not a folder. Pass an existing folder with --out.", .0.display())]
     OutNotAFolder(PathBuf),
+    /// The artifact's bytes, copied into the bundle or its zip, are not the bytes that were signed.
     #[error("{} changed while the bundle was being written. Wait until it is completely written and sign again.", .0.display())]
     ArtifactChanged(PathBuf),
+    /// A folder or zip is not a bundle Countersign can read (its manifest is missing, damaged,
+    /// of a newer format, or names unsafe files), or a manifest could not be written.
     #[error("{} is not a signature bundle: {reason}.", .path.display())]
-    NotABundle { path: PathBuf, reason: String },
+    NotABundle {
+        /// The bundle folder or zip; when writing, the output folder.
+        path: PathBuf,
+        /// What is wrong, as a phrase.
+        reason: String,
+    },
+    /// A file could not be read, is a folder, or is larger than such a file can be.
     #[error("Could not read {}: {source}.", .path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The file or bundle being read.
+        path: PathBuf,
+        /// The I/O error, or why the file was refused (`InvalidData` for one too large).
+        source: io::Error,
+    },
+    /// The path given to verify does not exist.
     #[error("{} does not exist. Give a bundle folder or zip, or the signed .jar/.obr.", .0.display())]
     NotFound(PathBuf),
+    /// The path given to verify, with a signature or certificate file, is a folder.
     #[error("{} is a folder without a bundle manifest. Give a bundle folder, or the .jar/.obr with its .sig.", .0.display())]
     FolderWithoutManifest(PathBuf),
+    /// The `.sig` of an artifact to verify (given, or the artifact's name plus `.sig`) does not exist.
     #[error("The signature file {} does not exist. Give the .sig that came with the app.", .0.display())]
     NoSignature(PathBuf),
+    /// An artifact to verify came with neither a certificate nor a trust store.
     #[error("No certificate to check {} against. Give the signer's certificate or a trust-store folder.", .0.display())]
     NothingToCheckAgainst(PathBuf),
 }
@@ -69,7 +107,9 @@ impl BundleError {
 
 /// Everything needed to sign one artifact into a bundle.
 pub struct SignRequest<'a> {
+    /// The `.jar` or `.obr` to sign.
     pub artifact: &'a Path,
+    /// The private key to sign with.
     pub key: &'a PrivateKey,
     /// The signer's certificate (and chain), if one goes into the bundle.
     pub certificate: Option<&'a CertificateInput>,
@@ -84,6 +124,7 @@ pub struct SignRequest<'a> {
     pub zip: bool,
     /// Replace bundle files that already exist (asked for explicitly).
     pub overwrite: bool,
+    /// The signing time: the manifest records it, and the certificate must be valid at it.
     pub now: OffsetDateTime,
 }
 
@@ -120,6 +161,7 @@ impl CertificateInput {
         Ok(Some(CertificateInput { chain, source_name, bundle_stem: record.file_stem() }))
     }
 
+    /// The signer's own certificate, the chain's first; `None` when the chain is empty.
     pub fn signer(&self) -> Option<&Certificate> {
         self.chain.first()
     }
@@ -147,10 +189,15 @@ pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, BundleError
 /// A bundle that was written.
 #[derive(Debug, Clone)]
 pub struct SignedBundle {
+    /// The folder the bundle is in.
     pub dir: PathBuf,
+    /// The bundle's files, manifest last, including a certificate that was in place already.
     pub files: Vec<PathBuf>,
+    /// The manifest, as written to `manifest.json`.
     pub manifest: BundleManifest,
+    /// The signature as the `.sig` file holds it: one line of Base64.
     pub signature_base64: String,
+    /// What the artifact was found to be.
     pub app: AppInfo,
     /// Things to tell the person who signed (P-384 key, expiring certificate, ...).
     pub warnings: Vec<String>,
@@ -159,14 +206,22 @@ pub struct SignedBundle {
 /// The bundle's file names for an artifact, in the order they are written: the
 /// manifest last, so that a bundle with a manifest is complete.
 pub struct BundleNames {
+    /// The signature file: the artifact's file name plus `.sig`.
     pub signature: String,
+    /// The certificate file, `<stem>.crt`; `None` when the bundle has no certificate.
     pub certificate: Option<String>,
+    /// The instructions for the customer's administrator: `INSTALL.md`.
     pub install: String,
+    /// The zip of the whole bundle, `<stem>-signed.zip`; `None` unless one was asked for.
     pub zip: Option<String>,
+    /// The manifest: `manifest.json`.
     pub manifest: String,
 }
 
 impl BundleNames {
+    /// The names for the artifact `file_name`. The certificate is named after
+    /// `certificate_stem`, else the artifact's stem; `with_cert` and `zip` say whether the
+    /// certificate and the zip are written at all.
     pub fn for_artifact(file_name: &str, certificate_stem: Option<&str>, with_cert: bool, zip: bool) -> Self {
         let stem = Path::new(file_name)
             .file_stem()
@@ -181,6 +236,7 @@ impl BundleNames {
         }
     }
 
+    /// Every name, in the order the files are written (the manifest last).
     pub fn all(&self) -> Vec<&str> {
         let mut v = vec![self.signature.as_str()];
         v.extend(self.certificate.as_deref());

@@ -15,12 +15,16 @@ const MAX_ZIP_ENTRIES: usize = 64;
 /// A bundle's parts, ready to verify.
 #[derive(Debug)]
 pub struct LoadedBundle {
+    /// The bundle folder or zip it was loaded from.
     pub source: PathBuf,
+    /// The manifest, its file names checked to be plain names.
     pub manifest: BundleManifest,
     /// Where the artifact's bytes are: in the bundle folder, or extracted from the zip into
     /// a temporary file that lives as long as this value.
     pub artifact_path: PathBuf,
+    /// The signature file's bytes (at most 64 KiB), not yet decoded.
     pub signature: Vec<u8>,
+    /// Where the signature came from, for messages: its path, or `bundle.zip!/name.sig`.
     pub signature_name: String,
     /// The certificate file's bytes and name, when the bundle has one.
     pub certificate: Option<(Vec<u8>, String)>,

@@ -14,11 +14,15 @@ use crate::progress::Progress;
 use crate::signing::{self, Signature};
 use crate::truststore::TrustStore;
 
+/// How one check came out; serialized in lower case (`pass`, `warn`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// The check found nothing wrong.
     Pass,
+    /// Not a failure, but something to act on (an expiring certificate, trust in an issuer only).
     Warn,
+    /// UPM will refuse the app for this.
     Fail,
     /// Not checked, for want of what it needs (said in the detail).
     Skipped,
@@ -29,8 +33,11 @@ pub enum Outcome {
 pub struct Check {
     /// Stable identifier for scripts: `signature-format`, `certificate`, ...
     pub id: &'static str,
+    /// What the check establishes, for people: `Signature matches the artifact`, ...
     pub title: &'static str,
+    /// How it came out.
     pub outcome: Outcome,
+    /// What was found, as a phrase: the facts of a pass, the reason for a failure.
     pub detail: String,
     /// What to do about a failure or warning.
     pub fix: Option<String>,
@@ -53,17 +60,21 @@ pub enum Verdict {
 /// The whole verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// What the checks add up to.
     pub verdict: Verdict,
     /// One sentence for people: the verdict and the check that decided it.
     pub headline: String,
     /// The `id` of the check that decided the verdict.
     pub decided_by: Option<&'static str>,
+    /// The artifact as named to people (for a zip bundle, its name inside).
     pub artifact: String,
+    /// The artifact's SHA-256, lower-case hex; `None` when no signature check read it.
     pub artifact_sha256: Option<String>,
     /// The certificate that verified the signature.
     pub signer: Option<SignerSummary>,
     /// The trust-store file whose certificate made the signer trusted.
     pub trusted_by: Option<String>,
+    /// Every check that ran, in order.
     pub checks: Vec<Check>,
 }
 
@@ -85,16 +96,22 @@ pub struct SignerSummary {
 
 /// What to verify.
 pub struct VerifyInput<'a> {
+    /// The file whose bytes are checked against the signature.
     pub artifact: &'a Path,
     /// How the artifact is named to people (for a zip bundle, its name inside).
     pub artifact_name: String,
+    /// The signature file's content: Base64 text, or the raw signature.
     pub signature: &'a [u8],
+    /// How the signature file is named to people.
     pub signature_name: String,
     /// A certificate file's bytes (one certificate or a chain) and its name.
     pub certificate: Option<(&'a [u8], String)>,
+    /// The customer's trust store: checked for the signer, and searched for a certificate
+    /// that verifies the signature when none is given; `None` leaves trust unchecked.
     pub truststore: Option<&'a TrustStore>,
     /// The bundle's manifest, whose statements about the artifact are checked too.
     pub manifest: Option<&'a BundleManifest>,
+    /// The moment the certificate's validity is judged at.
     pub now: OffsetDateTime,
 }
 
@@ -521,8 +538,11 @@ fn manifest_check(
 /// its `.sig` (by default the artifact's name plus `.sig`) and the signer's certificate.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyTarget {
+    /// A bundle folder or zip, or the signed `.jar` or `.obr`.
     pub path: std::path::PathBuf,
+    /// The artifact's `.sig`; `None` for a bundle, or for the artifact's name plus `.sig`.
     pub signature: Option<std::path::PathBuf>,
+    /// The signer's certificate file; `None` for a bundle, or to find the signer in the trust store.
     pub certificate: Option<std::path::PathBuf>,
 }
 

@@ -13,18 +13,43 @@ use crate::pem;
 /// Days before expiry from which a certificate is reported as expiring soon.
 pub const EXPIRY_WARNING_DAYS: i64 = 60;
 
+/// Why a certificate could not be read, used or made.
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {
+    /// The file holds something else: a private or public key, a signing request, other PEM or text.
     #[error(
         "{source_name} is {found}, not a certificate. Pass the certificate file (.crt or .pem, starting with -----BEGIN CERTIFICATE-----)."
     )]
-    NotACertificate { source_name: String, found: String },
+    NotACertificate {
+        /// Names the file (or other source) in messages.
+        source_name: String,
+        /// What it holds instead, as a phrase: `a private key`, `a public key`, ...
+        found: String,
+    },
+    /// The PEM is damaged, or the DER does not parse as a certificate.
     #[error("{source_name} is not a readable certificate ({detail}).")]
-    Malformed { source_name: String, detail: String },
+    Malformed {
+        /// Names the file (or other source) in messages.
+        source_name: String,
+        /// What is wrong, as a phrase.
+        detail: String,
+    },
+    /// The file is empty or holds only whitespace.
     #[error("{source_name} holds no certificate.")]
-    Empty { source_name: String },
+    Empty {
+        /// Names the file (or other source) in messages.
+        source_name: String,
+    },
+    /// The certificate's public key is of an algorithm Countersign cannot use (RSA, say), or unreadable.
     #[error("The certificate in {source_name} carries {detail}")]
-    Key { source_name: String, detail: String },
+    Key {
+        /// Names the file (or other source) in messages.
+        source_name: String,
+        /// The rest of the sentence, full stop included: which key it is and why it is refused.
+        detail: String,
+    },
+    /// A certificate or signing request could not be made (no common name, an end before the
+    /// start, a non-ASCII e-mail address, a failing random number generator).
     #[error("The certificate could not be made ({0}).")]
     Create(String),
 }
@@ -52,10 +77,26 @@ impl Eq for Certificate {}
 /// Where a certificate stands at a given moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValidityState {
-    NotYetValid { starts: OffsetDateTime },
-    Valid { days_left: i64 },
-    ExpiringSoon { days_left: i64 },
-    Expired { ended: OffsetDateTime },
+    /// The moment is before the certificate's start.
+    NotYetValid {
+        /// When it starts (its `notBefore`).
+        starts: OffsetDateTime,
+    },
+    /// Valid, with [`EXPIRY_WARNING_DAYS`] or more to go.
+    Valid {
+        /// Whole days until it ends.
+        days_left: i64,
+    },
+    /// Valid, but with fewer than [`EXPIRY_WARNING_DAYS`] to go.
+    ExpiringSoon {
+        /// Whole days until it ends.
+        days_left: i64,
+    },
+    /// The moment is after the certificate's end.
+    Expired {
+        /// When it ended (its `notAfter`).
+        ended: OffsetDateTime,
+    },
 }
 
 impl ValidityState {
@@ -91,6 +132,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 impl Certificate {
+    /// Parses one DER certificate; `source_name` names it in errors.
     pub fn from_der(der: &[u8], source_name: &str) -> Result<Self, CertError> {
         let parsed = x509_cert::Certificate::from_der(der).map_err(|e| CertError::Malformed {
             source_name: source_name.to_owned(),
@@ -147,6 +189,7 @@ impl Certificate {
         }
     }
 
+    /// The exact DER bytes it was read from.
     pub fn der(&self) -> &[u8] {
         &self.der
     }
@@ -161,10 +204,12 @@ impl Certificate {
         self.parsed.tbs_certificate().subject().to_string()
     }
 
+    /// The issuer's name, RFC 4514 form like [`subject`](Self::subject).
     pub fn issuer(&self) -> String {
         self.parsed.tbs_certificate().issuer().to_string()
     }
 
+    /// The serial number in lower-case hex, byte for byte as encoded.
     pub fn serial_hex(&self) -> String {
         crate::hex::lower(self.parsed.tbs_certificate().serial_number().as_bytes())
     }
@@ -174,14 +219,17 @@ impl Certificate {
         crate::hex::colon_upper(&Sha256::digest(&self.der))
     }
 
+    /// The start of its validity (`notBefore`), UTC.
     pub fn not_before(&self) -> OffsetDateTime {
         to_offset(self.parsed.tbs_certificate().validity().not_before)
     }
 
+    /// The end of its validity (`notAfter`), UTC.
     pub fn not_after(&self) -> OffsetDateTime {
         to_offset(self.parsed.tbs_certificate().validity().not_after)
     }
 
+    /// Where the certificate stands at `now`.
     pub fn validity_at(&self, now: OffsetDateTime) -> ValidityState {
         if now < self.not_before() {
             return ValidityState::NotYetValid { starts: self.not_before() };
@@ -331,10 +379,15 @@ fn first_element(der: &[u8]) -> Option<&[u8]> {
 /// The plain fields a vendor fills in for a certificate's subject.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Subject {
+    /// The common name (CN), such as `Acme App Signing`; required, and trimmed when used.
     pub common_name: String,
+    /// The organisation (O); `None` or empty to leave it out.
     pub organization: Option<String>,
+    /// The organisational unit (OU); `None` or empty to leave it out.
     pub organizational_unit: Option<String>,
+    /// The country (C), a two-letter code such as `DE`; `None` or empty to leave it out.
     pub country: Option<String>,
+    /// The e-mail address (emailAddress), plain ASCII; `None` or empty to leave it out.
     pub email: Option<String>,
 }
 

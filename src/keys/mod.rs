@@ -54,35 +54,73 @@ impl fmt::Display for Algorithm {
     }
 }
 
+/// Why a key could not be read, made or written.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The file holds something else: a certificate, a public key, a signing request, other PEM.
     #[error(
         "{source_name} is {found}, not a private key. Pass the private key file (PKCS#8, as made by `openssl genpkey -algorithm ed25519`)."
     )]
-    NotAPrivateKey { source_name: String, found: String },
+    NotAPrivateKey {
+        /// Names the key file (or other source) in messages.
+        source_name: String,
+        /// What it holds instead, as a phrase: `a certificate`, `a public key`, ...
+        found: String,
+    },
+    /// The key is of an algorithm Countersign does not sign with (RSA, ECDSA P-256, Ed448, ...).
     #[error(
         "{source_name} holds {algorithm} key. Countersign signs with Ed25519 (what UPM requires) or ECDSA P-384 only; make an Ed25519 key with `openssl genpkey -algorithm ed25519` or `countersign keys generate`."
     )]
-    Unsupported { source_name: String, algorithm: String },
+    Unsupported {
+        /// Names the key file (or other source) in messages.
+        source_name: String,
+        /// The kind of key, as a phrase that reads before "key": `an RSA`, `an ECDSA P-256`, ...
+        algorithm: String,
+    },
+    /// The file is not a readable private key: empty, damaged, neither PEM nor DER, or
+    /// encrypted in a way that is not supported or would take far too long to open.
     #[error("{source_name} is not a readable private key ({detail}). Pass a PKCS#8 key in PEM or DER form.")]
-    Malformed { source_name: String, detail: String },
+    Malformed {
+        /// Names the key file (or other source) in messages.
+        source_name: String,
+        /// What is wrong, as a phrase.
+        detail: String,
+    },
+    /// The passphrase does not decrypt the encrypted key.
     #[error("The passphrase for {source_name} is wrong. Try again, or check COUNTERSIGN_PASSPHRASE.")]
-    WrongPassphrase { source_name: String },
+    WrongPassphrase {
+        /// Names the key file (or other source) in messages.
+        source_name: String,
+    },
+    /// The key is encrypted, and the caller's passphrase source had none to give.
     #[error(
         "{source_name} is encrypted and no passphrase was given. Set COUNTERSIGN_PASSPHRASE or run from a terminal to be asked."
     )]
-    NoPassphrase { source_name: String },
+    NoPassphrase {
+        /// Names the key file (or other source) in messages.
+        source_name: String,
+    },
+    /// A public key (a file, or a certificate's) does not parse.
     #[error("{source_name} is not a readable public key ({detail}).")]
-    BadPublicKey { source_name: String, detail: String },
+    BadPublicKey {
+        /// Names the key file (or other source) in messages.
+        source_name: String,
+        /// What is wrong, as a phrase.
+        detail: String,
+    },
+    /// The operating system's random number generator failed; nothing was made.
     #[error("The operating system's random number generator failed ({0}); no key was made.")]
     Random(String),
+    /// A key could not be encoded or encrypted, or a backup's passphrase is too short.
     #[error("The key could not be encoded ({0}).")]
     Encoding(String),
 }
 
 /// A private signing key. Zeroized on drop; `Debug` shows only the public fingerprint.
 pub enum PrivateKey {
+    /// An Ed25519 key: the only kind whose signatures UPM accepts.
     Ed25519(ed25519_dalek::SigningKey),
+    /// An ECDSA key on NIST P-384, signing SHA-384 digests.
     EcdsaP384(p384::ecdsa::SigningKey),
 }
 
@@ -95,7 +133,9 @@ impl fmt::Debug for PrivateKey {
 /// A public key for verifying signatures.
 #[derive(Clone, PartialEq, Eq)]
 pub enum PublicKey {
+    /// An Ed25519 public key.
     Ed25519(ed25519_dalek::VerifyingKey),
+    /// An ECDSA public key on NIST P-384.
     EcdsaP384(p384::ecdsa::VerifyingKey),
 }
 
@@ -229,6 +269,7 @@ impl PrivateKey {
         }
     }
 
+    /// The algorithm the key signs with.
     pub fn algorithm(&self) -> Algorithm {
         match self {
             PrivateKey::Ed25519(_) => Algorithm::Ed25519,
@@ -236,6 +277,7 @@ impl PrivateKey {
         }
     }
 
+    /// The public half of the key, which verifies its signatures.
     pub fn public_key(&self) -> PublicKey {
         match self {
             PrivateKey::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
@@ -443,6 +485,7 @@ impl PrivateKey {
 }
 
 impl PublicKey {
+    /// The algorithm of the signatures the key verifies.
     pub fn algorithm(&self) -> Algorithm {
         match self {
             PublicKey::Ed25519(_) => Algorithm::Ed25519,

@@ -24,54 +24,111 @@ pub use secrets::{KeychainProblem, Secrets};
 pub const HOME_ENV: &str = "COUNTERSIGN_HOME";
 /// Environment variable overriding the keychain service name (tests keep apart with it).
 pub const SERVICE_ENV: &str = "COUNTERSIGN_KEYCHAIN_SERVICE";
+/// The keychain service name Countersign's entries are filed under, unless [`SERVICE_ENV`] names another.
 pub const DEFAULT_SERVICE: &str = "countersign";
+/// The key index's file name in the data folder.
 pub const INDEX_FILE: &str = "keys.json";
 const LOCK_FILE: &str = "keys.lock";
 const INDEX_FORMAT: u32 = 1;
 const MAX_INDEX_BYTES: u64 = 16 << 20;
 
+/// Why the key store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
+    /// The keychain could not be reached, or refused the request.
     #[error("The system keychain is not available: {}. A pipeline without a keychain can sign with --key-file and an encrypted backup, its passphrase in COUNTERSIGN_PASSPHRASE. (Keychain said: {detail})", .problem.explain())]
-    Keychain { problem: KeychainProblem, detail: String },
+    Keychain {
+        /// Which way the keychain failed; the message explains it and how to fix it.
+        problem: KeychainProblem,
+        /// The keychain's own words.
+        detail: String,
+    },
+    /// No key of that name is listed.
     #[error("There is no key named \"{0}\". `countersign keys list` shows the keys there are.")]
     NoSuchKey(String),
+    /// Another key has that name already (names are compared ignoring ASCII case).
     #[error("A key named \"{0}\" exists already. Choose another name, or rename the existing key first.")]
     NameTaken(String),
+    /// The name is empty, longer than 64 characters, has leading or trailing spaces, or
+    /// control characters.
     #[error(
         "\"{0}\" cannot be a key name: use 1 to 64 characters, without control characters or leading and trailing spaces."
     )]
     BadName(String),
+    /// The index lists the key, but the keychain has no entry for it.
     #[error(
         "The key \"{name}\" is listed, but its private key is missing from the keychain (deleted outside Countersign, or this index came from another machine). Restore it from a backup: `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`."
     )]
-    SecretMissing { name: String },
+    SecretMissing {
+        /// The key's name.
+        name: String,
+    },
+    /// The key's keychain entry holds another key than the one the index records.
     #[error(
         "The keychain entry of key \"{name}\" holds a different key than the index records (public key {found} instead of {expected}). Countersign will not sign with it; restore the key from a backup."
     )]
-    SecretMismatch { name: String, expected: String, found: String },
+    SecretMismatch {
+        /// The key's name.
+        name: String,
+        /// The public key fingerprint the index records.
+        expected: String,
+        /// The public key fingerprint of the key in the keychain entry.
+        found: String,
+    },
+    /// The keychain has no Countersign entry with that id (to adopt).
     #[error(
         "The keychain holds no Countersign entry {0}. `countersign keys list` names the entries that no key lists."
     )]
     NoSuchEntry(String),
+    /// The keychain entry to adopt is listed already, as another key.
     #[error("Keychain entry {id} is already the key \"{name}\"; rename that key instead.")]
-    EntryListed { id: String, name: String },
+    EntryListed {
+        /// The keychain entry's id.
+        id: String,
+        /// The name of the key that lists it.
+        name: String,
+    },
+    /// The key index cannot be read, does not parse, is of a newer format, or cannot be encoded.
     #[error("The key index {} is damaged ({detail}). Your private keys are untouched in the keychain; move the file away and restore keys from backups, or restore the file from a backup.", .path.display())]
-    BadIndex { path: PathBuf, detail: String },
+    BadIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong, as a phrase.
+        detail: String,
+    },
+    /// The data folder, or the index's lock file in it, could not be made, opened or locked.
     #[error("Could not use the data folder {}: {source}. Check that it is writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The data folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Neither `COUNTERSIGN_HOME` nor the platform names a data folder for this user.
     #[error(
         "No data folder could be found for this user. Set COUNTERSIGN_HOME to a folder for Countersign's key index."
     )]
     NoHome,
+    /// A certificate to keep with a key does not carry that key's public key (or is no certificate).
     #[error("That certificate is for another key (public key {cert_key}{}), not for key \"{name}\". Import it for the key it was made for, or request a certificate for \"{name}\" (countersign cert request {name}).", .owner.as_ref().map(|o| format!(", which is stored key \"{o}\"")).unwrap_or_default())]
-    CertificateForOtherKey { name: String, cert_key: String, owner: Option<String> },
+    CertificateForOtherKey {
+        /// The name of the key it was to be kept with.
+        name: String,
+        /// The fingerprint of the certificate's public key; `nothing` for an empty chain.
+        cert_key: String,
+        /// The stored key whose public key the certificate carries; `None` when no stored key's.
+        owner: Option<String>,
+    },
+    /// A self-signed certificate was asked for with a validity outside 1 to 3650 days.
     #[error("A certificate cannot be valid for {0} days: choose between 1 and 3650 (ten years).")]
     BadValidity(u32),
+    /// A certificate could not be read or made.
     #[error(transparent)]
     Certificate(#[from] CertError),
+    /// A key could not be made, read or encoded.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The index could not be written.
     #[error(transparent)]
     Write(#[from] crate::atomic::WriteError),
 }
@@ -81,13 +138,18 @@ pub enum KeyStoreError {
 pub struct KeyRecord {
     /// Names the keychain entry; never changes.
     pub id: String,
+    /// The key's name as the user chose it: 1 to 64 characters, unique in the store ignoring
+    /// ASCII case.
     pub name: String,
+    /// The algorithm the key signs with.
     pub algorithm: Algorithm,
     /// PEM SubjectPublicKeyInfo.
     pub public_key: String,
     /// SHA-256 of the public key (DER SubjectPublicKeyInfo), lower-case hex.
     pub fingerprint: String,
+    /// When the key was added to the store: RFC 3339, UTC.
     pub created: String,
+    /// When the key last signed: RFC 3339, UTC; `None` when it never has.
     pub last_used: Option<String>,
     /// Certificates for this key, newest last, PEM (the signer's first in each, then its chain).
     #[serde(default)]
@@ -118,6 +180,7 @@ impl KeyRecord {
             .collect()
     }
 
+    /// The public key, parsed from [`public_key`](Self::public_key).
     pub fn public(&self) -> Result<PublicKey, KeyError> {
         PublicKey::from_file_bytes(self.public_key.as_bytes(), &format!("key \"{}\"", self.name))
     }
@@ -132,11 +195,13 @@ struct Index {
 /// How a listed key stands against the keychain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyHealth {
+    /// The keychain entry holds the key the index records.
     Ok,
     /// The index lists it; the keychain has no entry for it.
     SecretMissing,
     /// The keychain entry holds another key (or something unreadable).
     SecretMismatch {
+        /// The public key fingerprint of the key the entry holds, or `unreadable`.
         found: String,
     },
 }
@@ -168,14 +233,17 @@ impl KeyStore {
         Ok(KeyStore { home: default_home()?, secrets: Secrets::platform(&service)? })
     }
 
+    /// A key store with its index in the data folder `home` and its private keys in `secrets`.
     pub fn new(home: PathBuf, secrets: Secrets) -> Self {
         KeyStore { home, secrets }
     }
 
+    /// The data folder that holds the index.
     pub fn home(&self) -> &Path {
         &self.home
     }
 
+    /// The index file, [`INDEX_FILE`] in the data folder (which need not exist yet).
     pub fn index_path(&self) -> PathBuf {
         self.home.join(INDEX_FILE)
     }
@@ -265,6 +333,7 @@ impl KeyStore {
         Ok(self.read_index()?.keys)
     }
 
+    /// The record of the key named exactly `name`.
     pub fn get(&self, name: &str) -> Result<KeyRecord, KeyStoreError> {
         self.list()?
             .into_iter()
@@ -362,6 +431,8 @@ impl KeyStore {
         })
     }
 
+    /// Renames key `old` to `new`, a valid name that no other key has; the keychain entry
+    /// stays as it is.
     pub fn rename(&self, old: &str, new: &str) -> Result<KeyRecord, KeyStoreError> {
         let new = valid_name(new)?;
         self.update(|index| {

@@ -147,6 +147,7 @@ impl Secrets {
         Entry::new_in_store(store, &self.service, id)
     }
 
+    /// Stores `secret` in entry `id`, replacing what the entry held.
     pub fn put(&self, id: &str, secret: &str) -> Result<(), KeyStoreError> {
         self.connection.call(|store| self.entry(store, id)?.set_password(secret))
     }
@@ -279,15 +280,19 @@ pub enum KeychainProblem {
     NoSession,
     /// No Secret Service (GNOME Keyring, KWallet) answers, or no keychain on this system.
     NotRunning,
+    /// The keychain is locked, and its unlock prompt was dismissed or could not be shown.
     Locked,
+    /// Access to the keychain was denied.
     Denied,
     /// The keychain service stopped in the middle of a call, and the one started in its
     /// place did not answer either (it starts locked).
     Restarted,
+    /// Any other failure.
     Other,
 }
 
 impl KeychainProblem {
+    /// What went wrong and how to fix it, as the middle of a sentence (no capital, no full stop).
     pub fn explain(self) -> &'static str {
         match self {
             KeychainProblem::NoSession => {

@@ -36,14 +36,24 @@ use crate::progress::Progress;
 /// on a 256 MB jar; small enough for flat memory and prompt cancellation.
 const CHUNK: usize = 64 << 10;
 
+/// Why a file could not be signed, hashed or checked.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// The file could not be opened or read.
     #[error("Could not read {}: {source}.", .path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The file being read.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The work was cancelled through its [`Progress`].
     #[error("Signing was cancelled; nothing was written.")]
     Cancelled,
+    /// The file's bytes differed between the two passes of an Ed25519 signing.
     #[error("{} changed while it was being signed. Wait until it is completely written (a build still running?) and sign again.", .0.display())]
     Changed(PathBuf),
+    /// The signature primitive failed (not expected with a valid key).
     #[error("The signature could not be made ({0}).")]
     Crypto(String),
 }
@@ -58,19 +68,24 @@ impl std::fmt::Debug for Signature {
     }
 }
 
+/// Why a `.sig` file's content is not a signature; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum SignatureTextError {
+    /// The content is empty, or only whitespace.
     #[error("{0} is empty; it should hold the Base64 text of the signature.")]
     Empty(String),
+    /// The content is neither Base64 text nor a plausible raw signature.
     #[error("{0} is not a signature: it is neither Base64 text nor a raw 64-byte Ed25519 signature.")]
     NotASignature(String),
 }
 
 impl Signature {
+    /// A signature from its raw bytes, as they are (checked only when verified).
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
         Signature(bytes)
     }
 
+    /// The raw bytes: 64 of them for an Ed25519 signature, DER for an ECDSA P-384 one.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -106,10 +121,13 @@ impl Signature {
 /// What signing a file produced.
 #[derive(Debug, Clone)]
 pub struct Signed {
+    /// The signature over the file's exact bytes.
     pub signature: Signature,
+    /// The algorithm of the key that signed.
     pub algorithm: Algorithm,
     /// SHA-256 of the bytes that were signed.
     pub sha256: [u8; 32],
+    /// How many bytes were signed.
     pub size: u64,
 }
 
@@ -120,7 +138,9 @@ pub struct Checked {
     pub valid: bool,
     /// Why not, when `valid` is false.
     pub reason: Option<String>,
+    /// SHA-256 of the bytes that were read.
     pub sha256: [u8; 32],
+    /// How many bytes were read.
     pub size: u64,
 }
 
@@ -329,7 +349,7 @@ mod tests {
     #[test]
     fn streaming_ed25519_equals_the_one_shot_signature() {
         use ed25519_dalek::Signer;
-        let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i * 31 % 251) as u8).collect();
+        let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| u8::try_from(i * 31 % 251).unwrap()).collect();
         let f = file_with(&data);
         let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
         let PrivateKey::Ed25519(inner) = &key else { unreachable!() };
@@ -362,7 +382,9 @@ mod tests {
         for round in 0..40u32 {
             let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
             let PrivateKey::Ed25519(inner) = &key else { unreachable!() };
-            let message: Vec<u8> = (0..(round * 997) as usize).map(|i| (i as u32 ^ round) as u8).collect();
+            // The low byte of `i ^ round`: any varied bytes will do.
+            let message: Vec<u8> =
+                (0..(round * 997) as usize).map(|i| i.to_le_bytes()[0] ^ round.to_le_bytes()[0]).collect();
             let f = file_with(&message);
             let good = inner.sign(&message).to_bytes();
             let mut candidates = vec![good.to_vec()];

@@ -9,19 +9,29 @@ use crate::certs::Certificate;
 /// A file larger than this in a trust store is not read (no certificate is that large).
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
+/// Why a trust-store folder could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustStoreError {
+    /// Nothing exists at the path.
     #[error("The trust store {} does not exist. Pass the upmconfig/truststore folder.", .0.display())]
     Missing(PathBuf),
+    /// The path is a file, not a folder.
     #[error("{} is a file, not a folder. Pass the upmconfig/truststore folder.", .0.display())]
     NotAFolder(PathBuf),
+    /// The folder could not be examined or listed.
     #[error("Could not read the trust store {}: {source}.", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The trust-store folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
 }
 
 /// One file of the trust store and what it holds.
 #[derive(Debug, Clone)]
 pub struct TrustFile {
+    /// The file's path, inside the trust-store folder.
     pub path: PathBuf,
     /// Certificates read from the file; empty when `problem` says why.
     pub certificates: Vec<Certificate>,
@@ -29,9 +39,12 @@ pub struct TrustFile {
     pub problem: Option<String>,
 }
 
+/// A trust-store folder as UPM sees it: each regular file in it, and what that file holds.
 #[derive(Debug, Clone)]
 pub struct TrustStore {
+    /// The trust-store folder.
     pub dir: PathBuf,
+    /// Its regular files, in name order (sub-folders are not read).
     pub files: Vec<TrustFile>,
 }
 
@@ -96,31 +109,41 @@ pub const ATLASSIAN_CAS: [(&str, &str); 3] = [
     ),
 ];
 
+/// How much a finding matters; ordered from `Info` to `Error`, serialized in lower case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing; nothing to fix.
     Info,
+    /// UPM accepts the store as far as can be told, but something in it needs attention.
     Warning,
+    /// UPM will refuse the store, or the apps it should let in.
     Error,
 }
 
 /// One thing `check` found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Finding {
+    /// How much it matters.
     pub severity: Severity,
     /// The file it is about; `None` for the folder or the store as a whole.
     pub file: Option<PathBuf>,
+    /// What was found, as a phrase; shown after `file` and a colon where there is one.
     pub message: String,
+    /// What to do about it: a sentence or a command; `None` where there is no advice.
     pub fix: Option<String>,
 }
 
 /// The lint of a trust store, as UPM sees it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Lint {
+    /// The trust-store folder that was checked.
     pub dir: PathBuf,
+    /// How many certificates its readable files hold in all.
     pub certificates: usize,
     /// Atlassian's CAs by file name, and whether the store holds each.
     pub atlassian_cas: Vec<(String, bool)>,
+    /// Everything found, errors first.
     pub findings: Vec<Finding>,
 }
 
@@ -405,12 +428,21 @@ fn set_mode(path: &Path, mode: u32) {
     let _ = (path, mode);
 }
 
+/// Why a trust-store package could not be written; nothing is left behind in any case.
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
+    /// Something exists at the output path already; packages never overwrite.
     #[error("{} already exists. Choose a new path for the trust-store package; Countersign does not overwrite.", .0.display())]
     Exists(PathBuf),
+    /// The package's folder or zip could not be built, or its folder not moved into place.
     #[error("Could not write the trust-store package {}: {source}.", .path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The package's output path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The zip package could not be written.
     #[error(transparent)]
     Write(#[from] crate::atomic::WriteError),
 }
