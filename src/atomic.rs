@@ -7,7 +7,7 @@
 //! that marks a group as complete can be written last.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -244,6 +244,20 @@ fn sync_dir(dir: &Path) {
     }
     #[cfg(not(unix))]
     let _ = dir;
+}
+
+/// Reads a small file whole, refusing one larger than `limit` (no certificate, signature,
+/// manifest or key index is large; a large one is not what it claims to be) and a folder.
+pub fn read_small(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    if std::fs::metadata(path)?.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::IsADirectory, "it is a folder, not a file"));
+    }
+    let mut bytes = Vec::new();
+    File::open(path)?.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("it is larger than {limit} bytes")));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

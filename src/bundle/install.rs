@@ -3,12 +3,6 @@
 use super::manifest::BundleManifest;
 
 const TEMPLATE: &str = include_str!("../../resources/INSTALL.md.template");
-const TRUSTSTORE_STEPS: &str = include_str!("../../resources/truststore-steps.md.template");
-
-/// How to put `cert_file` into UPM's trust store on Linux, Docker, Kubernetes and Windows.
-pub fn truststore_steps(cert_file: &str) -> String {
-    TRUSTSTORE_STEPS.replace("{{CERT_FILE}}", cert_file)
-}
 
 /// Fills the template for a bundle. `files` lists (file name, what it is, SHA-256 hex).
 pub fn render(manifest: &BundleManifest, files: &[(String, &str, String)], signature_base64: &str) -> String {
@@ -53,7 +47,7 @@ pub fn render(manifest: &BundleManifest, files: &[(String, &str, String)], signa
         };
         format!("{decode}\n{pubkey}\n{verify}")
     };
-    let mut out = TEMPLATE.replace("{{TRUSTSTORE_STEPS}}", &truststore_steps(&cert_file));
+    let mut out = TEMPLATE.replace("{{TRUSTSTORE_STEPS}}", &crate::truststore::steps(&cert_file));
     for (key, value) in [
         ("{{APP_TITLE}}", title),
         ("{{VENDOR_LINE}}", vendor_line),

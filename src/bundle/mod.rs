@@ -167,23 +167,9 @@ impl CertificateInput {
     }
 }
 
-/// Reads a small file whole, refusing one larger than `limit` (no certificate, signature or
-/// manifest is large; a large one is not what it claims to be).
+/// [`atomic::read_small`](crate::atomic::read_small), its failure a bundle error.
 pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, BundleError> {
-    let read_err = |source| BundleError::Read { path: path.to_path_buf(), source };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if meta.is_dir() {
-        return Err(read_err(io::Error::new(io::ErrorKind::IsADirectory, "it is a folder, not a file")));
-    }
-    let mut bytes = Vec::new();
-    File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)).map_err(read_err)?;
-    if bytes.len() as u64 > limit {
-        return Err(read_err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("it is larger than {limit} bytes"),
-        )));
-    }
-    Ok(bytes)
+    crate::atomic::read_small(path, limit).map_err(|source| BundleError::Read { path: path.to_path_buf(), source })
 }
 
 /// A bundle that was written.

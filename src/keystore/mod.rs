@@ -277,7 +277,7 @@ impl KeyStore {
 
     fn read_index(&self) -> Result<Index, KeyStoreError> {
         let path = self.index_path();
-        let bytes = match crate::bundle::read_small(&path, MAX_INDEX_BYTES) {
+        let bytes = match crate::atomic::read_small(&path, MAX_INDEX_BYTES) {
             Ok(b) => b,
             Err(_) if !path.exists() => return Ok(Index { format_version: INDEX_FORMAT, keys: Vec::new() }),
             Err(e) => return Err(KeyStoreError::BadIndex { path, detail: e.to_string() }),

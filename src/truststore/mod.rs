@@ -9,6 +9,14 @@ use crate::certs::Certificate;
 /// A file larger than this in a trust store is not read (no certificate is that large).
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
+const STEPS: &str = include_str!("../../resources/truststore-steps.md.template");
+
+/// How to put `cert_file` into UPM's trust store on Linux, Docker, Kubernetes and Windows
+/// (Markdown, for a bundle's `INSTALL.md` and the trust-store package's instructions).
+pub fn steps(cert_file: &str) -> String {
+    STEPS.replace("{{CERT_FILE}}", cert_file)
+}
+
 /// Why a trust-store folder could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustStoreError {
@@ -360,7 +368,7 @@ pub fn package(
         cert.first().map(|c| c.subject()).unwrap_or_default(),
         cert.first().map(|c| c.fingerprint()).unwrap_or_default(),
         cert.first().map(|c| crate::certs::day(c.not_after())).unwrap_or_default(),
-        crate::bundle::install::truststore_steps(&cert_file),
+        steps(&cert_file),
     );
     members.push((INSTRUCTIONS_FILE.to_owned(), instructions, 0o644));
     let names = members.iter().map(|(n, _, _)| n.clone()).collect();

@@ -1,0 +1,134 @@
+//! What the command line adds to the core's errors: the core says what went wrong and what to
+//! do in words that fit any face; here the doing gets its flags and commands.
+
+use countersign::atomic::WriteError;
+use countersign::batch::BatchError;
+use countersign::bundle::BundleError;
+use countersign::history::HistoryError;
+use countersign::keys::KeyError;
+use countersign::keystore::KeyStoreError;
+use countersign::signer::SignerError;
+use countersign::truststore::{Remedy, TrustStoreError};
+
+/// The command-line way to act on an error, where there is one.
+pub trait Hint {
+    /// A sentence to append to the error's own, naming the flag or command that does it.
+    fn hint(&self) -> Option<String>;
+}
+
+/// The error's sentence, then the command line's hint for it.
+pub fn explain(e: &(impl std::fmt::Display + Hint)) -> String {
+    match e.hint() {
+        Some(hint) => format!("{e} {hint}"),
+        None => e.to_string(),
+    }
+}
+
+impl Hint for WriteError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            WriteError::AlreadyExists(_) => Some("(--overwrite replaces it.)".into()),
+            _ => None,
+        }
+    }
+}
+
+impl Hint for KeyError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            KeyError::Unsupported { .. } => Some("(`countersign keys generate` makes one.)".into()),
+            _ => None,
+        }
+    }
+}
+
+impl Hint for KeyStoreError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            KeyStoreError::Keychain { .. } => Some("(--key-file FILE signs with a key file.)".into()),
+            KeyStoreError::NoSuchKey(_) => Some("`countersign keys list` shows the keys there are.".into()),
+            KeyStoreError::SecretMissing { name } => Some(format!(
+                "(`countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`.)"
+            )),
+            KeyStoreError::NoSuchEntry(_) => {
+                Some("(`countersign keys list` names the entries that no key lists.)".into())
+            }
+            KeyStoreError::CertificateForOtherKey { name, .. } => {
+                Some(format!("(`countersign cert request {name}` writes a request.)"))
+            }
+            KeyStoreError::Key(e) => e.hint(),
+            KeyStoreError::Write(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+impl Hint for BundleError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            BundleError::Write(e) => e.hint(),
+            BundleError::OutNotAFolder(_) => Some("(--out DIR names the bundle folder.)".into()),
+            BundleError::NoManifest(_) => Some("(countersign verify APP --sig APP.sig --cert CERT)".into()),
+            BundleError::AppNotInBundle { app, signature, .. } => {
+                Some(format!("(countersign verify {app} --sig {signature})"))
+            }
+            BundleError::NothingToCheckAgainst(_) => Some("(--cert FILE or --truststore DIR)".into()),
+            _ => None,
+        }
+    }
+}
+
+impl Hint for BatchError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            BatchError::BundleExists(_) => Some("(--overwrite replaces it.)".into()),
+            BatchError::OneFolderForMany { .. } => Some("(--out DIR.)".into()),
+            BatchError::Bundle(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+impl Hint for SignerError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            SignerError::Store(e) => e.hint(),
+            SignerError::Certificate(_) => None,
+        }
+    }
+}
+
+impl Hint for HistoryError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            HistoryError::Write(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+impl Hint for TrustStoreError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            TrustStoreError::Write(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// The command-line way to follow a verification check's fix, by the check's id.
+pub fn for_check(id: &str) -> Option<&'static str> {
+    match id {
+        "certificate" => Some("(--cert FILE or --truststore DIR)"),
+        "certificate-key" => Some("(`countersign keys generate` makes an Ed25519 key.)"),
+        _ => None,
+    }
+}
+
+/// The command-line way to follow a trust-store finding's remedy.
+pub fn for_remedy(remedy: Remedy) -> &'static str {
+    match remedy {
+        Remedy::IncludeAtlassianCas => "(`countersign truststore package --include-atlassian-cas` writes it.)",
+        Remedy::CheckAsProductUser => "(or pass --product-user to check exactly)",
+    }
+}
