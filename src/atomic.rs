@@ -20,7 +20,7 @@ pub const TEMP_PREFIX: &str = ".countersign-partial-";
 pub enum WriteError {
     /// The file exists and overwriting was not asked for.
     #[error(
-        "{} already exists. Countersign never overwrites files silently: move it away, choose another output folder, or ask for overwriting explicitly (--overwrite).",
+        "{} already exists. Countersign never overwrites files silently: move it away, choose another output folder, or choose to replace it.",
         .0.display()
     )]
     AlreadyExists(PathBuf),
@@ -69,11 +69,6 @@ impl StagedFiles {
         }
         sweep_leftovers(dir);
         Ok(Self { dir: dir.to_path_buf(), staged: Vec::new() })
-    }
-
-    /// The folder the files are staged in and will appear in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// The final paths, in the order they will be renamed into place.

@@ -39,7 +39,7 @@ pub enum ArchiveError {
     #[error("{} does not exist. Check the path.", .0.display())]
     Missing(PathBuf),
     /// The path is a folder, not a file.
-    #[error("{} is a folder. Pass the .jar or .obr file itself.", .0.display())]
+    #[error("{} is a folder. Give the .jar or .obr file itself.", .0.display())]
     IsFolder(PathBuf),
     /// The file is 0 bytes long.
     #[error("{} is empty (0 bytes). The build may have failed; rebuild the app and sign the new file.", .0.display())]

@@ -41,7 +41,7 @@ pub enum BundleError {
     Certificate(#[from] CertError),
     /// The certificate given carries another public key than the signing key's.
     #[error(
-        "The certificate {cert_file} is for another key (public key {cert_key}), not for this signing key (public key {signing_key}). Pass the certificate that was made for this key."
+        "The certificate {cert_file} is for another key (public key {cert_key}), not for this signing key (public key {signing_key}). Use the certificate that was made for this key."
     )]
     CertificateMismatch {
         /// Where the certificate came from: a file path, or a stored key's certificate.
@@ -62,11 +62,30 @@ pub enum BundleError {
         state: ValidityState,
     },
     /// The output folder exists, but as a file.
-    #[error("The output folder {} is not a folder. Pass an existing folder with --out.", .0.display())]
+    #[error("The output folder {} is not a folder. Choose a folder.", .0.display())]
     OutNotAFolder(PathBuf),
     /// The artifact's bytes, copied into the bundle or its zip, are not the bytes that were signed.
     #[error("{} changed while the bundle was being written. Wait until it is completely written and sign again.", .0.display())]
     ArtifactChanged(PathBuf),
+    /// A folder or zip meant as a bundle has no manifest.
+    #[error(
+        "{} is not a signature bundle: it has no manifest.json. Give the app with its signature and certificate instead.",
+        .0.display()
+    )]
+    NoManifest(PathBuf),
+    /// A bundle's manifest names an app that is not in the folder (sent separately, say).
+    #[error(
+        "{} is not a signature bundle: the app {app} is not in the folder. Put it next to manifest.json, or give the app and its signature ({signature}) separately.",
+        .dir.display()
+    )]
+    AppNotInBundle {
+        /// The bundle folder.
+        dir: PathBuf,
+        /// The app's file name, as the manifest records it.
+        app: String,
+        /// The signature's file name in the bundle.
+        signature: String,
+    },
     /// A folder or zip is not a bundle Countersign can read (its manifest is missing, damaged,
     /// of a newer format, or names unsafe files), or a manifest could not be written.
     #[error("{} is not a signature bundle: {reason}.", .path.display())]
@@ -169,7 +188,8 @@ impl CertificateInput {
 
 /// [`atomic::read_small`](crate::atomic::read_small), its failure a bundle error.
 pub(crate) fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, BundleError> {
-    crate::atomic::read_small(path, limit).map_err(|source| BundleError::Read { path: path.to_path_buf(), source })
+    crate::atomic::read_small(path, limit)
+        .map_err(|source| BundleError::Read { path: path.to_path_buf(), source })
 }
 
 /// A bundle that was written.

@@ -72,21 +72,16 @@ pub fn load_bundle(path: &Path) -> Result<LoadedBundle, BundleError> {
 fn load_folder(dir: &Path) -> Result<LoadedBundle, BundleError> {
     let manifest_path = dir.join(manifest::FILE_NAME);
     if !manifest_path.is_file() {
-        return Err(not_a_bundle(
-            dir,
-            "it has no manifest.json; pass the artifact with --sig and --cert instead",
-        ));
+        return Err(BundleError::NoManifest(dir.to_path_buf()));
     }
     let manifest = parse_manifest(&read_small(&manifest_path, MAX_MANIFEST_BYTES)?, dir)?;
     let artifact_path = dir.join(&manifest.artifact.file_name);
     if !artifact_path.is_file() {
-        return Err(not_a_bundle(
-            dir,
-            format!(
-                "the app {} is not in the folder; put it next to manifest.json, or pass it: countersign verify {} --sig {}",
-                manifest.artifact.file_name, manifest.artifact.file_name, manifest.signature.file
-            ),
-        ));
+        return Err(BundleError::AppNotInBundle {
+            dir: dir.to_path_buf(),
+            app: manifest.artifact.file_name,
+            signature: manifest.signature.file,
+        });
     }
     let signature = read_small(&dir.join(&manifest.signature.file), MAX_SIGNATURE_BYTES)?;
     let certificate = match &manifest.certificate {

@@ -204,7 +204,7 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
                 "Certificate present",
                 Outcome::Fail,
                 "no certificate was given, and no trust store to look in",
-                Some("Pass the vendor's certificate (--cert) or the customer's trust store (--truststore)."),
+                Some("Give the vendor's certificate or the customer's trust store."),
             );
         }
     }
@@ -241,7 +241,7 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
                     CertError::Key { detail, .. } => detail.clone(),
                     other => other.to_string(),
                 };
-                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Fail, detail, Some("Make an Ed25519 key and certificate (countersign keys generate; openssl genpkey -algorithm ed25519)."));
+                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Fail, detail, Some("Make an Ed25519 key and a certificate for it (Countersign generates them; or openssl genpkey -algorithm ed25519)."));
             }
         }
         match cert.validity_at(input.now) {

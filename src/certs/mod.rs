@@ -13,12 +13,18 @@ use crate::pem;
 /// Days before expiry from which a certificate is reported as expiring soon.
 pub const EXPIRY_WARNING_DAYS: i64 = 60;
 
+/// How long a new self-signed certificate is valid unless the person says otherwise: two years.
+pub const DEFAULT_VALIDITY_DAYS: u32 = 730;
+
+/// The longest validity Countersign gives a certificate: ten years.
+pub const MAX_VALIDITY_DAYS: u32 = 3650;
+
 /// Why a certificate could not be read, used or made.
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {
     /// The file holds something else: a private or public key, a signing request, other PEM or text.
     #[error(
-        "{source_name} is {found}, not a certificate. Pass the certificate file (.crt or .pem, starting with -----BEGIN CERTIFICATE-----)."
+        "{source_name} is {found}, not a certificate. Give the certificate file (.crt or .pem, starting with -----BEGIN CERTIFICATE-----)."
     )]
     NotACertificate {
         /// Names the file (or other source) in messages.
@@ -97,13 +103,6 @@ pub enum ValidityState {
         /// When it ended (its `notAfter`).
         ended: OffsetDateTime,
     },
-}
-
-impl ValidityState {
-    /// True when UPM would accept a signature under the certificate at that moment.
-    pub fn is_usable(self) -> bool {
-        matches!(self, ValidityState::Valid { .. } | ValidityState::ExpiringSoon { .. })
-    }
 }
 
 impl fmt::Display for ValidityState {
@@ -315,7 +314,7 @@ impl Certificate {
         };
         match key {
             PublicKey::Ed25519(k) => {
-                if alg != ED25519_SIG {
+                if alg != crate::keys::ED25519_OID {
                     return Err(format!(
                         "it is signed with algorithm {alg}, which does not fit the issuer's Ed25519 key"
                     ));
@@ -339,7 +338,6 @@ impl Certificate {
     }
 }
 
-const ED25519_SIG: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
 const ECDSA_SHA384: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const ECDSA_SHA256: der::asn1::ObjectIdentifier =

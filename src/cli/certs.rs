@@ -20,7 +20,7 @@ fn subject_for(record: &KeyRecord, args: &SubjectArgs) -> Subject {
 }
 
 fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
-    countersign::atomic::write_file(path, text.as_bytes(), false).map_err(Failure::bad_input)
+    Ok(countersign::atomic::write_file(path, text.as_bytes(), false)?)
 }
 
 /// Makes, stores and optionally writes out a self-signed certificate.
@@ -224,8 +224,7 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
                 })?;
                 (chain, record.file_stem())
             };
-            let files = truststore::package(&chain, &name, &out, include_atlassian_cas)
-                .map_err(Failure::bad_input)?;
+            let files = truststore::package(&chain, &name, &out, include_atlassian_cas)?;
             println!("Wrote a UPM trust-store package to {}:", out.display());
             for f in files {
                 println!("  {f}");
@@ -234,7 +233,7 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
         }
         TruststoreCommand::Check { dir, product_user, json } => {
             let uid = product_user.as_deref().map(uid_of).transpose()?;
-            let lint = truststore::check(&dir, OffsetDateTime::now_utc(), uid).map_err(Failure::bad_input)?;
+            let lint = truststore::check(&dir, OffsetDateTime::now_utc(), uid)?;
             if json {
                 print_json(&serde_json::json!({ "ok": lint.passed(), "lint": lint }));
             } else {
@@ -246,12 +245,13 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
                     let mark = match f.severity {
                         Severity::Error => "[FAIL]",
                         Severity::Warning => "[warn]",
-                        Severity::Info => "[info]",
                     };
                     let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
                     println!("  {mark} {file}{}", f.message);
                     if let Some(fix) = &f.fix {
-                        println!("         Fix: {fix}");
+                        let how =
+                            f.remedy.map(|r| format!(" {}", super::hints::for_remedy(r))).unwrap_or_default();
+                        println!("         Fix: {fix}{how}");
                     }
                 }
                 println!(

@@ -8,7 +8,7 @@ use countersign::history::HistoryError;
 use countersign::keys::KeyError;
 use countersign::keystore::KeyStoreError;
 use countersign::signer::SignerError;
-use countersign::truststore::{Remedy, TrustStoreError};
+use countersign::truststore::{PackageError, Remedy, TrustStoreError};
 
 /// The command-line way to act on an error, where there is one.
 pub trait Hint {
@@ -27,7 +27,7 @@ pub fn explain(e: &(impl std::fmt::Display + Hint)) -> String {
 impl Hint for WriteError {
     fn hint(&self) -> Option<String> {
         match self {
-            WriteError::AlreadyExists(_) => Some("(--overwrite replaces it.)".into()),
+            WriteError::AlreadyExists(_) => Some("--overwrite replaces it.".into()),
             _ => None,
         }
     }
@@ -36,7 +36,7 @@ impl Hint for WriteError {
 impl Hint for KeyError {
     fn hint(&self) -> Option<String> {
         match self {
-            KeyError::Unsupported { .. } => Some("(`countersign keys generate` makes one.)".into()),
+            KeyError::Unsupported { .. } => Some("`countersign keys generate` makes one.".into()),
             _ => None,
         }
     }
@@ -45,16 +45,14 @@ impl Hint for KeyError {
 impl Hint for KeyStoreError {
     fn hint(&self) -> Option<String> {
         match self {
-            KeyStoreError::Keychain { .. } => Some("(--key-file FILE signs with a key file.)".into()),
+            KeyStoreError::Keychain { .. } => Some("--key-file FILE signs with a key file.".into()),
             KeyStoreError::NoSuchKey(_) => Some("`countersign keys list` shows the keys there are.".into()),
             KeyStoreError::SecretMissing { name } => Some(format!(
-                "(`countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`.)"
+                "Run `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`."
             )),
-            KeyStoreError::NoSuchEntry(_) => {
-                Some("(`countersign keys list` names the entries that no key lists.)".into())
-            }
+            KeyStoreError::NoSuchEntry(_) => Some("`countersign keys list` names them.".into()),
             KeyStoreError::CertificateForOtherKey { name, .. } => {
-                Some(format!("(`countersign cert request {name}` writes a request.)"))
+                Some(format!("`countersign cert request {name}` writes the request."))
             }
             KeyStoreError::Key(e) => e.hint(),
             KeyStoreError::Write(e) => e.hint(),
@@ -67,12 +65,15 @@ impl Hint for BundleError {
     fn hint(&self) -> Option<String> {
         match self {
             BundleError::Write(e) => e.hint(),
-            BundleError::OutNotAFolder(_) => Some("(--out DIR names the bundle folder.)".into()),
-            BundleError::NoManifest(_) => Some("(countersign verify APP --sig APP.sig --cert CERT)".into()),
-            BundleError::AppNotInBundle { app, signature, .. } => {
-                Some(format!("(countersign verify {app} --sig {signature})"))
+            BundleError::OutNotAFolder(_) => Some("--out DIR names the bundle folder.".into()),
+            BundleError::NoManifest(_) => {
+                Some("Run `countersign verify APP --sig APP.sig --cert CERT`.".into())
             }
-            BundleError::NothingToCheckAgainst(_) => Some("(--cert FILE or --truststore DIR)".into()),
+            BundleError::AppNotInBundle { app, signature, .. } => {
+                Some(format!("Run `countersign verify {app} --sig {signature}`."))
+            }
+            BundleError::NoSignature(_) => Some("Pass it with --sig.".into()),
+            BundleError::NothingToCheckAgainst(_) => Some("Pass --cert or --truststore.".into()),
             _ => None,
         }
     }
@@ -81,8 +82,8 @@ impl Hint for BundleError {
 impl Hint for BatchError {
     fn hint(&self) -> Option<String> {
         match self {
-            BatchError::BundleExists(_) => Some("(--overwrite replaces it.)".into()),
-            BatchError::OneFolderForMany { .. } => Some("(--out DIR.)".into()),
+            BatchError::BundleExists(_) => Some("--overwrite replaces it.".into()),
+            BatchError::OneFolderForMany { .. } => Some("--out DIR gives one.".into()),
             BatchError::Bundle(e) => e.hint(),
             _ => None,
         }
@@ -109,8 +110,14 @@ impl Hint for HistoryError {
 
 impl Hint for TrustStoreError {
     fn hint(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Hint for PackageError {
+    fn hint(&self) -> Option<String> {
         match self {
-            TrustStoreError::Write(e) => e.hint(),
+            PackageError::Write(e) => e.hint(),
             _ => None,
         }
     }
@@ -120,7 +127,7 @@ impl Hint for TrustStoreError {
 pub fn for_check(id: &str) -> Option<&'static str> {
     match id {
         "certificate" => Some("(--cert FILE or --truststore DIR)"),
-        "certificate-key" => Some("(`countersign keys generate` makes an Ed25519 key.)"),
+        "certificate-key" => Some("(`countersign keys generate`)"),
         _ => None,
     }
 }
@@ -128,7 +135,7 @@ pub fn for_check(id: &str) -> Option<&'static str> {
 /// The command-line way to follow a trust-store finding's remedy.
 pub fn for_remedy(remedy: Remedy) -> &'static str {
     match remedy {
-        Remedy::IncludeAtlassianCas => "(`countersign truststore package --include-atlassian-cas` writes it.)",
-        Remedy::CheckAsProductUser => "(or pass --product-user to check exactly)",
+        Remedy::IncludeAtlassianCas => "(`countersign truststore package --include-atlassian-cas`)",
+        Remedy::CheckAsProductUser => "(--product-user USER)",
     }
 }

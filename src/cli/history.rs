@@ -1,13 +1,7 @@
 //! `countersign history ...`: the record of signings on the command line.
 
 use super::{Failure, HistoryArgs, print_json};
-use countersign::history::{self, Entry, History, HistoryError};
-
-impl From<HistoryError> for Failure {
-    fn from(e: HistoryError) -> Self {
-        Failure::bad_input(e)
-    }
-}
+use countersign::history::{self, Entry, History};
 
 pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
     let history = History::open_default()?;

@@ -10,15 +10,9 @@ use zeroize::Zeroizing;
 use super::{Failure, load_key_file, print_json};
 use countersign::certs::Certificate;
 use countersign::keys::Algorithm;
-use countersign::keystore::{KeyHealth, KeyRecord, KeyStore, KeyStoreError};
+use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
 
 use super::KeysCommand;
-
-impl From<KeyStoreError> for Failure {
-    fn from(e: KeyStoreError) -> Self {
-        Failure::bad_input(e)
-    }
-}
 
 pub fn run(command: KeysCommand) -> Result<u8, Failure> {
     let store = KeyStore::open_default()?;
@@ -79,7 +73,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             let (_, key) = store.load(&name)?;
             let passphrase = new_passphrase(&out)?;
             let pem = key.to_encrypted_pem(&passphrase).map_err(Failure::bad_input)?;
-            countersign::atomic::write_file(&out, pem.as_bytes(), false).map_err(Failure::bad_input)?;
+            countersign::atomic::write_file(&out, pem.as_bytes(), false)?;
             println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
             println!(
                 "Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout",

@@ -14,14 +14,20 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use countersign::archive::{self, AppInfo};
+use countersign::atomic::WriteError;
 use countersign::batch::{BatchError, Existing, Layout};
 use countersign::bundle::{self, BundleError, CertificateInput, Report, VerifyTarget};
+use countersign::history::HistoryError;
 use countersign::keys::{KeyError, PrivateKey};
 use countersign::keystore::KeyStore;
-use countersign::signer::{self, SignOptions, Signed, Signer};
+use countersign::keystore::KeyStoreError;
+use countersign::signer::{self, SignOptions, Signed, Signer, SignerError};
 use countersign::truststore::TrustStore;
+use countersign::truststore::{PackageError, TrustStoreError};
+use hints::Hint;
 
 mod certs;
+mod hints;
 mod history;
 mod keys;
 mod progress;
@@ -97,7 +103,7 @@ pub enum CertCommand {
         #[command(flatten)]
         subject: SubjectArgs,
         /// Days of validity.
-        #[arg(long, default_value_t = 730)]
+        #[arg(long, default_value_t = countersign::certs::DEFAULT_VALIDITY_DAYS)]
         days: u32,
         /// Also write the certificate (PEM) to this file, for customers.
         #[arg(long, value_name = "FILE.crt")]
@@ -116,7 +122,7 @@ pub enum CertCommand {
     /// A new self-signed certificate for the same key and subject; the old one stays listed until it expires.
     Renew {
         key: String,
-        #[arg(long, default_value_t = 730)]
+        #[arg(long, default_value_t = countersign::certs::DEFAULT_VALIDITY_DAYS)]
         days: u32,
         #[arg(long, value_name = "FILE.crt")]
         out: Option<PathBuf>,
@@ -306,15 +312,59 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// A core error with the command line's hint for it: exit status 1 when a check refused
+    /// (`rejected`), else 2.
+    fn explained(e: &(impl std::fmt::Display + Hint), rejected: bool) -> Self {
+        Failure { message: hints::explain(e), code: if rejected { 1 } else { 2 } }
+    }
+}
+
 impl From<BundleError> for Failure {
     fn from(e: BundleError) -> Self {
-        Failure { code: if e.is_rejection() { 1 } else { 2 }, message: e.to_string() }
+        Failure::explained(&e, e.is_rejection())
     }
 }
 
 impl From<KeyError> for Failure {
     fn from(e: KeyError) -> Self {
-        Failure::bad_input(e)
+        Failure::explained(&e, false)
+    }
+}
+
+impl From<KeyStoreError> for Failure {
+    fn from(e: KeyStoreError) -> Self {
+        Failure::explained(&e, false)
+    }
+}
+
+impl From<SignerError> for Failure {
+    fn from(e: SignerError) -> Self {
+        Failure::explained(&e, false)
+    }
+}
+
+impl From<TrustStoreError> for Failure {
+    fn from(e: TrustStoreError) -> Self {
+        Failure::explained(&e, false)
+    }
+}
+
+impl From<WriteError> for Failure {
+    fn from(e: WriteError) -> Self {
+        Failure::explained(&e, false)
+    }
+}
+
+impl From<PackageError> for Failure {
+    fn from(e: PackageError) -> Self {
+        Failure::explained(&e, false)
+    }
+}
+
+impl From<HistoryError> for Failure {
+    fn from(e: HistoryError) -> Self {
+        Failure::explained(&e, false)
     }
 }
 
@@ -449,14 +499,7 @@ pub(crate) fn passphrase_for(source_name: &str) -> Result<Zeroizing<String>, Key
 
 impl From<BatchError> for Failure {
     fn from(e: BatchError) -> Self {
-        let code = if e.is_rejection() { 1 } else { 2 };
-        let message = match &e {
-            // The core says what to do; the command line names the option that does it.
-            BatchError::BundleExists(_) => format!("{e} (--overwrite replaces it.)"),
-            BatchError::OneFolderForMany { .. } => format!("{e} (--out DIR.)"),
-            _ => e.to_string(),
-        };
-        Failure { message, code }
+        Failure::explained(&e, e.is_rejection())
     }
 }
 
@@ -464,8 +507,8 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
     let signer = match (&a.key_file, &a.key) {
         (Some(path), _) => Signer::from_key(load_key_file(path)?),
         (None, Some(name)) => {
-            let store = KeyStore::open_default().map_err(Failure::bad_input)?;
-            Signer::stored(store, name).map_err(Failure::bad_input)?
+            let store = KeyStore::open_default()?;
+            Signer::stored(store, name)?
         }
         (None, None) => {
             return Err(Failure::bad_input(
@@ -596,20 +639,12 @@ fn describe_app(app: &AppInfo) -> String {
 }
 
 fn verify(a: VerifyArgs) -> Result<u8, Failure> {
-    let truststore = a.truststore.as_deref().map(TrustStore::load).transpose().map_err(Failure::bad_input)?;
+    let truststore = a.truststore.as_deref().map(TrustStore::load).transpose()?;
     let target =
         VerifyTarget { path: a.target.clone(), signature: a.sig.clone(), certificate: a.cert.clone() };
     let now = OffsetDateTime::now_utc();
     let report =
-        with_progress("Verifying", a.json, |p| bundle::verify_target(&target, truststore.as_ref(), now, p))
-            .map_err(|e| match e {
-            // The core names what is missing; the command line also names the option that gives it.
-            BundleError::NoSignature(_) => Failure::bad_input(format!("{e} Pass it with --sig.")),
-            BundleError::NothingToCheckAgainst(_) => {
-                Failure::bad_input(format!("{e} Pass --cert or --truststore."))
-            }
-            e => e.into(),
-        })?;
+        with_progress("Verifying", a.json, |p| bundle::verify_target(&target, truststore.as_ref(), now, p))?;
     if a.json {
         print_json(&report);
     } else {
@@ -630,7 +665,8 @@ fn print_report(report: &Report) {
         };
         println!("  {mark} {}: {}", c.title, c.detail);
         if let (Some(fix), Outcome::Fail | Outcome::Warn) = (&c.fix, c.outcome) {
-            println!("         Fix: {fix}");
+            let how = hints::for_check(&c.id).map(|h| format!(" {h}")).unwrap_or_default();
+            println!("         Fix: {fix}{how}");
         }
     }
     println!("{}", report.headline);

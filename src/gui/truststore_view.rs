@@ -165,7 +165,6 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                 let (mark, tone) = match f.severity {
                     Severity::Error => ("ERROR", Tone::Bad),
                     Severity::Warning => ("WARN", Tone::Warn),
-                    _ => ("NOTE", Tone::Info),
                 };
                 let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
                 ui.label(

@@ -59,7 +59,7 @@ impl fmt::Display for Algorithm {
 pub enum KeyError {
     /// The file holds something else: a certificate, a public key, a signing request, other PEM.
     #[error(
-        "{source_name} is {found}, not a private key. Pass the private key file (PKCS#8, as made by `openssl genpkey -algorithm ed25519`)."
+        "{source_name} is {found}, not a private key. Give the private key file (PKCS#8, as made by `openssl genpkey -algorithm ed25519`)."
     )]
     NotAPrivateKey {
         /// Names the key file (or other source) in messages.
@@ -69,7 +69,7 @@ pub enum KeyError {
     },
     /// The key is of an algorithm Countersign does not sign with (RSA, ECDSA P-256, Ed448, ...).
     #[error(
-        "{source_name} holds {algorithm} key. Countersign signs with Ed25519 (what UPM requires) or ECDSA P-384 only; make an Ed25519 key with `openssl genpkey -algorithm ed25519` or `countersign keys generate`."
+        "{source_name} holds {algorithm} key. Countersign signs with Ed25519 (what UPM requires) or ECDSA P-384 only; make an Ed25519 key with `openssl genpkey -algorithm ed25519`, or let Countersign generate one."
     )]
     Unsupported {
         /// Names the key file (or other source) in messages.
@@ -79,7 +79,7 @@ pub enum KeyError {
     },
     /// The file is not a readable private key: empty, damaged, neither PEM nor DER, or
     /// encrypted in a way that is not supported or would take far too long to open.
-    #[error("{source_name} is not a readable private key ({detail}). Pass a PKCS#8 key in PEM or DER form.")]
+    #[error("{source_name} is not a readable private key ({detail}). Give a PKCS#8 key in PEM or DER form.")]
     Malformed {
         /// Names the key file (or other source) in messages.
         source_name: String,
@@ -145,11 +145,15 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+/// Ed25519's object identifier (RFC 8410): the key algorithm, and the signature algorithm of
+/// a certificate signed with an Ed25519 key.
+pub const ED25519_OID: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
+
 /// Object identifiers of the key algorithms people are likely to hand us, so a refusal
 /// can say what the key is.
 mod oid {
     use der::asn1::ObjectIdentifier as Oid;
-    pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    pub const ED25519: Oid = super::ED25519_OID;
     pub const ED448: Oid = Oid::new_unwrap("1.3.101.113");
     pub const X25519: Oid = Oid::new_unwrap("1.3.101.110");
     pub const X448: Oid = Oid::new_unwrap("1.3.101.111");

@@ -8,7 +8,7 @@
 //! is named by a random id that never changes, so renaming a key touches only the index.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -36,7 +36,7 @@ const MAX_INDEX_BYTES: u64 = 16 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
     /// The keychain could not be reached, or refused the request.
-    #[error("The system keychain is not available: {}. A pipeline without a keychain can sign with --key-file and an encrypted backup, its passphrase in COUNTERSIGN_PASSPHRASE. (Keychain said: {detail})", .problem.explain())]
+    #[error("The system keychain is not available: {}. A pipeline without a keychain can sign with a key file instead (an encrypted backup, its passphrase in COUNTERSIGN_PASSPHRASE). (Keychain said: {detail})", .problem.explain())]
     Keychain {
         /// Which way the keychain failed; the message explains it and how to fix it.
         problem: KeychainProblem,
@@ -44,7 +44,7 @@ pub enum KeyStoreError {
         detail: String,
     },
     /// No key of that name is listed.
-    #[error("There is no key named \"{0}\". `countersign keys list` shows the keys there are.")]
+    #[error("There is no key named \"{0}\".")]
     NoSuchKey(String),
     /// Another key has that name already (names are compared ignoring ASCII case).
     #[error("A key named \"{0}\" exists already. Choose another name, or rename the existing key first.")]
@@ -57,7 +57,7 @@ pub enum KeyStoreError {
     BadName(String),
     /// The index lists the key, but the keychain has no entry for it.
     #[error(
-        "The key \"{name}\" is listed, but its private key is missing from the keychain (deleted outside Countersign, or this index came from another machine). Restore it from a backup: `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`."
+        "The key \"{name}\" is listed, but its private key is missing from the keychain (deleted outside Countersign, or this index came from another machine). Delete it, then restore it from a backup under the same name."
     )]
     SecretMissing {
         /// The key's name.
@@ -77,7 +77,7 @@ pub enum KeyStoreError {
     },
     /// The keychain has no Countersign entry with that id (to adopt).
     #[error(
-        "The keychain holds no Countersign entry {0}. `countersign keys list` names the entries that no key lists."
+        "The keychain holds no Countersign entry {0}; the list of keys names the entries that no key lists."
     )]
     NoSuchEntry(String),
     /// The keychain entry to adopt is listed already, as another key.
@@ -110,7 +110,7 @@ pub enum KeyStoreError {
     )]
     NoHome,
     /// A certificate to keep with a key does not carry that key's public key (or is no certificate).
-    #[error("That certificate is for another key (public key {cert_key}{}), not for key \"{name}\". Import it for the key it was made for, or request a certificate for \"{name}\" (countersign cert request {name}).", .owner.as_ref().map(|o| format!(", which is stored key \"{o}\"")).unwrap_or_default())]
+    #[error("That certificate is for another key (public key {cert_key}{}), not for key \"{name}\". Import it for the key it was made for, or request a certificate for \"{name}\".", .owner.as_ref().map(|o| format!(", which is stored key \"{o}\"")).unwrap_or_default())]
     CertificateForOtherKey {
         /// The name of the key it was to be kept with.
         name: String,
@@ -119,8 +119,9 @@ pub enum KeyStoreError {
         /// The stored key whose public key the certificate carries; `None` when no stored key's.
         owner: Option<String>,
     },
-    /// A self-signed certificate was asked for with a validity outside 1 to 3650 days.
-    #[error("A certificate cannot be valid for {0} days: choose between 1 and 3650 (ten years).")]
+    /// A self-signed certificate was asked for with a validity outside 1 to
+    /// [`MAX_VALIDITY_DAYS`](crate::certs::MAX_VALIDITY_DAYS) days.
+    #[error("A certificate cannot be valid for {0} days: choose between 1 and {max} (ten years).", max = crate::certs::MAX_VALIDITY_DAYS)]
     BadValidity(u32),
     /// A certificate could not be read or made.
     #[error(transparent)]
@@ -236,11 +237,6 @@ impl KeyStore {
     /// A key store with its index in the data folder `home` and its private keys in `secrets`.
     pub fn new(home: PathBuf, secrets: Secrets) -> Self {
         KeyStore { home, secrets }
-    }
-
-    /// The data folder that holds the index.
-    pub fn home(&self) -> &Path {
-        &self.home
     }
 
     /// The index file, [`INDEX_FILE`] in the data folder (which need not exist yet).
@@ -524,7 +520,7 @@ impl KeyStore {
         days: u32,
         now: OffsetDateTime,
     ) -> Result<Certificate, KeyStoreError> {
-        if days == 0 || days > 3650 {
+        if days == 0 || days > crate::certs::MAX_VALIDITY_DAYS {
             return Err(KeyStoreError::BadValidity(days));
         }
         let (_, key) = self.load(name)?;

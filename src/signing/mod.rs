@@ -80,11 +80,6 @@ pub enum SignatureTextError {
 }
 
 impl Signature {
-    /// A signature from its raw bytes, as they are (checked only when verified).
-    pub fn from_bytes(bytes: Vec<u8>) -> Self {
-        Signature(bytes)
-    }
-
     /// The raw bytes: 64 of them for an Ed25519 signature, DER for an ECDSA P-384 one.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

@@ -21,10 +21,10 @@ pub fn steps(cert_file: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum TrustStoreError {
     /// Nothing exists at the path.
-    #[error("The trust store {} does not exist. Pass the upmconfig/truststore folder.", .0.display())]
+    #[error("The trust store {} does not exist. Give the upmconfig/truststore folder.", .0.display())]
     Missing(PathBuf),
     /// The path is a file, not a folder.
-    #[error("{} is a file, not a folder. Pass the upmconfig/truststore folder.", .0.display())]
+    #[error("{} is a file, not a folder. Give the upmconfig/truststore folder.", .0.display())]
     NotAFolder(PathBuf),
     /// The folder could not be examined or listed.
     #[error("Could not read the trust store {}: {source}.", .path.display())]
@@ -117,12 +117,10 @@ pub const ATLASSIAN_CAS: [(&str, &str); 3] = [
     ),
 ];
 
-/// How much a finding matters; ordered from `Info` to `Error`, serialized in lower case.
+/// How much a finding matters; ordered from `Warning` to `Error`, serialized in lower case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// Worth knowing; nothing to fix.
-    Info,
     /// UPM accepts the store as far as can be told, but something in it needs attention.
     Warning,
     /// UPM will refuse the store, or the apps it should let in.
@@ -140,6 +138,17 @@ pub struct Finding {
     pub message: String,
     /// What to do about it: a sentence or a command; `None` where there is no advice.
     pub fix: Option<String>,
+    /// Where Countersign itself can do the fix: each face names its own way to it.
+    pub remedy: Option<Remedy>,
+}
+
+/// A fix that Countersign itself offers, for a face to name its flag or button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Remedy {
+    /// The trust-store package can include Atlassian's Marketplace CAs.
+    IncludeAtlassianCas,
+    /// Saying which user runs the product makes the ownership check exact.
+    CheckAsProductUser,
 }
 
 /// The lint of a trust store, as UPM sees it.
@@ -172,12 +181,13 @@ pub fn check(
     use crate::certs::ValidityState;
     let store = TrustStore::load(dir)?;
     let mut findings = Vec::new();
-    let mut push = |severity, file: Option<&Path>, message: String, fix: Option<&str>| {
+    let mut push = |severity, file: Option<&Path>, message: String, fix: Option<&str>, remedy| {
         findings.push(Finding {
             severity,
             file: file.map(Path::to_path_buf),
             message,
             fix: fix.map(str::to_owned),
+            remedy,
         });
     };
     permissions(dir, true, product_uid, &mut push);
@@ -197,6 +207,7 @@ pub fn check(
                 Some(&file.path),
                 format!("is not a certificate UPM can read: {problem}"),
                 Some("Remove it from the trust store, or replace it with the PEM certificate."),
+                None,
             );
             continue;
         }
@@ -210,12 +221,14 @@ pub fn check(
                     Some(&file.path),
                     format!("{label}: the key is {}; UPM accepts Ed25519 certificates only", k.algorithm()),
                     Some("Replace it with the vendor's Ed25519 certificate."),
+                    None,
                 ),
                 Err(e) => push(
                     Severity::Error,
                     Some(&file.path),
                     format!("{label}: {e}"),
                     Some("Replace it with the vendor's Ed25519 certificate."),
+                    None,
                 ),
             }
             match cert.validity_at(now) {
@@ -224,6 +237,7 @@ pub fn check(
                     Some(&file.path),
                     format!("{label}: {}; UPM refuses apps signed under it", cert.validity_at(now)),
                     Some("Ask the vendor for their renewed certificate and replace this one."),
+                    None,
                 ),
                 // Atlassian's own CAs get their own, more specific message below.
                 ValidityState::ExpiringSoon { .. } if atlassian.contains(cert) => {}
@@ -232,6 +246,7 @@ pub fn check(
                     Some(&file.path),
                     format!("{label}: expires in {days_left} days ({})", crate::certs::day(cert.not_after())),
                     Some("Ask the vendor for the renewed certificate now and add it beside this one."),
+                    None,
                 ),
                 ValidityState::Valid { .. } => {}
             }
@@ -241,6 +256,7 @@ pub fn check(
                     Some(&file.path),
                     format!("{label}: the same certificate as in {}", other.display()),
                     Some("Keep one copy; duplicates make it unclear which file to remove later."),
+                    None,
                 );
             }
             seen.push((&file.path, cert));
@@ -252,6 +268,7 @@ pub fn check(
             None,
             "the trust store holds no certificate: UPM 8 then refuses every new app install".into(),
             Some("Add the vendor's certificate (and Atlassian's Marketplace CAs for Marketplace apps)."),
+            None,
         );
     }
     let mut atlassian_cas = Vec::new();
@@ -261,7 +278,7 @@ pub fn check(
     }
     let has = |n: &str| atlassian_cas.iter().any(|(name, p)| name == n && *p);
     if !has("atlassian_mpac_intermediate_ca_v2.crt") {
-        push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v2 is missing: Marketplace apps signed under it will not install".into(), Some("Add atlassian_mpac_intermediate_ca_v2.crt (countersign truststore package --include-atlassian-cas writes it)."));
+        push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v2 is missing: Marketplace apps signed under it will not install".into(), Some("Add atlassian_mpac_intermediate_ca_v2.crt (Countersign's trust-store package can include it)."), Some(Remedy::IncludeAtlassianCas));
     }
     if !has("atlassian_mpac_root_ca_v1.crt") {
         push(
@@ -269,10 +286,11 @@ pub fn check(
             None,
             "Atlassian's Marketplace Root CA v1 is missing: Marketplace apps will not verify".into(),
             Some("Add atlassian_mpac_root_ca_v1.crt."),
+            None,
         );
     }
     if has("atlassian_mpac_intermediate_ca_v1.crt") {
-        push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v1 expires on 2027-01-10; from then on only apps under Intermediate CA v2 install".into(), Some("Make sure atlassian_mpac_intermediate_ca_v2.crt is present too."));
+        push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v1 expires on 2027-01-10; from then on only apps under Intermediate CA v2 install".into(), Some("Make sure atlassian_mpac_intermediate_ca_v2.crt is present too."), None);
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(Lint { dir: dir.to_path_buf(), certificates: count, atlassian_cas, findings })
@@ -283,7 +301,7 @@ fn permissions(
     path: &Path,
     is_dir: bool,
     product_uid: Option<u32>,
-    push: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>),
+    push: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>, Option<Remedy>),
 ) {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = std::fs::metadata(path) else { return };
@@ -302,6 +320,7 @@ fn permissions(
                 meta.mode() & 0o7777
             ),
             Some(&fix),
+            None,
         );
     }
     match product_uid {
@@ -312,6 +331,7 @@ fn permissions(
                 "{what} is owned by the user that runs the product (uid {uid}); UPM requires it to be read-only for that user"
             ),
             Some(&format!("sudo chown root:root {}", path.display())),
+            None,
         ),
         None if meta.uid() != 0 => push(
             Severity::Warning,
@@ -321,9 +341,10 @@ fn permissions(
                 meta.uid()
             ),
             Some(&format!(
-                "sudo chown root:root {}  (or pass --product-user to check exactly)",
+                "sudo chown root:root {}  (or say which user runs the product, to check exactly)",
                 path.display()
             )),
+            Some(Remedy::CheckAsProductUser),
         ),
         _ => {}
     }
@@ -334,7 +355,7 @@ fn permissions(
     _: &Path,
     _: bool,
     _: Option<u32>,
-    _: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>),
+    _: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>, Option<Remedy>),
 ) {
 }
 
