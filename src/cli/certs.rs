@@ -23,6 +23,17 @@ fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
     Ok(countersign::atomic::write_file(path, text.as_bytes(), false)?)
 }
 
+/// Checked before the certificate is made, so that a refused copy leaves no new certificate.
+fn refuse_existing(out: Option<&Path>) -> Result<(), Failure> {
+    match out.filter(|p| p.exists()) {
+        Some(path) => Err(Failure::bad_input(format!(
+            "{} already exists. Choose another file; Countersign does not overwrite.",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Makes, stores and optionally writes out a self-signed certificate.
 fn self_sign(
     store: &KeyStore,
@@ -31,12 +42,7 @@ fn self_sign(
     days: u32,
     out: Option<&Path>,
 ) -> Result<Certificate, Failure> {
-    if let Some(path) = out.filter(|p| p.exists()) {
-        return Err(Failure::bad_input(format!(
-            "{} already exists. Choose another file; Countersign does not overwrite.",
-            path.display()
-        )));
-    }
+    refuse_existing(out)?;
     let cert = store.self_sign(name, subject, days, OffsetDateTime::now_utc())?;
     if let Some(path) = out {
         write_new(path, &cert.to_pem())?;
@@ -79,9 +85,7 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
                 )));
             }
             let record = store.get(&key)?;
-            let (_, private) = store.load(&key)?;
-            let csr = certs::signing_request(&private, &subject_for(&record, &subject))
-                .map_err(Failure::bad_input)?;
+            let csr = store.signing_request(&key, &subject_for(&record, &subject))?;
             write_new(&out, &csr)?;
             println!("Wrote a certificate signing request for key \"{key}\" to {}.", out.display());
             println!("When the CA sends the certificate: countersign cert import {key} CERT.crt");
@@ -105,11 +109,11 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         CertCommand::Renew { key, days, out } => {
-            let record = store.get(&key)?;
-            let current = store.certificates(&record).pop().and_then(|c| c.into_iter().next()).ok_or_else(|| {
-                Failure::bad_input(format!("Key \"{key}\" has no certificate to renew. Make one: countersign cert self-sign {key}"))
-            })?;
-            let cert = self_sign(&store, &key, &current.subject_fields(), days, out.as_deref())?;
+            refuse_existing(out.as_deref())?;
+            let (cert, current) = store.renew(&key, days, OffsetDateTime::now_utc())?;
+            if let Some(path) = &out {
+                write_new(path, &cert.to_pem())?;
+            }
             println!(
                 "Renewed the certificate of key \"{key}\" (same key, same subject): {}.",
                 describe(&cert)

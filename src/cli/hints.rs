@@ -51,6 +51,9 @@ impl Hint for KeyStoreError {
                 "Run `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`."
             )),
             KeyStoreError::NoSuchEntry(_) => Some("`countersign keys list` names them.".into()),
+            KeyStoreError::NoCertificate(name) => {
+                Some(format!("`countersign cert self-sign {name}` makes one."))
+            }
             KeyStoreError::CertificateForOtherKey { name, .. } => {
                 Some(format!("`countersign cert request {name}` writes the request."))
             }

@@ -70,10 +70,9 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
                     out.display()
                 )));
             }
-            let (_, key) = store.load(&name)?;
+            store.get(&name)?; // before asking for a passphrase
             let passphrase = new_passphrase(&out)?;
-            let pem = key.to_encrypted_pem(&passphrase).map_err(Failure::bad_input)?;
-            countersign::atomic::write_file(&out, pem.as_bytes(), false)?;
+            store.backup(&name, &passphrase, &out)?;
             println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
             println!(
                 "Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout",

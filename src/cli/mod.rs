@@ -4,7 +4,7 @@
 //! Exit status: 0 success, 1 a signature or certificate was rejected, 2 bad input or usage.
 //! Every failure is one sentence on stderr naming the file and what to do.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -461,28 +461,10 @@ pub(crate) fn print_json(value: &impl Serialize) {
     let _ = writeln!(out, "{text}");
 }
 
-/// Reads a key file (bounded; zeroized) and asks for the passphrase only if it is encrypted.
+/// Reads a key file, asking for the passphrase only if it is encrypted.
 pub(crate) fn load_key_file(path: &Path) -> Result<PrivateKey, Failure> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Failure::bad_input(match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                format!("The key file {} does not exist. Check the path given to --key-file.", path.display())
-            }
-            _ => format!("Could not read the key file {}: {e}.", path.display()),
-        })
-    })?;
-    if meta.is_dir() {
-        return Err(Failure::bad_input(format!(
-            "{} is a folder, not a key file. Pass the private key file to --key-file.",
-            path.display()
-        )));
-    }
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|f| f.take(1 << 20).read_to_end(&mut bytes))
-        .map_err(|e| Failure::bad_input(format!("Could not read the key file {}: {e}.", path.display())))?;
     let name = path.display().to_string();
-    Ok(PrivateKey::from_file_bytes(&bytes, &name, || passphrase_for(&name))?)
+    Ok(PrivateKey::from_file(path, || passphrase_for(&name))?)
 }
 
 pub(crate) fn passphrase_for(source_name: &str) -> Result<Zeroizing<String>, KeyError> {

@@ -108,6 +108,20 @@ pub enum KeyError {
         /// What is wrong, as a phrase.
         detail: String,
     },
+    /// A key file does not exist.
+    #[error("The key file {} does not exist. Check its path.", .0.display())]
+    KeyFileMissing(std::path::PathBuf),
+    /// A key file's path is a folder.
+    #[error("{} is a folder, not a key file. Give the private key file.", .0.display())]
+    KeyFileIsFolder(std::path::PathBuf),
+    /// A key file could not be read.
+    #[error("Could not read the key file {}: {source}.", .path.display())]
+    KeyFileUnreadable {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The operating system's random number generator failed; nothing was made.
     #[error("The operating system's random number generator failed ({0}); no key was made.")]
     Random(String),
@@ -287,6 +301,30 @@ impl PrivateKey {
             PrivateKey::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
             PrivateKey::EcdsaP384(k) => PublicKey::EcdsaP384(*k.verifying_key()),
         }
+    }
+
+    /// Reads a private key file (at most 1 MiB, into memory that is wiped), asking
+    /// `passphrase` only if the key is encrypted. The file's path names it in errors.
+    pub fn from_file(
+        path: &std::path::Path,
+        passphrase: impl FnOnce() -> Result<Zeroizing<String>, KeyError>,
+    ) -> Result<Self, KeyError> {
+        use std::io::Read as _;
+        const MAX_KEY_FILE: u64 = 1 << 20;
+        let unreadable = |source: std::io::Error| match source.kind() {
+            std::io::ErrorKind::NotFound => KeyError::KeyFileMissing(path.to_path_buf()),
+            _ => KeyError::KeyFileUnreadable { path: path.to_path_buf(), source },
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        if meta.is_dir() {
+            return Err(KeyError::KeyFileIsFolder(path.to_path_buf()));
+        }
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        // Sized up front, so that a growing buffer never leaves copies of the key behind.
+        let size = usize::try_from(meta.len().min(MAX_KEY_FILE)).unwrap_or(0);
+        let mut bytes = Zeroizing::new(Vec::with_capacity(size + 1));
+        file.take(MAX_KEY_FILE).read_to_end(&mut bytes).map_err(unreadable)?;
+        Self::from_file_bytes(&bytes, &path.display().to_string(), passphrase)
     }
 
     /// Reads a private key from the bytes of a file: PKCS#8 (PEM `PRIVATE KEY` or

@@ -8,7 +8,7 @@
 //! is named by a random id that never changes, so renaming a key touches only the index.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -119,6 +119,9 @@ pub enum KeyStoreError {
         /// The stored key whose public key the certificate carries; `None` when no stored key's.
         owner: Option<String>,
     },
+    /// A certificate was to be renewed for a key that has none yet.
+    #[error("Key \"{0}\" has no certificate to renew yet. Make a self-signed one first.")]
+    NoCertificate(String),
     /// A self-signed certificate was asked for with a validity outside 1 to
     /// [`MAX_VALIDITY_DAYS`](crate::certs::MAX_VALIDITY_DAYS) days.
     #[error("A certificate cannot be valid for {0} days: choose between 1 and {max} (ten years).", max = crate::certs::MAX_VALIDITY_DAYS)]
@@ -534,6 +537,44 @@ impl KeyStore {
         )?;
         self.add_certificate(name, std::slice::from_ref(&cert))?;
         Ok(cert)
+    }
+
+    /// Renews the current certificate of key `name`: a new self-signed one with the same key
+    /// and subject, valid `days` from `now`, becomes the current one. Returns the new
+    /// certificate and the one it replaces (signatures under that stay valid until it ends).
+    pub fn renew(
+        &self,
+        name: &str,
+        days: u32,
+        now: OffsetDateTime,
+    ) -> Result<(Certificate, Certificate), KeyStoreError> {
+        let record = self.get(name)?;
+        let current = self
+            .certificates(&record)
+            .pop()
+            .and_then(|chain| chain.into_iter().next())
+            .ok_or_else(|| KeyStoreError::NoCertificate(name.to_owned()))?;
+        let renewed = self.self_sign(name, &current.subject_fields(), days, now)?;
+        Ok((renewed, current))
+    }
+
+    /// A certificate signing request (PEM) for key `name`, for a CA to issue its certificate.
+    pub fn signing_request(
+        &self,
+        name: &str,
+        subject: &crate::certs::Subject,
+    ) -> Result<String, KeyStoreError> {
+        let (_, key) = self.load(name)?;
+        Ok(crate::certs::signing_request(&key, subject)?)
+    }
+
+    /// Writes an encrypted backup of key `name` to `out` (PKCS#8 that `openssl pkey` reads,
+    /// under `passphrase`); never replaces a file that is there.
+    pub fn backup(&self, name: &str, passphrase: &str, out: &Path) -> Result<(), KeyStoreError> {
+        let (_, key) = self.load(name)?;
+        let pem = key.to_encrypted_pem(passphrase)?;
+        crate::atomic::write_file(out, pem.as_bytes(), false)?;
+        Ok(())
     }
 
     /// The certificates kept with a key, oldest first; each a chain, signer first.
