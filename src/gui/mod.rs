@@ -21,6 +21,7 @@ mod desktop;
 mod first_run;
 mod history_view;
 mod keys;
+mod notices;
 mod secret;
 mod sign;
 #[cfg(test)]
@@ -31,6 +32,7 @@ mod widgets;
 mod worker;
 
 pub use desktop::{Desktop, NativeDesktop};
+use notices::{Notice, Notices};
 use widgets::Tone;
 use worker::Worker;
 
@@ -122,19 +124,12 @@ enum KeyList {
     Failed(String),
 }
 
-/// A sentence shown across the top of the window until dismissed.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub tone: Tone,
-    pub text: String,
-}
-
 /// The application.
 pub struct App {
     config: Config,
     view: View,
     worker: Worker,
-    notice: Option<Notice>,
+    notices: Notices,
     keys: KeyList,
     /// Set when an action changed keys or history: they are read again on the next frame.
     keys_dirty: bool,
@@ -168,7 +163,7 @@ impl App {
             config,
             view: View::Sign,
             worker: Worker::default(),
-            notice: None,
+            notices: Notices::default(),
             keys: KeyList::Loading,
             keys_dirty: true,
             keys_generation: 0,
@@ -216,11 +211,11 @@ impl App {
     }
 
     fn show_error(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { tone: Tone::Bad, text: text.into() });
+        self.notices.push(Notice::failure(text));
     }
 
     fn show_info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { tone: Tone::Good, text: text.into() });
+        self.notices.push(Notice::success(text));
     }
 
     fn store(&self) -> Result<KeyStore, String> {
@@ -350,13 +345,7 @@ impl App {
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(notice) = self.notice.clone() {
-                let dismissed = widgets::banner_dismissable(ui, notice.tone, &notice.text);
-                if dismissed {
-                    self.notice = None;
-                }
-                ui.add_space(6.0);
-            }
+            self.notices.ui(ui);
             if let KeyList::Failed(e) = &self.keys {
                 let e = e.clone();
                 widgets::banner(ui, Tone::Bad, &format!("Your keys could not be read. {e}"));
