@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
+use super::actions::Action;
 use super::widgets::{self, Tone};
 use super::{App, KeyRow};
 use countersign::bundle::CertificateInput;
@@ -178,8 +179,8 @@ fn self_sign(app: &mut App, ctx: &egui::Context, name: &str, subject: Subject, d
         "making a certificate",
         move || store.and_then(|s| s.self_sign(&key, &subject, days, widgets::now()).map_err(|e| e.to_string())),
         move |app, result| {
-            app.keys_dirty = true;
-            app.report(result.map(|c| {
+            app.actions.push(Action::ReloadKeys);
+            app.actions.report(result.map(|c| {
                 format!(
                     "{} certificate: {}, valid until {}. It goes into every bundle signed with this key; customers who trust the old one need the new one before it expires.",
                     if renew { "Renewed the" } else { "Made a self-signed" },
@@ -207,9 +208,9 @@ fn save_request(app: &mut App, ctx: &egui::Context, row: &KeyRow, subject: Subje
             Ok(Some(path))
         },
         |app, result| match result {
-            Ok(Some(p)) => app.show_info(format!("Wrote the certificate request to {}. Send it to your CA; when the certificate comes back, import it here.", p.display())),
+            Ok(Some(p)) => app.actions.success(format!("Wrote the certificate request to {}. Send it to your CA; when the certificate comes back, import it here.", p.display())),
             Ok(None) => {}
-            Err(e) => app.show_error(e),
+            Err(e) => app.actions.failure(e),
         },
     );
 }
@@ -242,11 +243,11 @@ fn import(app: &mut App, ctx: &egui::Context, name: &str) {
             )))
         },
         |app, result| {
-            app.keys_dirty = true;
+            app.actions.push(Action::ReloadKeys);
             match result {
-                Ok(Some(text)) => app.show_info(text),
+                Ok(Some(text)) => app.actions.success(text),
                 Ok(None) => {}
-                Err(e) => app.show_error(e),
+                Err(e) => app.actions.failure(e),
             }
         },
     );
@@ -265,9 +266,9 @@ fn save_certificate(app: &mut App, ctx: &egui::Context, row: &KeyRow, chain: Vec
             Ok(Some(path))
         },
         |app, result| match result {
-            Ok(Some(p)) => app.show_info(format!("Saved the certificate to {}. Customers put it in UPM's trust store (the Trust store view makes a ready package).", p.display())),
+            Ok(Some(p)) => app.actions.success(format!("Saved the certificate to {}. Customers put it in UPM's trust store (the Trust store view makes a ready package).", p.display())),
             Ok(None) => {}
-            Err(e) => app.show_error(e),
+            Err(e) => app.actions.failure(e),
         },
     );
 }

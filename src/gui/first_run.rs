@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 
+use super::actions::Action;
 use super::widgets::{self, Tone};
 use super::{App, View};
 use countersign::certs::Subject;
@@ -82,7 +83,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                     move || desktop.open_folder(&folder),
                     |app, r| {
                         if let Err(e) = r {
-                            app.show_error(e);
+                            app.actions.failure(e);
                         }
                     },
                 );
@@ -92,8 +93,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
             }
             if ui.button("Start signing").clicked() {
                 app.first_run.created = None;
-                app.setup_dismissed = true;
-                app.open_view(View::Sign);
+                app.actions.push(Action::FinishSetup(View::Sign));
             }
         });
         return;
@@ -131,8 +131,7 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     ui.add_space(16.0);
     ui.separator();
     if ui.button("I already have a key: import it").clicked() {
-        app.setup_dismissed = true;
-        app.open_view(View::Keys);
+        app.actions.push(Action::FinishSetup(View::Keys));
     }
 }
 
@@ -166,7 +165,7 @@ fn start(app: &mut App, ctx: &egui::Context) {
                 Ok(created) => app.first_run.created = Some(created),
                 Err(e) => app.first_run.error = Some(e),
             }
-            app.keys_dirty = true;
+            app.actions.push(Action::ReloadKeys);
         },
     );
 }

@@ -76,9 +76,11 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                     Ok(Some((path, shown.len())))
                 },
                 |app, r| match r {
-                    Ok(Some((p, n))) => app.show_info(format!("Exported {n} signing(s) to {}.", p.display())),
+                    Ok(Some((p, n))) => {
+                        app.actions.success(format!("Exported {n} signing(s) to {}.", p.display()))
+                    }
                     Ok(None) => {}
-                    Err(e) => app.show_error(e),
+                    Err(e) => app.actions.failure(e),
                 },
             );
         }

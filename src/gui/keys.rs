@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 use zeroize::Zeroizing;
 
+use super::actions::Action;
 use super::secret::{SecretText, secret_field};
 use super::widgets::{self, Tone};
 use super::{App, KeyRow, View};
@@ -130,14 +131,14 @@ fn unlisted(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
             |app, result| match result {
                 Ok(Some(ids)) => {
                     if ids.is_empty() {
-                        app.show_info("Every Countersign key in the keychain is listed.");
+                        app.actions.success("Every Countersign key in the keychain is listed.");
                     }
                     app.keys_view.unlisted = Some(ids);
                 }
-                Ok(None) => {
-                    app.show_error("This keychain cannot be searched, so unlisted keys cannot be found here.")
-                }
-                Err(e) => app.show_error(e),
+                Ok(None) => app
+                    .actions
+                    .failure("This keychain cannot be searched, so unlisted keys cannot be found here."),
+                Err(e) => app.actions.failure(e),
             },
         );
     }
@@ -158,19 +159,19 @@ fn unlisted(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
                     "listing a key again",
                     move || store.and_then(|s| s.adopt(&entry, &name).map_err(|e| e.to_string())),
                     move |app, result| {
-                        app.keys_dirty = true;
+                        app.actions.push(Action::ReloadKeys);
                         match result {
                             Ok(r) => {
-                                app.show_info(format!(
+                                app.actions.success(format!(
                                     "Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).",
                                     r.algorithm, r.name, r.fingerprint
                                 ));
-                                app.selected_key = Some(r.name);
+                                app.actions.push(Action::SelectKey(r.name));
                                 if let Some(list) = app.keys_view.unlisted.as_mut() {
                                     list.retain(|i| *i != id);
                                 }
                             }
-                            Err(e) => app.show_error(e),
+                            Err(e) => app.actions.failure(e),
                         }
                     },
                 );
@@ -199,10 +200,10 @@ fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &Key
         ui.horizontal(|ui| {
             if ui.button("Copy public key").clicked() {
                 ctx.copy_text(row.record.public_key.clone());
-                app.show_info(format!("The public key of \"{name}\" is on the clipboard."));
+                app.actions.success(format!("The public key of \"{name}\" is on the clipboard."));
             }
             if ui.button("Certificates…").clicked() {
-                app.open_view(View::Certificates);
+                app.actions.push(Action::ShowView(View::Certificates));
             }
             if ui.button("Delete…").clicked() {
                 app.keys_view.confirm_delete = Some(name.clone());
@@ -221,14 +222,14 @@ fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &Key
                     "renaming a key",
                     move || store.and_then(|s| s.rename(&old, &new).map_err(|e| e.to_string())).map(|r| r.name),
                     |app, result| {
-                        app.keys_dirty = true;
+                        app.actions.push(Action::ReloadKeys);
                         match result {
                             Ok(new) => {
-                                app.show_info(format!("Renamed the key to \"{new}\"."));
-                                app.selected_key = Some(new);
+                                app.actions.success(format!("Renamed the key to \"{new}\"."));
+                                app.actions.push(Action::SelectKey(new));
                                 app.keys_view.rename_to.clear();
                             }
-                            Err(e) => app.show_error(e),
+                            Err(e) => app.actions.failure(e),
                         }
                     },
                 );
@@ -282,10 +283,10 @@ fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &Key
                     Ok(Some(path)) => {
                         app.keys_view.backup_passphrase.clear();
                         app.keys_view.backup_repeat.clear();
-                        app.show_info(format!("Backup written to {}. Keep the passphrase somewhere else.", path.display()));
+                        app.actions.success(format!("Backup written to {}. Keep the passphrase somewhere else.", path.display()));
                     }
                     Ok(None) => {}
-                    Err(e) => app.show_error(e),
+                    Err(e) => app.actions.failure(e),
                 },
             );
         }
@@ -316,14 +317,14 @@ fn generate(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
             "making a key",
             move || store.and_then(|s| s.generate(&name, algorithm).map_err(|e| e.to_string())),
             |app, result| {
-                app.keys_dirty = true;
+                app.actions.push(Action::ReloadKeys);
                 match result {
                     Ok(r) => {
-                        app.show_info(format!("Made {} key \"{}\" in the keychain. Next: give it a certificate (Certificates view).", r.algorithm, r.name));
-                        app.selected_key = Some(r.name);
+                        app.actions.success(format!("Made {} key \"{}\" in the keychain. Next: give it a certificate (Certificates view).", r.algorithm, r.name));
+                        app.actions.push(Action::SelectKey(r.name));
                         app.keys_view.new_name.clear();
                     }
-                    Err(e) => app.show_error(e),
+                    Err(e) => app.actions.failure(e),
                 }
             },
         );
@@ -381,24 +382,24 @@ fn import(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
                     .map_err(ImportFailure::Other)
             },
             |app, result| {
-                app.keys_dirty = true;
+                app.actions.push(Action::ReloadKeys);
                 match result {
                     Ok(r) => {
                         app.keys_view.import_passphrase.clear();
-                        app.show_info(format!(
+                        app.actions.success(format!(
                             "Imported {} key \"{}\" into the keychain (public key SHA-256 {}).",
                             r.algorithm, r.name, r.fingerprint
                         ));
-                        app.selected_key = Some(r.name);
+                        app.actions.push(Action::SelectKey(r.name));
                         app.keys_view.import_path.clear();
                         app.keys_view.import_name.clear();
                     }
                     Err(ImportFailure::Passphrase(e)) => {
                         // A wrong passphrase is typed again, not corrected.
                         app.keys_view.import_passphrase.clear();
-                        app.show_error(e);
+                        app.actions.failure(e);
                     }
-                    Err(ImportFailure::Other(e)) => app.show_error(e),
+                    Err(ImportFailure::Other(e)) => app.actions.failure(e),
                 }
             },
         );
@@ -476,13 +477,13 @@ fn confirm_delete(app: &mut App, ctx: &egui::Context) {
             "deleting a key",
             move || store.and_then(|s| s.delete(&name).map_err(|e| e.to_string())),
             |app, result| {
-                app.keys_dirty = true;
+                app.actions.push(Action::ReloadKeys);
                 match result {
-                    Ok(r) => app.show_info(format!(
+                    Ok(r) => app.actions.success(format!(
                         "Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.",
                         r.name, r.fingerprint
                     )),
-                    Err(e) => app.show_error(e),
+                    Err(e) => app.actions.failure(e),
                 }
             },
         );

@@ -16,6 +16,7 @@ use countersign::certs::{Certificate, ValidityState};
 use countersign::history::History;
 use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
 
+mod actions;
 mod certificates;
 mod desktop;
 mod first_run;
@@ -31,8 +32,9 @@ mod verify;
 mod widgets;
 mod worker;
 
+use actions::{Action, Actions};
 pub use desktop::{Desktop, NativeDesktop};
-use notices::{Notice, Notices};
+use notices::Notices;
 use widgets::Tone;
 use worker::Worker;
 
@@ -130,6 +132,8 @@ pub struct App {
     view: View,
     worker: Worker,
     notices: Notices,
+    /// What views and finished jobs asked of the window this frame, applied after drawing.
+    actions: Actions,
     keys: KeyList,
     /// Set when an action changed keys or history: they are read again on the next frame.
     keys_dirty: bool,
@@ -164,6 +168,7 @@ impl App {
             view: View::Sign,
             worker: Worker::default(),
             notices: Notices::default(),
+            actions: Actions::default(),
             keys: KeyList::Loading,
             keys_dirty: true,
             keys_generation: 0,
@@ -208,14 +213,6 @@ impl App {
             KeyList::Loaded(rows) => rows,
             _ => &[],
         }
-    }
-
-    fn show_error(&mut self, text: impl Into<String>) {
-        self.notices.push(Notice::failure(text));
-    }
-
-    fn show_info(&mut self, text: impl Into<String>) {
-        self.notices.push(Notice::success(text));
     }
 
     fn store(&self) -> Result<KeyStore, String> {
@@ -296,12 +293,6 @@ impl App {
         for apply in self.worker.finished() {
             apply(self);
         }
-        if std::mem::take(&mut self.keys_dirty) {
-            self.reload_keys(&ctx);
-        }
-        if std::mem::take(&mut self.history_dirty) {
-            self.reload_history(&ctx);
-        }
         if std::mem::take(&mut self.sign.advance) {
             sign::start_batch(self, &ctx);
         }
@@ -315,7 +306,7 @@ impl App {
                 for v in View::ALL {
                     let selected = self.view == v && !setup;
                     if ui.add_enabled(!setup, egui::Button::selectable(selected, v.title())).clicked() {
-                        self.open_view(v);
+                        self.actions.push(Action::ShowView(v));
                     }
                 }
                 if self.worker.pending() > 0 {
@@ -351,7 +342,7 @@ impl App {
                 widgets::banner(ui, Tone::Bad, &format!("Your keys could not be read. {e}"));
                 if ui.button("Try again").clicked() {
                     self.keys = KeyList::Loading;
-                    self.keys_dirty = true;
+                    self.actions.push(Action::ReloadKeys);
                 }
                 ui.add_space(6.0);
             }
@@ -384,6 +375,15 @@ impl App {
             }
         }
 
+        self.apply_actions(&ctx);
+        // After the actions, so that a reload they asked for starts in this frame.
+        if std::mem::take(&mut self.keys_dirty) {
+            self.reload_keys(&ctx);
+        }
+        if std::mem::take(&mut self.history_dirty) {
+            self.reload_history(&ctx);
+        }
+
         if self.worker.pending() > 0 {
             // Progress bars move only if someone repaints; nothing is repainted when idle.
             ctx.request_repaint_after(Duration::from_millis(100));
@@ -410,11 +410,25 @@ impl App {
         }
     }
 
-    /// Shows the outcome of a background action: a success sentence, or its error.
-    fn report(&mut self, result: Result<String, String>) {
-        match result {
-            Ok(text) => self.show_info(text),
-            Err(text) => self.show_error(text),
+    /// Applies what views and finished jobs asked for, in the order they asked.
+    fn apply_actions(&mut self, ctx: &egui::Context) {
+        for action in self.actions.take() {
+            match action {
+                Action::ShowView(view) => self.open_view(view),
+                Action::FinishSetup(view) => {
+                    self.setup_dismissed = true;
+                    self.open_view(view);
+                }
+                Action::ReloadKeys => self.keys_dirty = true,
+                Action::ReloadHistory => self.history_dirty = true,
+                Action::Notify(notice) => self.notices.push(notice),
+                Action::SelectKey(name) => self.selected_key = Some(name),
+                Action::VerifyBundle(dir) => {
+                    self.open_view(View::Verify);
+                    self.verify.take_paths(vec![dir]);
+                    verify::start(self, ctx);
+                }
+            }
         }
     }
 }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
+use super::actions::Action;
 use super::widgets::{self, Tone};
-use super::{App, KeyRow, View};
+use super::{App, KeyRow};
 use countersign::archive::{self, AppInfo, ArtifactKind};
 use countersign::batch::{self, BatchRequest, Existing, Layout};
 use countersign::bundle::CertificateInput;
@@ -317,15 +318,13 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
             move || desktop.open_folder(&dir),
             |app, r| {
                 if let Err(e) = r {
-                    app.show_error(e);
+                    app.actions.failure(e);
                 }
             },
         );
     }
     if let Some(dir) = verify_dir {
-        app.open_view(View::Verify);
-        app.verify.take_paths(vec![dir]);
-        super::verify::start(app, &ctx);
+        app.actions.push(Action::VerifyBundle(dir));
     }
 }
 
@@ -608,8 +607,8 @@ pub(super) fn start_batch(app: &mut App, ctx: &egui::Context) {
         },
         |app, ()| {
             app.sign.running = false;
-            app.keys_dirty = true;
-            app.history_dirty = true;
+            app.actions.push(Action::ReloadKeys);
+            app.actions.push(Action::ReloadHistory);
             app.sign.advance = true;
         },
     );

@@ -85,11 +85,11 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
                 },
                 |app, r| match r {
                     Ok(Some(p)) => {
-                        app.show_info(format!("Wrote the trust-store package {}. Send it to the customer; its instructions say where it goes.", p.display()));
+                        app.actions.success(format!("Wrote the trust-store package {}. Send it to the customer; its instructions say where it goes.", p.display()));
                         app.trust.made = Some(p);
                     }
                     Ok(None) => {}
-                    Err(e) => app.show_error(e),
+                    Err(e) => app.actions.failure(e),
                 },
             );
         }

@@ -73,9 +73,9 @@ impl Worker {
             let apply: Apply = match catch_unwind(AssertUnwindSafe(|| work(&updates))) {
                 Ok(value) => Box::new(move |app: &mut App| done(app, value)),
                 Err(_) => Box::new(move |app: &mut App| {
-                    app.notices.push(super::Notice::internal(format!(
+                    app.actions.push(super::Action::Notify(super::notices::Notice::internal(format!(
                         "Countersign hit an internal error while {what}. Nothing was left half-written; try again, and report it if it repeats."
-                    )))
+                    ))))
                 }),
             };
             // The window may be closing; then nobody needs the result.
@@ -88,7 +88,7 @@ impl Worker {
                 "Countersign could not start work ({what}): {e}. Close other programs and try again."
             );
             let _ = self.tx.send(Message::Finished(Box::new(move |app: &mut App| {
-                app.notices.push(super::Notice::internal(message))
+                app.actions.push(super::Action::Notify(super::notices::Notice::internal(message)))
             })));
         }
     }
