@@ -47,14 +47,6 @@ impl Actions {
         self.push(Action::Notify(Notice::failure(text)));
     }
 
-    /// Shows either outcome: a success sentence, or its error.
-    pub fn report(&mut self, result: Result<String, String>) {
-        match result {
-            Ok(text) => self.success(text),
-            Err(text) => self.failure(text),
-        }
-    }
-
     /// Everything pushed so far, leaving the queue empty.
     pub fn take(&mut self) -> Vec<Action> {
         std::mem::take(&mut self.queue)

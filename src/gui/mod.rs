@@ -1,8 +1,9 @@
 //! The window: an eframe app over the same core calls as the command line.
 //!
 //! Drawing happens on the UI thread and only reads state. Anything that touches the keychain,
-//! a file or a dialog runs on a worker thread (`worker.rs`) and comes back as a closure that
-//! updates the app, followed by a repaint. With nothing running, egui repaints only on input.
+//! a file or a dialog runs on a worker thread (`worker.rs`) and comes back as a typed message
+//! (`messages.rs`) that `App::apply` hands to the view that owns it, followed by a repaint.
+//! With nothing running, egui repaints only on input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,10 +19,12 @@ use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
 
 mod actions;
 mod certificates;
+mod context;
 mod desktop;
 mod first_run;
 mod history_view;
 mod keys;
+mod messages;
 mod notices;
 mod secret;
 mod sign;
@@ -33,8 +36,10 @@ mod widgets;
 mod worker;
 
 use actions::{Action, Actions};
+use context::ViewContext;
 pub use desktop::{Desktop, NativeDesktop};
-use notices::Notices;
+use messages::{Failure, Message};
+use notices::{Notice, Notices};
 use widgets::Tone;
 use worker::Worker;
 
@@ -123,7 +128,19 @@ impl KeyRow {
 enum KeyList {
     Loading,
     Loaded(Vec<KeyRow>),
-    Failed(String),
+    Failed(Failure),
+}
+
+/// Every view of the window, each with its own state.
+#[derive(Default)]
+struct Views {
+    first_run: first_run::FirstRun,
+    sign: sign::SignView,
+    keys: keys::KeysView,
+    certificates: certificates::CertificatesView,
+    verify: verify::VerifyView,
+    history: history_view::HistoryView,
+    trust: truststore_view::TrustStoreView,
 }
 
 /// The application.
@@ -145,13 +162,7 @@ pub struct App {
     setup_dismissed: bool,
     /// The key chosen in the Keys and Certificates views.
     selected_key: Option<String>,
-    first_run: first_run::FirstRun,
-    sign: sign::SignView,
-    keys_view: keys::KeysView,
-    certs_view: certificates::CertificatesView,
-    verify: verify::VerifyView,
-    history: history_view::HistoryView,
-    trust: truststore_view::TrustStoreView,
+    views: Views,
     startup: Option<Instant>,
     frames: u64,
     /// The window's egui context, for work started from a finished job.
@@ -163,7 +174,6 @@ impl App {
         let report =
             std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
         App {
-            sign: sign::SignView::default(),
             config,
             view: View::Sign,
             worker: Worker::default(),
@@ -175,12 +185,7 @@ impl App {
             history_dirty: true,
             setup_dismissed: false,
             selected_key: None,
-            first_run: first_run::FirstRun::default(),
-            keys_view: keys::KeysView::default(),
-            certs_view: certificates::CertificatesView::default(),
-            verify: verify::VerifyView::default(),
-            history: history_view::HistoryView::default(),
-            trust: truststore_view::TrustStoreView::default(),
+            views: Views::default(),
             startup: report.then(Instant::now),
             frames: 0,
             ctx: egui::Context::default(),
@@ -196,7 +201,7 @@ impl App {
     #[cfg(test)]
     /// True when every passphrase field of the window is empty and wiped to its last byte.
     pub fn passphrases_wiped(&self) -> bool {
-        self.keys_view.passphrases_wiped()
+        self.views.keys.passphrases_wiped()
     }
 
     #[cfg(test)]
@@ -207,16 +212,25 @@ impl App {
         self.history_dirty = true;
     }
 
-    /// The stored keys as last loaded (empty while loading).
-    pub fn key_rows(&self) -> &[KeyRow] {
-        match &self.keys {
+    /// The views, and what they may use while they draw or apply a message: each view is
+    /// borrowed apart from the rest of the app, so it cannot reach into another.
+    fn split(&mut self) -> (&mut Views, ViewContext<'_>) {
+        let keys: &[KeyRow] = match &self.keys {
             KeyList::Loaded(rows) => rows,
             _ => &[],
-        }
+        };
+        let cx = ViewContext {
+            keys,
+            selected_key: self.selected_key.as_deref(),
+            config: &self.config,
+            jobs: self.worker.jobs(&self.ctx),
+            actions: &mut self.actions,
+        };
+        (&mut self.views, cx)
     }
 
-    fn store(&self) -> Result<KeyStore, String> {
-        self.config.store.clone()
+    fn store(&self) -> Result<KeyStore, Failure> {
+        self.config.store.clone().map_err(Failure::NoKeyStore)
     }
 
     /// Reads the key index and asks the keychain about each key, off the UI thread.
@@ -224,12 +238,10 @@ impl App {
         let store = self.store();
         self.keys_generation += 1;
         let generation = self.keys_generation;
-        self.worker.spawn(
-            ctx,
-            "loading keys",
-            move || -> Result<Vec<KeyRow>, String> {
+        self.worker.jobs(ctx).spawn("loading keys", move || {
+            let load = || -> Result<Vec<KeyRow>, Failure> {
                 let store = store?;
-                let records = store.list().map_err(|e| e.to_string())?;
+                let records = store.list()?;
                 Ok(records
                     .into_iter()
                     .map(|record| {
@@ -247,41 +259,64 @@ impl App {
                         KeyRow { record, keychain_problem, chains }
                     })
                     .collect())
-            },
-            move |app, result| {
-                if generation != app.keys_generation {
-                    return; // a newer load is on its way
+            };
+            Message::KeysLoaded { generation, result: load() }
+        });
+    }
+
+    fn keys_loaded(&mut self, generation: u64, result: Result<Vec<KeyRow>, Failure>) {
+        if generation != self.keys_generation {
+            return; // a newer load is on its way
+        }
+        self.keys = match result {
+            Ok(rows) => {
+                if self.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s)) {
+                    self.selected_key = rows.first().map(|r| r.record.name.clone());
                 }
-                app.keys = match result {
-                    Ok(rows) => {
-                        if app.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s))
-                        {
-                            app.selected_key = rows.first().map(|r| r.record.name.clone());
-                        }
-                        app.sign.keys_changed(&rows);
-                        KeyList::Loaded(rows)
-                    }
-                    Err(e) => KeyList::Failed(e),
-                };
-            },
-        );
+                self.views.sign.keys_changed(&rows);
+                KeyList::Loaded(rows)
+            }
+            Err(e) => KeyList::Failed(e),
+        };
     }
 
     fn reload_history(&mut self, ctx: &egui::Context) {
         let history = self.config.history.clone();
-        self.worker.spawn(
-            ctx,
-            "reading the signing history",
-            move || history.load().map_err(|e| e.to_string()),
-            |app, result| {
-                app.history.loaded(result);
-            },
-        );
+        self.worker
+            .jobs(ctx)
+            .spawn("reading the signing history", move || history_view::Message::Loaded(history.load()));
+    }
+
+    /// Applies one result of background work: the app's own, or handed to its view.
+    fn apply(&mut self, message: Message) {
+        let (views, mut cx) = self.split();
+        let actions = &mut *cx.actions;
+        match message {
+            Message::KeysLoaded { generation, result } => self.keys_loaded(generation, result),
+            Message::FolderOpened(result) => {
+                if let Err(e) = result {
+                    actions.failure(e);
+                }
+            }
+            Message::JobPanicked { what } => actions.push(Action::Notify(Notice::internal(format!(
+                "Countersign hit an internal error while {what}. Nothing was left half-written; try again, and report it if it repeats."
+            )))),
+            Message::JobNotStarted { what, error } => actions.push(Action::Notify(Notice::internal(format!(
+                "Countersign could not start work ({what}): {error}. Close other programs and try again."
+            )))),
+            Message::FirstRun(m) => views.first_run.apply(m, &mut cx),
+            Message::Keys(m) => views.keys.apply(m, &mut cx),
+            Message::Certificates(m) => views.certificates.apply(m, &mut cx),
+            Message::Sign(m) => views.sign.apply(m, &mut cx),
+            Message::Verify(m) => views.verify.apply(m),
+            Message::History(m) => views.history.apply(m, &mut cx),
+            Message::TrustStore(m) => views.trust.apply(m, &mut cx),
+        }
     }
 
     fn needs_setup(&self) -> bool {
         !self.setup_dismissed
-            && (self.first_run.in_progress()
+            && (self.views.first_run.in_progress()
                 || matches!(&self.keys, KeyList::Loaded(rows) if rows.is_empty()))
     }
 
@@ -290,11 +325,8 @@ impl App {
         let ctx = ui.ctx().clone();
         self.ctx = ctx.clone();
         self.frames += 1;
-        for apply in self.worker.finished() {
-            apply(self);
-        }
-        if std::mem::take(&mut self.sign.advance) {
-            sign::start_batch(self, &ctx);
+        for message in self.worker.finished() {
+            self.apply(message);
         }
 
         egui::Panel::top("navigation").show(ui, |ui| {
@@ -338,7 +370,6 @@ impl App {
         egui::CentralPanel::default().show(ui, |ui| {
             self.notices.ui(ui);
             if let KeyList::Failed(e) = &self.keys {
-                let e = e.clone();
                 widgets::banner(ui, Tone::Bad, &format!("Your keys could not be read. {e}"));
                 if ui.button("Try again").clicked() {
                     self.keys = KeyList::Loading;
@@ -348,16 +379,19 @@ impl App {
             }
             egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
                 if self.needs_setup() {
-                    first_run::draw(self, ui);
+                    let (views, mut cx) = self.split();
+                    views.first_run.ui(ui, &mut cx);
                     return;
                 }
-                match self.view {
-                    View::Sign => sign::draw(self, ui),
-                    View::Keys => keys::draw(self, ui),
-                    View::Certificates => certificates::draw(self, ui),
-                    View::Verify => verify::draw(self, ui),
-                    View::History => history_view::draw(self, ui),
-                    View::TrustStore => truststore_view::draw(self, ui),
+                let view = self.view;
+                let (views, mut cx) = self.split();
+                match view {
+                    View::Sign => views.sign.ui(ui, &mut cx),
+                    View::Keys => views.keys.ui(ui, &mut cx),
+                    View::Certificates => views.certificates.ui(ui, &mut cx),
+                    View::Verify => views.verify.ui(ui, &mut cx),
+                    View::History => views.history.ui(ui, &mut cx),
+                    View::TrustStore => views.trust.ui(ui, &mut cx),
                 }
             });
         });
@@ -367,15 +401,16 @@ impl App {
             ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() && !self.needs_setup() {
             match self.view {
-                View::Verify => self.verify.take_paths(dropped),
+                View::Verify => self.views.verify.take_paths(dropped),
                 _ => {
                     self.view = View::Sign;
-                    self.sign.add_files(&ctx, &mut self.worker, dropped);
+                    let (views, mut cx) = self.split();
+                    views.sign.add_files(&mut cx.jobs, dropped);
                 }
             }
         }
 
-        self.apply_actions(&ctx);
+        self.apply_actions();
         // After the actions, so that a reload they asked for starts in this frame.
         if std::mem::take(&mut self.keys_dirty) {
             self.reload_keys(&ctx);
@@ -402,7 +437,7 @@ impl App {
     fn open_view(&mut self, view: View) {
         if view != View::Keys {
             // Passphrases typed into the Keys view are not needed once it is left.
-            self.keys_view.wipe_passphrases();
+            self.views.keys.wipe_passphrases();
         }
         self.view = view;
         if view == View::History {
@@ -411,7 +446,7 @@ impl App {
     }
 
     /// Applies what views and finished jobs asked for, in the order they asked.
-    fn apply_actions(&mut self, ctx: &egui::Context) {
+    fn apply_actions(&mut self) {
         for action in self.actions.take() {
             match action {
                 Action::ShowView(view) => self.open_view(view),
@@ -425,8 +460,9 @@ impl App {
                 Action::SelectKey(name) => self.selected_key = Some(name),
                 Action::VerifyBundle(dir) => {
                     self.open_view(View::Verify);
-                    self.verify.take_paths(vec![dir]);
-                    verify::start(self, ctx);
+                    let (views, mut cx) = self.split();
+                    views.verify.take_paths(vec![dir]);
+                    views.verify.start(&mut cx);
                 }
             }
         }
