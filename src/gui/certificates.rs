@@ -212,7 +212,7 @@ impl CertificatesView {
         ui.horizontal(|ui| {
             let ok = days.is_some() && !subject.common_name.is_empty();
             if ui.add_enabled(ok, egui::Button::new("Make self-signed certificate")).clicked() {
-                self.self_sign(cx, &name, subject.clone(), days.unwrap_or(730), false);
+                Self::self_sign(cx, &name, subject.clone(), days.unwrap_or(730), false);
             }
             if ui
                 .add_enabled(days.is_some() && current.is_some(), egui::Button::new("Renew"))
@@ -222,7 +222,7 @@ impl CertificatesView {
                 .clicked()
                 && let Some(c) = &current
             {
-                self.self_sign(cx, &name, c.subject_fields(), days.unwrap_or(730), true);
+                Self::self_sign(cx, &name, c.subject_fields(), days.unwrap_or(730), true);
             }
         });
         ui.add_space(8.0);
@@ -235,10 +235,10 @@ impl CertificatesView {
                 )
                 .clicked()
             {
-                self.save_request(cx, &row, subject.clone());
+                Self::save_request(cx, &row, subject.clone());
             }
             if ui.button("Import issued certificate…").clicked() {
-                self.import(cx, &name);
+                Self::import(cx, &name);
             }
         });
         ui.add_space(8.0);
@@ -248,11 +248,11 @@ impl CertificatesView {
                 .on_hover_text("The .crt your customers put in UPM's trust store")
                 .clicked()
         {
-            self.save_certificate(cx, &row, chain);
+            Self::save_certificate(cx, &row, chain);
         }
     }
 
-    fn self_sign(&mut self, cx: &mut ViewContext, name: &str, subject: Subject, days: u32, renew: bool) {
+    fn self_sign(cx: &mut ViewContext, name: &str, subject: Subject, days: u32, renew: bool) {
         let store = cx.store();
         let key = name.to_owned();
         cx.jobs.spawn("making a certificate", move || {
@@ -262,7 +262,7 @@ impl CertificatesView {
         });
     }
 
-    fn save_request(&mut self, cx: &mut ViewContext, row: &KeyRow, subject: Subject) {
+    fn save_request(cx: &mut ViewContext, row: &KeyRow, subject: Subject) {
         let store = cx.store();
         let desktop = cx.desktop();
         let name = row.record.name.clone();
@@ -281,7 +281,7 @@ impl CertificatesView {
         });
     }
 
-    fn import(&mut self, cx: &mut ViewContext, name: &str) {
+    fn import(cx: &mut ViewContext, name: &str) {
         let store = cx.store();
         let desktop = cx.desktop();
         let key = name.to_owned();
@@ -300,7 +300,7 @@ impl CertificatesView {
         });
     }
 
-    fn save_certificate(&mut self, cx: &mut ViewContext, row: &KeyRow, chain: Vec<Certificate>) {
+    fn save_certificate(cx: &mut ViewContext, row: &KeyRow, chain: Vec<Certificate>) {
         let desktop = cx.desktop();
         let suggested = format!("{}.crt", row.record.file_stem());
         cx.jobs.spawn("saving a certificate", move || {

@@ -447,7 +447,13 @@ impl App {
 
     /// Applies what views and finished jobs asked for, in the order they asked.
     fn apply_actions(&mut self) {
-        for action in self.actions.take() {
+        let actions = self.actions.take();
+        if !actions.is_empty() {
+            // This frame was drawn before they were applied: the next one shows what changed,
+            // without waiting for the user to move the mouse.
+            self.ctx.request_repaint();
+        }
+        for action in actions {
             match action {
                 Action::ShowView(view) => self.open_view(view),
                 Action::FinishSetup(view) => {
