@@ -5,33 +5,51 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 
+use super::View;
+use super::actions::Action;
+use super::context::ViewContext;
+use super::messages::{Failure, Message as AppMessage};
 use super::widgets::{self, Tone};
-use super::{App, View};
+use countersign::atomic::WriteError;
 use countersign::certs::Subject;
 use countersign::keys::Algorithm;
 
 /// How long the first certificate lasts: two years, a usual renewal rhythm.
 const FIRST_CERT_DAYS: u32 = 730;
 
+/// Results of the first run's job.
+#[derive(Debug)]
+pub enum Message {
+    Made(Result<Created, SetupFailure>),
+}
+
+/// Why the first key and certificate could not be made, or their customer's copy not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupFailure {
+    #[error(transparent)]
+    Core(#[from] Failure),
+    #[error("The key and certificate are made, but the folder {} could not be created ({source}). Save the certificate from the Certificates view.", .folder.display())]
+    NoFolder { folder: PathBuf, source: std::io::Error },
+    #[error(
+        "The key and certificate are made, but the customer's copy could not be written: {0} Save it from the Certificates view."
+    )]
+    CustomerCopy(WriteError),
+}
+
 #[derive(Default)]
 pub struct FirstRun {
     organisation: String,
     signer: String,
     working: bool,
-    error: Option<String>,
-    pub(super) created: Option<Created>,
+    error: Option<SetupFailure>,
+    created: Option<Created>,
 }
 
-pub(super) struct Created {
+#[derive(Debug)]
+pub struct Created {
     key_name: String,
     certificate_file: PathBuf,
     fingerprint: String,
-}
-
-impl FirstRun {
-    pub(super) fn in_progress(&self) -> bool {
-        self.working || self.created.is_some()
-    }
 }
 
 /// The key's name: the organisation's, made plain, so that bundles are named after it.
@@ -49,124 +67,129 @@ fn free_name(dir: &Path, stem: &str) -> PathBuf {
     (2..).map(|n| dir.join(format!("{stem}-{n}.crt"))).find(|p| !p.exists()).unwrap_or(first)
 }
 
-pub fn draw(app: &mut App, ui: &mut egui::Ui) {
-    let ctx = ui.ctx().clone();
-    ui.add_space(12.0);
-    super::heading(ui, "Welcome to Countersign");
-    if let Some(done) = &app.first_run.created {
-        ui.add_space(8.0);
-        widgets::banner(
-            ui,
-            Tone::Good,
-            &format!(
-                "Your signing key \"{}\" is in the system keychain, with a certificate valid for two years.",
-                done.key_name
-            ),
-        );
-        ui.add_space(8.0);
-        ui.label("Your customers add this certificate to UPM's trust store once; after that, every app you sign installs without complaint:");
-        let path_text = done.certificate_file.display().to_string();
-        ui.label(RichText::new(&path_text).monospace());
-        ui.label(RichText::new(format!("Certificate SHA-256 fingerprint: {}", done.fingerprint)).small());
-        ui.label("Every bundle you sign carries a copy too, with instructions for the customer.");
-        ui.add_space(8.0);
-        let folder = done.certificate_file.parent().map(Path::to_path_buf);
-        ui.horizontal(|ui| {
-            if ui.button("Open folder").clicked()
-                && let Some(folder) = folder
-            {
-                let desktop = app.config.desktop.clone();
-                app.worker.spawn(
-                    &ctx,
-                    "opening a folder",
-                    move || desktop.open_folder(&folder),
-                    |app, r| {
-                        if let Err(e) = r {
-                            app.show_error(e);
-                        }
-                    },
-                );
+impl FirstRun {
+    pub(super) fn in_progress(&self) -> bool {
+        self.working || self.created.is_some()
+    }
+
+    /// Applies the finished job of the first run.
+    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+        match message {
+            Message::Made(result) => {
+                self.working = false;
+                match result {
+                    Ok(created) => self.created = Some(created),
+                    Err(e) => self.error = Some(e),
+                }
+                cx.actions.push(Action::ReloadKeys);
             }
-            if ui.button("Copy path").clicked() {
-                ctx.copy_text(path_text.clone());
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        ui.add_space(12.0);
+        super::heading(ui, "Welcome to Countersign");
+        if let Some(done) = &self.created {
+            ui.add_space(8.0);
+            widgets::banner(
+                ui,
+                Tone::Good,
+                &format!(
+                    "Your signing key \"{}\" is in the system keychain, with a certificate valid for two years.",
+                    done.key_name
+                ),
+            );
+            ui.add_space(8.0);
+            ui.label("Your customers add this certificate to UPM's trust store once; after that, every app you sign installs without complaint:");
+            let path_text = done.certificate_file.display().to_string();
+            ui.label(RichText::new(&path_text).monospace());
+            ui.label(RichText::new(format!("Certificate SHA-256 fingerprint: {}", done.fingerprint)).small());
+            ui.label("Every bundle you sign carries a copy too, with instructions for the customer.");
+            ui.add_space(8.0);
+            let folder = done.certificate_file.parent().map(Path::to_path_buf);
+            let start_signing = ui
+                .horizontal(|ui| {
+                    if ui.button("Open folder").clicked()
+                        && let Some(folder) = folder
+                    {
+                        let desktop = cx.desktop();
+                        cx.jobs.spawn("opening a folder", move || {
+                            AppMessage::FolderOpened(desktop.open_folder(&folder))
+                        });
+                    }
+                    if ui.button("Copy path").clicked() {
+                        ui.ctx().copy_text(path_text.clone());
+                    }
+                    ui.button("Start signing").clicked()
+                })
+                .inner;
+            if start_signing {
+                self.created = None;
+                cx.actions.push(Action::FinishSetup(View::Sign));
             }
-            if ui.button("Start signing").clicked() {
-                app.first_run.created = None;
-                app.setup_dismissed = true;
-                app.open_view(View::Sign);
-            }
+            return;
+        }
+
+        ui.label("Countersign signs your Atlassian apps so that your customers' UPM accepts them.");
+        ui.label("First, a signing key. It is kept in this computer's keychain, never in a plain file.");
+        ui.add_space(10.0);
+        widgets::field(ui, "Organisation", &mut self.organisation, "e.g. Acme Software Ltd");
+        widgets::field(ui, "Your name or team", &mut self.signer, "e.g. Acme Support");
+        ui.label(RichText::new("Both appear in the certificate your customers see.").small().weak());
+        ui.add_space(8.0);
+        if let Some(e) = &self.error {
+            widgets::banner(ui, Tone::Bad, &e.to_string());
+        }
+        let ready = !self.organisation.trim().is_empty() && !self.signer.trim().is_empty() && !self.working;
+        let working = self.working;
+        let create = ui
+            .horizontal(|ui| {
+                let create =
+                    ui.add_enabled(ready, egui::Button::new("Create signing key and certificate")).clicked();
+                if working {
+                    ui.spinner();
+                    ui.label("Making the key and certificate…");
+                } else if !ready {
+                    ui.weak("Fill in both names first.");
+                }
+                create
+            })
+            .inner;
+        if create {
+            self.start(cx);
+        }
+        ui.add_space(16.0);
+        ui.separator();
+        if ui.button("I already have a key: import it").clicked() {
+            cx.actions.push(Action::FinishSetup(View::Keys));
+        }
+    }
+
+    fn start(&mut self, cx: &mut ViewContext) {
+        self.working = true;
+        self.error = None;
+        let organisation = self.organisation.trim().to_owned();
+        let signer = self.signer.trim().to_owned();
+        let store = cx.store();
+        let folder = cx.config.documents.clone();
+        cx.jobs.spawn("making your first key", move || {
+            let make = || -> Result<Created, SetupFailure> {
+                let store = store?;
+                let key_name = key_name_for(&organisation);
+                let record = store.generate(&key_name, Algorithm::Ed25519).map_err(Failure::from)?;
+                let subject =
+                    Subject { common_name: signer, organization: Some(organisation), ..Subject::default() };
+                let cert = store
+                    .self_sign(&record.name, &subject, FIRST_CERT_DAYS, widgets::now())
+                    .map_err(Failure::from)?;
+                std::fs::create_dir_all(&folder)
+                    .map_err(|source| SetupFailure::NoFolder { folder: folder.clone(), source })?;
+                let certificate_file = free_name(&folder, &record.file_stem());
+                countersign::atomic::write_file(&certificate_file, cert.to_pem().as_bytes(), false)
+                    .map_err(SetupFailure::CustomerCopy)?;
+                Ok(Created { key_name: record.name, certificate_file, fingerprint: cert.fingerprint() })
+            };
+            Message::Made(make())
         });
-        return;
     }
-
-    ui.label("Countersign signs your Atlassian apps so that your customers' UPM accepts them.");
-    ui.label("First, a signing key. It is kept in this computer's keychain, never in a plain file.");
-    ui.add_space(10.0);
-    let fr = &mut app.first_run;
-    widgets::field(ui, "Organisation", &mut fr.organisation, "e.g. Acme Software Ltd");
-    widgets::field(ui, "Your name or team", &mut fr.signer, "e.g. Acme Support");
-    ui.label(RichText::new("Both appear in the certificate your customers see.").small().weak());
-    ui.add_space(8.0);
-    if let Some(e) = &fr.error {
-        widgets::banner(ui, Tone::Bad, e);
-    }
-    let ready = !fr.organisation.trim().is_empty() && !fr.signer.trim().is_empty() && !fr.working;
-    let working = fr.working;
-    let create = ui
-        .horizontal(|ui| {
-            let create =
-                ui.add_enabled(ready, egui::Button::new("Create signing key and certificate")).clicked();
-            if working {
-                ui.spinner();
-                ui.label("Making the key and certificate…");
-            } else if !ready {
-                ui.weak("Fill in both names first.");
-            }
-            create
-        })
-        .inner;
-    if create {
-        start(app, &ctx);
-    }
-    ui.add_space(16.0);
-    ui.separator();
-    if ui.button("I already have a key: import it").clicked() {
-        app.setup_dismissed = true;
-        app.open_view(View::Keys);
-    }
-}
-
-fn start(app: &mut App, ctx: &egui::Context) {
-    let fr = &mut app.first_run;
-    fr.working = true;
-    fr.error = None;
-    let organisation = fr.organisation.trim().to_owned();
-    let signer = fr.signer.trim().to_owned();
-    let store = app.store();
-    let folder = app.config.documents.clone();
-    app.worker.spawn(
-        ctx,
-        "making your first key",
-        move || -> Result<Created, String> {
-            let store = store?;
-            let key_name = key_name_for(&organisation);
-            let record = store.generate(&key_name, Algorithm::Ed25519).map_err(|e| e.to_string())?;
-            let subject = Subject { common_name: signer, organization: Some(organisation), ..Subject::default() };
-            let cert = store.self_sign(&record.name, &subject, FIRST_CERT_DAYS, widgets::now()).map_err(|e| e.to_string())?;
-            std::fs::create_dir_all(&folder)
-                .map_err(|e| format!("The key and certificate are made, but the folder {} could not be created ({e}). Save the certificate from the Certificates view.", folder.display()))?;
-            let certificate_file = free_name(&folder, &record.file_stem());
-            countersign::atomic::write_file(&certificate_file, cert.to_pem().as_bytes(), false)
-                .map_err(|e| format!("The key and certificate are made, but the customer's copy could not be written: {e} Save it from the Certificates view."))?;
-            Ok(Created { key_name: record.name, certificate_file, fingerprint: cert.fingerprint() })
-        },
-        |app, result| {
-            app.first_run.working = false;
-            match result {
-                Ok(created) => app.first_run.created = Some(created),
-                Err(e) => app.first_run.error = Some(e),
-            }
-            app.keys_dirty = true;
-        },
-    );
 }

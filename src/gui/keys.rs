@@ -2,15 +2,38 @@
 //! back up, rename, delete, copy the public key).
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 use zeroize::Zeroizing;
 
+use super::actions::Action;
+use super::context::ViewContext;
+use super::messages::Failure;
 use super::secret::{SecretText, secret_field};
 use super::widgets::{self, Tone};
-use super::{App, KeyRow, View};
+use super::{KeyRow, View};
 use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS, PrivateKey};
+use countersign::keystore::KeyRecord;
+
+/// Results of the Keys view's jobs.
+#[derive(Debug)]
+pub enum Message {
+    /// Keychain entries of ours that no key lists (`None`: the keychain cannot be searched).
+    UnlistedFound(Result<Option<Vec<String>>, Failure>),
+    /// The unlisted keychain entry `entry` was listed again.
+    Listed {
+        entry: String,
+        result: Result<KeyRecord, Failure>,
+    },
+    Renamed(Result<KeyRecord, Failure>),
+    /// A backup was written there (`None`: the save dialog was cancelled).
+    BackedUp(Result<Option<PathBuf>, Failure>),
+    Generated(Result<KeyRecord, Failure>),
+    KeyFileChosen(Option<PathBuf>),
+    Imported(Result<KeyRecord, ImportFailure>),
+    Deleted(Result<KeyRecord, Failure>),
+}
 
 pub struct KeysView {
     new_name: String,
@@ -45,6 +68,393 @@ impl KeysView {
             && self.backup_passphrase.is_wiped()
             && self.backup_repeat.is_wiped()
     }
+
+    /// Applies a finished job of this view.
+    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+        let actions = &mut *cx.actions;
+        match message {
+            Message::UnlistedFound(result) => match result {
+                Ok(Some(ids)) => {
+                    if ids.is_empty() {
+                        actions.success("Every Countersign key in the keychain is listed.");
+                    }
+                    self.unlisted = Some(ids);
+                }
+                Ok(None) => actions
+                    .failure("This keychain cannot be searched, so unlisted keys cannot be found here."),
+                Err(e) => actions.failure(e.to_string()),
+            },
+            Message::Listed { entry, result } => {
+                actions.push(Action::ReloadKeys);
+                match result {
+                    Ok(r) => {
+                        actions.success(format!(
+                            "Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).",
+                            r.algorithm, r.name, r.fingerprint
+                        ));
+                        actions.push(Action::SelectKey(r.name));
+                        if let Some(list) = self.unlisted.as_mut() {
+                            list.retain(|i| *i != entry);
+                        }
+                    }
+                    Err(e) => actions.failure(e.to_string()),
+                }
+            }
+            Message::Renamed(result) => {
+                actions.push(Action::ReloadKeys);
+                match result {
+                    Ok(r) => {
+                        actions.success(format!("Renamed the key to \"{}\".", r.name));
+                        actions.push(Action::SelectKey(r.name));
+                        self.rename_to.clear();
+                    }
+                    Err(e) => actions.failure(e.to_string()),
+                }
+            }
+            Message::BackedUp(result) => match result {
+                Ok(Some(path)) => {
+                    self.backup_passphrase.clear();
+                    self.backup_repeat.clear();
+                    actions.success(format!(
+                        "Backup written to {}. Keep the passphrase somewhere else.",
+                        path.display()
+                    ));
+                }
+                Ok(None) => {}
+                Err(e) => actions.failure(e.to_string()),
+            },
+            Message::Generated(result) => {
+                actions.push(Action::ReloadKeys);
+                match result {
+                    Ok(r) => {
+                        actions.success(format!(
+                            "Made {} key \"{}\" in the keychain. Next: give it a certificate (Certificates view).",
+                            r.algorithm, r.name
+                        ));
+                        actions.push(Action::SelectKey(r.name));
+                        self.new_name.clear();
+                    }
+                    Err(e) => actions.failure(e.to_string()),
+                }
+            }
+            Message::KeyFileChosen(picked) => {
+                if let Some(p) = picked {
+                    if self.import_name.is_empty() {
+                        self.import_name =
+                            p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    }
+                    self.import_path = p.display().to_string();
+                }
+            }
+            Message::Imported(result) => {
+                actions.push(Action::ReloadKeys);
+                match result {
+                    Ok(r) => {
+                        self.import_passphrase.clear();
+                        actions.success(format!(
+                            "Imported {} key \"{}\" into the keychain (public key SHA-256 {}).",
+                            r.algorithm, r.name, r.fingerprint
+                        ));
+                        actions.push(Action::SelectKey(r.name));
+                        self.import_path.clear();
+                        self.import_name.clear();
+                    }
+                    Err(e) => {
+                        if e.is_about_the_passphrase() {
+                            // A wrong passphrase is typed again, not corrected.
+                            self.import_passphrase.clear();
+                        }
+                        actions.failure(e.to_string());
+                    }
+                }
+            }
+            Message::Deleted(result) => {
+                actions.push(Action::ReloadKeys);
+                match result {
+                    Ok(r) => actions.success(format!(
+                        "Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.",
+                        r.name, r.fingerprint
+                    )),
+                    Err(e) => actions.failure(e.to_string()),
+                }
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        super::heading(ui, "Keys");
+        ui.label(
+            "Private keys live in the system keychain. Countersign's list holds only their public halves.",
+        );
+        ui.add_space(6.0);
+        if cx.keys.is_empty() {
+            ui.weak("No keys yet: make one below, or import one.");
+        } else {
+            egui::Grid::new("keys-table").num_columns(5).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {
+                for h in ["Name", "Algorithm", "Public key SHA-256", "Certificate", "Keychain"] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                let now = widgets::now();
+                for r in cx.keys {
+                    let name = &r.record.name;
+                    let selected = cx.selected_key == Some(name.as_str());
+                    if ui.selectable_label(selected, name).clicked() {
+                        cx.actions.push(Action::SelectKey(name.clone()));
+                        self.rename_to.clear();
+                    }
+                    ui.label(r.record.algorithm.to_string());
+                    ui.label(RichText::new(super::short_hex(&r.record.fingerprint)).monospace())
+                        .on_hover_text(&r.record.fingerprint);
+                    let (tone, text) = widgets::validity(r.certificate_state(now));
+                    widgets::badge(ui, tone, &text);
+                    match &r.keychain_problem {
+                        None => widgets::badge(ui, Tone::Good, "ok"),
+                        Some(p) => widgets::badge(ui, Tone::Bad, "problem").on_hover_text(p),
+                    };
+                    ui.end_row();
+                }
+            });
+        }
+        ui.add_space(10.0);
+
+        let selected = cx.selected_key.and_then(|n| cx.key(n)).cloned();
+        if let Some(row) = selected {
+            self.selected_key(ui, cx, &row);
+            ui.add_space(10.0);
+        }
+        ui.separator();
+        self.generate(ui, cx);
+        ui.separator();
+        self.import(ui, cx);
+        ui.separator();
+        self.unlisted(ui, cx);
+        self.confirm_delete(ui.ctx(), cx);
+    }
+
+    /// Keychain entries that no key lists (an index restored from an older copy, a
+    /// Countersign stopped mid-change): looked for on request, each can be listed again
+    /// under a name.
+    fn unlisted(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        ui.label(RichText::new("Keys in the keychain that the list has lost").strong());
+        ui.label("An index restored from an older copy, or a Countersign stopped while it added or deleted a key, can leave a key in the keychain that no list entry names. It is still whole: give it a name to use it again.");
+        if ui.button("Look for unlisted keys").clicked() {
+            let store = cx.store();
+            cx.jobs.spawn("searching the keychain", move || {
+                Message::UnlistedFound(store.and_then(|s| Ok(s.orphans()?)))
+            });
+        }
+        let Some(ids) = self.unlisted.clone() else { return };
+        for id in ids {
+            ui.horizontal(|ui| {
+                ui.monospace(&id);
+                let name = self.adopt_names.entry(id.clone()).or_default();
+                let l = ui.label(format!("Name for {id}"));
+                ui.add(egui::TextEdit::singleline(name).hint_text("recovered-key").desired_width(180.0))
+                    .labelled_by(l.id);
+                let name = name.trim().to_owned();
+                if ui.add_enabled(!name.is_empty(), egui::Button::new(format!("List {id}"))).clicked() {
+                    let store = cx.store();
+                    let entry = id.clone();
+                    cx.jobs.spawn("listing a key again", move || {
+                        let result = store.and_then(|s| Ok(s.adopt(&entry, &name)?));
+                        Message::Listed { entry, result }
+                    });
+                }
+            });
+        }
+    }
+
+    fn selected_key(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
+        let name = row.record.name.clone();
+        egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(format!("Key \"{name}\"")).strong().size(16.0));
+            egui::Grid::new("key-details").num_columns(2).show(ui, |ui| {
+                widgets::row(ui, "Algorithm", &row.record.algorithm.to_string());
+                widgets::row(ui, "Public key SHA-256", &row.record.fingerprint);
+                widgets::row(ui, "Created", &row.record.created);
+                widgets::row(ui, "Last used", row.record.last_used.as_deref().unwrap_or("never"));
+            });
+            if let Some(p) = &row.keychain_problem {
+                widgets::banner(ui, Tone::Bad, &format!("Key \"{name}\": {p}. Restore it from a backup (delete it here, then import the backup under the same name)."));
+            }
+            if !row.record.algorithm.upm_accepts() {
+                widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Copy public key").clicked() {
+                    ui.ctx().copy_text(row.record.public_key.clone());
+                    cx.actions.success(format!("The public key of \"{name}\" is on the clipboard."));
+                }
+                if ui.button("Certificates…").clicked() {
+                    cx.actions.push(Action::ShowView(View::Certificates));
+                }
+                if ui.button("Delete…").clicked() {
+                    self.confirm_delete = Some(name.clone());
+                }
+            });
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                let l = ui.label("New name");
+                ui.add(egui::TextEdit::singleline(&mut self.rename_to).desired_width(240.0)).labelled_by(l.id);
+                let new = self.rename_to.trim().to_owned();
+                if ui.add_enabled(!new.is_empty() && new != name, egui::Button::new("Rename")).clicked() {
+                    let store = cx.store();
+                    let old = name.clone();
+                    cx.jobs.spawn("renaming a key", move || {
+                        Message::Renamed(store.and_then(|s| Ok(s.rename(&old, &new)?)))
+                    });
+                }
+            });
+            ui.add_space(6.0);
+            ui.label(RichText::new("Back up").strong());
+            ui.label("A backup is the key encrypted with a passphrase (PKCS#8, AES-256); OpenSSL and Countersign can open it. Keep it and the passphrase apart.");
+            let first = secret_field(ui, "Backup passphrase", &mut self.backup_passphrase);
+            let repeat = secret_field(ui, "Repeat passphrase", &mut self.backup_repeat);
+            let problem = if first.overflowed || repeat.overflowed {
+                Some(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY))
+            } else if self.backup_passphrase.char_count() < MIN_PASSPHRASE_CHARS {
+                Some(format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters."))
+            } else if self.backup_passphrase != self.backup_repeat {
+                Some("The two passphrases differ.".to_owned())
+            } else {
+                None
+            };
+            let submitted = (first.submitted || repeat.submitted) && problem.is_none();
+            let save = ui
+                .horizontal(|ui| {
+                    let save = ui.add_enabled(problem.is_none(), egui::Button::new("Save backup…")).clicked();
+                    if let Some(p) = &problem {
+                        ui.weak(p);
+                    }
+                    save
+                })
+                .inner;
+            if save || submitted {
+                // The job gets its own copy (wiped when it ends); the fields keep theirs until
+                // the backup is written, so that a cancelled dialog does not cost the typing.
+                let passphrase = self.backup_passphrase.to_zeroizing();
+                let store = cx.store();
+                let desktop = cx.desktop();
+                let key_name = name.clone();
+                let suggested = format!("{}-backup.pem", row.record.file_stem());
+                cx.jobs.spawn("backing up a key", move || {
+                    let back_up = || -> Result<Option<PathBuf>, Failure> {
+                        let Some(path) = desktop.save_file("Save the encrypted backup", &suggested) else {
+                            return Ok(None);
+                        };
+                        let (_, key) = store?.load(&key_name)?;
+                        let pem = key.to_encrypted_pem(&passphrase)?;
+                        // The save dialog asked before replacing a file.
+                        countersign::atomic::write_file(&path, pem.as_bytes(), true)?;
+                        Ok(Some(path))
+                    };
+                    Message::BackedUp(back_up())
+                });
+            }
+        });
+    }
+
+    fn generate(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        ui.label(RichText::new("Make a new key").strong());
+        widgets::field(ui, "Key name", &mut self.new_name, "acme-signing");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut self.new_algorithm, Algorithm::Ed25519, "Ed25519 (what UPM requires)");
+            ui.radio_value(
+                &mut self.new_algorithm,
+                Algorithm::EcdsaP384,
+                "ECDSA P-384 (for policies that require NIST curves)",
+            );
+        });
+        if self.new_algorithm == Algorithm::EcdsaP384 {
+            widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
+        }
+        let name = self.new_name.trim().to_owned();
+        let algorithm = self.new_algorithm;
+        if ui.add_enabled(!name.is_empty(), egui::Button::new("Generate key")).clicked() {
+            let store = cx.store();
+            cx.jobs.spawn("making a key", move || {
+                Message::Generated(store.and_then(|s| Ok(s.generate(&name, algorithm)?)))
+            });
+        }
+    }
+
+    fn import(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        ui.label(RichText::new("Import or restore a key").strong());
+        ui.label("A private key file (PKCS#8 PEM or DER, as `openssl genpkey` writes), or a Countersign backup. It goes into the keychain; delete the file afterwards if it was not encrypted.");
+        ui.horizontal(|ui| {
+            let l = ui.label("Key file");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.import_path)
+                    .hint_text("/path/to/key.pem")
+                    .desired_width(320.0),
+            )
+            .labelled_by(l.id);
+            if ui.button("Choose key file…").clicked() {
+                let desktop = cx.desktop();
+                cx.jobs.spawn("choosing a key file", move || {
+                    Message::KeyFileChosen(
+                        desktop.pick_file("Choose a private key or backup", &["pem", "der", "key"]),
+                    )
+                });
+            }
+        });
+        widgets::field(ui, "Name for the key", &mut self.import_name, "acme-signing");
+        let typed = secret_field(ui, "Passphrase (if encrypted)", &mut self.import_passphrase);
+        if typed.overflowed {
+            ui.weak(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY));
+        }
+        let path = self.import_path.trim().to_owned();
+        let name = self.import_name.trim().to_owned();
+        let ready = !path.is_empty() && !name.is_empty();
+        if ui.add_enabled(ready, egui::Button::new("Import key")).clicked() || (typed.submitted && ready) {
+            let passphrase = self.import_passphrase.to_zeroizing();
+            let store = cx.store();
+            cx.jobs.spawn("importing a key", move || {
+                let import = || -> Result<KeyRecord, ImportFailure> {
+                    let key = read_key_file(Path::new(&path), passphrase)?;
+                    Ok(store?.add(&name, &key).map_err(Failure::from)?)
+                };
+                Message::Imported(import())
+            });
+        }
+    }
+
+    fn confirm_delete(&mut self, ctx: &egui::Context, cx: &mut ViewContext) {
+        let Some(name) = self.confirm_delete.clone() else { return };
+        let Some(row) = cx.key(&name).cloned() else {
+            self.confirm_delete = None;
+            return;
+        };
+        let modal = egui::Modal::new(egui::Id::unique("countersign-confirm-delete")).show(ctx, |ui| {
+            ui.set_max_width(460.0);
+            ui.label(RichText::new(format!("Delete key \"{name}\"?")).strong().size(16.0));
+            ui.label(format!("{}, public key SHA-256 {}", row.record.algorithm, row.record.fingerprint));
+            ui.label(
+                "Signatures made with it stay valid, but nobody can sign with it again unless you have a backup.",
+            );
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                let keep = ui.button("Keep it").clicked();
+                let delete = ui
+                    .button(RichText::new(format!("Delete \"{name}\"")).color(widgets::colour(ui, Tone::Bad)))
+                    .clicked();
+                (keep, delete)
+            })
+            .inner
+        });
+        let (keep, delete) = modal.inner;
+        if keep || modal.should_close() {
+            self.confirm_delete = None;
+        }
+        if delete {
+            self.confirm_delete = None;
+            let store = cx.store();
+            cx.jobs
+                .spawn("deleting a key", move || Message::Deleted(store.and_then(|s| Ok(s.delete(&name)?))));
+        }
+    }
 }
 
 impl Default for KeysView {
@@ -65,359 +475,31 @@ impl Default for KeysView {
     }
 }
 
-pub fn draw(app: &mut App, ui: &mut egui::Ui) {
-    let ctx = ui.ctx().clone();
-    let rows: Vec<KeyRow> = app.key_rows().to_vec();
-    super::heading(ui, "Keys");
-    ui.label("Private keys live in the system keychain. Countersign's list holds only their public halves.");
-    ui.add_space(6.0);
-    if rows.is_empty() {
-        ui.weak("No keys yet: make one below, or import one.");
-    } else {
-        egui::Grid::new("keys-table").num_columns(5).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {
-            for h in ["Name", "Algorithm", "Public key SHA-256", "Certificate", "Keychain"] {
-                ui.label(RichText::new(h).strong());
-            }
-            ui.end_row();
-            let now = widgets::now();
-            for r in &rows {
-                let name = &r.record.name;
-                let selected = app.selected_key.as_ref() == Some(name);
-                if ui.selectable_label(selected, name).clicked() {
-                    app.selected_key = Some(name.clone());
-                    app.keys_view.rename_to.clear();
-                }
-                ui.label(r.record.algorithm.to_string());
-                ui.label(RichText::new(super::short_hex(&r.record.fingerprint)).monospace())
-                    .on_hover_text(&r.record.fingerprint);
-                let (tone, text) = widgets::validity(r.certificate_state(now));
-                widgets::badge(ui, tone, &text);
-                match &r.keychain_problem {
-                    None => widgets::badge(ui, Tone::Good, "ok"),
-                    Some(p) => widgets::badge(ui, Tone::Bad, "problem").on_hover_text(p),
-                };
-                ui.end_row();
-            }
-        });
-    }
-    ui.add_space(10.0);
-
-    let selected = app.selected_key.clone().and_then(|n| rows.iter().find(|r| r.record.name == n).cloned());
-    if let Some(row) = selected {
-        selected_key(app, ui, &ctx, &row);
-        ui.add_space(10.0);
-    }
-    ui.separator();
-    generate(app, ui, &ctx);
-    ui.separator();
-    import(app, ui, &ctx);
-    ui.separator();
-    unlisted(app, ui, &ctx);
-    confirm_delete(app, &ctx);
+/// Why an import failed: the key file or its passphrase (the passphrase is then typed again
+/// from scratch), or the key store.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("Could not read the key file {name}: {source}. Check the path.")]
+    Unreadable { name: String, source: std::io::Error },
+    #[error("{name} is encrypted. Type its passphrase in the Passphrase field and import again.")]
+    NeedsPassphrase { name: String },
+    #[error("The passphrase for {name} is wrong. Type it again.")]
+    WrongPassphrase { name: String },
+    #[error(transparent)]
+    Other(#[from] Failure),
 }
 
-/// Keychain entries that no key lists (an index restored from an older copy, a Countersign
-/// stopped mid-change): looked for on request, each can be listed again under a name.
-fn unlisted(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
-    ui.label(RichText::new("Keys in the keychain that the list has lost").strong());
-    ui.label("An index restored from an older copy, or a Countersign stopped while it added or deleted a key, can leave a key in the keychain that no list entry names. It is still whole: give it a name to use it again.");
-    if ui.button("Look for unlisted keys").clicked() {
-        let store = app.store();
-        app.worker.spawn(
-            ctx,
-            "searching the keychain",
-            move || store.and_then(|s| s.orphans().map_err(|e| e.to_string())),
-            |app, result| match result {
-                Ok(Some(ids)) => {
-                    if ids.is_empty() {
-                        app.show_info("Every Countersign key in the keychain is listed.");
-                    }
-                    app.keys_view.unlisted = Some(ids);
-                }
-                Ok(None) => {
-                    app.show_error("This keychain cannot be searched, so unlisted keys cannot be found here.")
-                }
-                Err(e) => app.show_error(e),
-            },
-        );
+impl ImportFailure {
+    fn is_about_the_passphrase(&self) -> bool {
+        matches!(self, ImportFailure::NeedsPassphrase { .. } | ImportFailure::WrongPassphrase { .. })
     }
-    let Some(ids) = app.keys_view.unlisted.clone() else { return };
-    for id in ids {
-        ui.horizontal(|ui| {
-            ui.monospace(&id);
-            let name = app.keys_view.adopt_names.entry(id.clone()).or_default();
-            let l = ui.label(format!("Name for {id}"));
-            ui.add(egui::TextEdit::singleline(name).hint_text("recovered-key").desired_width(180.0))
-                .labelled_by(l.id);
-            let name = name.trim().to_owned();
-            if ui.add_enabled(!name.is_empty(), egui::Button::new(format!("List {id}"))).clicked() {
-                let store = app.store();
-                let entry = id.clone();
-                app.worker.spawn(
-                    ctx,
-                    "listing a key again",
-                    move || store.and_then(|s| s.adopt(&entry, &name).map_err(|e| e.to_string())),
-                    move |app, result| {
-                        app.keys_dirty = true;
-                        match result {
-                            Ok(r) => {
-                                app.show_info(format!(
-                                    "Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).",
-                                    r.algorithm, r.name, r.fingerprint
-                                ));
-                                app.selected_key = Some(r.name);
-                                if let Some(list) = app.keys_view.unlisted.as_mut() {
-                                    list.retain(|i| *i != id);
-                                }
-                            }
-                            Err(e) => app.show_error(e),
-                        }
-                    },
-                );
-            }
-        });
-    }
-}
-
-fn selected_key(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context, row: &KeyRow) {
-    let name = row.record.name.clone();
-    egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.label(RichText::new(format!("Key \"{name}\"")).strong().size(16.0));
-        egui::Grid::new("key-details").num_columns(2).show(ui, |ui| {
-            widgets::row(ui, "Algorithm", &row.record.algorithm.to_string());
-            widgets::row(ui, "Public key SHA-256", &row.record.fingerprint);
-            widgets::row(ui, "Created", &row.record.created);
-            widgets::row(ui, "Last used", row.record.last_used.as_deref().unwrap_or("never"));
-        });
-        if let Some(p) = &row.keychain_problem {
-            widgets::banner(ui, Tone::Bad, &format!("Key \"{name}\": {p}. Restore it from a backup (delete it here, then import the backup under the same name)."));
-        }
-        if !row.record.algorithm.upm_accepts() {
-            widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
-        }
-        ui.horizontal(|ui| {
-            if ui.button("Copy public key").clicked() {
-                ctx.copy_text(row.record.public_key.clone());
-                app.show_info(format!("The public key of \"{name}\" is on the clipboard."));
-            }
-            if ui.button("Certificates…").clicked() {
-                app.open_view(View::Certificates);
-            }
-            if ui.button("Delete…").clicked() {
-                app.keys_view.confirm_delete = Some(name.clone());
-            }
-        });
-        ui.add_space(6.0);
-        ui.horizontal(|ui| {
-            let l = ui.label("New name");
-            ui.add(egui::TextEdit::singleline(&mut app.keys_view.rename_to).desired_width(240.0)).labelled_by(l.id);
-            let new = app.keys_view.rename_to.trim().to_owned();
-            if ui.add_enabled(!new.is_empty() && new != name, egui::Button::new("Rename")).clicked() {
-                let store = app.store();
-                let old = name.clone();
-                app.worker.spawn(
-                    ctx,
-                    "renaming a key",
-                    move || store.and_then(|s| s.rename(&old, &new).map_err(|e| e.to_string())).map(|r| r.name),
-                    |app, result| {
-                        app.keys_dirty = true;
-                        match result {
-                            Ok(new) => {
-                                app.show_info(format!("Renamed the key to \"{new}\"."));
-                                app.selected_key = Some(new);
-                                app.keys_view.rename_to.clear();
-                            }
-                            Err(e) => app.show_error(e),
-                        }
-                    },
-                );
-            }
-        });
-        ui.add_space(6.0);
-        ui.label(RichText::new("Back up").strong());
-        ui.label("A backup is the key encrypted with a passphrase (PKCS#8, AES-256); OpenSSL and Countersign can open it. Keep it and the passphrase apart.");
-        let kv = &mut app.keys_view;
-        let first = secret_field(ui, "Backup passphrase", &mut kv.backup_passphrase);
-        let repeat = secret_field(ui, "Repeat passphrase", &mut kv.backup_repeat);
-        let problem = if first.overflowed || repeat.overflowed {
-            Some(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY))
-        } else if kv.backup_passphrase.char_count() < MIN_PASSPHRASE_CHARS {
-            Some(format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters."))
-        } else if kv.backup_passphrase != kv.backup_repeat {
-            Some("The two passphrases differ.".to_owned())
-        } else {
-            None
-        };
-        let submitted = (first.submitted || repeat.submitted) && problem.is_none();
-        let save = ui
-            .horizontal(|ui| {
-                let save = ui.add_enabled(problem.is_none(), egui::Button::new("Save backup…")).clicked();
-                if let Some(p) = &problem {
-                    ui.weak(p);
-                }
-                save
-            })
-            .inner;
-        if save || submitted {
-            // The job gets its own copy (wiped when it ends); the fields keep theirs until the
-            // backup is written, so that a cancelled dialog does not cost the typing.
-            let passphrase = kv.backup_passphrase.to_zeroizing();
-            let store = app.store();
-            let desktop = app.config.desktop.clone();
-            let key_name = name.clone();
-            let suggested = format!("{}-backup.pem", row.record.file_stem());
-            app.worker.spawn(
-                ctx,
-                "backing up a key",
-                move || -> Result<Option<PathBuf>, String> {
-                    let Some(path) = desktop.save_file("Save the encrypted backup", &suggested) else { return Ok(None) };
-                    let (_, key) = store?.load(&key_name).map_err(|e| e.to_string())?;
-                    let pem = key.to_encrypted_pem(&passphrase).map_err(|e| e.to_string())?;
-                    // The save dialog asked before replacing a file.
-                    countersign::atomic::write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
-                    Ok(Some(path))
-                },
-                |app, result| match result {
-                    Ok(Some(path)) => {
-                        app.keys_view.backup_passphrase.clear();
-                        app.keys_view.backup_repeat.clear();
-                        app.show_info(format!("Backup written to {}. Keep the passphrase somewhere else.", path.display()));
-                    }
-                    Ok(None) => {}
-                    Err(e) => app.show_error(e),
-                },
-            );
-        }
-    });
-}
-
-fn generate(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
-    ui.label(RichText::new("Make a new key").strong());
-    let kv = &mut app.keys_view;
-    widgets::field(ui, "Key name", &mut kv.new_name, "acme-signing");
-    ui.horizontal(|ui| {
-        ui.radio_value(&mut kv.new_algorithm, Algorithm::Ed25519, "Ed25519 (what UPM requires)");
-        ui.radio_value(
-            &mut kv.new_algorithm,
-            Algorithm::EcdsaP384,
-            "ECDSA P-384 (for policies that require NIST curves)",
-        );
-    });
-    if kv.new_algorithm == Algorithm::EcdsaP384 {
-        widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
-    }
-    let name = kv.new_name.trim().to_owned();
-    let algorithm = kv.new_algorithm;
-    if ui.add_enabled(!name.is_empty(), egui::Button::new("Generate key")).clicked() {
-        let store = app.store();
-        app.worker.spawn(
-            ctx,
-            "making a key",
-            move || store.and_then(|s| s.generate(&name, algorithm).map_err(|e| e.to_string())),
-            |app, result| {
-                app.keys_dirty = true;
-                match result {
-                    Ok(r) => {
-                        app.show_info(format!("Made {} key \"{}\" in the keychain. Next: give it a certificate (Certificates view).", r.algorithm, r.name));
-                        app.selected_key = Some(r.name);
-                        app.keys_view.new_name.clear();
-                    }
-                    Err(e) => app.show_error(e),
-                }
-            },
-        );
-    }
-}
-
-fn import(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
-    ui.label(RichText::new("Import or restore a key").strong());
-    ui.label("A private key file (PKCS#8 PEM or DER, as `openssl genpkey` writes), or a Countersign backup. It goes into the keychain; delete the file afterwards if it was not encrypted.");
-    ui.horizontal(|ui| {
-        let l = ui.label("Key file");
-        ui.add(
-            egui::TextEdit::singleline(&mut app.keys_view.import_path)
-                .hint_text("/path/to/key.pem")
-                .desired_width(320.0),
-        )
-        .labelled_by(l.id);
-        if ui.button("Choose key file…").clicked() {
-            let desktop = app.config.desktop.clone();
-            app.worker.spawn(
-                ctx,
-                "choosing a key file",
-                move || desktop.pick_file("Choose a private key or backup", &["pem", "der", "key"]),
-                |app, picked| {
-                    if let Some(p) = picked {
-                        if app.keys_view.import_name.is_empty() {
-                            app.keys_view.import_name =
-                                p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                        }
-                        app.keys_view.import_path = p.display().to_string();
-                    }
-                },
-            );
-        }
-    });
-    let kv = &mut app.keys_view;
-    widgets::field(ui, "Name for the key", &mut kv.import_name, "acme-signing");
-    let typed = secret_field(ui, "Passphrase (if encrypted)", &mut kv.import_passphrase);
-    if typed.overflowed {
-        ui.weak(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY));
-    }
-    let path = kv.import_path.trim().to_owned();
-    let name = kv.import_name.trim().to_owned();
-    let ready = !path.is_empty() && !name.is_empty();
-    if ui.add_enabled(ready, egui::Button::new("Import key")).clicked() || (typed.submitted && ready) {
-        let passphrase = kv.import_passphrase.to_zeroizing();
-        let store = app.store();
-        app.worker.spawn(
-            ctx,
-            "importing a key",
-            move || -> Result<countersign::keystore::KeyRecord, ImportFailure> {
-                let key = read_key_file(&PathBuf::from(&path), passphrase)?;
-                store
-                    .and_then(|s| s.add(&name, &key).map_err(|e| e.to_string()))
-                    .map_err(ImportFailure::Other)
-            },
-            |app, result| {
-                app.keys_dirty = true;
-                match result {
-                    Ok(r) => {
-                        app.keys_view.import_passphrase.clear();
-                        app.show_info(format!(
-                            "Imported {} key \"{}\" into the keychain (public key SHA-256 {}).",
-                            r.algorithm, r.name, r.fingerprint
-                        ));
-                        app.selected_key = Some(r.name);
-                        app.keys_view.import_path.clear();
-                        app.keys_view.import_name.clear();
-                    }
-                    Err(ImportFailure::Passphrase(e)) => {
-                        // A wrong passphrase is typed again, not corrected.
-                        app.keys_view.import_passphrase.clear();
-                        app.show_error(e);
-                    }
-                    Err(ImportFailure::Other(e)) => app.show_error(e),
-                }
-            },
-        );
-    }
-}
-
-/// Why an import failed: the passphrase (typed again from scratch), or anything else.
-enum ImportFailure {
-    Passphrase(String),
-    Other(String),
 }
 
 /// Reads a key file (bounded, zeroized), decrypting it with `passphrase` if it is encrypted.
-fn read_key_file(path: &std::path::Path, passphrase: Zeroizing<String>) -> Result<PrivateKey, ImportFailure> {
+fn read_key_file(path: &Path, passphrase: Zeroizing<String>) -> Result<PrivateKey, ImportFailure> {
     const MAX_KEY_FILE: u64 = 1 << 20;
     let name = path.display().to_string();
-    let unreadable = |e: std::io::Error| {
-        ImportFailure::Other(format!("Could not read the key file {name}: {e}. Check the path."))
-    };
+    let unreadable = |source: std::io::Error| ImportFailure::Unreadable { name: name.clone(), source };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     // Sized up front, so that the key's bytes are never left behind by a growing buffer.
     let size = file.metadata().map(|m| m.len().min(MAX_KEY_FILE)).unwrap_or(0);
@@ -431,60 +513,8 @@ fn read_key_file(path: &std::path::Path, passphrase: Zeroizing<String>) -> Resul
         }
     })
     .map_err(|e| match e {
-        KeyError::NoPassphrase { .. } => ImportFailure::Passphrase(format!(
-            "{name} is encrypted. Type its passphrase in the Passphrase field and import again."
-        )),
-        KeyError::WrongPassphrase { .. } => {
-            ImportFailure::Passphrase(format!("The passphrase for {name} is wrong. Type it again."))
-        }
-        e => ImportFailure::Other(e.to_string()),
+        KeyError::NoPassphrase { .. } => ImportFailure::NeedsPassphrase { name: name.clone() },
+        KeyError::WrongPassphrase { .. } => ImportFailure::WrongPassphrase { name: name.clone() },
+        e => ImportFailure::Other(Failure::Key(e)),
     })
-}
-
-fn confirm_delete(app: &mut App, ctx: &egui::Context) {
-    let Some(name) = app.keys_view.confirm_delete.clone() else { return };
-    let Some(row) = app.key_rows().iter().find(|r| r.record.name == name).cloned() else {
-        app.keys_view.confirm_delete = None;
-        return;
-    };
-    let modal = egui::Modal::new(egui::Id::unique("countersign-confirm-delete")).show(ctx, |ui| {
-        ui.set_max_width(460.0);
-        ui.label(RichText::new(format!("Delete key \"{name}\"?")).strong().size(16.0));
-        ui.label(format!("{}, public key SHA-256 {}", row.record.algorithm, row.record.fingerprint));
-        ui.label(
-            "Signatures made with it stay valid, but nobody can sign with it again unless you have a backup.",
-        );
-        ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            let keep = ui.button("Keep it").clicked();
-            let delete = ui
-                .button(RichText::new(format!("Delete \"{name}\"")).color(widgets::colour(ui, Tone::Bad)))
-                .clicked();
-            (keep, delete)
-        })
-        .inner
-    });
-    let (keep, delete) = modal.inner;
-    if keep || modal.should_close() {
-        app.keys_view.confirm_delete = None;
-    }
-    if delete {
-        app.keys_view.confirm_delete = None;
-        let store = app.store();
-        app.worker.spawn(
-            ctx,
-            "deleting a key",
-            move || store.and_then(|s| s.delete(&name).map_err(|e| e.to_string())),
-            |app, result| {
-                app.keys_dirty = true;
-                match result {
-                    Ok(r) => app.show_info(format!(
-                        "Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.",
-                        r.name, r.fingerprint
-                    )),
-                    Err(e) => app.show_error(e),
-                }
-            },
-        );
-    }
 }

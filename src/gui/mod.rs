@@ -1,8 +1,9 @@
 //! The window: an eframe app over the same core calls as the command line.
 //!
 //! Drawing happens on the UI thread and only reads state. Anything that touches the keychain,
-//! a file or a dialog runs on a worker thread (`worker.rs`) and comes back as a closure that
-//! updates the app, followed by a repaint. With nothing running, egui repaints only on input.
+//! a file or a dialog runs on a worker thread (`worker.rs`) and comes back as a typed message
+//! (`messages.rs`) that `App::apply` hands to the view that owns it, followed by a repaint.
+//! With nothing running, egui repaints only on input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,11 +17,15 @@ use countersign::certs::{Certificate, ValidityState};
 use countersign::history::History;
 use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
 
+mod actions;
 mod certificates;
+mod context;
 mod desktop;
 mod first_run;
 mod history_view;
 mod keys;
+mod messages;
+mod notices;
 mod secret;
 mod sign;
 #[cfg(test)]
@@ -30,7 +35,11 @@ mod verify;
 mod widgets;
 mod worker;
 
+use actions::{Action, Actions};
+use context::ViewContext;
 pub use desktop::{Desktop, NativeDesktop};
+use messages::{Failure, Message};
+use notices::{Notice, Notices};
 use widgets::Tone;
 use worker::Worker;
 
@@ -119,14 +128,19 @@ impl KeyRow {
 enum KeyList {
     Loading,
     Loaded(Vec<KeyRow>),
-    Failed(String),
+    Failed(Failure),
 }
 
-/// A sentence shown across the top of the window until dismissed.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub tone: Tone,
-    pub text: String,
+/// Every view of the window, each with its own state.
+#[derive(Default)]
+struct Views {
+    first_run: first_run::FirstRun,
+    sign: sign::SignView,
+    keys: keys::KeysView,
+    certificates: certificates::CertificatesView,
+    verify: verify::VerifyView,
+    history: history_view::HistoryView,
+    trust: truststore_view::TrustStoreView,
 }
 
 /// The application.
@@ -134,7 +148,9 @@ pub struct App {
     config: Config,
     view: View,
     worker: Worker,
-    notice: Option<Notice>,
+    notices: Notices,
+    /// What views and finished jobs asked of the window this frame, applied after drawing.
+    actions: Actions,
     keys: KeyList,
     /// Set when an action changed keys or history: they are read again on the next frame.
     keys_dirty: bool,
@@ -146,13 +162,7 @@ pub struct App {
     setup_dismissed: bool,
     /// The key chosen in the Keys and Certificates views.
     selected_key: Option<String>,
-    first_run: first_run::FirstRun,
-    sign: sign::SignView,
-    keys_view: keys::KeysView,
-    certs_view: certificates::CertificatesView,
-    verify: verify::VerifyView,
-    history: history_view::HistoryView,
-    trust: truststore_view::TrustStoreView,
+    views: Views,
     startup: Option<Instant>,
     frames: u64,
     /// The window's egui context, for work started from a finished job.
@@ -164,23 +174,18 @@ impl App {
         let report =
             std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
         App {
-            sign: sign::SignView::default(),
             config,
             view: View::Sign,
             worker: Worker::default(),
-            notice: None,
+            notices: Notices::default(),
+            actions: Actions::default(),
             keys: KeyList::Loading,
             keys_dirty: true,
             keys_generation: 0,
             history_dirty: true,
             setup_dismissed: false,
             selected_key: None,
-            first_run: first_run::FirstRun::default(),
-            keys_view: keys::KeysView::default(),
-            certs_view: certificates::CertificatesView::default(),
-            verify: verify::VerifyView::default(),
-            history: history_view::HistoryView::default(),
-            trust: truststore_view::TrustStoreView::default(),
+            views: Views::default(),
             startup: report.then(Instant::now),
             frames: 0,
             ctx: egui::Context::default(),
@@ -196,7 +201,7 @@ impl App {
     #[cfg(test)]
     /// True when every passphrase field of the window is empty and wiped to its last byte.
     pub fn passphrases_wiped(&self) -> bool {
-        self.keys_view.passphrases_wiped()
+        self.views.keys.passphrases_wiped()
     }
 
     #[cfg(test)]
@@ -207,24 +212,25 @@ impl App {
         self.history_dirty = true;
     }
 
-    /// The stored keys as last loaded (empty while loading).
-    pub fn key_rows(&self) -> &[KeyRow] {
-        match &self.keys {
+    /// The views, and what they may use while they draw or apply a message: each view is
+    /// borrowed apart from the rest of the app, so it cannot reach into another.
+    fn split(&mut self) -> (&mut Views, ViewContext<'_>) {
+        let keys: &[KeyRow] = match &self.keys {
             KeyList::Loaded(rows) => rows,
             _ => &[],
-        }
+        };
+        let cx = ViewContext {
+            keys,
+            selected_key: self.selected_key.as_deref(),
+            config: &self.config,
+            jobs: self.worker.jobs(&self.ctx),
+            actions: &mut self.actions,
+        };
+        (&mut self.views, cx)
     }
 
-    fn show_error(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { tone: Tone::Bad, text: text.into() });
-    }
-
-    fn show_info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { tone: Tone::Good, text: text.into() });
-    }
-
-    fn store(&self) -> Result<KeyStore, String> {
-        self.config.store.clone()
+    fn store(&self) -> Result<KeyStore, Failure> {
+        self.config.store.clone().map_err(Failure::NoKeyStore)
     }
 
     /// Reads the key index and asks the keychain about each key, off the UI thread.
@@ -232,12 +238,10 @@ impl App {
         let store = self.store();
         self.keys_generation += 1;
         let generation = self.keys_generation;
-        self.worker.spawn(
-            ctx,
-            "loading keys",
-            move || -> Result<Vec<KeyRow>, String> {
+        self.worker.jobs(ctx).spawn("loading keys", move || {
+            let load = || -> Result<Vec<KeyRow>, Failure> {
                 let store = store?;
-                let records = store.list().map_err(|e| e.to_string())?;
+                let records = store.list()?;
                 Ok(records
                     .into_iter()
                     .map(|record| {
@@ -255,41 +259,64 @@ impl App {
                         KeyRow { record, keychain_problem, chains }
                     })
                     .collect())
-            },
-            move |app, result| {
-                if generation != app.keys_generation {
-                    return; // a newer load is on its way
+            };
+            Message::KeysLoaded { generation, result: load() }
+        });
+    }
+
+    fn keys_loaded(&mut self, generation: u64, result: Result<Vec<KeyRow>, Failure>) {
+        if generation != self.keys_generation {
+            return; // a newer load is on its way
+        }
+        self.keys = match result {
+            Ok(rows) => {
+                if self.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s)) {
+                    self.selected_key = rows.first().map(|r| r.record.name.clone());
                 }
-                app.keys = match result {
-                    Ok(rows) => {
-                        if app.selected_key.as_ref().is_none_or(|s| !rows.iter().any(|r| &r.record.name == s))
-                        {
-                            app.selected_key = rows.first().map(|r| r.record.name.clone());
-                        }
-                        app.sign.keys_changed(&rows);
-                        KeyList::Loaded(rows)
-                    }
-                    Err(e) => KeyList::Failed(e),
-                };
-            },
-        );
+                self.views.sign.keys_changed(&rows);
+                KeyList::Loaded(rows)
+            }
+            Err(e) => KeyList::Failed(e),
+        };
     }
 
     fn reload_history(&mut self, ctx: &egui::Context) {
         let history = self.config.history.clone();
-        self.worker.spawn(
-            ctx,
-            "reading the signing history",
-            move || history.load().map_err(|e| e.to_string()),
-            |app, result| {
-                app.history.loaded(result);
-            },
-        );
+        self.worker
+            .jobs(ctx)
+            .spawn("reading the signing history", move || history_view::Message::Loaded(history.load()));
+    }
+
+    /// Applies one result of background work: the app's own, or handed to its view.
+    fn apply(&mut self, message: Message) {
+        let (views, mut cx) = self.split();
+        let actions = &mut *cx.actions;
+        match message {
+            Message::KeysLoaded { generation, result } => self.keys_loaded(generation, result),
+            Message::FolderOpened(result) => {
+                if let Err(e) = result {
+                    actions.failure(e);
+                }
+            }
+            Message::JobPanicked { what } => actions.push(Action::Notify(Notice::internal(format!(
+                "Countersign hit an internal error while {what}. Nothing was left half-written; try again, and report it if it repeats."
+            )))),
+            Message::JobNotStarted { what, error } => actions.push(Action::Notify(Notice::internal(format!(
+                "Countersign could not start work ({what}): {error}. Close other programs and try again."
+            )))),
+            Message::FirstRun(m) => views.first_run.apply(m, &mut cx),
+            Message::Keys(m) => views.keys.apply(m, &mut cx),
+            Message::Certificates(m) => views.certificates.apply(m, &mut cx),
+            Message::Sign(m) => views.sign.apply(m, &mut cx),
+            Message::Verify(m) => views.verify.apply(m),
+            Message::History(m) => views.history.apply(m, &mut cx),
+            Message::TrustStore(m) => views.trust.apply(m, &mut cx),
+        }
     }
 
     fn needs_setup(&self) -> bool {
         !self.setup_dismissed
-            && (self.first_run.in_progress()
+            && (self.views.first_run.in_progress()
                 || matches!(&self.keys, KeyList::Loaded(rows) if rows.is_empty()))
     }
 
@@ -298,17 +325,8 @@ impl App {
         let ctx = ui.ctx().clone();
         self.ctx = ctx.clone();
         self.frames += 1;
-        for apply in self.worker.finished() {
-            apply(self);
-        }
-        if std::mem::take(&mut self.keys_dirty) {
-            self.reload_keys(&ctx);
-        }
-        if std::mem::take(&mut self.history_dirty) {
-            self.reload_history(&ctx);
-        }
-        if std::mem::take(&mut self.sign.advance) {
-            sign::start_batch(self, &ctx);
+        for message in self.worker.finished() {
+            self.apply(message);
         }
 
         egui::Panel::top("navigation").show(ui, |ui| {
@@ -320,7 +338,7 @@ impl App {
                 for v in View::ALL {
                     let selected = self.view == v && !setup;
                     if ui.add_enabled(!setup, egui::Button::selectable(selected, v.title())).clicked() {
-                        self.open_view(v);
+                        self.actions.push(Action::ShowView(v));
                     }
                 }
                 if self.worker.pending() > 0 {
@@ -350,34 +368,30 @@ impl App {
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(notice) = self.notice.clone() {
-                let dismissed = widgets::banner_dismissable(ui, notice.tone, &notice.text);
-                if dismissed {
-                    self.notice = None;
-                }
-                ui.add_space(6.0);
-            }
+            self.notices.ui(ui);
             if let KeyList::Failed(e) = &self.keys {
-                let e = e.clone();
                 widgets::banner(ui, Tone::Bad, &format!("Your keys could not be read. {e}"));
                 if ui.button("Try again").clicked() {
                     self.keys = KeyList::Loading;
-                    self.keys_dirty = true;
+                    self.actions.push(Action::ReloadKeys);
                 }
                 ui.add_space(6.0);
             }
             egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
                 if self.needs_setup() {
-                    first_run::draw(self, ui);
+                    let (views, mut cx) = self.split();
+                    views.first_run.ui(ui, &mut cx);
                     return;
                 }
-                match self.view {
-                    View::Sign => sign::draw(self, ui),
-                    View::Keys => keys::draw(self, ui),
-                    View::Certificates => certificates::draw(self, ui),
-                    View::Verify => verify::draw(self, ui),
-                    View::History => history_view::draw(self, ui),
-                    View::TrustStore => truststore_view::draw(self, ui),
+                let view = self.view;
+                let (views, mut cx) = self.split();
+                match view {
+                    View::Sign => views.sign.ui(ui, &mut cx),
+                    View::Keys => views.keys.ui(ui, &mut cx),
+                    View::Certificates => views.certificates.ui(ui, &mut cx),
+                    View::Verify => views.verify.ui(ui, &mut cx),
+                    View::History => views.history.ui(ui, &mut cx),
+                    View::TrustStore => views.trust.ui(ui, &mut cx),
                 }
             });
         });
@@ -387,12 +401,22 @@ impl App {
             ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() && !self.needs_setup() {
             match self.view {
-                View::Verify => self.verify.take_paths(dropped),
+                View::Verify => self.views.verify.take_paths(dropped),
                 _ => {
                     self.view = View::Sign;
-                    self.sign.add_files(&ctx, &mut self.worker, dropped);
+                    let (views, mut cx) = self.split();
+                    views.sign.add_files(&mut cx.jobs, dropped);
                 }
             }
+        }
+
+        self.apply_actions();
+        // After the actions, so that a reload they asked for starts in this frame.
+        if std::mem::take(&mut self.keys_dirty) {
+            self.reload_keys(&ctx);
+        }
+        if std::mem::take(&mut self.history_dirty) {
+            self.reload_history(&ctx);
         }
 
         if self.worker.pending() > 0 {
@@ -413,7 +437,7 @@ impl App {
     fn open_view(&mut self, view: View) {
         if view != View::Keys {
             // Passphrases typed into the Keys view are not needed once it is left.
-            self.keys_view.wipe_passphrases();
+            self.views.keys.wipe_passphrases();
         }
         self.view = view;
         if view == View::History {
@@ -421,11 +445,32 @@ impl App {
         }
     }
 
-    /// Shows the outcome of a background action: a success sentence, or its error.
-    fn report(&mut self, result: Result<String, String>) {
-        match result {
-            Ok(text) => self.show_info(text),
-            Err(text) => self.show_error(text),
+    /// Applies what views and finished jobs asked for, in the order they asked.
+    fn apply_actions(&mut self) {
+        let actions = self.actions.take();
+        if !actions.is_empty() {
+            // This frame was drawn before they were applied: the next one shows what changed,
+            // without waiting for the user to move the mouse.
+            self.ctx.request_repaint();
+        }
+        for action in actions {
+            match action {
+                Action::ShowView(view) => self.open_view(view),
+                Action::FinishSetup(view) => {
+                    self.setup_dismissed = true;
+                    self.open_view(view);
+                }
+                Action::ReloadKeys => self.keys_dirty = true,
+                Action::ReloadHistory => self.history_dirty = true,
+                Action::Notify(notice) => self.notices.push(notice),
+                Action::SelectKey(name) => self.selected_key = Some(name),
+                Action::VerifyBundle(dir) => {
+                    self.open_view(View::Verify);
+                    let (views, mut cx) = self.split();
+                    views.verify.take_paths(vec![dir]);
+                    views.verify.start(&mut cx);
+                }
+            }
         }
     }
 }

@@ -6,8 +6,12 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
+use super::KeyRow;
+use super::actions::Action;
+use super::context::ViewContext;
+use super::messages::{Failure, Message as AppMessage};
 use super::widgets::{self, Tone};
-use super::{App, KeyRow, View};
+use super::worker::Jobs;
 use countersign::archive::{self, AppInfo, ArtifactKind};
 use countersign::batch::{self, BatchRequest, Existing, Layout};
 use countersign::bundle::CertificateInput;
@@ -29,8 +33,37 @@ pub struct SignView {
     running: bool,
     /// Sign what was added meanwhile once the running batch is done.
     queue_active: bool,
-    /// Set by a finished batch: start the next one on the next frame.
-    pub(super) advance: bool,
+}
+
+/// Results of the Sign view's jobs.
+#[derive(Debug)]
+pub enum Message {
+    /// What the file of item `id` is.
+    Inspected {
+        id: u64,
+        result: Result<Box<AppInfo>, Failure>,
+    },
+    /// The SHA-256 of the file of item `id`, in hex.
+    Hashed {
+        id: u64,
+        result: Result<String, Failure>,
+    },
+    OutputFolderChosen(Option<PathBuf>),
+    /// Files to sign chosen in a dialog (none: cancelled).
+    FilesChosen(Vec<PathBuf>),
+    /// One file of the batch is done: signed, failed, or (`cancelled`) stopped.
+    Signed {
+        id: u64,
+        result: Result<Done, Failure>,
+        cancelled: bool,
+    },
+    /// The batch's key could not be loaded, so none of these items was signed.
+    KeyUnusable {
+        ids: Vec<u64>,
+        error: Failure,
+    },
+    /// The batch is over.
+    BatchFinished,
 }
 
 enum Stage<T> {
@@ -53,7 +86,8 @@ impl State {
     }
 }
 
-struct Done {
+#[derive(Debug)]
+pub struct Done {
     bundle_dir: PathBuf,
     files: Vec<PathBuf>,
     signature: String,
@@ -85,7 +119,7 @@ impl SignView {
     }
 
     /// Adds files to the queue and starts reading what they are.
-    pub(super) fn add_files(&mut self, ctx: &egui::Context, worker: &mut super::Worker, paths: Vec<PathBuf>) {
+    pub(super) fn add_files(&mut self, jobs: &mut Jobs, paths: Vec<PathBuf>) {
         for path in paths {
             let queued = self
                 .items
@@ -106,43 +140,80 @@ impl SignView {
                 state: State::Waiting,
             });
             let inspect_path = path.clone();
-            worker.spawn(
-                ctx,
-                "reading a dropped file",
-                move || archive::inspect(&inspect_path).map_err(|e| e.to_string()),
-                move |app, result| {
-                    if let Some(item) = app.sign.item_mut(id) {
-                        match result {
-                            Ok(info) => item.info = Stage::Ready(info),
-                            Err(e) => {
-                                // Not signable: say why right away rather than at signing time.
-                                item.hashing.cancel();
-                                if matches!(item.state, State::Waiting) {
-                                    item.state = State::Failed(e.clone());
-                                }
-                                item.info = Stage::Failed(e);
+            jobs.spawn("reading a dropped file", move || Message::Inspected {
+                id,
+                result: archive::inspect(&inspect_path).map(Box::new).map_err(Failure::from),
+            });
+            jobs.spawn("computing a SHA-256", move || Message::Hashed {
+                id,
+                result: countersign::signing::sha256_file(&path, &hashing)
+                    .map(|(sha, _)| countersign::hex::lower(&sha))
+                    .map_err(Failure::from),
+            });
+        }
+    }
+
+    /// Applies a finished job of this view.
+    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+        match message {
+            Message::Inspected { id, result } => {
+                if let Some(item) = self.item_mut(id) {
+                    match result {
+                        Ok(info) => item.info = Stage::Ready(*info),
+                        Err(e) => {
+                            // Not signable: say why right away rather than at signing time.
+                            let e = e.to_string();
+                            item.hashing.cancel();
+                            if matches!(item.state, State::Waiting) {
+                                item.state = State::Failed(e.clone());
                             }
+                            item.info = Stage::Failed(e);
                         }
                     }
-                },
-            );
-            worker.spawn(
-                ctx,
-                "computing a SHA-256",
-                move || {
-                    countersign::signing::sha256_file(&path, &hashing)
-                        .map(|(sha, _)| countersign::hex::lower(&sha))
-                        .map_err(|e| e.to_string())
-                },
-                move |app, result| {
-                    if let Some(item) = app.sign.item_mut(id) {
-                        item.sha256 = match result {
-                            Ok(hex) => Stage::Ready(hex),
-                            Err(e) => Stage::Failed(e),
-                        };
+                }
+            }
+            Message::Hashed { id, result } => {
+                if let Some(item) = self.item_mut(id) {
+                    item.sha256 = match result {
+                        Ok(hex) => Stage::Ready(hex),
+                        Err(e) => Stage::Failed(e.to_string()),
+                    };
+                }
+            }
+            Message::OutputFolderChosen(picked) => {
+                if let Some(dir) = picked {
+                    self.out_dir = dir.display().to_string();
+                }
+            }
+            Message::FilesChosen(files) => {
+                if !files.is_empty() {
+                    self.add_files(&mut cx.jobs, files);
+                }
+            }
+            Message::Signed { id, result, cancelled } => {
+                if let Some(item) = self.item_mut(id) {
+                    item.state = match result {
+                        Ok(done) => State::Done(Box::new(done)),
+                        Err(_) if cancelled => State::Cancelled,
+                        Err(e) => State::Failed(e.to_string()),
+                    };
+                }
+            }
+            Message::KeyUnusable { ids, error } => {
+                let error = error.to_string();
+                for id in ids {
+                    if let Some(item) = self.item_mut(id) {
+                        item.state = State::Failed(error.clone());
                     }
-                },
-            );
+                }
+            }
+            Message::BatchFinished => {
+                self.running = false;
+                cx.actions.push(Action::ReloadKeys);
+                cx.actions.push(Action::ReloadHistory);
+                // What was added while this batch ran is signed next.
+                self.start_batch(cx);
+            }
         }
     }
 
@@ -192,194 +263,236 @@ fn key_notes(row: Option<&KeyRow>) -> (Option<String>, Vec<String>) {
     (None, warnings)
 }
 
-pub fn draw(app: &mut App, ui: &mut egui::Ui) {
-    let ctx = ui.ctx().clone();
-    drop_zone(app, ui, &ctx);
-    ui.add_space(8.0);
+impl SignView {
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        let ctx = ui.ctx().clone();
+        self.drop_zone(ui, cx, &ctx);
+        ui.add_space(8.0);
 
-    // Settings for the whole queue.
-    let rows: Vec<KeyRow> = app.key_rows().to_vec();
-    let chosen = app.sign.key.clone();
-    let row = chosen.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k));
-    egui::Grid::new("sign-settings").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-        let l = ui.label("Signing key");
-        egui::ComboBox::from_id_salt("signing-key")
-            .selected_text(chosen.clone().unwrap_or_else(|| "no key yet".into()))
-            .width(320.0)
-            .show_ui(ui, |ui| {
-                for r in &rows {
-                    let (_, state) = widgets::validity(r.certificate_state(widgets::now()));
-                    ui.selectable_value(
-                        &mut app.sign.key,
-                        Some(r.record.name.clone()),
-                        format!("{} ({}, {state})", r.record.name, r.record.algorithm),
-                    );
-                }
-            })
-            .response
-            .labelled_by(l.id);
-        ui.end_row();
-        let l = ui.label("Note");
-        ui.add(
-            egui::TextEdit::singleline(&mut app.sign.note)
-                .hint_text("for customer / ticket")
-                .desired_width(360.0),
-        )
-        .labelled_by(l.id);
-        ui.end_row();
-        let l = ui.label("Output folder");
-        ui.horizontal(|ui| {
+        // Settings for the whole queue.
+        let rows: &[KeyRow] = cx.keys;
+        let chosen = self.key.clone();
+        let row = chosen.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k));
+        egui::Grid::new("sign-settings").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+            let l = ui.label("Signing key");
+            egui::ComboBox::from_id_salt("signing-key")
+                .selected_text(chosen.clone().unwrap_or_else(|| "no key yet".into()))
+                .width(320.0)
+                .show_ui(ui, |ui| {
+                    for r in rows {
+                        let (_, state) = widgets::validity(r.certificate_state(widgets::now()));
+                        ui.selectable_value(
+                            &mut self.key,
+                            Some(r.record.name.clone()),
+                            format!("{} ({}, {state})", r.record.name, r.record.algorithm),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Note");
             ui.add(
-                egui::TextEdit::singleline(&mut app.sign.out_dir)
-                    .hint_text("next to each file")
-                    .desired_width(300.0),
+                egui::TextEdit::singleline(&mut self.note)
+                    .hint_text("for customer / ticket")
+                    .desired_width(360.0),
             )
             .labelled_by(l.id);
-            if ui.button("Choose output folder…").clicked() {
-                let desktop = app.config.desktop.clone();
-                app.worker.spawn(
-                    &ctx,
-                    "choosing a folder",
-                    move || desktop.pick_folder("Where should bundles go?"),
-                    |app, picked| {
-                        if let Some(dir) = picked {
-                            app.sign.out_dir = dir.display().to_string();
-                        }
-                    },
-                );
-            }
+            ui.end_row();
+            let l = ui.label("Output folder");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.out_dir)
+                        .hint_text("next to each file")
+                        .desired_width(300.0),
+                )
+                .labelled_by(l.id);
+                if ui.button("Choose output folder…").clicked() {
+                    let desktop = cx.desktop();
+                    cx.jobs.spawn("choosing a folder", move || {
+                        Message::OutputFolderChosen(desktop.pick_folder("Where should bundles go?"))
+                    });
+                }
+            });
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(&mut self.zip, "Also pack each bundle as one .zip");
+            ui.end_row();
         });
-        ui.end_row();
-        ui.label("");
-        ui.checkbox(&mut app.sign.zip, "Also pack each bundle as one .zip");
-        ui.end_row();
-    });
 
-    let (blocker, warnings) = key_notes(row);
-    for w in &warnings {
-        widgets::banner(ui, Tone::Warn, w);
-    }
-    if let Some(b) = &blocker {
-        widgets::banner(ui, Tone::Bad, b);
-    }
-
-    ui.add_space(6.0);
-    let waiting = app.sign.waiting();
-    ui.horizontal(|ui| {
-        let can_sign = blocker.is_none() && waiting > 0 && !app.sign.running;
-        let label = match waiting {
-            0 => "Sign files".to_owned(),
-            1 => "Sign 1 file".to_owned(),
-            n => format!("Sign {n} files"),
-        };
-        if ui.add_enabled(can_sign, egui::Button::new(RichText::new(label).strong())).clicked() {
-            for item in app.sign.items.iter_mut().filter(|i| matches!(i.state, State::Cancelled)) {
-                item.state = State::Waiting;
-            }
-            app.sign.queue_active = true;
-            start_batch(app, &ctx);
+        let (blocker, warnings) = key_notes(row);
+        for w in &warnings {
+            widgets::banner(ui, Tone::Warn, w);
         }
-        let finished = app.sign.items.iter().any(|i| matches!(i.state, State::Done(_) | State::Failed(_)));
-        if ui.add_enabled(finished, egui::Button::new("Clear finished")).clicked() {
-            app.sign.items.retain(|i| !matches!(i.state, State::Done(_) | State::Failed(_)));
+        if let Some(b) = &blocker {
+            widgets::banner(ui, Tone::Bad, b);
         }
-    });
-    ui.add_space(6.0);
 
-    let mut remove = None;
-    let mut verify_dir = None;
-    let mut open_dir = None;
-    for item in &app.sign.items {
-        match item_card(ui, item) {
-            CardAction::None => {}
-            CardAction::Remove => remove = Some(item.id),
-            CardAction::Cancel => {
-                if let State::Signing(p) = &item.state {
-                    p.cancel();
+        ui.add_space(6.0);
+        let waiting = self.waiting();
+        ui.horizontal(|ui| {
+            let can_sign = blocker.is_none() && waiting > 0 && !self.running;
+            let label = match waiting {
+                0 => "Sign files".to_owned(),
+                1 => "Sign 1 file".to_owned(),
+                n => format!("Sign {n} files"),
+            };
+            if ui.add_enabled(can_sign, egui::Button::new(RichText::new(label).strong())).clicked() {
+                for item in self.items.iter_mut().filter(|i| matches!(i.state, State::Cancelled)) {
+                    item.state = State::Waiting;
                 }
+                self.queue_active = true;
+                self.start_batch(cx);
             }
-            CardAction::Copy(sig) => ctx.copy_text(sig),
-            CardAction::Open(dir) => open_dir = Some(dir),
-            CardAction::Verify(dir) => verify_dir = Some(dir),
-        }
-    }
-    if let Some(id) = remove {
-        if let Some(item) = app.sign.item_mut(id) {
-            item.hashing.cancel();
-        }
-        app.sign.items.retain(|i| i.id != id);
-    }
-    if let Some(dir) = open_dir {
-        let desktop = app.config.desktop.clone();
-        app.worker.spawn(
-            &ctx,
-            "opening a folder",
-            move || desktop.open_folder(&dir),
-            |app, r| {
-                if let Err(e) = r {
-                    app.show_error(e);
-                }
-            },
-        );
-    }
-    if let Some(dir) = verify_dir {
-        app.open_view(View::Verify);
-        app.verify.take_paths(vec![dir]);
-        super::verify::start(app, &ctx);
-    }
-}
-
-fn drop_zone(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
-    let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
-    let stroke =
-        if hovering { ui.visuals().selection.stroke } else { ui.visuals().widgets.noninteractive.bg_stroke };
-    let frame = egui::Frame::group(ui.style())
-        .stroke(egui::Stroke::new(if hovering { 2.0 } else { 1.0 }, stroke.color))
-        .inner_margin(20.0);
-    frame.show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.vertical_centered(|ui| {
-            ui.label(RichText::new("Drop a .jar or .obr here").size(20.0));
-            ui.add_space(4.0);
-            if ui.button("Choose files…").clicked() {
-                let desktop = app.config.desktop.clone();
-                app.worker.spawn(
-                    ctx,
-                    "choosing files",
-                    move || desktop.pick_artifacts(),
-                    |app, files| {
-                        if !files.is_empty() {
-                            app.sign_files(files);
-                        }
-                    },
-                );
+            let finished = self.items.iter().any(|i| matches!(i.state, State::Done(_) | State::Failed(_)));
+            if ui.add_enabled(finished, egui::Button::new("Clear finished")).clicked() {
+                self.items.retain(|i| !matches!(i.state, State::Done(_) | State::Failed(_)));
             }
         });
         ui.add_space(6.0);
-        ui.horizontal(|ui| {
-            let l = ui.label("Or a path:");
-            let field = ui
-                .add(
-                    egui::TextEdit::singleline(&mut app.sign.path_input)
-                        .hint_text("/path/to/app.jar")
-                        .desired_width(420.0),
-                )
-                .labelled_by(l.id);
-            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("Add").clicked() || entered) && !app.sign.path_input.trim().is_empty() {
-                let path = PathBuf::from(app.sign.path_input.trim());
-                app.sign.path_input.clear();
-                app.sign.add_files(ctx, &mut app.worker, vec![path]);
-            }
-        });
-    });
-}
 
-impl App {
-    /// Files chosen in a dialog: the same path as a drop.
-    fn sign_files(&mut self, files: Vec<PathBuf>) {
-        let ctx = self.ctx.clone();
-        self.sign.add_files(&ctx, &mut self.worker, files);
+        let mut remove = None;
+        let mut verify_dir = None;
+        let mut open_dir = None;
+        for item in &self.items {
+            match item_card(ui, item) {
+                CardAction::None => {}
+                CardAction::Remove => remove = Some(item.id),
+                CardAction::Cancel => {
+                    if let State::Signing(p) = &item.state {
+                        p.cancel();
+                    }
+                }
+                CardAction::Copy(sig) => ctx.copy_text(sig),
+                CardAction::Open(dir) => open_dir = Some(dir),
+                CardAction::Verify(dir) => verify_dir = Some(dir),
+            }
+        }
+        if let Some(id) = remove {
+            if let Some(item) = self.item_mut(id) {
+                item.hashing.cancel();
+            }
+            self.items.retain(|i| i.id != id);
+        }
+        if let Some(dir) = open_dir {
+            let desktop = cx.desktop();
+            cx.jobs.spawn("opening a folder", move || AppMessage::FolderOpened(desktop.open_folder(&dir)));
+        }
+        if let Some(dir) = verify_dir {
+            cx.actions.push(Action::VerifyBundle(dir));
+        }
+    }
+
+    fn drop_zone(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, ctx: &egui::Context) {
+        let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
+        let stroke = if hovering {
+            ui.visuals().selection.stroke
+        } else {
+            ui.visuals().widgets.noninteractive.bg_stroke
+        };
+        let frame = egui::Frame::group(ui.style())
+            .stroke(egui::Stroke::new(if hovering { 2.0 } else { 1.0 }, stroke.color))
+            .inner_margin(20.0);
+        frame.show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.vertical_centered(|ui| {
+                ui.label(RichText::new("Drop a .jar or .obr here").size(20.0));
+                ui.add_space(4.0);
+                if ui.button("Choose files…").clicked() {
+                    let desktop = cx.desktop();
+                    cx.jobs.spawn("choosing files", move || Message::FilesChosen(desktop.pick_artifacts()));
+                }
+            });
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                let l = ui.label("Or a path:");
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.path_input)
+                            .hint_text("/path/to/app.jar")
+                            .desired_width(420.0),
+                    )
+                    .labelled_by(l.id);
+                let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if (ui.button("Add").clicked() || entered) && !self.path_input.trim().is_empty() {
+                    let path = PathBuf::from(self.path_input.trim());
+                    self.path_input.clear();
+                    self.add_files(&mut cx.jobs, vec![path]);
+                }
+            });
+        });
+    }
+
+    /// Signs every waiting file at once, if the queue is on and no batch is running.
+    fn start_batch(&mut self, cx: &mut ViewContext) {
+        if self.running || !self.queue_active {
+            return;
+        }
+        let Some(key_name) = self.key.clone() else { return };
+        let mut ids = Vec::new();
+        let mut paths = Vec::new();
+        let mut progress = Vec::new();
+        for item in self.items.iter_mut().filter(|i| matches!(i.state, State::Waiting)) {
+            let p = Progress::new();
+            item.state = State::Signing(p.clone());
+            ids.push(item.id);
+            paths.push(item.path.clone());
+            progress.push(p);
+        }
+        if ids.is_empty() {
+            self.queue_active = false;
+            return;
+        }
+        self.running = true;
+        let base = Some(self.out_dir.trim()).filter(|d| !d.is_empty()).map(PathBuf::from);
+        let note = Some(self.note.trim().to_owned()).filter(|n| !n.is_empty());
+        let zip = self.zip;
+        let store = cx.store();
+        let history = cx.config.history.clone();
+        cx.jobs.spawn_with_updates("signing", move |updates| {
+            let loaded = store.and_then(|s| {
+                let (record, key) = s.load(&key_name)?;
+                let certificate = CertificateInput::from_record(&record)?;
+                Ok((s, key, certificate))
+            });
+            let (store, key, certificate) = match loaded {
+                Ok(l) => l,
+                Err(error) => {
+                    updates.send(Message::KeyUnusable { ids, error });
+                    return Message::BatchFinished;
+                }
+            };
+            // Each file gets a folder of its own holding the app and its bundle: the folder is
+            // what the customer receives, and files of one name never collide.
+            let request = BatchRequest {
+                artifacts: &paths,
+                key: &key,
+                certificate: certificate.as_ref(),
+                layout: Layout::FolderEach(base),
+                note,
+                zip,
+                existing: Existing::NextFree,
+                now: widgets::now(),
+            };
+            batch::sign_many(&request, &progress, |i, result| {
+                let done = result.as_ref().map_err(|e| Failure::BatchItem(e.to_string())).map(|signed| {
+                    let mut warnings = signed.warnings.clone();
+                    warnings.extend(batch::record(signed, Some((&store, &key_name)), &history));
+                    Done {
+                        bundle_dir: signed.dir.clone(),
+                        files: signed.files.clone(),
+                        signature: signed.signature_base64.clone(),
+                        warnings,
+                    }
+                });
+                updates.send(Message::Signed {
+                    id: ids[i],
+                    result: done,
+                    cancelled: progress[i].is_cancelled(),
+                });
+            });
+            Message::BatchFinished
+        });
     }
 }
 
@@ -524,93 +637,4 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
     });
     ui.add_space(4.0);
     action
-}
-
-/// Signs every waiting file at once, if the queue is on and no batch is running.
-pub(super) fn start_batch(app: &mut App, ctx: &egui::Context) {
-    if app.sign.running || !app.sign.queue_active {
-        return;
-    }
-    let Some(key_name) = app.sign.key.clone() else { return };
-    let mut ids = Vec::new();
-    let mut paths = Vec::new();
-    let mut progress = Vec::new();
-    for item in app.sign.items.iter_mut().filter(|i| matches!(i.state, State::Waiting)) {
-        let p = Progress::new();
-        item.state = State::Signing(p.clone());
-        ids.push(item.id);
-        paths.push(item.path.clone());
-        progress.push(p);
-    }
-    if ids.is_empty() {
-        app.sign.queue_active = false;
-        return;
-    }
-    app.sign.running = true;
-    let base = Some(app.sign.out_dir.trim()).filter(|d| !d.is_empty()).map(PathBuf::from);
-    let note = Some(app.sign.note.trim().to_owned()).filter(|n| !n.is_empty());
-    let zip = app.sign.zip;
-    let store = app.store();
-    let history = app.config.history.clone();
-    app.worker.spawn_with_updates(
-        ctx,
-        "signing",
-        move |updates| {
-            let outcome = |i: usize, result: Result<Done, String>, cancelled: bool| {
-                let id = ids[i];
-                updates.send(move |app: &mut App| {
-                    if let Some(item) = app.sign.item_mut(id) {
-                        item.state = match result {
-                            Ok(done) => State::Done(Box::new(done)),
-                            Err(_) if cancelled => State::Cancelled,
-                            Err(e) => State::Failed(e),
-                        };
-                    }
-                });
-            };
-            let loaded = store.and_then(|s| {
-                let (record, key) = s.load(&key_name).map_err(|e| e.to_string())?;
-                let certificate = CertificateInput::from_record(&record).map_err(|e| e.to_string())?;
-                Ok((s, key, certificate))
-            });
-            let (store, key, certificate) = match loaded {
-                Ok(l) => l,
-                Err(e) => {
-                    (0..paths.len()).for_each(|i| outcome(i, Err(e.clone()), false));
-                    return;
-                }
-            };
-            // Each file gets a folder of its own holding the app and its bundle: the folder is
-            // what the customer receives, and files of one name never collide.
-            let request = BatchRequest {
-                artifacts: &paths,
-                key: &key,
-                certificate: certificate.as_ref(),
-                layout: Layout::FolderEach(base),
-                note,
-                zip,
-                existing: Existing::NextFree,
-                now: widgets::now(),
-            };
-            batch::sign_many(&request, &progress, |i, result| {
-                let done = result.as_ref().map_err(|e| e.to_string()).map(|signed| {
-                    let mut warnings = signed.warnings.clone();
-                    warnings.extend(batch::record(signed, Some((&store, &key_name)), &history));
-                    Done {
-                        bundle_dir: signed.dir.clone(),
-                        files: signed.files.clone(),
-                        signature: signed.signature_base64.clone(),
-                        warnings,
-                    }
-                });
-                outcome(i, done, progress[i].is_cancelled());
-            });
-        },
-        |app, ()| {
-            app.sign.running = false;
-            app.keys_dirty = true;
-            app.history_dirty = true;
-            app.sign.advance = true;
-        },
-    );
 }

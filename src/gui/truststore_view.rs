@@ -5,9 +5,21 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 
+use super::KeyRow;
+use super::context::ViewContext;
+use super::messages::Failure;
 use super::widgets::{self, Tone};
-use super::{App, KeyRow};
 use countersign::truststore::{self, Lint, Severity};
+
+/// Results of the Trust store view's jobs.
+#[derive(Debug)]
+pub enum Message {
+    /// A package was written there (`None`: the folder dialog was cancelled).
+    Packaged(Result<Option<PathBuf>, Failure>),
+    /// A trust-store folder to check was chosen (`None`: cancelled).
+    FolderChosen(Option<PathBuf>),
+    Checked(Result<Lint, Failure>),
+}
 
 #[derive(Default)]
 pub struct TrustStoreView {
@@ -16,7 +28,7 @@ pub struct TrustStoreView {
     zip: bool,
     made: Option<PathBuf>,
     check_dir: String,
-    lint: Option<Result<Lint, String>>,
+    lint: Option<Result<Lint, Failure>>,
 }
 
 /// `dir/name`, or `dir/name-2` and so on: a package never replaces anything.
@@ -29,149 +41,155 @@ fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
         .unwrap_or_else(|| dir.join(format!("{stem}{ext}")))
 }
 
-pub fn draw(app: &mut App, ui: &mut egui::Ui) {
-    let ctx = ui.ctx().clone();
-    super::heading(ui, "Trust store");
-    ui.label(
-        "UPM trusts the certificates in the upmconfig/truststore folder of the product's (shared) home.",
-    );
-    ui.add_space(6.0);
+impl TrustStoreView {
+    /// Applies a finished job of this view.
+    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+        match message {
+            Message::Packaged(result) => match result {
+                Ok(Some(p)) => {
+                    cx.actions.success(format!("Wrote the trust-store package {}. Send it to the customer; its instructions say where it goes.", p.display()));
+                    self.made = Some(p);
+                }
+                Ok(None) => {}
+                Err(e) => cx.actions.failure(e.to_string()),
+            },
+            Message::FolderChosen(picked) => {
+                if let Some(p) = picked {
+                    self.check_dir = p.display().to_string();
+                }
+            }
+            Message::Checked(result) => self.lint = Some(result),
+        }
+    }
 
-    ui.label(RichText::new("Make a package for a customer").strong());
-    let rows: Vec<KeyRow> =
-        app.key_rows().iter().filter(|r| r.current_certificate().is_some()).cloned().collect();
-    if rows.is_empty() {
-        ui.weak("No key has a certificate yet (see the Certificates view).");
-    } else {
-        let tv = &mut app.trust;
-        if tv.key.as_ref().is_none_or(|k| !rows.iter().any(|r| &r.record.name == k)) {
-            tv.key = app
-                .selected_key
-                .clone()
-                .filter(|k| rows.iter().any(|r| &r.record.name == k))
-                .or_else(|| rows.first().map(|r| r.record.name.clone()));
-        }
-        ui.horizontal(|ui| {
-            let l = ui.label("Certificate of key");
-            egui::ComboBox::from_id_salt("trust-key")
-                .selected_text(tv.key.clone().unwrap_or_default())
-                .width(280.0)
-                .show_ui(ui, |ui| {
-                    for r in &rows {
-                        ui.selectable_value(&mut tv.key, Some(r.record.name.clone()), &r.record.name);
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-        });
-        ui.checkbox(&mut tv.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
-        ui.checkbox(&mut tv.zip, "As one .zip file");
-        if ui.button("Make trust-store package…").clicked()
-            && let Some(row) =
-                tv.key.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k)).cloned()
-        {
-            let desktop = app.config.desktop.clone();
-            let (include, zip) = (tv.include_atlassian, tv.zip);
-            app.worker.spawn(
-                &ctx,
-                "making a trust-store package",
-                move || -> Result<Option<PathBuf>, String> {
-                    let Some(dir) = desktop.pick_folder("Where should the package go?") else { return Ok(None) };
-                    let stem = row.record.file_stem();
-                    let out = free_path(&dir, &format!("{stem}-truststore"), if zip { ".zip" } else { "" });
-                    let chain = row.chains.last().cloned().unwrap_or_default();
-                    truststore::package(&chain, &stem, &out, include).map_err(|e| e.to_string())?;
-                    Ok(Some(out))
-                },
-                |app, r| match r {
-                    Ok(Some(p)) => {
-                        app.show_info(format!("Wrote the trust-store package {}. Send it to the customer; its instructions say where it goes.", p.display()));
-                        app.trust.made = Some(p);
-                    }
-                    Ok(None) => {}
-                    Err(e) => app.show_error(e),
-                },
-            );
-        }
-        if let Some(p) = &app.trust.made {
-            ui.label(RichText::new(format!("Last package: {}", p.display())).small());
-        }
-    }
-    ui.add_space(10.0);
-    ui.separator();
-    ui.label(RichText::new("Check a trust-store folder").strong());
-    ui.horizontal(|ui| {
-        let l = ui.label("Trust-store folder");
-        ui.add(
-            egui::TextEdit::singleline(&mut app.trust.check_dir)
-                .hint_text("…/upmconfig/truststore")
-                .desired_width(360.0),
-        )
-        .labelled_by(l.id);
-        if ui.button("Choose trust-store folder…").clicked() {
-            let desktop = app.config.desktop.clone();
-            app.worker.spawn(
-                &ctx,
-                "choosing a folder",
-                move || desktop.pick_folder("Choose a trust-store folder"),
-                |app, p| {
-                    if let Some(p) = p {
-                        app.trust.check_dir = p.display().to_string();
-                    }
-                },
-            );
-        }
-    });
-    let dir = app.trust.check_dir.trim().to_owned();
-    if ui.add_enabled(!dir.is_empty(), egui::Button::new("Check")).clicked() {
-        app.worker.spawn(
-            &ctx,
-            "checking a trust store",
-            move || truststore::check(Path::new(&dir), widgets::now(), None).map_err(|e| e.to_string()),
-            |app, r| app.trust.lint = Some(r),
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        super::heading(ui, "Trust store");
+        ui.label(
+            "UPM trusts the certificates in the upmconfig/truststore folder of the product's (shared) home.",
         );
-    }
-    match &app.trust.lint {
-        None => {}
-        Some(Err(e)) => widgets::banner(ui, Tone::Bad, e),
-        Some(Ok(lint)) => {
-            if lint.passed() {
-                widgets::banner(
-                    ui,
-                    Tone::Good,
-                    &format!(
-                        "{}: {} certificate(s); UPM can use this trust store.",
-                        lint.dir.display(),
-                        lint.certificates
-                    ),
-                );
-            } else {
-                widgets::banner(
-                    ui,
-                    Tone::Bad,
-                    &format!(
-                        "{}: UPM will not work with this trust store as it is. See below.",
-                        lint.dir.display()
-                    ),
-                );
+        ui.add_space(6.0);
+
+        ui.label(RichText::new("Make a package for a customer").strong());
+        let rows: Vec<KeyRow> =
+            cx.keys.iter().filter(|r| r.current_certificate().is_some()).cloned().collect();
+        if rows.is_empty() {
+            ui.weak("No key has a certificate yet (see the Certificates view).");
+        } else {
+            if self.key.as_ref().is_none_or(|k| !rows.iter().any(|r| &r.record.name == k)) {
+                self.key = cx
+                    .selected_key
+                    .map(str::to_owned)
+                    .filter(|k| rows.iter().any(|r| &r.record.name == k))
+                    .or_else(|| rows.first().map(|r| r.record.name.clone()));
             }
-            for (name, present) in &lint.atlassian_cas {
-                ui.label(format!(
-                    "Atlassian CA {name}: {}",
-                    if *present { "present" } else { "not present" }
-                ));
+            ui.horizontal(|ui| {
+                let l = ui.label("Certificate of key");
+                egui::ComboBox::from_id_salt("trust-key")
+                    .selected_text(self.key.clone().unwrap_or_default())
+                    .width(280.0)
+                    .show_ui(ui, |ui| {
+                        for r in &rows {
+                            ui.selectable_value(&mut self.key, Some(r.record.name.clone()), &r.record.name);
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+            });
+            ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
+            ui.checkbox(&mut self.zip, "As one .zip file");
+            if ui.button("Make trust-store package…").clicked()
+                && let Some(row) =
+                    self.key.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k)).cloned()
+            {
+                let desktop = cx.desktop();
+                let (include, zip) = (self.include_atlassian, self.zip);
+                cx.jobs.spawn("making a trust-store package", move || {
+                    let make = || -> Result<Option<PathBuf>, Failure> {
+                        let Some(dir) = desktop.pick_folder("Where should the package go?") else {
+                            return Ok(None);
+                        };
+                        let stem = row.record.file_stem();
+                        let out =
+                            free_path(&dir, &format!("{stem}-truststore"), if zip { ".zip" } else { "" });
+                        let chain = row.chains.last().cloned().unwrap_or_default();
+                        truststore::package(&chain, &stem, &out, include)?;
+                        Ok(Some(out))
+                    };
+                    Message::Packaged(make())
+                });
             }
-            for f in &lint.findings {
-                let (mark, tone) = match f.severity {
-                    Severity::Error => ("ERROR", Tone::Bad),
-                    Severity::Warning => ("WARN", Tone::Warn),
-                };
-                let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
-                ui.label(
-                    RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)),
-                );
-                if let Some(fix) = &f.fix {
-                    ui.label(RichText::new(format!("    Fix: {fix}")).italics());
+            if let Some(p) = &self.made {
+                ui.label(RichText::new(format!("Last package: {}", p.display())).small());
+            }
+        }
+        ui.add_space(10.0);
+        ui.separator();
+        ui.label(RichText::new("Check a trust-store folder").strong());
+        ui.horizontal(|ui| {
+            let l = ui.label("Trust-store folder");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.check_dir)
+                    .hint_text("…/upmconfig/truststore")
+                    .desired_width(360.0),
+            )
+            .labelled_by(l.id);
+            if ui.button("Choose trust-store folder…").clicked() {
+                let desktop = cx.desktop();
+                cx.jobs.spawn("choosing a folder", move || {
+                    Message::FolderChosen(desktop.pick_folder("Choose a trust-store folder"))
+                });
+            }
+        });
+        let dir = self.check_dir.trim().to_owned();
+        if ui.add_enabled(!dir.is_empty(), egui::Button::new("Check")).clicked() {
+            cx.jobs.spawn("checking a trust store", move || {
+                Message::Checked(
+                    truststore::check(Path::new(&dir), widgets::now(), None).map_err(Failure::from),
+                )
+            });
+        }
+        match &self.lint {
+            None => {}
+            Some(Err(e)) => widgets::banner(ui, Tone::Bad, &e.to_string()),
+            Some(Ok(lint)) => {
+                if lint.passed() {
+                    widgets::banner(
+                        ui,
+                        Tone::Good,
+                        &format!(
+                            "{}: {} certificate(s); UPM can use this trust store.",
+                            lint.dir.display(),
+                            lint.certificates
+                        ),
+                    );
+                } else {
+                    widgets::banner(
+                        ui,
+                        Tone::Bad,
+                        &format!(
+                            "{}: UPM will not work with this trust store as it is. See below.",
+                            lint.dir.display()
+                        ),
+                    );
+                }
+                for (name, present) in &lint.atlassian_cas {
+                    ui.label(format!(
+                        "Atlassian CA {name}: {}",
+                        if *present { "present" } else { "not present" }
+                    ));
+                }
+                for f in &lint.findings {
+                    let (mark, tone) = match f.severity {
+                        Severity::Error => ("ERROR", Tone::Bad),
+                        Severity::Warning => ("WARN", Tone::Warn),
+                        };
+                    let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
+                    ui.label(
+                        RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)),
+                    );
+                    if let Some(fix) = &f.fix {
+                        ui.label(RichText::new(format!("    Fix: {fix}")).italics());
+                    }
                 }
             }
         }

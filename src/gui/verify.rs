@@ -5,11 +5,20 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::App;
+use super::context::ViewContext;
+use super::messages::Failure;
 use super::widgets::{self, Tone};
 use countersign::bundle::{self, Outcome, Report, Verdict, VerifyTarget};
 use countersign::progress::Progress;
 use countersign::truststore::TrustStore;
+
+/// Results of the Verify view's jobs.
+#[derive(Debug)]
+pub enum Message {
+    /// A bundle or app to check was chosen in a dialog (`None`: cancelled).
+    TargetChosen(Option<PathBuf>),
+    Checked(Result<Box<Report>, Failure>),
+}
 
 #[derive(Default)]
 pub struct VerifyView {
@@ -18,7 +27,7 @@ pub struct VerifyView {
     certificate: String,
     truststore: String,
     running: Option<Progress>,
-    result: Option<Result<Report, String>>,
+    result: Option<Result<Report, Failure>>,
 }
 
 impl VerifyView {
@@ -44,100 +53,124 @@ impl VerifyView {
         }
         self.result = None;
     }
-}
 
-pub fn draw(app: &mut App, ui: &mut egui::Ui) {
-    let ctx = ui.ctx().clone();
-    super::heading(ui, "Verify");
-    ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
-    ui.add_space(6.0);
-    let view = &mut app.verify;
-    egui::Grid::new("verify-inputs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-        let l = ui.label("Bundle or app");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.target)
-                .hint_text("bundle folder, bundle .zip, or app .jar/.obr")
-                .desired_width(420.0),
-        )
-        .labelled_by(l.id);
-        ui.end_row();
-        let l = ui.label("Signature (.sig)");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.signature)
-                .hint_text("for an app: beside it, named app.jar.sig")
-                .desired_width(420.0),
-        )
-        .labelled_by(l.id);
-        ui.end_row();
-        let l = ui.label("Certificate");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.certificate)
-                .hint_text("for an app: the signer's .crt")
-                .desired_width(420.0),
-        )
-        .labelled_by(l.id);
-        ui.end_row();
-        let l = ui.label("Trust store folder");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.truststore)
-                .hint_text("optional: the customer's upmconfig/truststore")
-                .desired_width(420.0),
-        )
-        .labelled_by(l.id);
-        ui.end_row();
-    });
-    ui.horizontal(|ui| {
-        if ui.button("Choose bundle folder…").clicked() {
-            let desktop = app.config.desktop.clone();
-            app.worker.spawn(
-                &ctx,
-                "choosing a folder",
-                move || desktop.pick_folder("Choose a bundle folder"),
-                |app, p| {
-                    if let Some(p) = p {
-                        app.verify.take_paths(vec![p]);
-                    }
-                },
-            );
-        }
-        if ui.button("Choose file…").clicked() {
-            let desktop = app.config.desktop.clone();
-            app.worker.spawn(
-                &ctx,
-                "choosing a file",
-                move || desktop.pick_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]),
-                |app, p| {
-                    if let Some(p) = p {
-                        app.verify.take_paths(vec![p]);
-                    }
-                },
-            );
-        }
-    });
-    ui.add_space(6.0);
-    let running = app.verify.running.clone();
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(
-                running.is_none() && !app.verify.target.trim().is_empty(),
-                egui::Button::new(RichText::new("Check signature").strong()),
-            )
-            .clicked()
-        {
-            start(app, &ctx);
-        }
-        if let Some(p) = &running {
-            ui.add(egui::ProgressBar::new(p.fraction()).desired_width(240.0).show_percentage());
-            if ui.button("Cancel").clicked() {
-                p.cancel();
+    /// Applies a finished job of this view.
+    pub(super) fn apply(&mut self, message: Message) {
+        match message {
+            Message::TargetChosen(picked) => {
+                if let Some(p) = picked {
+                    self.take_paths(vec![p]);
+                }
+            }
+            Message::Checked(result) => {
+                self.running = None;
+                self.result = Some(result.map(|report| *report));
             }
         }
-    });
-    ui.add_space(8.0);
-    match &app.verify.result {
-        None => {}
-        Some(Err(e)) => widgets::banner(ui, Tone::Bad, e),
-        Some(Ok(report)) => show_report(ui, report),
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        super::heading(ui, "Verify");
+        ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
+        ui.add_space(6.0);
+        egui::Grid::new("verify-inputs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+            let l = ui.label("Bundle or app");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.target)
+                    .hint_text("bundle folder, bundle .zip, or app .jar/.obr")
+                    .desired_width(420.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Signature (.sig)");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.signature)
+                    .hint_text("for an app: beside it, named app.jar.sig")
+                    .desired_width(420.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Certificate");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.certificate)
+                    .hint_text("for an app: the signer's .crt")
+                    .desired_width(420.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Trust store folder");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.truststore)
+                    .hint_text("optional: the customer's upmconfig/truststore")
+                    .desired_width(420.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+        });
+        ui.horizontal(|ui| {
+            if ui.button("Choose bundle folder…").clicked() {
+                let desktop = cx.desktop();
+                cx.jobs.spawn("choosing a folder", move || {
+                    Message::TargetChosen(desktop.pick_folder("Choose a bundle folder"))
+                });
+            }
+            if ui.button("Choose file…").clicked() {
+                let desktop = cx.desktop();
+                cx.jobs.spawn("choosing a file", move || {
+                    Message::TargetChosen(
+                        desktop.pick_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]),
+                    )
+                });
+            }
+        });
+        ui.add_space(6.0);
+        let running = self.running.clone();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(
+                    running.is_none() && !self.target.trim().is_empty(),
+                    egui::Button::new(RichText::new("Check signature").strong()),
+                )
+                .clicked()
+            {
+                self.start(cx);
+            }
+            if let Some(p) = &running {
+                ui.add(egui::ProgressBar::new(p.fraction()).desired_width(240.0).show_percentage());
+                if ui.button("Cancel").clicked() {
+                    p.cancel();
+                }
+            }
+        });
+        ui.add_space(8.0);
+        match &self.result {
+            None => {}
+            Some(Err(e)) => widgets::banner(ui, Tone::Bad, &e.to_string()),
+            Some(Ok(report)) => show_report(ui, report),
+        }
+    }
+
+    /// Runs the check in the background with what the fields say.
+    pub(super) fn start(&mut self, cx: &mut ViewContext) {
+        let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(PathBuf::from);
+        let target = VerifyTarget {
+            path: PathBuf::from(self.target.trim()),
+            signature: opt(&self.signature),
+            certificate: opt(&self.certificate),
+        };
+        let truststore = opt(&self.truststore);
+        let progress = Progress::new();
+        self.running = Some(progress.clone());
+        self.result = None;
+        cx.jobs.spawn("verifying", move || {
+            let check = || -> Result<Report, Failure> {
+                let store = truststore.as_deref().map(TrustStore::load).transpose()?;
+                bundle::verify_target(&target, store.as_ref(), widgets::now(), &progress).map_err(|e| {
+                    if progress.is_cancelled() { Failure::VerificationCancelled } else { Failure::from(e) }
+                })
+            };
+            Message::Checked(check().map(Box::new))
+        });
     }
 }
 
@@ -174,33 +207,4 @@ fn show_report(ui: &mut egui::Ui, report: &Report) {
             ui.label(RichText::new(format!("    Fix: {fix}")).italics());
         }
     }
-}
-
-/// Runs the check in the background with what the fields say.
-pub(super) fn start(app: &mut App, ctx: &egui::Context) {
-    let v = &mut app.verify;
-    let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(PathBuf::from);
-    let target = VerifyTarget {
-        path: PathBuf::from(v.target.trim()),
-        signature: opt(&v.signature),
-        certificate: opt(&v.certificate),
-    };
-    let truststore = opt(&v.truststore);
-    let progress = Progress::new();
-    v.running = Some(progress.clone());
-    v.result = None;
-    app.worker.spawn(
-        ctx,
-        "verifying",
-        move || -> Result<Report, String> {
-            let store = truststore.as_deref().map(TrustStore::load).transpose().map_err(|e| e.to_string())?;
-            bundle::verify_target(&target, store.as_ref(), widgets::now(), &progress).map_err(|e| {
-                if progress.is_cancelled() { "Verification was cancelled.".to_owned() } else { e.to_string() }
-            })
-        },
-        |app, result| {
-            app.verify.running = None;
-            app.verify.result = Some(result);
-        },
-    );
 }

@@ -1,0 +1,39 @@
+//! What a view gets to work with while it draws or applies a finished job: the key list to
+//! read, the way to start jobs and the queue of actions for the window as a whole. It holds
+//! no other view, so a view cannot reach into another's state.
+
+use std::sync::Arc;
+
+use countersign::keystore::KeyStore;
+
+use super::actions::Actions;
+use super::messages::Failure;
+use super::worker::Jobs;
+use super::{Config, Desktop, KeyRow};
+
+pub struct ViewContext<'a> {
+    /// The stored keys as last loaded (empty while loading).
+    pub keys: &'a [KeyRow],
+    /// The key chosen in the Keys and Certificates views; changed with `Action::SelectKey`.
+    pub selected_key: Option<&'a str>,
+    pub config: &'a Config,
+    pub jobs: Jobs<'a>,
+    pub actions: &'a mut Actions,
+}
+
+impl ViewContext<'_> {
+    /// The key store for a job to take along, or why there is none.
+    pub fn store(&self) -> Result<KeyStore, Failure> {
+        self.config.store.clone().map_err(Failure::NoKeyStore)
+    }
+
+    /// The desktop for a job to take along (dialogs run on the job's thread).
+    pub fn desktop(&self) -> Arc<dyn Desktop> {
+        self.config.desktop.clone()
+    }
+
+    /// The stored key named `name`, as last loaded.
+    pub fn key(&self, name: &str) -> Option<&KeyRow> {
+        self.keys.iter().find(|r| r.record.name == name)
+    }
+}
