@@ -241,6 +241,28 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+/// The names a new file or folder may take in `dir` without replacing anything, in order:
+/// `stem` + `ext`, then `stem-2` + `ext` up to `stem-999` + `ext`.
+pub fn numbered_names<'a>(dir: &'a Path, stem: &'a str, ext: &'a str) -> impl Iterator<Item = PathBuf> + 'a {
+    (1..1000).map(move |n| match n {
+        1 => dir.join(format!("{stem}{ext}")),
+        n => dir.join(format!("{stem}-{n}{ext}")),
+    })
+}
+
+/// The first of [`numbered_names`] that nothing exists at (the last one if all are taken,
+/// which a write then refuses rather than replaces).
+pub fn free_name(dir: &Path, stem: &str, ext: &str) -> PathBuf {
+    let mut last = dir.join(format!("{stem}{ext}"));
+    for path in numbered_names(dir, stem, ext) {
+        if !path.exists() {
+            return path;
+        }
+        last = path;
+    }
+    last
+}
+
 /// Reads a small file whole, refusing one larger than `limit` (no certificate, signature,
 /// manifest or key index is large; a large one is not what it claims to be) and a folder.
 pub fn read_small(path: &Path, limit: u64) -> io::Result<Vec<u8>> {

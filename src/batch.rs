@@ -160,8 +160,7 @@ fn folder_for(
     taken: &[PathBuf],
 ) -> Result<PathBuf, BatchError> {
     let stem = artifact.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
-    for n in 1..1000 {
-        let dir = base.join(if n == 1 { format!("{stem}-bundle") } else { format!("{stem}-bundle-{n}") });
+    for dir in crate::atomic::numbered_names(base, &format!("{stem}-bundle"), "") {
         if taken.contains(&dir) {
             continue;
         }

@@ -17,6 +17,11 @@ pub fn colon_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
 }
 
+/// The first 16 characters of a hex digest and an ellipsis, to name a key or file in a list.
+pub fn short(hex: &str) -> String {
+    format!("{}…", hex.get(..16).unwrap_or(hex))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

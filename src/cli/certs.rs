@@ -92,9 +92,8 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         CertCommand::Import { key, file } => {
-            let input = countersign::bundle::CertificateInput::from_file(&file)?;
-            let record = store.add_certificate(&key, &input.chain)?;
-            let chain = &input.chain;
+            let chain = &store.import_certificate(&key, &file)?;
+            let record = store.get(&key)?;
             println!(
                 "Kept {} with key \"{}\"{}.",
                 describe(&chain[0]),

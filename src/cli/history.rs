@@ -62,12 +62,16 @@ fn print_list(shown: &[Entry], total: usize, query: &str, history: &History) {
             (Some(k), None) => k.clone(),
             _ => "not an Atlassian app".into(),
         };
-        println!("{}  {}  ({app})  sha256 {}", e.time, e.file, super::short(&e.sha256));
+        println!("{}  {}  ({app})  sha256 {}", e.time, e.file, countersign::hex::short(&e.sha256));
         let key = match &e.key_name {
             Some(name) => format!("key \"{name}\""),
             None => "a key file".into(),
         };
-        println!("    signed with {key} ({}, public key {})", e.algorithm, super::short(&e.key_fingerprint));
+        println!(
+            "    signed with {key} ({}, public key {})",
+            e.algorithm,
+            countersign::hex::short(&e.key_fingerprint)
+        );
         if let Some(note) = &e.note {
             let one_line: String = note.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
             println!("    note: {one_line}");

@@ -72,7 +72,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             }
             store.get(&name)?; // before asking for a passphrase
             let passphrase = new_passphrase(&out)?;
-            store.backup(&name, &passphrase, &out)?;
+            store.backup(&name, &passphrase, &out, false)?;
             println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
             println!(
                 "Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout",

@@ -596,7 +596,7 @@ fn print_signed(signed: &bundle::SignedBundle, warnings: &[String], key: &Privat
         describe_app(app),
         countersign::progress::human_size(signed.manifest.artifact.size),
         key.algorithm(),
-        short(&signed.manifest.public_key_sha256)
+        countersign::hex::short(&signed.manifest.public_key_sha256)
     );
     println!("Bundle written to {}:", signed.dir.display());
     for f in &signed.files {
@@ -606,10 +606,6 @@ fn print_signed(signed: &bundle::SignedBundle, warnings: &[String], key: &Privat
     for w in warnings {
         eprintln!("warning: {w}");
     }
-}
-
-fn short(hex: &str) -> String {
-    format!("{}…", &hex[..hex.len().min(16)])
 }
 
 fn describe_app(app: &AppInfo) -> String {

@@ -10,8 +10,7 @@ use super::actions::Action;
 use super::context::ViewContext;
 use super::messages::Failure;
 use super::widgets::{self, Tone};
-use countersign::bundle::CertificateInput;
-use countersign::certs::{self, Certificate, Subject};
+use countersign::certs::{self, Certificate, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, Subject};
 
 /// Results of the Certificates view's jobs.
 #[derive(Debug)]
@@ -47,7 +46,7 @@ impl Default for CertificatesView {
             filled_for: None,
             common_name: String::new(),
             organisation: String::new(),
-            days: "730".into(),
+            days: DEFAULT_VALIDITY_DAYS.to_string(),
         }
     }
 }
@@ -66,13 +65,13 @@ impl CertificatesView {
                         c.subject(),
                         certs::day(c.not_after())
                     )),
-                    Err(e) => actions.failure(e.to_string()),
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::RequestSaved(result) => match result {
                 Ok(Some(p)) => actions.success(format!("Wrote the certificate request to {}. Send it to your CA; when the certificate comes back, import it here.", p.display())),
                 Ok(None) => {}
-                Err(e) => actions.failure(e.to_string()),
+                Err(e) => actions.failure(super::hints::explain(&e)),
             },
             Message::Imported(result) => {
                 actions.push(Action::ReloadKeys);
@@ -91,13 +90,13 @@ impl CertificatesView {
                         ));
                     }
                     Ok(None) => {}
-                    Err(e) => actions.failure(e.to_string()),
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::CertificateSaved(result) => match result {
                 Ok(Some(p)) => actions.success(format!("Saved the certificate to {}. Customers put it in UPM's trust store (the Trust store view makes a ready package).", p.display())),
                 Ok(None) => {}
-                Err(e) => actions.failure(e.to_string()),
+                Err(e) => actions.failure(super::hints::explain(&e)),
             },
         }
     }
@@ -195,12 +194,14 @@ impl CertificatesView {
         ui.label(RichText::new("Make or renew").strong());
         widgets::field(ui, "Common name", &mut self.common_name, "Acme Support");
         widgets::field(ui, "Organisation", &mut self.organisation, "Acme Software Ltd");
-        widgets::field(ui, "Valid for (days)", &mut self.days, "730");
-        let days: Option<u32> = self.days.trim().parse().ok().filter(|d| (1..=3650).contains(d));
+        widgets::field(ui, "Valid for (days)", &mut self.days, &DEFAULT_VALIDITY_DAYS.to_string());
+        let days: Option<u32> = self.days.trim().parse().ok().filter(|d| (1..=MAX_VALIDITY_DAYS).contains(d));
         if days.is_none() {
             ui.label(
-                RichText::new("Give the validity as a number of days from 1 to 3650.")
-                    .color(widgets::colour(ui, Tone::Bad)),
+                RichText::new(format!(
+                    "Give the validity as a number of days from 1 to {MAX_VALIDITY_DAYS}."
+                ))
+                .color(widgets::colour(ui, Tone::Bad)),
             );
         }
         let subject = Subject {
@@ -212,7 +213,7 @@ impl CertificatesView {
         ui.horizontal(|ui| {
             let ok = days.is_some() && !subject.common_name.is_empty();
             if ui.add_enabled(ok, egui::Button::new("Make self-signed certificate")).clicked() {
-                Self::self_sign(cx, &name, subject.clone(), days.unwrap_or(730), false);
+                Self::self_sign(cx, &name, Some(subject.clone()), days.unwrap_or(DEFAULT_VALIDITY_DAYS));
             }
             if ui
                 .add_enabled(days.is_some() && current.is_some(), egui::Button::new("Renew"))
@@ -220,9 +221,9 @@ impl CertificatesView {
                     "A new certificate for the same key and subject; signatures made before stay valid",
                 )
                 .clicked()
-                && let Some(c) = &current
             {
-                Self::self_sign(cx, &name, c.subject_fields(), days.unwrap_or(730), true);
+                // Same key and subject as the current certificate: the core's renewal.
+                Self::self_sign(cx, &name, None, days.unwrap_or(DEFAULT_VALIDITY_DAYS));
             }
         });
         ui.add_space(8.0);
@@ -252,12 +253,19 @@ impl CertificatesView {
         }
     }
 
-    fn self_sign(cx: &mut ViewContext, name: &str, subject: Subject, days: u32, renew: bool) {
+    /// A new self-signed certificate with `subject`, or (`None`) the renewal of the current one.
+    fn self_sign(cx: &mut ViewContext, name: &str, subject: Option<Subject>, days: u32) {
         let store = cx.store();
         let key = name.to_owned();
         cx.jobs.spawn("making a certificate", move || {
-            let result =
-                store.and_then(|s| Ok(Box::new(s.self_sign(&key, &subject, days, widgets::now())?)));
+            let renew = subject.is_none();
+            let result = store.and_then(|s| {
+                let cert = match &subject {
+                    Some(subject) => s.self_sign(&key, subject, days, widgets::now())?,
+                    None => s.renew(&key, days, widgets::now())?.0,
+                };
+                Ok(Box::new(cert))
+            });
             Message::Made { renew, result }
         });
     }
@@ -272,8 +280,8 @@ impl CertificatesView {
                 let Some(path) = desktop.save_file("Save the certificate request", &suggested) else {
                     return Ok(None);
                 };
-                let (_, key) = store?.load(&name)?;
-                let csr = certs::signing_request(&key, &subject)?;
+                let csr = store?.signing_request(&name, &subject)?;
+                // The save dialog asked before replacing a file.
                 countersign::atomic::write_file(&path, csr.as_bytes(), true)?;
                 Ok(Some(path))
             };
@@ -292,9 +300,8 @@ impl CertificatesView {
                 else {
                     return Ok(None);
                 };
-                let input = CertificateInput::from_file(&path)?;
-                store?.add_certificate(&key, &input.chain)?;
-                Ok(Some(Imported { key, chain: input.chain }))
+                let chain = store?.import_certificate(&key, &path)?;
+                Ok(Some(Imported { key, chain }))
             };
             Message::Imported(import())
         });

@@ -15,7 +15,6 @@ use countersign::certs::Subject;
 use countersign::keys::Algorithm;
 
 /// How long the first certificate lasts: two years, a usual renewal rhythm.
-const FIRST_CERT_DAYS: u32 = 730;
 
 /// Results of the first run's job.
 #[derive(Debug)]
@@ -56,15 +55,6 @@ pub struct Created {
 fn key_name_for(organisation: &str) -> String {
     let base: String = organisation.trim().chars().take(48).collect();
     format!("{} signing", base.trim())
-}
-
-/// `dir/stem.crt`, or `dir/stem-2.crt` and so on when that file exists: never overwrite.
-fn free_name(dir: &Path, stem: &str) -> PathBuf {
-    let first = dir.join(format!("{stem}.crt"));
-    if !first.exists() {
-        return first;
-    }
-    (2..).map(|n| dir.join(format!("{stem}-{n}.crt"))).find(|p| !p.exists()).unwrap_or(first)
 }
 
 impl FirstRun {
@@ -180,11 +170,16 @@ impl FirstRun {
                 let subject =
                     Subject { common_name: signer, organization: Some(organisation), ..Subject::default() };
                 let cert = store
-                    .self_sign(&record.name, &subject, FIRST_CERT_DAYS, widgets::now())
+                    .self_sign(
+                        &record.name,
+                        &subject,
+                        countersign::certs::DEFAULT_VALIDITY_DAYS,
+                        widgets::now(),
+                    )
                     .map_err(Failure::from)?;
                 std::fs::create_dir_all(&folder)
                     .map_err(|source| SetupFailure::NoFolder { folder: folder.clone(), source })?;
-                let certificate_file = free_name(&folder, &record.file_stem());
+                let certificate_file = countersign::atomic::free_name(&folder, &record.file_stem(), ".crt");
                 countersign::atomic::write_file(&certificate_file, cert.to_pem().as_bytes(), false)
                     .map_err(SetupFailure::CustomerCopy)?;
                 Ok(Created { key_name: record.name, certificate_file, fingerprint: cert.fingerprint() })

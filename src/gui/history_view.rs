@@ -41,7 +41,7 @@ impl HistoryView {
                     cx.actions.success(format!("Exported {n} signing(s) to {}.", p.display()))
                 }
                 Ok(None) => {}
-                Err(e) => cx.actions.failure(e.to_string()),
+                Err(e) => cx.actions.failure(super::hints::explain(&e)),
             },
         }
     }
@@ -117,9 +117,9 @@ impl HistoryView {
                     _ => "—".into(),
                 });
                 ui.label(
-                    e.key_name
-                        .clone()
-                        .unwrap_or_else(|| format!("key file {}", super::short_hex(&e.key_fingerprint))),
+                    e.key_name.clone().unwrap_or_else(|| {
+                        format!("key file {}", countersign::hex::short(&e.key_fingerprint))
+                    }),
                 );
                 ui.label(e.note.as_deref().unwrap_or(""));
                 ui.label(&e.bundle_dir);

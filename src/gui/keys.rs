@@ -1,7 +1,6 @@
 //! The Keys view: the stored keys, and everything done to one (generate, import or restore,
 //! back up, rename, delete, copy the public key).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
@@ -82,7 +81,7 @@ impl KeysView {
                 }
                 Ok(None) => actions
                     .failure("This keychain cannot be searched, so unlisted keys cannot be found here."),
-                Err(e) => actions.failure(e.to_string()),
+                Err(e) => actions.failure(super::hints::explain(&e)),
             },
             Message::Listed { entry, result } => {
                 actions.push(Action::ReloadKeys);
@@ -97,7 +96,7 @@ impl KeysView {
                             list.retain(|i| *i != entry);
                         }
                     }
-                    Err(e) => actions.failure(e.to_string()),
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::Renamed(result) => {
@@ -108,7 +107,7 @@ impl KeysView {
                         actions.push(Action::SelectKey(r.name));
                         self.rename_to.clear();
                     }
-                    Err(e) => actions.failure(e.to_string()),
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::BackedUp(result) => match result {
@@ -121,7 +120,7 @@ impl KeysView {
                     ));
                 }
                 Ok(None) => {}
-                Err(e) => actions.failure(e.to_string()),
+                Err(e) => actions.failure(super::hints::explain(&e)),
             },
             Message::Generated(result) => {
                 actions.push(Action::ReloadKeys);
@@ -134,7 +133,7 @@ impl KeysView {
                         actions.push(Action::SelectKey(r.name));
                         self.new_name.clear();
                     }
-                    Err(e) => actions.failure(e.to_string()),
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::KeyFileChosen(picked) => {
@@ -164,7 +163,10 @@ impl KeysView {
                             // A wrong passphrase is typed again, not corrected.
                             self.import_passphrase.clear();
                         }
-                        actions.failure(e.to_string());
+                        actions.failure(match &e {
+                            ImportFailure::Other(failure) => super::hints::explain(failure),
+                            e => e.to_string(),
+                        });
                     }
                 }
             }
@@ -175,7 +177,7 @@ impl KeysView {
                         "Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.",
                         r.name, r.fingerprint
                     )),
-                    Err(e) => actions.failure(e.to_string()),
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
         }
@@ -204,7 +206,7 @@ impl KeysView {
                         self.rename_to.clear();
                     }
                     ui.label(r.record.algorithm.to_string());
-                    ui.label(RichText::new(super::short_hex(&r.record.fingerprint)).monospace())
+                    ui.label(RichText::new(countersign::hex::short(&r.record.fingerprint)).monospace())
                         .on_hover_text(&r.record.fingerprint);
                     let (tone, text) = widgets::validity(r.certificate_state(now));
                     widgets::badge(ui, tone, &text);
@@ -344,10 +346,8 @@ impl KeysView {
                         let Some(path) = desktop.save_file("Save the encrypted backup", &suggested) else {
                             return Ok(None);
                         };
-                        let (_, key) = store?.load(&key_name)?;
-                        let pem = key.to_encrypted_pem(&passphrase)?;
                         // The save dialog asked before replacing a file.
-                        countersign::atomic::write_file(&path, pem.as_bytes(), true)?;
+                        store?.backup(&key_name, &passphrase, &path, true)?;
                         Ok(Some(path))
                     };
                     Message::BackedUp(back_up())
@@ -479,8 +479,6 @@ impl Default for KeysView {
 /// from scratch), or the key store.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportFailure {
-    #[error("Could not read the key file {name}: {source}. Check the path.")]
-    Unreadable { name: String, source: std::io::Error },
     #[error("{name} is encrypted. Type its passphrase in the Passphrase field and import again.")]
     NeedsPassphrase { name: String },
     #[error("The passphrase for {name} is wrong. Type it again.")]
@@ -495,17 +493,11 @@ impl ImportFailure {
     }
 }
 
-/// Reads a key file (bounded, zeroized), decrypting it with `passphrase` if it is encrypted.
+/// Reads a key file, decrypting it with the typed `passphrase` if it is encrypted; a
+/// missing or wrong passphrase is the Passphrase field's to fix.
 fn read_key_file(path: &Path, passphrase: Zeroizing<String>) -> Result<PrivateKey, ImportFailure> {
-    const MAX_KEY_FILE: u64 = 1 << 20;
     let name = path.display().to_string();
-    let unreadable = |source: std::io::Error| ImportFailure::Unreadable { name: name.clone(), source };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    // Sized up front, so that the key's bytes are never left behind by a growing buffer.
-    let size = file.metadata().map(|m| m.len().min(MAX_KEY_FILE)).unwrap_or(0);
-    let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1));
-    file.take(MAX_KEY_FILE).read_to_end(&mut bytes).map_err(unreadable)?;
-    PrivateKey::from_file_bytes(&bytes, &name, || {
+    PrivateKey::from_file(path, || {
         if passphrase.is_empty() {
             Err(KeyError::NoPassphrase { source_name: name.clone() })
         } else {

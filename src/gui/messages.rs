@@ -54,6 +54,8 @@ pub enum Failure {
     #[error(transparent)]
     KeyStore(#[from] KeyStoreError),
     #[error(transparent)]
+    Signer(#[from] countersign::signer::SignerError),
+    #[error(transparent)]
     Key(#[from] KeyError),
     #[error(transparent)]
     Certificate(#[from] CertError),

@@ -22,6 +22,7 @@ mod certificates;
 mod context;
 mod desktop;
 mod first_run;
+mod hints;
 mod history_view;
 mod keys;
 mod messages;
@@ -546,10 +547,6 @@ fn tell_without_a_terminal(message: &str) {
 fn tell_without_a_terminal(_message: &str) {}
 
 /// A short form of a long hex fingerprint for tables; the whole one is in the tooltip.
-fn short_hex(hex: &str) -> String {
-    format!("{}…", &hex[..hex.len().min(16)])
-}
-
 fn heading(ui: &mut egui::Ui, text: &str) {
     ui.label(RichText::new(text).heading());
 }

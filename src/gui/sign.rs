@@ -13,11 +13,11 @@ use super::messages::{Failure, Message as AppMessage};
 use super::widgets::{self, Tone};
 use super::worker::Jobs;
 use countersign::archive::{self, AppInfo, ArtifactKind};
-use countersign::batch::{self, BatchRequest, Existing, Layout};
-use countersign::bundle::CertificateInput;
+use countersign::batch::{Existing, Layout};
 use countersign::certs::ValidityState;
 use countersign::keys::Algorithm;
 use countersign::progress::Progress;
+use countersign::signer::{self, SignOptions, Signer};
 
 #[derive(Default)]
 pub struct SignView {
@@ -450,13 +450,8 @@ impl SignView {
         let store = cx.store();
         let history = cx.config.history.clone();
         cx.jobs.spawn_with_updates("signing", move |updates| {
-            let loaded = store.and_then(|s| {
-                let (record, key) = s.load(&key_name)?;
-                let certificate = CertificateInput::from_record(&record)?;
-                Ok((s, key, certificate))
-            });
-            let (store, key, certificate) = match loaded {
-                Ok(l) => l,
+            let signer = match store.and_then(|s| Ok(Signer::stored(s, &key_name)?)) {
+                Ok(signer) => signer,
                 Err(error) => {
                     updates.send(Message::KeyUnusable { ids, error });
                     return Message::BatchFinished;
@@ -464,27 +459,22 @@ impl SignView {
             };
             // Each file gets a folder of its own holding the app and its bundle: the folder is
             // what the customer receives, and files of one name never collide.
-            let request = BatchRequest {
-                artifacts: &paths,
-                key: &key,
-                certificate: certificate.as_ref(),
+            let options = SignOptions {
                 layout: Layout::FolderEach(base),
                 note,
                 zip,
                 existing: Existing::NextFree,
                 now: widgets::now(),
             };
-            batch::sign_many(&request, &progress, |i, result| {
-                let done = result.as_ref().map_err(|e| Failure::BatchItem(e.to_string())).map(|signed| {
-                    let mut warnings = signed.warnings.clone();
-                    warnings.extend(batch::record(signed, Some((&store, &key_name)), &history));
-                    Done {
+            signer::sign(&signer, &paths, options, &Ok(history), &progress, |i, result| {
+                let done = result.map_err(|e| Failure::BatchItem(super::hints::batch_item(e))).map(
+                    |(signed, warnings)| Done {
                         bundle_dir: signed.dir.clone(),
                         files: signed.files.clone(),
                         signature: signed.signature_base64.clone(),
-                        warnings,
-                    }
-                });
+                        warnings: warnings.to_vec(),
+                    },
+                );
                 updates.send(Message::Signed {
                     id: ids[i],
                     result: done,

@@ -31,16 +31,6 @@ pub struct TrustStoreView {
     lint: Option<Result<Lint, Failure>>,
 }
 
-/// `dir/name`, or `dir/name-2` and so on: a package never replaces anything.
-fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
-    let path = |suffix: String| dir.join(format!("{stem}{suffix}{ext}"));
-    std::iter::once(String::new())
-        .chain((2..1000).map(|n| format!("-{n}")))
-        .map(path)
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| dir.join(format!("{stem}{ext}")))
-}
-
 impl TrustStoreView {
     /// Applies a finished job of this view.
     pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
@@ -51,7 +41,7 @@ impl TrustStoreView {
                     self.made = Some(p);
                 }
                 Ok(None) => {}
-                Err(e) => cx.actions.failure(e.to_string()),
+                Err(e) => cx.actions.failure(super::hints::explain(&e)),
             },
             Message::FolderChosen(picked) => {
                 if let Some(p) = picked {
@@ -109,8 +99,11 @@ impl TrustStoreView {
                             return Ok(None);
                         };
                         let stem = row.record.file_stem();
-                        let out =
-                            free_path(&dir, &format!("{stem}-truststore"), if zip { ".zip" } else { "" });
+                        let out = countersign::atomic::free_name(
+                            &dir,
+                            &format!("{stem}-truststore"),
+                            if zip { ".zip" } else { "" },
+                        );
                         let chain = row.chains.last().cloned().unwrap_or_default();
                         truststore::package(&chain, &stem, &out, include)?;
                         Ok(Some(out))
@@ -182,13 +175,18 @@ impl TrustStoreView {
                     let (mark, tone) = match f.severity {
                         Severity::Error => ("ERROR", Tone::Bad),
                         Severity::Warning => ("WARN", Tone::Warn),
-                        };
+                    };
                     let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
                     ui.label(
                         RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)),
                     );
                     if let Some(fix) = &f.fix {
-                        ui.label(RichText::new(format!("    Fix: {fix}")).italics());
+                        let how = f
+                            .remedy
+                            .and_then(super::hints::for_remedy)
+                            .map(|h| format!(" {h}"))
+                            .unwrap_or_default();
+                        ui.label(RichText::new(format!("    Fix: {fix}{how}")).italics());
                     }
                 }
             }

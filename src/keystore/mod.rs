@@ -119,6 +119,14 @@ pub enum KeyStoreError {
         /// The stored key whose public key the certificate carries; `None` when no stored key's.
         owner: Option<String>,
     },
+    /// A certificate file to import could not be read.
+    #[error("Could not read the certificate {}: {source}.", .path.display())]
+    ReadCertificate {
+        /// The certificate file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A certificate was to be renewed for a key that has none yet.
     #[error("Key \"{0}\" has no certificate to renew yet. Make a self-signed one first.")]
     NoCertificate(String),
@@ -539,6 +547,16 @@ impl KeyStore {
         Ok(cert)
     }
 
+    /// Reads a certificate file (PEM or DER; an issuer chain may follow the certificate) that
+    /// a CA issued for key `name`, and keeps it with the key as its current certificate.
+    pub fn import_certificate(&self, name: &str, file: &Path) -> Result<Vec<Certificate>, KeyStoreError> {
+        let bytes = crate::atomic::read_small(file, 1 << 20)
+            .map_err(|source| KeyStoreError::ReadCertificate { path: file.to_path_buf(), source })?;
+        let chain = Certificate::all_from_file_bytes(&bytes, &file.display().to_string())?;
+        self.add_certificate(name, &chain)?;
+        Ok(chain)
+    }
+
     /// Renews the current certificate of key `name`: a new self-signed one with the same key
     /// and subject, valid `days` from `now`, becomes the current one. Returns the new
     /// certificate and the one it replaces (signatures under that stay valid until it ends).
@@ -569,11 +587,18 @@ impl KeyStore {
     }
 
     /// Writes an encrypted backup of key `name` to `out` (PKCS#8 that `openssl pkey` reads,
-    /// under `passphrase`); never replaces a file that is there.
-    pub fn backup(&self, name: &str, passphrase: &str, out: &Path) -> Result<(), KeyStoreError> {
+    /// under `passphrase`). A file already there is replaced only if `replace` (the person
+    /// said so); the backup appears whole or not at all.
+    pub fn backup(
+        &self,
+        name: &str,
+        passphrase: &str,
+        out: &Path,
+        replace: bool,
+    ) -> Result<(), KeyStoreError> {
         let (_, key) = self.load(name)?;
         let pem = key.to_encrypted_pem(passphrase)?;
-        crate::atomic::write_file(out, pem.as_bytes(), false)?;
+        crate::atomic::write_file(out, pem.as_bytes(), replace)?;
         Ok(())
     }
 
