@@ -643,7 +643,7 @@ fn print_report(report: &Report) {
         };
         println!("  {mark} {}: {}", c.title, c.detail);
         if let (Some(fix), Outcome::Fail | Outcome::Warn) = (&c.fix, c.outcome) {
-            let how = hints::for_check(&c.id).map(|h| format!(" {h}")).unwrap_or_default();
+            let how = hints::for_check(c.id).map(|h| format!(" {h}")).unwrap_or_default();
             println!("         Fix: {fix}{how}");
         }
     }

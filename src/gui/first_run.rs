@@ -14,8 +14,6 @@ use countersign::atomic::WriteError;
 use countersign::certs::Subject;
 use countersign::keys::Algorithm;
 
-/// How long the first certificate lasts: two years, a usual renewal rhythm.
-
 /// Results of the first run's job.
 #[derive(Debug)]
 pub enum Message {
