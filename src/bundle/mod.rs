@@ -258,62 +258,19 @@ impl BundleNames {
 /// appear together at the end, or not at all.
 pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<SignedBundle, BundleError> {
     let app = archive::inspect(req.artifact)?;
-    let mut warnings = app.warnings.clone();
-    if !req.key.algorithm().upm_accepts() {
-        warnings.push(Algorithm::UPM_WARNING.to_owned());
-    }
     let signer_cert = req.certificate.and_then(CertificateInput::signer);
-    if let (Some(input), Some(cert)) = (req.certificate, signer_cert) {
-        let shown = input.source_name.clone();
-        let cert_key = cert.public_key(&shown)?;
-        let signing_key = req.key.public_key();
-        if cert_key != signing_key {
-            return Err(BundleError::CertificateMismatch {
-                cert_file: shown,
-                cert_key: cert_key.fingerprint(),
-                signing_key: signing_key.fingerprint(),
-            });
-        }
-        match cert.validity_at(req.now) {
-            state @ (ValidityState::Expired { .. } | ValidityState::NotYetValid { .. }) => {
-                return Err(BundleError::CertificateNotUsable { cert_file: shown, state });
-            }
-            ValidityState::ExpiringSoon { days_left } => warnings.push(format!(
-                "The certificate expires in {days_left} days ({}). After that, UPM refuses to install apps signed under it: renew it (same key) and send customers the new certificate.",
-                certs::day(cert.not_after())
-            )),
-            ValidityState::Valid { .. } => {}
-        }
-    } else {
-        warnings.push("No certificate was given: the bundle has no .crt, and the customer needs your certificate in UPM's trust store to accept the signature.".into());
-    }
+    let mut warnings = app.warnings.clone();
+    warnings.extend(key_and_certificate_checks(req, signer_cert)?);
 
-    let out_dir = match &req.out_dir {
-        Some(d) => d.clone(),
-        None => match req.artifact.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
-    };
-    if out_dir.exists() && !out_dir.is_dir() {
-        return Err(BundleError::OutNotAFolder(out_dir));
-    }
+    let out_dir = output_folder(req)?;
     let names = BundleNames::for_artifact(
         &app.file_name,
         req.certificate.map(|c| c.bundle_stem.as_str()),
         signer_cert.is_some(),
         req.zip,
     );
-    // Signing next to the certificate file (a common layout) finds that very certificate
-    // already in place: it is the bundle's certificate, so it stays and is not rewritten.
-    let certificate_in_place = names.certificate.as_ref().is_some_and(|name| {
-        let existing = out_dir.join(name);
-        let chain = req.certificate.map(|c| c.chain.as_slice()).unwrap_or_default();
-        read_small(&existing, 1 << 20)
-            .ok()
-            .and_then(|bytes| Certificate::all_from_file_bytes(&bytes, name).ok())
-            .is_some_and(|found| found == chain)
-    });
+    let chain = req.certificate.map(|c| c.chain.as_slice()).unwrap_or_default();
+    let certificate_in_place = certificate_in_place(&out_dir, &names, chain);
     let copy_artifact = req.include_artifact && !same_file(&out_dir.join(&app.file_name), req.artifact);
     if !req.overwrite {
         let to_write: Vec<PathBuf> = names
@@ -331,28 +288,145 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
 
     let signed = signing::sign_file(req.artifact, req.key, progress)?;
     let signature_base64 = signed.signature.to_base64();
-    let sha256_hex = crate::hex::lower(&signed.sha256);
-
-    let chain = req.certificate.map(|c| c.chain.as_slice()).unwrap_or_default();
     let cert_pem: Option<String> = signer_cert.map(|_| chain.iter().map(Certificate::to_pem).collect());
-    let certificate =
-        signer_cert.zip(names.certificate.as_ref()).map(|(c, file)| manifest::CertificateEntry {
-            file: file.clone(),
-            sha256_fingerprint: c.fingerprint(),
-            subject: c.subject(),
-            issuer: c.issuer(),
-            serial: c.serial_hex(),
-            not_before: certs::rfc3339(c.not_before()),
-            not_after: certs::rfc3339(c.not_after()),
-            chain_length: chain.len(),
+    let manifest =
+        manifest_for(req, &app, &signed, &names, signer_cert.zip(names.certificate.as_ref()), chain);
+    let manifest_json = serde_json::to_string_pretty(&manifest).map_err(|e| BundleError::NotABundle {
+        path: out_dir.clone(),
+        reason: format!("its manifest could not be written ({e})"),
+    })? + "\n";
+    let bundle = BundleText {
+        signature_base64: &signature_base64,
+        cert_pem: cert_pem.as_deref(),
+        manifest_json: &manifest_json,
+        install_md: install_text(
+            &manifest,
+            &names,
+            &signature_base64,
+            cert_pem.as_deref(),
+            certificate_in_place.then_some(out_dir.as_path()),
+            &manifest_json,
+        ),
+    };
+
+    if copy_artifact {
+        let mut copied_sha = None;
+        staged.add_with(&app.file_name, |file| {
+            copied_sha = Some(copy_hashed(req.artifact, file)?);
+            Ok(())
+        })?;
+        if copied_sha != Some(signed.sha256) {
+            return Err(BundleError::ArtifactChanged(req.artifact.to_path_buf()));
+        }
+        progress.check().map_err(|_| SignError::Cancelled)?;
+    }
+    stage_bundle(
+        &mut staged,
+        req.artifact,
+        &app.file_name,
+        &names,
+        &bundle,
+        certificate_in_place,
+        signed.sha256,
+    )?;
+    progress.check().map_err(|_| SignError::Cancelled)?;
+    let mut files = staged.commit(req.overwrite)?;
+    if let (Some(name), true) = (&names.certificate, certificate_in_place) {
+        files.insert(1, out_dir.join(name));
+    }
+    Ok(SignedBundle { dir: out_dir, files, manifest, signature_base64, app, warnings })
+}
+
+/// Before signing: the key's algorithm, and the certificate's key and validity. A
+/// certificate for another key, or one UPM refuses now, stops the signing; the rest are
+/// warnings to show beside the result.
+fn key_and_certificate_checks(
+    req: &SignRequest<'_>,
+    signer_cert: Option<&Certificate>,
+) -> Result<Vec<String>, BundleError> {
+    let mut warnings = Vec::new();
+    if !req.key.algorithm().upm_accepts() {
+        warnings.push(Algorithm::UPM_WARNING.to_owned());
+    }
+    let (Some(input), Some(cert)) = (req.certificate, signer_cert) else {
+        warnings.push("No certificate was given: the bundle has no .crt, and the customer needs your certificate in UPM's trust store to accept the signature.".into());
+        return Ok(warnings);
+    };
+    let shown = input.source_name.clone();
+    let cert_key = cert.public_key(&shown)?;
+    let signing_key = req.key.public_key();
+    if cert_key != signing_key {
+        return Err(BundleError::CertificateMismatch {
+            cert_file: shown,
+            cert_key: cert_key.fingerprint(),
+            signing_key: signing_key.fingerprint(),
         });
-    let manifest = BundleManifest {
+    }
+    match cert.validity_at(req.now) {
+        state @ (ValidityState::Expired { .. } | ValidityState::NotYetValid { .. }) => {
+            return Err(BundleError::CertificateNotUsable { cert_file: shown, state });
+        }
+        ValidityState::ExpiringSoon { days_left } => warnings.push(format!(
+            "The certificate expires in {days_left} days ({}). After that, UPM refuses to install apps signed under it: renew it (same key) and send customers the new certificate.",
+            certs::day(cert.not_after())
+        )),
+        ValidityState::Valid { .. } => {}
+    }
+    Ok(warnings)
+}
+
+/// The folder the bundle goes into: the one asked for, or the artifact's own.
+fn output_folder(req: &SignRequest<'_>) -> Result<PathBuf, BundleError> {
+    let out_dir = match &req.out_dir {
+        Some(d) => d.clone(),
+        None => match req.artifact.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    if out_dir.exists() && !out_dir.is_dir() {
+        return Err(BundleError::OutNotAFolder(out_dir));
+    }
+    Ok(out_dir)
+}
+
+/// Signing next to the certificate file (a common layout) finds that very certificate
+/// already in place: it is the bundle's certificate, so it stays and is not rewritten.
+fn certificate_in_place(out_dir: &Path, names: &BundleNames, chain: &[Certificate]) -> bool {
+    names.certificate.as_ref().is_some_and(|name| {
+        read_small(&out_dir.join(name), 1 << 20)
+            .ok()
+            .and_then(|bytes| Certificate::all_from_file_bytes(&bytes, name).ok())
+            .is_some_and(|found| found == chain)
+    })
+}
+
+/// The bundle's manifest: what was signed, with which key and certificate, when, by what.
+fn manifest_for(
+    req: &SignRequest<'_>,
+    app: &AppInfo,
+    signed: &signing::Signed,
+    names: &BundleNames,
+    signer_cert: Option<(&Certificate, &String)>,
+    chain: &[Certificate],
+) -> BundleManifest {
+    let certificate = signer_cert.map(|(c, file)| manifest::CertificateEntry {
+        file: file.clone(),
+        sha256_fingerprint: c.fingerprint(),
+        subject: c.subject(),
+        issuer: c.issuer(),
+        serial: c.serial_hex(),
+        not_before: certs::rfc3339(c.not_before()),
+        not_after: certs::rfc3339(c.not_after()),
+        chain_length: chain.len(),
+    });
+    BundleManifest {
         format: manifest::FORMAT.into(),
         format_version: manifest::FORMAT_VERSION,
         artifact: manifest::ArtifactEntry {
             file_name: app.file_name.clone(),
             size: signed.size,
-            sha256: sha256_hex.clone(),
+            sha256: crate::hex::lower(&signed.sha256),
             kind: match app.kind {
                 archive::ArtifactKind::Jar => "jar".into(),
                 archive::ArtifactKind::Obr => "obr".into(),
@@ -369,18 +443,25 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         signed_at: certs::rfc3339(req.now),
         note: req.note.clone().filter(|n| !n.trim().is_empty()),
         tool: manifest::ToolEntry { name: "countersign".into(), version: crate::VERSION.into() },
-    };
-    let manifest_json = serde_json::to_string_pretty(&manifest).map_err(|e| BundleError::NotABundle {
-        path: out_dir.clone(),
-        reason: format!("its manifest could not be written ({e})"),
-    })? + "\n";
+    }
+}
 
+/// `INSTALL.md`, listing every file the customer gets with its SHA-256. A certificate in
+/// place already (`in_place_dir`) is listed as it is on disk.
+fn install_text(
+    manifest: &BundleManifest,
+    names: &BundleNames,
+    signature_base64: &str,
+    cert_pem: Option<&str>,
+    in_place_dir: Option<&Path>,
+    manifest_json: &str,
+) -> String {
     let mut listed: Vec<(String, &str, String)> = vec![
-        (app.file_name.clone(), "the app", sha256_hex.clone()),
+        (manifest.artifact.file_name.clone(), "the app", manifest.artifact.sha256.clone()),
         (names.signature.clone(), "its signature (Base64)", hex_sha(signature_base64.as_bytes())),
     ];
-    if let (Some(name), Some(pem)) = (&names.certificate, &cert_pem) {
-        let in_place = certificate_in_place.then(|| read_small(&out_dir.join(name), 1 << 20).ok()).flatten();
+    if let (Some(name), Some(pem)) = (&names.certificate, cert_pem) {
+        let in_place = in_place_dir.and_then(|dir| read_small(&dir.join(name), 1 << 20).ok());
         let sha = hex_sha(in_place.as_deref().unwrap_or(pem.as_bytes()));
         listed.push((name.clone(), "the vendor's certificate, for UPM's trust store", sha));
     }
@@ -389,47 +470,51 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         "a machine-readable description of all this",
         hex_sha(manifest_json.as_bytes()),
     ));
-    let install_md = install::render(&manifest, &listed, &signature_base64);
+    install::render(manifest, &listed, signature_base64)
+}
 
-    if copy_artifact {
-        let mut copied_sha = None;
-        staged.add_with(&app.file_name, |file| {
-            copied_sha = Some(copy_hashed(req.artifact, file)?);
-            Ok(())
-        })?;
-        if copied_sha != Some(signed.sha256) {
-            return Err(BundleError::ArtifactChanged(req.artifact.to_path_buf()));
-        }
-        progress.check().map_err(|_| SignError::Cancelled)?;
-    }
-    staged.add_bytes(&names.signature, signature_base64.as_bytes())?;
-    if let (Some(name), Some(pem), false) = (&names.certificate, &cert_pem, certificate_in_place) {
+/// The bundle's text files, as they will be written.
+struct BundleText<'a> {
+    signature_base64: &'a str,
+    cert_pem: Option<&'a str>,
+    manifest_json: &'a str,
+    install_md: String,
+}
+
+/// Stages the bundle's files in the order they appear, the manifest last; the optional zip
+/// holds the app and all of them, and its copy of the app must hash as what was signed.
+fn stage_bundle(
+    staged: &mut StagedFiles,
+    artifact: &Path,
+    artifact_name: &str,
+    names: &BundleNames,
+    text: &BundleText<'_>,
+    certificate_in_place: bool,
+    signed_sha256: [u8; 32],
+) -> Result<(), BundleError> {
+    staged.add_bytes(&names.signature, text.signature_base64.as_bytes())?;
+    if let (Some(name), Some(pem), false) = (&names.certificate, text.cert_pem, certificate_in_place) {
         staged.add_bytes(name, pem.as_bytes())?;
     }
-    staged.add_bytes(&names.install, install_md.as_bytes())?;
+    staged.add_bytes(&names.install, text.install_md.as_bytes())?;
     if let Some(zip_name) = &names.zip {
-        let mut members: Vec<(&str, &[u8])> = vec![(&names.signature, signature_base64.as_bytes())];
-        if let (Some(name), Some(pem)) = (&names.certificate, &cert_pem) {
+        let mut members: Vec<(&str, &[u8])> = vec![(&names.signature, text.signature_base64.as_bytes())];
+        if let (Some(name), Some(pem)) = (&names.certificate, text.cert_pem) {
             members.push((name, pem.as_bytes()));
         }
-        members.push((&names.install, install_md.as_bytes()));
-        members.push((&names.manifest, manifest_json.as_bytes()));
+        members.push((&names.install, text.install_md.as_bytes()));
+        members.push((&names.manifest, text.manifest_json.as_bytes()));
         let mut copied_sha = None;
         staged.add_with(zip_name, |file| {
-            copied_sha = Some(write_zip(file, req.artifact, &app.file_name, &members)?);
+            copied_sha = Some(write_zip(file, artifact, artifact_name, &members)?);
             Ok(())
         })?;
-        if copied_sha != Some(signed.sha256) {
-            return Err(BundleError::ArtifactChanged(req.artifact.to_path_buf()));
+        if copied_sha != Some(signed_sha256) {
+            return Err(BundleError::ArtifactChanged(artifact.to_path_buf()));
         }
     }
-    staged.add_bytes(&names.manifest, manifest_json.as_bytes())?;
-    progress.check().map_err(|_| SignError::Cancelled)?;
-    let mut files = staged.commit(req.overwrite)?;
-    if let (Some(name), true) = (&names.certificate, certificate_in_place) {
-        files.insert(1, out_dir.join(name));
-    }
-    Ok(SignedBundle { dir: out_dir, files, manifest, signature_base64, app, warnings })
+    staged.add_bytes(&names.manifest, text.manifest_json.as_bytes())?;
+    Ok(())
 }
 
 /// True when both paths name the same existing file.

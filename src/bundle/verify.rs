@@ -134,199 +134,35 @@ impl Checklist {
 /// everything else becomes a failed line in the report.
 pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, BundleError> {
     let mut list = Checklist(Vec::new());
-    let signature = match Signature::decode(input.signature, &input.signature_name) {
-        Ok(s) => {
-            list.push(
-                "signature-format",
-                "Signature decodes",
-                Outcome::Pass,
-                format!("{} bytes from {}", s.as_bytes().len(), input.signature_name),
-                None,
-            );
-            Some(s)
-        }
-        Err(e) => {
-            list.push(
-                "signature-format",
-                "Signature decodes",
-                Outcome::Fail,
-                e.to_string(),
-                Some("Send the .sig file again exactly as Countersign wrote it (one line of Base64)."),
-            );
-            None
-        }
-    };
-
+    let signature = decode_signature(&mut list, input);
     // Which certificate chain signs: the one given, or the trust-store certificate whose key
     // verifies the signature.
-    let mut chain: Vec<Certificate> = Vec::new();
-    let mut chain_name = String::new();
-    if let Some((bytes, name)) = &input.certificate {
-        match Certificate::all_from_file_bytes(bytes, name) {
-            Ok(c) => {
-                list.push("certificate", "Certificate parses", Outcome::Pass, format!("{} ({})", c[0].subject(), name), None);
-                chain = c;
-                chain_name = name.clone();
-            }
-            Err(e) => list.push("certificate", "Certificate parses", Outcome::Fail, e.to_string(), Some("Send the certificate file again, unchanged (PEM, starting with -----BEGIN CERTIFICATE-----).")),
-        }
+    let mut found = given_chain(&mut list, input);
+    if found.chain.is_empty() && input.certificate.is_none() {
+        search_trust_store(&mut list, input, signature.as_ref(), &mut found, progress)?;
     }
-
-    let mut artifact_sha256 = None;
-    let mut signature_result: Option<Result<(), String>> = None;
-    let mut trusted_by = None;
-    if chain.is_empty() && input.certificate.is_none() {
-        if let (Some(store), Some(sig)) = (input.truststore, &signature) {
-            // No certificate came with the signature: UPM tries the trust store's.
-            let mut last_reason = "the trust store holds no certificate with a usable key".to_owned();
-            for (file, cert) in store.certificates() {
-                let Ok(key) = cert.public_key(&file.display().to_string()) else { continue };
-                let checked = signing::verify_file(input.artifact, &key, sig, progress)?;
-                artifact_sha256 = Some(crate::hex::lower(&checked.sha256));
-                if checked.valid {
-                    chain = vec![cert.clone()];
-                    chain_name = file.display().to_string();
-                    trusted_by = Some(file.display().to_string());
-                    signature_result = Some(Ok(()));
-                    break;
-                }
-                last_reason = checked.reason.unwrap_or_default();
-            }
-            if chain.is_empty() {
-                signature_result = Some(Err(format!(
-                    "no certificate in {} verifies it ({last_reason})",
-                    store.dir.display()
-                )));
-            }
-        } else if input.truststore.is_none() {
-            list.push(
-                "certificate",
-                "Certificate present",
-                Outcome::Fail,
-                "no certificate was given, and no trust store to look in",
-                Some("Give the vendor's certificate or the customer's trust store."),
-            );
-        }
-    }
-
-    let signer = chain.first().cloned();
-    let mut signer_key: Option<PublicKey> = None;
-    if let Some(cert) = &signer {
-        match cert.public_key(&chain_name) {
-            Ok(key) if key.algorithm() == Algorithm::Ed25519 => {
-                list.push(
-                    "certificate-key",
-                    "Certificate key is Ed25519",
-                    Outcome::Pass,
-                    "Ed25519, as UPM requires",
-                    None,
-                );
-                signer_key = Some(key);
-            }
-            Ok(key) => {
-                list.push(
-                    "certificate-key",
-                    "Certificate key is Ed25519",
-                    Outcome::Fail,
-                    format!(
-                        "the key is {}: the signature may be valid, but UPM will refuse it",
-                        key.algorithm()
-                    ),
-                    Some("Sign with an Ed25519 key and certificate; UPM accepts nothing else."),
-                );
-                signer_key = Some(key);
-            }
-            Err(e) => {
-                let detail = match &e {
-                    CertError::Key { detail, .. } => detail.clone(),
-                    other => other.to_string(),
-                };
-                list.push("certificate-key", "Certificate key is Ed25519", Outcome::Fail, detail, Some("Make an Ed25519 key and a certificate for it (Countersign generates them; or openssl genpkey -algorithm ed25519)."));
-            }
-        }
-        match cert.validity_at(input.now) {
-            state @ ValidityState::Valid { .. } => {
-                list.push(
-                    "certificate-validity",
-                    "Certificate is within its validity window",
-                    Outcome::Pass,
-                    format!("{state}, until {}", certs::day(cert.not_after())),
-                    None,
-                );
-            }
-            state @ ValidityState::ExpiringSoon { .. } => {
-                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Warn, format!("{state} ({})", certs::day(cert.not_after())), Some("Renew the certificate with the same key before it expires and send customers the new one."));
-            }
-            state @ ValidityState::Expired { .. } => {
-                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Fail, format!("{state}: UPM refuses installs under an expired certificate"), Some("Renew the certificate with the same key, put the new one in the trust store, and sign again."));
-            }
-            state @ ValidityState::NotYetValid { .. } => {
-                list.push("certificate-validity", "Certificate is within its validity window", Outcome::Fail, format!("{state}: UPM refuses it until then"), Some("Check the clocks of the signing machine and the server; or wait until the certificate starts."));
-            }
-        }
-        integrity_check(&mut list, &chain);
-    }
-
-    if let (Some(key), Some(sig), None) = (&signer_key, &signature, &signature_result) {
+    let signer = found.chain.first().cloned();
+    let signer_key = signer.as_ref().and_then(|cert| certificate_checks(&mut list, cert, &found, input.now));
+    if let (Some(key), Some(sig), None) = (&signer_key, &signature, &found.signature_result) {
         let checked = signing::verify_file(input.artifact, key, sig, progress)?;
-        artifact_sha256 = Some(crate::hex::lower(&checked.sha256));
-        signature_result = Some(if checked.valid { Ok(()) } else { Err(checked.reason.unwrap_or_default()) });
+        found.artifact_sha256 = Some(crate::hex::lower(&checked.sha256));
+        found.signature_result =
+            Some(if checked.valid { Ok(()) } else { Err(checked.reason.unwrap_or_default()) });
     }
-    match &signature_result {
-        Some(Ok(())) => list.push("signature", "Signature matches the artifact", Outcome::Pass, format!("{} is exactly what was signed", input.artifact_name), None),
-        Some(Err(reason)) => list.push("signature", "Signature matches the artifact", Outcome::Fail, reason.clone(), Some("Make sure the .jar/.obr is the very file that was signed (not rebuilt or re-downloaded), with its own .sig and the signer's certificate.")),
-        None => list.push("signature", "Signature matches the artifact", Outcome::Skipped, "there is no usable signature or certificate to check it with", None),
-    }
-
-    // UPM's upload takes the app and its signature (the Base64 text), and no source says it
-    // takes the signer's certificate too: UPM can only use the certificates already in its
-    // trust store. So trust resting on a certificate that came only with the bundle (the
-    // signer's own, issued by a CA that the trust store holds) is a warning, not a pass.
-    let title = "Trust store holds the signing certificate";
-    if let Some(store) = input.truststore {
-        let trust = match &trusted_by {
-            Some(file) => Trust::Signer(file.clone()),
-            None => find_trust(store, &chain),
-        };
-        match (trust, &signer) {
-            (Trust::Signer(file), _) => {
-                list.push("trust-store", title, Outcome::Pass, format!("{file} is the signing certificate"), None);
-                trusted_by = Some(file);
-            }
-            (Trust::IssuerOnly { file, issued }, Some(cert)) => {
-                list.push(
-                    "trust-store",
-                    title,
-                    Outcome::Warn,
-                    format!("only {file}, which issued \"{issued}\", is in the trust store; the signing certificate ({}) came with the signature, and UPM's upload takes only the app and its signature", cert.subject()),
-                    Some("Put the signing certificate itself (the .crt that came with this signature) into upmconfig/truststore/, beside its issuer."),
-                );
-                trusted_by = Some(file);
-            }
-            (_, Some(_)) => list.push("trust-store", title, Outcome::Fail, format!("no certificate in {} is this certificate or issued it", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/ (see INSTALL.md for the permissions UPM needs).")),
-            (_, None) => list.push("trust-store", title, Outcome::Fail, format!("no certificate in {} verifies this signature", store.dir.display()), Some("Copy the vendor's .crt into upmconfig/truststore/.")),
-        }
-    } else if signer.is_some() {
-        list.push(
-            "trust-store",
-            title,
-            Outcome::Skipped,
-            "no trust store given: the customer's UPM must have this certificate in upmconfig/truststore/",
-            None,
-        );
-    }
-
+    signature_check(&mut list, input, found.signature_result.as_ref());
+    trust_check(&mut list, input, signer.as_ref(), &mut found);
     if let Some(m) = input.manifest {
-        manifest_check(&mut list, m, artifact_sha256.as_deref(), signer.as_ref(), input);
+        manifest_check(&mut list, m, found.artifact_sha256.as_deref(), signer.as_ref(), input);
     }
 
-    let (verdict, decided_by, headline) = decide(&list.0, &input.artifact_name, signature_result.as_ref());
+    let (verdict, decided_by, headline) =
+        decide(&list.0, &input.artifact_name, found.signature_result.as_ref());
     Ok(Report {
         verdict,
         headline,
         decided_by,
         artifact: input.artifact_name.clone(),
-        artifact_sha256,
+        artifact_sha256: found.artifact_sha256,
         signer: signer.as_ref().map(|c| SignerSummary {
             subject: c.subject(),
             sha256_fingerprint: c.fingerprint(),
@@ -336,9 +172,271 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
                 .map(|k| k.algorithm().id().to_owned())
                 .unwrap_or_else(|| "unsupported".into()),
         }),
-        trusted_by,
+        trusted_by: found.trusted_by,
         checks: list.0,
     })
+}
+
+/// What verification learned about the signer on the way.
+#[derive(Default)]
+struct Found {
+    /// The signing certificate and its issuers, signer first; empty while none is known.
+    chain: Vec<Certificate>,
+    /// Where the chain came from, for messages.
+    chain_name: String,
+    /// The trust-store file that vouches for the signer, once one does.
+    trusted_by: Option<String>,
+    /// The signature check's result, once it was made.
+    signature_result: Option<Result<(), String>>,
+    /// The artifact's SHA-256, once it was read.
+    artifact_sha256: Option<String>,
+}
+
+/// The signature file must decode (one line of Base64 of the raw signature).
+fn decode_signature(list: &mut Checklist, input: &VerifyInput<'_>) -> Option<Signature> {
+    let title = "Signature decodes";
+    match Signature::decode(input.signature, &input.signature_name) {
+        Ok(s) => {
+            let detail = format!("{} bytes from {}", s.as_bytes().len(), input.signature_name);
+            list.push("signature-format", title, Outcome::Pass, detail, None);
+            Some(s)
+        }
+        Err(e) => {
+            list.push(
+                "signature-format",
+                title,
+                Outcome::Fail,
+                e.to_string(),
+                Some("Send the .sig file again exactly as Countersign wrote it (one line of Base64)."),
+            );
+            None
+        }
+    }
+}
+
+/// The certificate that came with the signature, if any, must parse.
+fn given_chain(list: &mut Checklist, input: &VerifyInput<'_>) -> Found {
+    let mut found = Found::default();
+    let Some((bytes, name)) = &input.certificate else { return found };
+    match Certificate::all_from_file_bytes(bytes, name) {
+        Ok(c) => {
+            let detail = format!("{} ({})", c[0].subject(), name);
+            list.push("certificate", "Certificate parses", Outcome::Pass, detail, None);
+            found.chain = c;
+            found.chain_name = name.clone();
+        }
+        Err(e) => list.push(
+            "certificate",
+            "Certificate parses",
+            Outcome::Fail,
+            e.to_string(),
+            Some("Send the certificate file again, unchanged (PEM, starting with -----BEGIN CERTIFICATE-----)."),
+        ),
+    }
+    found
+}
+
+/// No certificate came with the signature: UPM tries the trust store's certificates, and so
+/// does this; the first whose key verifies the signature is the signer.
+fn search_trust_store(
+    list: &mut Checklist,
+    input: &VerifyInput<'_>,
+    signature: Option<&Signature>,
+    found: &mut Found,
+    progress: &Progress,
+) -> Result<(), BundleError> {
+    let (Some(store), Some(sig)) = (input.truststore, signature) else {
+        if input.truststore.is_none() {
+            list.push(
+                "certificate",
+                "Certificate present",
+                Outcome::Fail,
+                "no certificate was given, and no trust store to look in",
+                Some("Give the vendor's certificate or the customer's trust store."),
+            );
+        }
+        return Ok(());
+    };
+    let mut last_reason = "the trust store holds no certificate with a usable key".to_owned();
+    for (file, cert) in store.certificates() {
+        let Ok(key) = cert.public_key(&file.display().to_string()) else { continue };
+        let checked = signing::verify_file(input.artifact, &key, sig, progress)?;
+        found.artifact_sha256 = Some(crate::hex::lower(&checked.sha256));
+        if checked.valid {
+            found.chain = vec![cert.clone()];
+            found.chain_name = file.display().to_string();
+            found.trusted_by = Some(file.display().to_string());
+            found.signature_result = Some(Ok(()));
+            return Ok(());
+        }
+        last_reason = checked.reason.unwrap_or_default();
+    }
+    found.signature_result =
+        Some(Err(format!("no certificate in {} verifies it ({last_reason})", store.dir.display())));
+    Ok(())
+}
+
+/// The signer's certificate: an Ed25519 key, within its validity, intact. Returns its key
+/// (even one UPM refuses, so that the signature can still be checked).
+fn certificate_checks(
+    list: &mut Checklist,
+    cert: &Certificate,
+    found: &Found,
+    now: OffsetDateTime,
+) -> Option<PublicKey> {
+    let title = "Certificate key is Ed25519";
+    let key = match cert.public_key(&found.chain_name) {
+        Ok(key) if key.algorithm() == Algorithm::Ed25519 => {
+            list.push("certificate-key", title, Outcome::Pass, "Ed25519, as UPM requires", None);
+            Some(key)
+        }
+        Ok(key) => {
+            list.push(
+                "certificate-key",
+                title,
+                Outcome::Fail,
+                format!("the key is {}: the signature may be valid, but UPM will refuse it", key.algorithm()),
+                Some("Sign with an Ed25519 key and certificate; UPM accepts nothing else."),
+            );
+            Some(key)
+        }
+        Err(e) => {
+            let detail = match &e {
+                CertError::Key { detail, .. } => detail.clone(),
+                other => other.to_string(),
+            };
+            list.push(
+                "certificate-key",
+                title,
+                Outcome::Fail,
+                detail,
+                Some("Make an Ed25519 key and a certificate for it (Countersign generates them; or openssl genpkey -algorithm ed25519)."),
+            );
+            None
+        }
+    };
+    validity_check(list, cert, now);
+    integrity_check(list, &found.chain);
+    key
+}
+
+/// UPM refuses a certificate outside its validity window; one about to end is a warning.
+fn validity_check(list: &mut Checklist, cert: &Certificate, now: OffsetDateTime) {
+    let title = "Certificate is within its validity window";
+    let (outcome, detail, fix) = match cert.validity_at(now) {
+        state @ ValidityState::Valid { .. } => {
+            (Outcome::Pass, format!("{state}, until {}", certs::day(cert.not_after())), None)
+        }
+        state @ ValidityState::ExpiringSoon { .. } => (
+            Outcome::Warn,
+            format!("{state} ({})", certs::day(cert.not_after())),
+            Some("Renew the certificate with the same key before it expires and send customers the new one."),
+        ),
+        state @ ValidityState::Expired { .. } => (
+            Outcome::Fail,
+            format!("{state}: UPM refuses installs under an expired certificate"),
+            Some(
+                "Renew the certificate with the same key, put the new one in the trust store, and sign again.",
+            ),
+        ),
+        state @ ValidityState::NotYetValid { .. } => (
+            Outcome::Fail,
+            format!("{state}: UPM refuses it until then"),
+            Some(
+                "Check the clocks of the signing machine and the server; or wait until the certificate starts.",
+            ),
+        ),
+    };
+    list.push("certificate-validity", title, outcome, detail, fix);
+}
+
+/// The signature must match the artifact's bytes exactly.
+fn signature_check(list: &mut Checklist, input: &VerifyInput<'_>, result: Option<&Result<(), String>>) {
+    let title = "Signature matches the artifact";
+    match result {
+        Some(Ok(())) => list.push(
+            "signature",
+            title,
+            Outcome::Pass,
+            format!("{} is exactly what was signed", input.artifact_name),
+            None,
+        ),
+        Some(Err(reason)) => list.push(
+            "signature",
+            title,
+            Outcome::Fail,
+            reason.clone(),
+            Some("Make sure the .jar/.obr is the very file that was signed (not rebuilt or re-downloaded), with its own .sig and the signer's certificate."),
+        ),
+        None => list.push(
+            "signature",
+            title,
+            Outcome::Skipped,
+            "there is no usable signature or certificate to check it with",
+            None,
+        ),
+    }
+}
+
+/// The trust store must hold the signing certificate itself.
+///
+/// UPM's upload takes the app and its signature (the Base64 text), and no source says it
+/// takes the signer's certificate too: UPM can only use the certificates already in its
+/// trust store. So trust resting on a certificate that came only with the bundle (the
+/// signer's own, issued by a CA that the trust store holds) is a warning, not a pass.
+fn trust_check(
+    list: &mut Checklist,
+    input: &VerifyInput<'_>,
+    signer: Option<&Certificate>,
+    found: &mut Found,
+) {
+    let title = "Trust store holds the signing certificate";
+    let Some(store) = input.truststore else {
+        if signer.is_some() {
+            list.push(
+                "trust-store",
+                title,
+                Outcome::Skipped,
+                "no trust store given: the customer's UPM must have this certificate in upmconfig/truststore/",
+                None,
+            );
+        }
+        return;
+    };
+    let trust = match &found.trusted_by {
+        Some(file) => Trust::Signer(file.clone()),
+        None => find_trust(store, &found.chain),
+    };
+    match (trust, signer) {
+        (Trust::Signer(file), _) => {
+            list.push("trust-store", title, Outcome::Pass, format!("{file} is the signing certificate"), None);
+            found.trusted_by = Some(file);
+        }
+        (Trust::IssuerOnly { file, issued }, Some(cert)) => {
+            list.push(
+                "trust-store",
+                title,
+                Outcome::Warn,
+                format!("only {file}, which issued \"{issued}\", is in the trust store; the signing certificate ({}) came with the signature, and UPM's upload takes only the app and its signature", cert.subject()),
+                Some("Put the signing certificate itself (the .crt that came with this signature) into upmconfig/truststore/, beside its issuer."),
+            );
+            found.trusted_by = Some(file);
+        }
+        (_, Some(_)) => list.push(
+            "trust-store",
+            title,
+            Outcome::Fail,
+            format!("no certificate in {} is this certificate or issued it", store.dir.display()),
+            Some("Copy the vendor's .crt into upmconfig/truststore/ (see INSTALL.md for the permissions UPM needs)."),
+        ),
+        (_, None) => list.push(
+            "trust-store",
+            title,
+            Outcome::Fail,
+            format!("no certificate in {} verifies this signature", store.dir.display()),
+            Some("Copy the vendor's .crt into upmconfig/truststore/."),
+        ),
+    }
 }
 
 /// A self-signed certificate must verify under its own key, and each certificate of a

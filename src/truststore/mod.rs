@@ -178,7 +178,6 @@ pub fn check(
     now: time::OffsetDateTime,
     product_uid: Option<u32>,
 ) -> Result<Lint, TrustStoreError> {
-    use crate::certs::ValidityState;
     let store = TrustStore::load(dir)?;
     let mut findings = Vec::new();
     let mut push = |severity, file: Option<&Path>, message: String, fix: Option<&str>, remedy| {
@@ -213,52 +212,7 @@ pub fn check(
         }
         for cert in &file.certificates {
             count += 1;
-            let label = cert.subject();
-            match cert.public_key(&file.path.display().to_string()) {
-                Ok(k) if k.algorithm() == crate::keys::Algorithm::Ed25519 => {}
-                Ok(k) => push(
-                    Severity::Error,
-                    Some(&file.path),
-                    format!("{label}: the key is {}; UPM accepts Ed25519 certificates only", k.algorithm()),
-                    Some("Replace it with the vendor's Ed25519 certificate."),
-                    None,
-                ),
-                Err(e) => push(
-                    Severity::Error,
-                    Some(&file.path),
-                    format!("{label}: {e}"),
-                    Some("Replace it with the vendor's Ed25519 certificate."),
-                    None,
-                ),
-            }
-            match cert.validity_at(now) {
-                ValidityState::Expired { .. } | ValidityState::NotYetValid { .. } => push(
-                    Severity::Error,
-                    Some(&file.path),
-                    format!("{label}: {}; UPM refuses apps signed under it", cert.validity_at(now)),
-                    Some("Ask the vendor for their renewed certificate and replace this one."),
-                    None,
-                ),
-                // Atlassian's own CAs get their own, more specific message below.
-                ValidityState::ExpiringSoon { .. } if atlassian.contains(cert) => {}
-                ValidityState::ExpiringSoon { days_left } => push(
-                    Severity::Warning,
-                    Some(&file.path),
-                    format!("{label}: expires in {days_left} days ({})", crate::certs::day(cert.not_after())),
-                    Some("Ask the vendor for the renewed certificate now and add it beside this one."),
-                    None,
-                ),
-                ValidityState::Valid { .. } => {}
-            }
-            if let Some((other, _)) = seen.iter().find(|(_, c)| *c == cert) {
-                push(
-                    Severity::Warning,
-                    Some(&file.path),
-                    format!("{label}: the same certificate as in {}", other.display()),
-                    Some("Keep one copy; duplicates make it unclear which file to remove later."),
-                    None,
-                );
-            }
+            certificate_findings(&file.path, cert, now, &atlassian, &seen, &mut push);
             seen.push((&file.path, cert));
         }
     }
@@ -294,6 +248,65 @@ pub fn check(
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(Lint { dir: dir.to_path_buf(), certificates: count, atlassian_cas, findings })
+}
+
+/// What one certificate of the store gets wrong for UPM: a key that is not Ed25519, a
+/// validity window it is outside of (or about to leave), a copy of one seen before.
+fn certificate_findings(
+    file: &Path,
+    cert: &crate::certs::Certificate,
+    now: time::OffsetDateTime,
+    atlassian: &[crate::certs::Certificate],
+    seen: &[(&Path, &crate::certs::Certificate)],
+    push: &mut impl FnMut(Severity, Option<&Path>, String, Option<&str>, Option<Remedy>),
+) {
+    use crate::certs::ValidityState;
+    let label = cert.subject();
+    match cert.public_key(&file.display().to_string()) {
+        Ok(k) if k.algorithm() == crate::keys::Algorithm::Ed25519 => {}
+        Ok(k) => push(
+            Severity::Error,
+            Some(file),
+            format!("{label}: the key is {}; UPM accepts Ed25519 certificates only", k.algorithm()),
+            Some("Replace it with the vendor's Ed25519 certificate."),
+            None,
+        ),
+        Err(e) => push(
+            Severity::Error,
+            Some(file),
+            format!("{label}: {e}"),
+            Some("Replace it with the vendor's Ed25519 certificate."),
+            None,
+        ),
+    }
+    match cert.validity_at(now) {
+        ValidityState::Expired { .. } | ValidityState::NotYetValid { .. } => push(
+            Severity::Error,
+            Some(file),
+            format!("{label}: {}; UPM refuses apps signed under it", cert.validity_at(now)),
+            Some("Ask the vendor for their renewed certificate and replace this one."),
+            None,
+        ),
+        // Atlassian's own CAs get their own, more specific message below.
+        ValidityState::ExpiringSoon { .. } if atlassian.contains(cert) => {}
+        ValidityState::ExpiringSoon { days_left } => push(
+            Severity::Warning,
+            Some(file),
+            format!("{label}: expires in {days_left} days ({})", crate::certs::day(cert.not_after())),
+            Some("Ask the vendor for the renewed certificate now and add it beside this one."),
+            None,
+        ),
+        ValidityState::Valid { .. } => {}
+    }
+    if let Some((other, _)) = seen.iter().find(|(_, c)| *c == cert) {
+        push(
+            Severity::Warning,
+            Some(file),
+            format!("{label}: the same certificate as in {}", other.display()),
+            Some("Keep one copy; duplicates make it unclear which file to remove later."),
+            None,
+        );
+    }
 }
 
 #[cfg(unix)]
