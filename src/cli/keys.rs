@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::{Failure, load_key_file, print_json};
+use super::{Failure, passphrase_for, print_json};
 use countersign::certs::Certificate;
 use countersign::keys::Algorithm;
 use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
@@ -39,8 +39,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
         }
         KeysCommand::List { json } => list(&store, json),
         KeysCommand::Import { file, name } => {
-            let key = load_key_file(&file)?;
-            let record = store.add(&name, &key)?;
+            let record = store.import_file(&name, &file, || passphrase_for(&file.display().to_string()))?;
             println!(
                 "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
                 record.algorithm, record.name, record.fingerprint
@@ -81,8 +80,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         KeysCommand::Restore { file, name } => {
-            let key = load_key_file(&file)?;
-            let record = store.add(&name, &key)?;
+            let record = store.import_file(&name, &file, || passphrase_for(&file.display().to_string()))?;
             println!(
                 "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
                 record.algorithm, record.name, record.fingerprint

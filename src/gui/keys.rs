@@ -12,8 +12,8 @@ use super::messages::Failure;
 use super::secret::{SecretText, secret_field};
 use super::widgets::{self, Tone};
 use super::{KeyRow, View};
-use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS, PrivateKey};
-use countersign::keystore::KeyRecord;
+use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS};
+use countersign::keystore::{KeyRecord, KeyStore, KeyStoreError};
 
 /// Results of the Keys view's jobs.
 #[derive(Debug)]
@@ -413,8 +413,7 @@ impl KeysView {
             let store = cx.store();
             cx.jobs.spawn("importing a key", move || {
                 let import = || -> Result<KeyRecord, ImportFailure> {
-                    let key = read_key_file(Path::new(&path), passphrase)?;
-                    Ok(store?.add(&name, &key).map_err(Failure::from)?)
+                    import_key_file(&store?, &name, Path::new(&path), passphrase)
                 };
                 Message::Imported(import())
             });
@@ -493,20 +492,30 @@ impl ImportFailure {
     }
 }
 
-/// Reads a key file, decrypting it with the typed `passphrase` if it is encrypted; a
-/// missing or wrong passphrase is the Passphrase field's to fix.
-fn read_key_file(path: &Path, passphrase: Zeroizing<String>) -> Result<PrivateKey, ImportFailure> {
-    let name = path.display().to_string();
-    PrivateKey::from_file(path, || {
-        if passphrase.is_empty() {
-            Err(KeyError::NoPassphrase { source_name: name.clone() })
-        } else {
-            Ok(passphrase.clone())
-        }
-    })
-    .map_err(|e| match e {
-        KeyError::NoPassphrase { .. } => ImportFailure::NeedsPassphrase { name: name.clone() },
-        KeyError::WrongPassphrase { .. } => ImportFailure::WrongPassphrase { name: name.clone() },
-        e => ImportFailure::Other(Failure::Key(e)),
-    })
+/// Imports a key file under `name`, decrypting it with the typed `passphrase` if it is
+/// encrypted; a missing or wrong passphrase is the Passphrase field's to fix.
+fn import_key_file(
+    store: &KeyStore,
+    name: &str,
+    path: &Path,
+    passphrase: Zeroizing<String>,
+) -> Result<KeyRecord, ImportFailure> {
+    let file = path.display().to_string();
+    store
+        .import_file(name, path, || {
+            if passphrase.is_empty() {
+                Err(KeyError::NoPassphrase { source_name: file.clone() })
+            } else {
+                Ok(passphrase.clone())
+            }
+        })
+        .map_err(|e| match e {
+            KeyStoreError::Key(KeyError::NoPassphrase { .. }) => {
+                ImportFailure::NeedsPassphrase { name: file.clone() }
+            }
+            KeyStoreError::Key(KeyError::WrongPassphrase { .. }) => {
+                ImportFailure::WrongPassphrase { name: file.clone() }
+            }
+            e => ImportFailure::Other(Failure::KeyStore(e)),
+        })
 }

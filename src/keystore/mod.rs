@@ -353,6 +353,18 @@ impl KeyStore {
         self.add(name, &PrivateKey::generate(algorithm)?)
     }
 
+    /// Imports a private key file (a key made elsewhere, or a backup to restore) under
+    /// `name`; `passphrase` is asked only if the file is encrypted.
+    pub fn import_file(
+        &self,
+        name: &str,
+        file: &Path,
+        passphrase: impl FnOnce() -> Result<zeroize::Zeroizing<String>, KeyError>,
+    ) -> Result<KeyRecord, KeyStoreError> {
+        let key = PrivateKey::from_file(file, passphrase)?;
+        self.add(name, &key)
+    }
+
     /// Stores an existing private key (an import or a restored backup) under `name`.
     pub fn add(&self, name: &str, key: &PrivateKey) -> Result<KeyRecord, KeyStoreError> {
         let name = valid_name(name)?;
