@@ -5,25 +5,50 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use zeroize::Zeroizing;
 
 use super::*;
 
+/// The tests of one process share the session's keychain service; the one test that kills
+/// and replaces it (`keychain_restart`) takes it alone.
+static KEYCHAIN_SERVICE: RwLock<()> = RwLock::new(());
+
+/// A test's turn at the keychain service: shared with other tests, or alone.
+#[allow(dead_code)] // held, never read
+enum Turn {
+    Shared(RwLockReadGuard<'static, ()>),
+    Alone(RwLockWriteGuard<'static, ()>),
+}
+
 /// One test's key store: a fresh data folder and keychain service name.
 pub struct Keychain {
     pub dir: tempfile::TempDir,
     pub service: String,
+    /// Released after `Drop` has cleared this test's entries.
+    _turn: Turn,
 }
 
 impl Keychain {
     /// `None` (skipping, or failing under CI) when no Secret Service can be reached.
     pub fn new() -> Option<Self> {
+        Self::with_turn(Turn::Shared(KEYCHAIN_SERVICE.read().unwrap_or_else(PoisonError::into_inner)))
+    }
+
+    /// [`new`](Self::new) for a test that stops or replaces the keychain service: no other
+    /// test of this process uses the keychain meanwhile.
+    pub fn alone() -> Option<Self> {
+        Self::with_turn(Turn::Alone(KEYCHAIN_SERVICE.write().unwrap_or_else(PoisonError::into_inner)))
+    }
+
+    fn with_turn(turn: Turn) -> Option<Self> {
         let mut id = [0u8; 6];
         getrandom::fill(&mut id).unwrap();
         let k = Keychain {
             dir: tempdir(),
             service: format!("countersign-test-{}", countersign::hex::lower(&id)),
+            _turn: turn,
         };
         let (code, _, err) = k.run(&["keys", "list"]);
         if code != 0 {

@@ -5,8 +5,8 @@
 //! when `CI` is set.
 //!
 //! The window's own flows are unit tests of the binary (`src/gui/tests/`), since the library
-//! holds no interface code. `tests/keychain_restart.rs` is a binary of its own: it kills the
-//! session's keyring daemon, which no other test may see.
+//! holds no interface code. `keychain_restart` kills the session's keyring daemon: it takes the
+//! keychain alone (`Keychain::alone`), so no other test sees the daemon die.
 // Tests assert by panicking, and build hostile archives byte by byte with deliberate casts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 
@@ -24,5 +24,6 @@ mod hostile_archives;
 mod interop_jdk;
 mod interop_openssl;
 mod keychain;
+mod keychain_restart;
 #[cfg(feature = "gui")]
 mod window_x11;

@@ -4,21 +4,18 @@
 //! the wrong fix), lose no key, list no key without its secret, and work again once the
 //! keyring is unlocked.
 //!
-//! It kills and replaces the session's keyring daemon, so it runs only where the keyring
+//! It kills and replaces the session's keyring daemon, so it takes the keychain alone
+//! (`Keychain::alone`: no other test of the process uses it meanwhile), and runs only where the keyring
 //! is a throwaway one whose password it is told: `.ci/run` sets
 //! `COUNTERSIGN_TEST_KEYRING_PASSWORD`. Elsewhere it skips (and fails when `CI` is set).
 // Linux only: it needs GNOME Keyring.
 #![cfg(target_os = "linux")]
-// Tests assert by panicking, and build hostile archives byte by byte with deliberate casts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
-
-mod common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::keychain::Keychain;
-use common::*;
+use crate::common::keychain::Keychain;
+use crate::common::*;
 use countersign::keys::Algorithm;
 use countersign::keystore::{KeyHealth, KeyStore, KeyStoreError, KeychainProblem, Secrets};
 
@@ -131,7 +128,7 @@ fn assert_restarted(result: Result<impl std::fmt::Debug, KeyStoreError>, what: &
 
 #[test]
 fn a_keyring_that_dies_mid_call_is_reported_as_such_and_no_key_is_lost() {
-    let Some(k) = Keychain::new() else { return };
+    let Some(k) = Keychain::alone() else { return };
     let password = match std::env::var(PASSWORD_ENV) {
         Ok(p) if !p.is_empty() => p,
         _ => {
