@@ -326,47 +326,26 @@ impl From<BundleError> for Failure {
     }
 }
 
-impl From<KeyError> for Failure {
-    fn from(e: KeyError) -> Self {
-        Failure::explained(&e, false)
-    }
+/// Core errors that are never a check's refusal: exit status 2, with the hint.
+macro_rules! bad_input_errors {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for Failure {
+            fn from(e: $error) -> Self {
+                Failure::explained(&e, false)
+            }
+        })*
+    };
 }
 
-impl From<KeyStoreError> for Failure {
-    fn from(e: KeyStoreError) -> Self {
-        Failure::explained(&e, false)
-    }
-}
-
-impl From<SignerError> for Failure {
-    fn from(e: SignerError) -> Self {
-        Failure::explained(&e, false)
-    }
-}
-
-impl From<TrustStoreError> for Failure {
-    fn from(e: TrustStoreError) -> Self {
-        Failure::explained(&e, false)
-    }
-}
-
-impl From<WriteError> for Failure {
-    fn from(e: WriteError) -> Self {
-        Failure::explained(&e, false)
-    }
-}
-
-impl From<PackageError> for Failure {
-    fn from(e: PackageError) -> Self {
-        Failure::explained(&e, false)
-    }
-}
-
-impl From<HistoryError> for Failure {
-    fn from(e: HistoryError) -> Self {
-        Failure::explained(&e, false)
-    }
-}
+bad_input_errors!(
+    KeyError,
+    KeyStoreError,
+    SignerError,
+    TrustStoreError,
+    WriteError,
+    PackageError,
+    HistoryError
+);
 
 /// Parses the arguments and runs the command.
 pub fn run<I, T>(args: I) -> ExitCode
