@@ -63,126 +63,149 @@ pub fn run(command: CertCommand) -> Result<u8, Failure> {
     let store = KeyStore::open_default()?;
     match command {
         CertCommand::SelfSign { key, subject, days, out } => {
-            let record = store.get(&key)?;
-            let cert = self_sign(&store, &key, &subject_for(&record, &subject), days, out.as_deref())?;
-            println!("Made a self-signed certificate for key \"{key}\": {}.", describe(&cert));
-            match out {
-                Some(p) => println!(
-                    "Customers put {} in UPM's trust store (countersign truststore package helps).",
-                    p.display()
-                ),
-                None => println!(
-                    "It is kept with the key and goes into every bundle signed with it (countersign cert show {key} --pem prints it)."
-                ),
-            }
-            Ok(0)
+            self_sign_cmd(&store, &key, &subject, days, out.as_deref())
         }
-        CertCommand::Request { key, subject, out } => {
-            if out.exists() {
-                return Err(Failure::bad_input(format!(
-                    "{} already exists. Choose another file; Countersign does not overwrite.",
-                    out.display()
-                )));
-            }
-            let record = store.get(&key)?;
-            let csr = store.signing_request(&key, &subject_for(&record, &subject))?;
-            write_new(&out, &csr)?;
-            println!("Wrote a certificate signing request for key \"{key}\" to {}.", out.display());
-            println!("When the CA sends the certificate: countersign cert import {key} CERT.crt");
-            Ok(0)
+        CertCommand::Request { key, subject, out } => request_cmd(&store, &key, &subject, &out),
+        CertCommand::Import { key, file } => import_cmd(&store, &key, &file),
+        CertCommand::Renew { key, days, out } => renew_cmd(&store, &key, days, out.as_deref()),
+        CertCommand::Show { key, json, pem } => show_cmd(&store, &key, json, pem),
+    }
+}
+
+/// `cert self-sign`: makes and keeps a self-signed certificate, optionally writing it out.
+fn self_sign_cmd(
+    store: &KeyStore,
+    key: &str,
+    subject: &SubjectArgs,
+    days: u32,
+    out: Option<&Path>,
+) -> Result<u8, Failure> {
+    let record = store.get(key)?;
+    let cert = self_sign(store, key, &subject_for(&record, subject), days, out)?;
+    println!("Made a self-signed certificate for key \"{key}\": {}.", describe(&cert));
+    match out {
+        Some(p) => println!(
+            "Customers put {} in UPM's trust store (countersign truststore package helps).",
+            p.display()
+        ),
+        None => println!(
+            "It is kept with the key and goes into every bundle signed with it (countersign cert show {key} --pem prints it)."
+        ),
+    }
+    Ok(0)
+}
+
+/// `cert request`: writes a certificate signing request for the key to a new file.
+fn request_cmd(store: &KeyStore, key: &str, subject: &SubjectArgs, out: &Path) -> Result<u8, Failure> {
+    if out.exists() {
+        return Err(Failure::bad_input(format!(
+            "{} already exists. Choose another file; Countersign does not overwrite.",
+            out.display()
+        )));
+    }
+    let record = store.get(key)?;
+    let csr = store.signing_request(key, &subject_for(&record, subject))?;
+    write_new(out, &csr)?;
+    println!("Wrote a certificate signing request for key \"{key}\" to {}.", out.display());
+    println!("When the CA sends the certificate: countersign cert import {key} CERT.crt");
+    Ok(0)
+}
+
+/// `cert import`: keeps a CA-issued certificate (and its issuers) with the key.
+fn import_cmd(store: &KeyStore, key: &str, file: &Path) -> Result<u8, Failure> {
+    let chain = &store.import_certificate(key, file)?;
+    let record = store.get(key)?;
+    println!(
+        "Kept {} with key \"{}\"{}.",
+        describe(&chain[0]),
+        record.name,
+        if chain.len() > 1 {
+            format!(", with {} issuer certificate(s)", chain.len() - 1)
+        } else {
+            String::new()
         }
-        CertCommand::Import { key, file } => {
-            let chain = &store.import_certificate(&key, &file)?;
-            let record = store.get(&key)?;
-            println!(
-                "Kept {} with key \"{}\"{}.",
-                describe(&chain[0]),
-                record.name,
-                if chain.len() > 1 {
-                    format!(", with {} issuer certificate(s)", chain.len() - 1)
-                } else {
-                    String::new()
-                }
-            );
-            warn_state(&chain[0]);
-            Ok(0)
+    );
+    warn_state(&chain[0]);
+    Ok(0)
+}
+
+/// `cert renew`: a new certificate for the same key and subject, optionally written out.
+fn renew_cmd(store: &KeyStore, key: &str, days: u32, out: Option<&Path>) -> Result<u8, Failure> {
+    refuse_existing(out)?;
+    let (cert, current) = store.renew(key, days, OffsetDateTime::now_utc())?;
+    if let Some(path) = out {
+        write_new(path, &cert.to_pem())?;
+    }
+    println!("Renewed the certificate of key \"{key}\" (same key, same subject): {}.", describe(&cert));
+    println!(
+        "Signatures made before stay valid; send customers the new certificate before {}.",
+        certs::day(current.not_after())
+    );
+    Ok(0)
+}
+
+/// `cert show`: prints the key's certificates as text, JSON, or (current one) PEM.
+fn show_cmd(store: &KeyStore, key: &str, json: bool, pem: bool) -> Result<u8, Failure> {
+    let record = store.get(key)?;
+    let chains = store.certificates(&record);
+    if pem {
+        let current = chains.last().ok_or_else(|| {
+            Failure::bad_input(format!(
+                "Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key}"
+            ))
+        })?;
+        print!("{}", current.iter().map(Certificate::to_pem).collect::<String>());
+        return Ok(0);
+    }
+    let rows = certificate_rows(&chains, OffsetDateTime::now_utc());
+    if json {
+        print_json(&serde_json::json!({ "ok": true, "key": key, "certificates": rows }));
+    } else if rows.is_empty() {
+        println!(
+            "Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key} --org \"Your Company\""
+        );
+    } else {
+        print_certificate_rows(&rows);
+        if let Some(current) = chains.last() {
+            warn_state(&current[0]);
         }
-        CertCommand::Renew { key, days, out } => {
-            refuse_existing(out.as_deref())?;
-            let (cert, current) = store.renew(&key, days, OffsetDateTime::now_utc())?;
-            if let Some(path) = &out {
-                write_new(path, &cert.to_pem())?;
-            }
-            println!(
-                "Renewed the certificate of key \"{key}\" (same key, same subject): {}.",
-                describe(&cert)
-            );
-            println!(
-                "Signatures made before stay valid; send customers the new certificate before {}.",
-                certs::day(current.not_after())
-            );
-            Ok(0)
-        }
-        CertCommand::Show { key, json, pem } => {
-            let record = store.get(&key)?;
-            let chains = store.certificates(&record);
-            if pem {
-                let current = chains.last().ok_or_else(|| {
-                    Failure::bad_input(format!(
-                        "Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key}"
-                    ))
-                })?;
-                print!("{}", current.iter().map(Certificate::to_pem).collect::<String>());
-                return Ok(0);
-            }
-            let now = OffsetDateTime::now_utc();
-            let rows: Vec<serde_json::Value> = chains
-                .iter()
-                .enumerate()
-                .map(|(i, chain)| {
-                    let c = &chain[0];
-                    serde_json::json!({
-                        "current": i + 1 == chains.len(),
-                        "subject": c.subject(),
-                        "issuer": c.issuer(),
-                        "serial": c.serial_hex(),
-                        "sha256_fingerprint": c.fingerprint(),
-                        "not_before": certs::rfc3339(c.not_before()),
-                        "not_after": certs::rfc3339(c.not_after()),
-                        "state": c.validity_at(now).to_string(),
-                        "self_signed": c.is_self_issued(),
-                        "chain_length": chain.len(),
-                    })
-                })
-                .collect();
-            if json {
-                print_json(&serde_json::json!({ "ok": true, "key": key, "certificates": rows }));
-            } else if rows.is_empty() {
-                println!(
-                    "Key \"{key}\" has no certificate yet. Make one: countersign cert self-sign {key} --org \"Your Company\""
-                );
-            } else {
-                for r in &rows {
-                    println!(
-                        "{}{}",
-                        r["subject"].as_str().unwrap_or_default(),
-                        if r["current"] == true { "  (current)" } else { "" }
-                    );
-                    for field in
-                        ["state", "not_before", "not_after", "sha256_fingerprint", "issuer", "serial"]
-                    {
-                        println!(
-                            "  {:<19} {}",
-                            field.replace('_', " "),
-                            r[field].as_str().unwrap_or_default()
-                        );
-                    }
-                }
-                if let Some(current) = chains.last() {
-                    warn_state(&current[0]);
-                }
-            }
-            Ok(0)
+    }
+    Ok(0)
+}
+
+/// One JSON object per certificate chain, oldest first, describing its signer at `now`.
+fn certificate_rows(chains: &[Vec<Certificate>], now: OffsetDateTime) -> Vec<serde_json::Value> {
+    chains
+        .iter()
+        .enumerate()
+        .map(|(i, chain)| {
+            let c = &chain[0];
+            serde_json::json!({
+                "current": i + 1 == chains.len(),
+                "subject": c.subject(),
+                "issuer": c.issuer(),
+                "serial": c.serial_hex(),
+                "sha256_fingerprint": c.fingerprint(),
+                "not_before": certs::rfc3339(c.not_before()),
+                "not_after": certs::rfc3339(c.not_after()),
+                "state": c.validity_at(now).to_string(),
+                "self_signed": c.is_self_issued(),
+                "chain_length": chain.len(),
+            })
+        })
+        .collect()
+}
+
+/// Prints the rows of `certificate_rows` as text, one block per certificate.
+fn print_certificate_rows(rows: &[serde_json::Value]) {
+    for r in rows {
+        println!(
+            "{}{}",
+            r["subject"].as_str().unwrap_or_default(),
+            if r["current"] == true { "  (current)" } else { "" }
+        );
+        for field in ["state", "not_before", "not_after", "sha256_fingerprint", "issuer", "serial"] {
+            println!("  {:<19} {}", field.replace('_', " "), r[field].as_str().unwrap_or_default());
         }
     }
 }
@@ -214,70 +237,84 @@ fn uid_of(user: &str) -> Result<u32, Failure> {
 pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
     match command {
         TruststoreCommand::Package { cert, out, include_atlassian_cas } => {
-            let (chain, name) = if Path::new(&cert).is_file() {
-                let input = countersign::bundle::CertificateInput::from_file(Path::new(&cert))?;
-                (input.chain, input.bundle_stem)
-            } else {
-                let store = KeyStore::open_default()?;
-                let record = store.get(&cert)?;
-                let chain = store.certificates(&record).pop().ok_or_else(|| {
-                    Failure::bad_input(format!(
-                        "Key \"{cert}\" has no certificate yet. Make one: countersign cert self-sign {cert}"
-                    ))
-                })?;
-                (chain, record.file_stem())
-            };
-            let files = truststore::package(&chain, &name, &out, include_atlassian_cas)?;
-            println!("Wrote a UPM trust-store package to {}:", out.display());
-            for f in files {
-                println!("  {f}");
-            }
-            Ok(0)
+            package_cmd(&cert, &out, include_atlassian_cas)
         }
         TruststoreCommand::Check { dir, product_user, json } => {
-            let uid = product_user.as_deref().map(uid_of).transpose()?;
-            let lint = truststore::check(&dir, OffsetDateTime::now_utc(), uid)?;
-            if json {
-                print_json(&serde_json::json!({ "ok": lint.passed(), "lint": lint }));
-            } else {
-                println!("Trust store {}: {} certificate(s).", lint.dir.display(), lint.certificates);
-                for (name, present) in &lint.atlassian_cas {
-                    println!("  Atlassian CA {name}: {}", if *present { "present" } else { "absent" });
-                }
-                for f in &lint.findings {
-                    let mark = match f.severity {
-                        Severity::Error => "[FAIL]",
-                        Severity::Warning => "[warn]",
-                    };
-                    let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
-                    println!("  {mark} {file}{}", f.message);
-                    if let Some(fix) = &f.fix {
-                        let how =
-                            f.remedy.map(|r| format!(" {}", super::hints::for_remedy(r))).unwrap_or_default();
-                        println!("         Fix: {fix}{how}");
-                    }
-                }
-                println!(
-                    "{}",
-                    if lint.passed() {
-                        "UPM can use this trust store."
-                    } else {
-                        "UPM will refuse apps because of the failures above."
-                    }
-                );
-            }
-            if lint.passed() {
-                Ok(0)
-            } else {
-                if !json {
-                    let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
-                    eprintln!(
-                        "countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.",
-                        dir.display()
-                    );
-                }
-                Ok(1)
-            }
+            check_cmd(&dir, product_user.as_deref(), json)
         }
     }
+}
+
+/// `truststore package`: writes a UPM trust-store package for a certificate file or a key's certificate.
+fn package_cmd(cert: &str, out: &Path, include_atlassian_cas: bool) -> Result<u8, Failure> {
+    let (chain, name) = if Path::new(cert).is_file() {
+        let input = countersign::bundle::CertificateInput::from_file(Path::new(cert))?;
+        (input.chain, input.bundle_stem)
+    } else {
+        let store = KeyStore::open_default()?;
+        let record = store.get(cert)?;
+        let chain = store.certificates(&record).pop().ok_or_else(|| {
+            Failure::bad_input(format!(
+                "Key \"{cert}\" has no certificate yet. Make one: countersign cert self-sign {cert}"
+            ))
+        })?;
+        (chain, record.file_stem())
+    };
+    let files = truststore::package(&chain, &name, out, include_atlassian_cas)?;
+    println!("Wrote a UPM trust-store package to {}:", out.display());
+    for f in files {
+        println!("  {f}");
+    }
+    Ok(0)
+}
+
+/// `truststore check`: checks a trust-store folder; exit code 1 when UPM would fail on it.
+fn check_cmd(dir: &Path, product_user: Option<&str>, json: bool) -> Result<u8, Failure> {
+    let uid = product_user.map(uid_of).transpose()?;
+    let lint = truststore::check(dir, OffsetDateTime::now_utc(), uid)?;
+    if json {
+        print_json(&serde_json::json!({ "ok": lint.passed(), "lint": lint }));
+    } else {
+        print_lint(&lint);
+    }
+    if lint.passed() {
+        Ok(0)
+    } else {
+        if !json {
+            let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
+            eprintln!(
+                "countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.",
+                dir.display()
+            );
+        }
+        Ok(1)
+    }
+}
+
+/// Prints a trust-store check as text: the count, the Atlassian CAs, the findings, the verdict.
+fn print_lint(lint: &truststore::Lint) {
+    println!("Trust store {}: {} certificate(s).", lint.dir.display(), lint.certificates);
+    for (name, present) in &lint.atlassian_cas {
+        println!("  Atlassian CA {name}: {}", if *present { "present" } else { "absent" });
+    }
+    for f in &lint.findings {
+        let mark = match f.severity {
+            Severity::Error => "[FAIL]",
+            Severity::Warning => "[warn]",
+        };
+        let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
+        println!("  {mark} {file}{}", f.message);
+        if let Some(fix) = &f.fix {
+            let how = f.remedy.map(|r| format!(" {}", super::hints::for_remedy(r))).unwrap_or_default();
+            println!("         Fix: {fix}{how}");
+        }
+    }
+    println!(
+        "{}",
+        if lint.passed() {
+            "UPM can use this trust store."
+        } else {
+            "UPM will refuse apps because of the failures above."
+        }
+    );
 }

@@ -17,102 +17,120 @@ use super::KeysCommand;
 pub fn run(command: KeysCommand) -> Result<u8, Failure> {
     let store = KeyStore::open_default()?;
     match command {
-        KeysCommand::Generate { name, algorithm, json } => {
-            let algorithm = if algorithm == "p384" { Algorithm::EcdsaP384 } else { Algorithm::Ed25519 };
-            let record = store.generate(&name, algorithm)?;
-            if json {
-                print_json(&summary(&store, &record));
-            } else {
-                println!(
-                    "Made {} key \"{}\" in the keychain; public key SHA-256 {}.",
-                    record.algorithm, record.name, record.fingerprint
-                );
-                println!(
-                    "Next: a certificate for customers' trust stores (countersign cert self-sign {}).",
-                    record.name
-                );
-            }
-            if !algorithm.upm_accepts() {
-                eprintln!("warning: {}", Algorithm::UPM_WARNING);
-            }
-            Ok(0)
-        }
+        KeysCommand::Generate { name, algorithm, json } => generate_cmd(&store, &name, &algorithm, json),
         KeysCommand::List { json } => list(&store, json),
-        KeysCommand::Import { file, name } => {
-            let record = store.import_file(&name, &file, || passphrase_for(&file.display().to_string()))?;
-            println!(
-                "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
-                record.algorithm, record.name, record.fingerprint
-            );
-            println!(
-                "The key is now in the keychain: delete or lock away {} if it is a plain file.",
-                file.display()
-            );
-            Ok(0)
-        }
-        KeysCommand::ExportPublic { name, out } => {
-            let record = store.get(&name)?;
-            match out {
-                Some(path) => {
-                    countersign::atomic::write_file(&path, record.public_key.as_bytes(), false)
-                        .map_err(Failure::bad_input)?;
-                    println!("Wrote the public key of \"{name}\" to {}.", path.display());
-                }
-                None => print!("{}", record.public_key),
-            }
-            Ok(0)
-        }
-        KeysCommand::Backup { name, out } => {
-            if out.exists() {
-                return Err(Failure::bad_input(format!(
-                    "{} already exists. Choose another file for the backup; Countersign does not overwrite files.",
-                    out.display()
-                )));
-            }
-            store.get(&name)?; // before asking for a passphrase
-            let passphrase = new_passphrase(&out)?;
-            store.backup(&name, &passphrase, &out, false)?;
-            println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
-            println!(
-                "Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout",
-                out.display()
-            );
-            Ok(0)
-        }
-        KeysCommand::Restore { file, name } => {
-            let record = store.import_file(&name, &file, || passphrase_for(&file.display().to_string()))?;
-            println!(
-                "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
-                record.algorithm, record.name, record.fingerprint
-            );
-            Ok(0)
-        }
-        KeysCommand::Adopt { id, name } => {
-            let record = store.adopt(&id, &name)?;
-            println!(
-                "Listed keychain entry {id} as {} key \"{}\"; public key SHA-256 {}.",
-                record.algorithm, record.name, record.fingerprint
-            );
-            Ok(0)
-        }
-        KeysCommand::Rename { old, new } => {
-            store.rename(&old, &new)?;
-            println!("Renamed key \"{old}\" to \"{new}\".");
-            Ok(0)
-        }
-        KeysCommand::Delete { name, yes } => {
-            let record = store.get(&name)?;
-            if !yes {
-                confirm_delete(&record)?;
-            }
-            store.delete(&name)?;
-            println!(
-                "Deleted key \"{name}\" (public key SHA-256 {}) from the keychain and the index.",
-                record.fingerprint
-            );
-            Ok(0)
-        }
+        KeysCommand::Import { file, name } => import_cmd(&store, &file, &name),
+        KeysCommand::ExportPublic { name, out } => export_public_cmd(&store, &name, out.as_deref()),
+        KeysCommand::Backup { name, out } => backup_cmd(&store, &name, &out),
+        KeysCommand::Restore { file, name } => restore_cmd(&store, &file, &name),
+        KeysCommand::Adopt { id, name } => adopt_cmd(&store, &id, &name),
+        KeysCommand::Rename { old, new } => rename_cmd(&store, &old, &new),
+        KeysCommand::Delete { name, yes } => delete_cmd(&store, &name, yes),
     }
+}
+
+/// `keys generate`: makes a new key in the keychain (`p384`: ECDSA P-384, else Ed25519).
+fn generate_cmd(store: &KeyStore, name: &str, algorithm: &str, json: bool) -> Result<u8, Failure> {
+    let algorithm = if algorithm == "p384" { Algorithm::EcdsaP384 } else { Algorithm::Ed25519 };
+    let record = store.generate(name, algorithm)?;
+    if json {
+        print_json(&summary(store, &record));
+    } else {
+        println!(
+            "Made {} key \"{}\" in the keychain; public key SHA-256 {}.",
+            record.algorithm, record.name, record.fingerprint
+        );
+        println!(
+            "Next: a certificate for customers' trust stores (countersign cert self-sign {}).",
+            record.name
+        );
+    }
+    if !algorithm.upm_accepts() {
+        eprintln!("warning: {}", Algorithm::UPM_WARNING);
+    }
+    Ok(0)
+}
+
+/// `keys import`: moves a private key from a file into the keychain.
+fn import_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure> {
+    let record = store.import_file(name, file, || passphrase_for(&file.display().to_string()))?;
+    println!(
+        "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
+        record.algorithm, record.name, record.fingerprint
+    );
+    println!("The key is now in the keychain: delete or lock away {} if it is a plain file.", file.display());
+    Ok(0)
+}
+
+/// `keys export-public`: prints the public key, or writes it to a new file.
+fn export_public_cmd(store: &KeyStore, name: &str, out: Option<&Path>) -> Result<u8, Failure> {
+    let record = store.get(name)?;
+    match out {
+        Some(path) => {
+            countersign::atomic::write_file(path, record.public_key.as_bytes(), false)
+                .map_err(Failure::bad_input)?;
+            println!("Wrote the public key of \"{name}\" to {}.", path.display());
+        }
+        None => print!("{}", record.public_key),
+    }
+    Ok(0)
+}
+
+/// `keys backup`: writes a passphrase-encrypted backup of the key to a new file.
+fn backup_cmd(store: &KeyStore, name: &str, out: &Path) -> Result<u8, Failure> {
+    if out.exists() {
+        return Err(Failure::bad_input(format!(
+            "{} already exists. Choose another file for the backup; Countersign does not overwrite files.",
+            out.display()
+        )));
+    }
+    store.get(name)?; // before asking for a passphrase
+    let passphrase = new_passphrase(out)?;
+    store.backup(name, &passphrase, out, false)?;
+    println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
+    println!("Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout", out.display());
+    Ok(0)
+}
+
+/// `keys restore`: puts a key from a backup file back into the keychain.
+fn restore_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure> {
+    let record = store.import_file(name, file, || passphrase_for(&file.display().to_string()))?;
+    println!(
+        "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
+        record.algorithm, record.name, record.fingerprint
+    );
+    Ok(0)
+}
+
+/// `keys adopt`: lists an unlisted keychain entry again under `name`.
+fn adopt_cmd(store: &KeyStore, id: &str, name: &str) -> Result<u8, Failure> {
+    let record = store.adopt(id, name)?;
+    println!(
+        "Listed keychain entry {id} as {} key \"{}\"; public key SHA-256 {}.",
+        record.algorithm, record.name, record.fingerprint
+    );
+    Ok(0)
+}
+
+/// `keys rename`: gives a key another name.
+fn rename_cmd(store: &KeyStore, old: &str, new: &str) -> Result<u8, Failure> {
+    store.rename(old, new)?;
+    println!("Renamed key \"{old}\" to \"{new}\".");
+    Ok(0)
+}
+
+/// `keys delete`: deletes a key from the keychain and the index, after confirmation unless `yes`.
+fn delete_cmd(store: &KeyStore, name: &str, yes: bool) -> Result<u8, Failure> {
+    let record = store.get(name)?;
+    if !yes {
+        confirm_delete(&record)?;
+    }
+    store.delete(name)?;
+    println!(
+        "Deleted key \"{name}\" (public key SHA-256 {}) from the keychain and the index.",
+        record.fingerprint
+    );
+    Ok(0)
 }
 
 #[derive(Serialize)]

@@ -103,10 +103,25 @@ impl CertificatesView {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         super::heading(ui, "Certificates");
+        let Some(row) = Self::key_picker(ui, cx) else {
+            return;
+        };
+        ui.add_space(6.0);
+        Self::certificate_list(ui, &row);
+        ui.add_space(8.0);
+        self.make_or_renew_section(ui, cx, &row);
+        ui.add_space(8.0);
+        self.authority_section(ui, cx, &row);
+        ui.add_space(8.0);
+        Self::save_for_customers_button(ui, cx, &row);
+    }
+
+    /// Draws the key picker and returns the chosen key, or `None` when there is none to show.
+    fn key_picker(ui: &mut egui::Ui, cx: &mut ViewContext) -> Option<KeyRow> {
         let rows: &[KeyRow] = cx.keys;
         if rows.is_empty() {
             ui.label("There is no key yet. Make one in the Keys view first.");
-            return;
+            return None;
         }
         // The chosen key is the window's (the Keys view shows it too): a choice made here goes
         // back as an action.
@@ -129,61 +144,80 @@ impl CertificatesView {
         {
             cx.actions.push(Action::SelectKey(name.clone()));
         }
-        let Some(row) = chosen.and_then(|n| rows.iter().find(|r| r.record.name == n).cloned()) else {
-            return;
-        };
-        let name = row.record.name.clone();
-        ui.add_space(6.0);
+        chosen.and_then(|n| rows.iter().find(|r| r.record.name == n).cloned())
+    }
 
+    /// Draws the key's certificates, newest first, or a warning when it has none.
+    fn certificate_list(ui: &mut egui::Ui, row: &KeyRow) {
         let now = widgets::now();
         if row.chains.is_empty() {
             widgets::banner(
                 ui,
                 Tone::Warn,
                 &format!(
-                    "Key \"{name}\" has no certificate yet. Make a self-signed one below, or request one from your CA."
+                    "Key \"{}\" has no certificate yet. Make a self-signed one below, or request one from your CA.",
+                    row.record.name
                 ),
             );
         }
         for (i, chain) in row.chains.iter().enumerate().rev() {
-            let Some(cert) = chain.first() else { continue };
             let current = i + 1 == row.chains.len();
-            egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(cert.subject()).strong());
-                    if current {
-                        widgets::badge(ui, Tone::Info, "current");
-                    }
-                    let (tone, text) = widgets::validity(Some(cert.validity_at(now)));
-                    widgets::badge(ui, tone, &text);
-                });
-                egui::Grid::new(("cert", i)).num_columns(2).show(ui, |ui| {
+            Self::certificate_card(ui, i, chain, current, now);
+        }
+    }
+
+    /// Draws one certificate chain's card: its subject, badges and details.
+    fn certificate_card(
+        ui: &mut egui::Ui,
+        i: usize,
+        chain: &[Certificate],
+        current: bool,
+        now: time::OffsetDateTime,
+    ) {
+        let Some(cert) = chain.first() else { return };
+        egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(cert.subject()).strong());
+                if current {
+                    widgets::badge(ui, Tone::Info, "current");
+                }
+                let (tone, text) = widgets::validity(Some(cert.validity_at(now)));
+                widgets::badge(ui, tone, &text);
+            });
+            egui::Grid::new(("cert", i)).num_columns(2).show(ui, |ui| {
+                widgets::row(
+                    ui,
+                    "Issuer",
+                    &if cert.is_self_issued() { "itself (self-signed)".to_owned() } else { cert.issuer() },
+                );
+                widgets::row(ui, "Valid from", &certs::day(cert.not_before()));
+                widgets::row(ui, "Valid until", &certs::day(cert.not_after()));
+                widgets::row(ui, "SHA-256", &cert.fingerprint());
+                widgets::row(ui, "Serial", &cert.serial_hex());
+                if chain.len() > 1 {
                     widgets::row(
                         ui,
-                        "Issuer",
-                        &if cert.is_self_issued() {
-                            "itself (self-signed)".to_owned()
-                        } else {
-                            cert.issuer()
-                        },
+                        "Chain",
+                        &format!("{} issuer certificate(s) kept with it", chain.len() - 1),
                     );
-                    widgets::row(ui, "Valid from", &certs::day(cert.not_before()));
-                    widgets::row(ui, "Valid until", &certs::day(cert.not_after()));
-                    widgets::row(ui, "SHA-256", &cert.fingerprint());
-                    widgets::row(ui, "Serial", &cert.serial_hex());
-                    if chain.len() > 1 {
-                        widgets::row(
-                            ui,
-                            "Chain",
-                            &format!("{} issuer certificate(s) kept with it", chain.len() - 1),
-                        );
-                    }
-                });
+                }
             });
-        }
-        ui.add_space(8.0);
+        });
+    }
 
+    /// The subject the fields describe.
+    fn subject(&self) -> Subject {
+        Subject {
+            common_name: self.common_name.trim().to_owned(),
+            organization: Some(self.organisation.trim().to_owned()).filter(|o| !o.is_empty()),
+            ..Subject::default()
+        }
+    }
+
+    /// Draws the "Make or renew" section: the subject and validity fields and their buttons.
+    fn make_or_renew_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
+        let name = row.record.name.clone();
         if self.filled_for.as_ref() != Some(&name) {
             // Another key: start from its current certificate's subject.
             let fields = row.current_certificate().map(|c| c.subject_fields());
@@ -204,11 +238,7 @@ impl CertificatesView {
                 .color(widgets::colour(ui, Tone::Bad)),
             );
         }
-        let subject = Subject {
-            common_name: self.common_name.trim().to_owned(),
-            organization: Some(self.organisation.trim().to_owned()).filter(|o| !o.is_empty()),
-            ..Subject::default()
-        };
+        let subject = self.subject();
         let current = row.current_certificate().cloned();
         ui.horizontal(|ui| {
             let ok = days.is_some() && !subject.common_name.is_empty();
@@ -226,7 +256,11 @@ impl CertificatesView {
                 Self::self_sign(cx, &name, None, days.unwrap_or(DEFAULT_VALIDITY_DAYS));
             }
         });
-        ui.add_space(8.0);
+    }
+
+    /// Draws the "With a certificate authority" section: saving a request, importing the answer.
+    fn authority_section(&self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
+        let subject = self.subject();
         ui.label(RichText::new("With a certificate authority").strong());
         ui.horizontal(|ui| {
             if ui
@@ -236,20 +270,23 @@ impl CertificatesView {
                 )
                 .clicked()
             {
-                Self::save_request(cx, &row, subject.clone());
+                Self::save_request(cx, row, subject.clone());
             }
             if ui.button("Import issued certificate…").clicked() {
-                Self::import(cx, &name);
+                Self::import(cx, &row.record.name);
             }
         });
-        ui.add_space(8.0);
+    }
+
+    /// Draws the button that saves the current certificate for customers, if there is one.
+    fn save_for_customers_button(ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
         if let Some(chain) = row.chains.last().cloned()
             && ui
                 .button("Save certificate for customers…")
                 .on_hover_text("The .crt your customers put in UPM's trust store")
                 .clicked()
         {
-            Self::save_certificate(cx, &row, chain);
+            Self::save_certificate(cx, row, chain);
         }
     }
 

@@ -269,10 +269,23 @@ impl SignView {
         self.drop_zone(ui, cx, &ctx);
         ui.add_space(8.0);
 
-        // Settings for the whole queue.
+        // Settings for the whole queue; the notes are for the key chosen before this frame.
+        let chosen = self.key.clone();
+        self.settings_grid(ui, cx);
+        let rows: &[KeyRow] = cx.keys;
+        let row = chosen.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k));
+        let blocker = Self::key_banners(ui, row);
+
+        ui.add_space(6.0);
+        self.sign_buttons(ui, cx, blocker.is_none());
+        ui.add_space(6.0);
+        self.item_list(ui, cx, &ctx);
+    }
+
+    /// Draws the settings for the whole queue: the signing key, note, output folder and zip.
+    fn settings_grid(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         let rows: &[KeyRow] = cx.keys;
         let chosen = self.key.clone();
-        let row = chosen.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k));
         egui::Grid::new("sign-settings").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
             let l = ui.label("Signing key");
             egui::ComboBox::from_id_salt("signing-key")
@@ -319,7 +332,10 @@ impl SignView {
             ui.checkbox(&mut self.zip, "Also pack each bundle as one .zip");
             ui.end_row();
         });
+    }
 
+    /// Draws the warnings about the signing key, then what keeps it from signing (returned too).
+    fn key_banners(ui: &mut egui::Ui, row: Option<&KeyRow>) -> Option<String> {
         let (blocker, warnings) = key_notes(row);
         for w in &warnings {
             widgets::banner(ui, Tone::Warn, w);
@@ -327,11 +343,14 @@ impl SignView {
         if let Some(b) = &blocker {
             widgets::banner(ui, Tone::Bad, b);
         }
+        blocker
+    }
 
-        ui.add_space(6.0);
+    /// Draws the Sign and Clear finished buttons (`key_ok`: the chosen key can sign).
+    fn sign_buttons(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, key_ok: bool) {
         let waiting = self.waiting();
         ui.horizontal(|ui| {
-            let can_sign = blocker.is_none() && waiting > 0 && !self.running;
+            let can_sign = key_ok && waiting > 0 && !self.running;
             let label = match waiting {
                 0 => "Sign files".to_owned(),
                 1 => "Sign 1 file".to_owned(),
@@ -349,8 +368,10 @@ impl SignView {
                 self.items.retain(|i| !matches!(i.state, State::Done(_) | State::Failed(_)));
             }
         });
-        ui.add_space(6.0);
+    }
 
+    /// Draws a card per file and carries out what was pressed on them.
+    fn item_list(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, ctx: &egui::Context) {
         let mut remove = None;
         let mut verify_dir = None;
         let mut open_dir = None;
@@ -510,121 +531,132 @@ fn describe(info: &AppInfo) -> String {
     }
 }
 
+/// Draws the card of one file: its name, what it is, its SHA-256 and its signing state.
 fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
     let mut action = CardAction::None;
     egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
         ui.set_width(ui.available_width());
-        let name = item
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| item.path.display().to_string());
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(&name).strong().size(16.0));
-            if !matches!(item.state, State::Signing(_))
-                && ui.button("Remove").on_hover_text(format!("Take {name} off the list")).clicked()
-            {
-                action = CardAction::Remove;
-            }
-        });
-        match &item.info {
-            Stage::Pending => {
-                ui.weak("Reading the archive…");
-            }
-            Stage::Ready(info) => {
-                ui.label(describe(info));
-                ui.label(format!(
-                    "{} · {}",
-                    countersign::progress::human_size(info.size),
-                    item.path.display()
-                ));
-                for w in &info.warnings {
-                    ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
-                }
-            }
-            Stage::Failed(_) => {}
-        }
-        match &item.sha256 {
-            Stage::Ready(hex) => {
-                ui.label(RichText::new(format!("SHA-256 {hex}")).monospace().small());
-            }
-            Stage::Pending if !matches!(item.info, Stage::Failed(_)) => {
-                ui.horizontal(|ui| {
-                    ui.weak("SHA-256");
-                    ui.add(
-                        egui::ProgressBar::new(item.hashing.fraction())
-                            .desired_width(200.0)
-                            .show_percentage(),
-                    );
-                });
-            }
-            Stage::Failed(e) if !matches!(item.info, Stage::Failed(_)) => {
-                ui.weak(format!("SHA-256 not computed: {e}"));
-            }
-            _ => {}
-        }
-        match &item.state {
-            State::Waiting => {
-                ui.weak("Waiting to be signed.");
-            }
-            State::Signing(p) => {
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::ProgressBar::new(p.fraction())
-                            .desired_width(320.0)
-                            .show_percentage()
-                            .animate(true),
-                    )
-                    .on_hover_text("Signing");
-                    if ui.button("Cancel").clicked() {
-                        action = CardAction::Cancel;
-                    }
-                });
-            }
-            State::Failed(e) => widgets::banner(ui, Tone::Bad, e),
-            State::Cancelled => {
-                ui.label(
-                    RichText::new("Cancelled; nothing was written. Sign tries it again.")
-                        .color(widgets::colour(ui, Tone::Warn)),
-                );
-            }
-            State::Done(done) => {
-                ui.label(RichText::new("Signed.").color(widgets::colour(ui, Tone::Good)).strong());
-                ui.label(format!("Bundle in {}", done.bundle_dir.display()));
-                for f in &done.files {
-                    ui.label(
-                        RichText::new(format!(
-                            "  {}",
-                            f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-                        ))
-                        .monospace()
-                        .small(),
-                    );
-                }
-                ui.label(RichText::new(&done.signature).monospace().small())
-                    .on_hover_text("The text for UPM's Signature field");
-                for w in &done.warnings {
-                    ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
-                }
-                ui.horizontal(|ui| {
-                    if ui
-                        .button("Copy signature")
-                        .on_hover_text("Copies the Base64 text for UPM's Signature field")
-                        .clicked()
-                    {
-                        action = CardAction::Copy(done.signature.clone());
-                    }
-                    if ui.button("Open folder").clicked() {
-                        action = CardAction::Open(done.bundle_dir.clone());
-                    }
-                    if ui.button("Verify bundle").on_hover_text("Check the bundle the way UPM will").clicked()
-                    {
-                        action = CardAction::Verify(done.bundle_dir.clone());
-                    }
-                });
-            }
-        }
+        card_header(ui, item, &mut action);
+        card_archive(ui, item);
+        card_sha256(ui, item);
+        card_state(ui, &item.state, &mut action);
     });
     ui.add_space(4.0);
     action
+}
+
+/// Draws the file's name and, unless it is being signed, its Remove button.
+fn card_header(ui: &mut egui::Ui, item: &Item, action: &mut CardAction) {
+    let name = item
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| item.path.display().to_string());
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&name).strong().size(16.0));
+        if !matches!(item.state, State::Signing(_))
+            && ui.button("Remove").on_hover_text(format!("Take {name} off the list")).clicked()
+        {
+            *action = CardAction::Remove;
+        }
+    });
+}
+
+/// Draws what the archive is, its size and path, and its warnings (once it has been read).
+fn card_archive(ui: &mut egui::Ui, item: &Item) {
+    match &item.info {
+        Stage::Pending => {
+            ui.weak("Reading the archive…");
+        }
+        Stage::Ready(info) => {
+            ui.label(describe(info));
+            ui.label(format!("{} · {}", countersign::progress::human_size(info.size), item.path.display()));
+            for w in &info.warnings {
+                ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
+            }
+        }
+        Stage::Failed(_) => {}
+    }
+}
+
+/// Draws the file's SHA-256, or its progress, or why it was not computed.
+fn card_sha256(ui: &mut egui::Ui, item: &Item) {
+    match &item.sha256 {
+        Stage::Ready(hex) => {
+            ui.label(RichText::new(format!("SHA-256 {hex}")).monospace().small());
+        }
+        Stage::Pending if !matches!(item.info, Stage::Failed(_)) => {
+            ui.horizontal(|ui| {
+                ui.weak("SHA-256");
+                ui.add(
+                    egui::ProgressBar::new(item.hashing.fraction()).desired_width(200.0).show_percentage(),
+                );
+            });
+        }
+        Stage::Failed(e) if !matches!(item.info, Stage::Failed(_)) => {
+            ui.weak(format!("SHA-256 not computed: {e}"));
+        }
+        _ => {}
+    }
+}
+
+/// Draws where the file is in signing: waiting, its progress bar, the failure or the result.
+fn card_state(ui: &mut egui::Ui, state: &State, action: &mut CardAction) {
+    match state {
+        State::Waiting => {
+            ui.weak("Waiting to be signed.");
+        }
+        State::Signing(p) => {
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::ProgressBar::new(p.fraction()).desired_width(320.0).show_percentage().animate(true),
+                )
+                .on_hover_text("Signing");
+                if ui.button("Cancel").clicked() {
+                    *action = CardAction::Cancel;
+                }
+            });
+        }
+        State::Failed(e) => widgets::banner(ui, Tone::Bad, e),
+        State::Cancelled => {
+            ui.label(
+                RichText::new("Cancelled; nothing was written. Sign tries it again.")
+                    .color(widgets::colour(ui, Tone::Warn)),
+            );
+        }
+        State::Done(done) => card_done(ui, done, action),
+    }
+}
+
+/// Draws a signed file's bundle: its files, signature, warnings and buttons.
+fn card_done(ui: &mut egui::Ui, done: &Done, action: &mut CardAction) {
+    ui.label(RichText::new("Signed.").color(widgets::colour(ui, Tone::Good)).strong());
+    ui.label(format!("Bundle in {}", done.bundle_dir.display()));
+    for f in &done.files {
+        ui.label(
+            RichText::new(format!("  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
+                .monospace()
+                .small(),
+        );
+    }
+    ui.label(RichText::new(&done.signature).monospace().small())
+        .on_hover_text("The text for UPM's Signature field");
+    for w in &done.warnings {
+        ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .button("Copy signature")
+            .on_hover_text("Copies the Base64 text for UPM's Signature field")
+            .clicked()
+        {
+            *action = CardAction::Copy(done.signature.clone());
+        }
+        if ui.button("Open folder").clicked() {
+            *action = CardAction::Open(done.bundle_dir.clone());
+        }
+        if ui.button("Verify bundle").on_hover_text("Check the bundle the way UPM will").clicked() {
+            *action = CardAction::Verify(done.bundle_dir.clone());
+        }
+    });
 }

@@ -58,65 +58,78 @@ impl TrustStoreView {
             "UPM trusts the certificates in the upmconfig/truststore folder of the product's (shared) home.",
         );
         ui.add_space(6.0);
+        self.package_section(ui, cx);
+        ui.add_space(10.0);
+        ui.separator();
+        self.check_section(ui, cx);
+    }
 
+    /// Draws the "Make a package for a customer" section: the key picker, options and button.
+    fn package_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         ui.label(RichText::new("Make a package for a customer").strong());
         let rows: Vec<KeyRow> =
             cx.keys.iter().filter(|r| r.current_certificate().is_some()).cloned().collect();
         if rows.is_empty() {
             ui.weak("No key has a certificate yet (see the Certificates view).");
-        } else {
-            if self.key.as_ref().is_none_or(|k| !rows.iter().any(|r| &r.record.name == k)) {
-                self.key = cx
-                    .selected_key
-                    .map(str::to_owned)
-                    .filter(|k| rows.iter().any(|r| &r.record.name == k))
-                    .or_else(|| rows.first().map(|r| r.record.name.clone()));
-            }
-            ui.horizontal(|ui| {
-                let l = ui.label("Certificate of key");
-                egui::ComboBox::from_id_salt("trust-key")
-                    .selected_text(self.key.clone().unwrap_or_default())
-                    .width(280.0)
-                    .show_ui(ui, |ui| {
-                        for r in &rows {
-                            ui.selectable_value(&mut self.key, Some(r.record.name.clone()), &r.record.name);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-            });
-            ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
-            ui.checkbox(&mut self.zip, "As one .zip file");
-            if ui.button("Make trust-store package…").clicked()
-                && let Some(row) =
-                    self.key.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k)).cloned()
-            {
-                let desktop = cx.desktop();
-                let (include, zip) = (self.include_atlassian, self.zip);
-                cx.jobs.spawn("making a trust-store package", move || {
-                    let make = || -> Result<Option<PathBuf>, Failure> {
-                        let Some(dir) = desktop.pick_folder("Where should the package go?") else {
-                            return Ok(None);
-                        };
-                        let stem = row.record.file_stem();
-                        let out = countersign::atomic::free_name(
-                            &dir,
-                            &format!("{stem}-truststore"),
-                            if zip { ".zip" } else { "" },
-                        );
-                        let chain = row.chains.last().cloned().unwrap_or_default();
-                        truststore::package(&chain, &stem, &out, include)?;
-                        Ok(Some(out))
-                    };
-                    Message::Packaged(make())
-                });
-            }
-            if let Some(p) = &self.made {
-                ui.label(RichText::new(format!("Last package: {}", p.display())).small());
-            }
+            return;
         }
-        ui.add_space(10.0);
-        ui.separator();
+        if self.key.as_ref().is_none_or(|k| !rows.iter().any(|r| &r.record.name == k)) {
+            self.key = cx
+                .selected_key
+                .map(str::to_owned)
+                .filter(|k| rows.iter().any(|r| &r.record.name == k))
+                .or_else(|| rows.first().map(|r| r.record.name.clone()));
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label("Certificate of key");
+            egui::ComboBox::from_id_salt("trust-key")
+                .selected_text(self.key.clone().unwrap_or_default())
+                .width(280.0)
+                .show_ui(ui, |ui| {
+                    for r in &rows {
+                        ui.selectable_value(&mut self.key, Some(r.record.name.clone()), &r.record.name);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
+        ui.checkbox(&mut self.zip, "As one .zip file");
+        if ui.button("Make trust-store package…").clicked()
+            && let Some(row) =
+                self.key.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k)).cloned()
+        {
+            Self::make_package(cx, row, self.include_atlassian, self.zip);
+        }
+        if let Some(p) = &self.made {
+            ui.label(RichText::new(format!("Last package: {}", p.display())).small());
+        }
+    }
+
+    /// Starts the job that asks for a folder and writes the trust-store package for `row` there.
+    fn make_package(cx: &mut ViewContext, row: KeyRow, include: bool, zip: bool) {
+        let desktop = cx.desktop();
+        cx.jobs.spawn("making a trust-store package", move || {
+            let make = || -> Result<Option<PathBuf>, Failure> {
+                let Some(dir) = desktop.pick_folder("Where should the package go?") else {
+                    return Ok(None);
+                };
+                let stem = row.record.file_stem();
+                let out = countersign::atomic::free_name(
+                    &dir,
+                    &format!("{stem}-truststore"),
+                    if zip { ".zip" } else { "" },
+                );
+                let chain = row.chains.last().cloned().unwrap_or_default();
+                truststore::package(&chain, &stem, &out, include)?;
+                Ok(Some(out))
+            };
+            Message::Packaged(make())
+        });
+    }
+
+    /// Draws the "Check a trust-store folder" section: the folder, the button and the result.
+    fn check_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         ui.label(RichText::new("Check a trust-store folder").strong());
         ui.horizontal(|ui| {
             let l = ui.label("Trust-store folder");
@@ -144,51 +157,46 @@ impl TrustStoreView {
         match &self.lint {
             None => {}
             Some(Err(e)) => widgets::banner(ui, Tone::Bad, &e.to_string()),
-            Some(Ok(lint)) => {
-                if lint.passed() {
-                    widgets::banner(
-                        ui,
-                        Tone::Good,
-                        &format!(
-                            "{}: {} certificate(s); UPM can use this trust store.",
-                            lint.dir.display(),
-                            lint.certificates
-                        ),
-                    );
-                } else {
-                    widgets::banner(
-                        ui,
-                        Tone::Bad,
-                        &format!(
-                            "{}: UPM will not work with this trust store as it is. See below.",
-                            lint.dir.display()
-                        ),
-                    );
-                }
-                for (name, present) in &lint.atlassian_cas {
-                    ui.label(format!(
-                        "Atlassian CA {name}: {}",
-                        if *present { "present" } else { "not present" }
-                    ));
-                }
-                for f in &lint.findings {
-                    let (mark, tone) = match f.severity {
-                        Severity::Error => ("ERROR", Tone::Bad),
-                        Severity::Warning => ("WARN", Tone::Warn),
-                    };
-                    let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
-                    ui.label(
-                        RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)),
-                    );
-                    if let Some(fix) = &f.fix {
-                        let how = f
-                            .remedy
-                            .and_then(super::hints::for_remedy)
-                            .map(|h| format!(" {h}"))
-                            .unwrap_or_default();
-                        ui.label(RichText::new(format!("    Fix: {fix}{how}")).italics());
-                    }
-                }
+            Some(Ok(lint)) => Self::lint_report(ui, lint),
+        }
+    }
+
+    /// Draws the result of a trust-store check: the verdict, the Atlassian CAs and the findings.
+    fn lint_report(ui: &mut egui::Ui, lint: &Lint) {
+        if lint.passed() {
+            widgets::banner(
+                ui,
+                Tone::Good,
+                &format!(
+                    "{}: {} certificate(s); UPM can use this trust store.",
+                    lint.dir.display(),
+                    lint.certificates
+                ),
+            );
+        } else {
+            widgets::banner(
+                ui,
+                Tone::Bad,
+                &format!(
+                    "{}: UPM will not work with this trust store as it is. See below.",
+                    lint.dir.display()
+                ),
+            );
+        }
+        for (name, present) in &lint.atlassian_cas {
+            ui.label(format!("Atlassian CA {name}: {}", if *present { "present" } else { "not present" }));
+        }
+        for f in &lint.findings {
+            let (mark, tone) = match f.severity {
+                Severity::Error => ("ERROR", Tone::Bad),
+                Severity::Warning => ("WARN", Tone::Warn),
+            };
+            let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
+            ui.label(RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)));
+            if let Some(fix) = &f.fix {
+                let how =
+                    f.remedy.and_then(super::hints::for_remedy).map(|h| format!(" {h}")).unwrap_or_default();
+                ui.label(RichText::new(format!("    Fix: {fix}{how}")).italics());
             }
         }
     }
