@@ -329,7 +329,15 @@ impl App {
         for message in self.worker.finished() {
             self.apply(message);
         }
+        self.navigation_bar(ui);
+        self.status_bar(ui);
+        self.central_panel(ui);
+        self.take_dropped_files(&ctx);
+        self.end_frame(&ctx);
+    }
 
+    /// The views across the top (inert during the first run) and the busy spinner.
+    fn navigation_bar(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("navigation").show(ui, |ui| {
             ui.add_space(4.0);
             ui.horizontal(|ui| {
@@ -348,6 +356,10 @@ impl App {
             });
             ui.add_space(4.0);
         });
+    }
+
+    /// The version and how many keys there are, along the bottom.
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.weak(format!("Countersign {}", countersign::LONG_VERSION));
@@ -368,6 +380,10 @@ impl App {
                 }
             });
         });
+    }
+
+    /// The notices, a failed key list, and the current view (or the first run).
+    fn central_panel(&mut self, ui: &mut egui::Ui) {
         egui::CentralPanel::default().show(ui, |ui| {
             self.notices.ui(ui);
             if let KeyList::Failed(e) = &self.keys {
@@ -396,8 +412,10 @@ impl App {
                 }
             });
         });
+    }
 
-        // Files dropped anywhere on the window go to the view that takes files.
+    /// Files dropped anywhere on the window go to the view that takes files.
+    fn take_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> =
             ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() && !self.needs_setup() {
@@ -410,14 +428,18 @@ impl App {
                 }
             }
         }
+    }
 
+    /// After drawing: the actions of this frame, reloads they asked for, repaints while busy,
+    /// and the first frame's report.
+    fn end_frame(&mut self, ctx: &egui::Context) {
         self.apply_actions();
         // After the actions, so that a reload they asked for starts in this frame.
         if std::mem::take(&mut self.keys_dirty) {
-            self.reload_keys(&ctx);
+            self.reload_keys(ctx);
         }
         if std::mem::take(&mut self.history_dirty) {
-            self.reload_history(&ctx);
+            self.reload_history(ctx);
         }
 
         if self.worker.pending() > 0 {
