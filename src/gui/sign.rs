@@ -384,7 +384,13 @@ impl SignView {
                         p.cancel();
                     }
                 }
-                CardAction::Copy(sig) => ctx.copy_text(sig),
+                CardAction::Copy(sig) => {
+                    ctx.copy_text(sig);
+                    let name = item.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+                    cx.actions.success(format!(
+                        "The signature of {name} is on the clipboard: paste it into UPM's Signature field."
+                    ));
+                }
                 CardAction::Open(dir) => open_dir = Some(dir),
                 CardAction::Verify(dir) => verify_dir = Some(dir),
             }
