@@ -73,40 +73,32 @@ impl VerifyView {
         super::heading(ui, "Verify");
         ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
         ui.add_space(6.0);
+        let mut changed = false;
+        let mut submitted = false;
         egui::Grid::new("verify-inputs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-            let l = ui.label("Bundle or app");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.target)
-                    .hint_text("bundle folder, bundle .zip, or app .jar/.obr")
-                    .desired_width(420.0),
-            )
-            .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label("Signature (.sig)");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.signature)
-                    .hint_text("for an app: beside it, named app.jar.sig")
-                    .desired_width(420.0),
-            )
-            .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label("Certificate");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.certificate)
-                    .hint_text("for an app: the signer's .crt")
-                    .desired_width(420.0),
-            )
-            .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label("Trust store folder");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.truststore)
-                    .hint_text("optional: the customer's upmconfig/truststore")
-                    .desired_width(420.0),
-            )
-            .labelled_by(l.id);
-            ui.end_row();
+            let fields = [
+                ("Bundle or app", &mut self.target, "bundle folder, bundle .zip, or app .jar/.obr"),
+                ("Signature (.sig)", &mut self.signature, "for an app: beside it, named app.jar.sig"),
+                ("Certificate", &mut self.certificate, "for an app: the signer's .crt"),
+                ("Trust store folder", &mut self.truststore, "optional: the customer's upmconfig/truststore"),
+            ];
+            for (label, text, hint) in fields {
+                let l = ui.label(label);
+                let field = ui
+                    .add(egui::TextEdit::singleline(text).hint_text(hint).desired_width(420.0))
+                    .labelled_by(l.id);
+                changed |= field.changed();
+                submitted |= field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                ui.end_row();
+            }
         });
+        if changed {
+            // A verdict belongs to the inputs it was made from: once they change, it is gone.
+            self.result = None;
+        }
+        if submitted && self.running.is_none() && !self.target.trim().is_empty() {
+            self.start(cx);
+        }
         ui.horizontal(|ui| {
             if ui.button("Choose bundle folder…").clicked() {
                 let desktop = cx.desktop();
@@ -145,7 +137,7 @@ impl VerifyView {
         ui.add_space(8.0);
         match &self.result {
             None => {}
-            Some(Err(e)) => widgets::banner(ui, Tone::Bad, &e.to_string()),
+            Some(Err(e)) => widgets::banner(ui, Tone::Bad, &super::hints::explain(e)),
             Some(Ok(report)) => show_report(ui, report),
         }
     }

@@ -118,6 +118,7 @@ fn a_dropped_jar_is_signed_into_a_bundle_the_core_accepts_and_lands_in_history()
     assert!(report.passed(), "{report:#?}");
     let sig = std::fs::read_to_string(bundle_dir.join("acme-app-1.2.jar.sig")).unwrap();
     assert_eq!(w.click_and_copy("Copy signature"), vec![sig.trim().to_owned()]);
+    w.expect("The signature of acme-app-1.2.jar is on the clipboard");
     w.click("Open folder");
     assert_eq!(w.desktop.opened.lock().unwrap().len(), 1);
 
@@ -428,6 +429,28 @@ fn verify_passes_a_good_bundle_and_says_why_a_tampered_one_fails() {
     w.drop_files(&[&empty]);
     w.click("Check signature");
     w.expect("is not a signature bundle");
+}
+
+#[test]
+fn verify_clears_a_stale_verdict_and_checks_on_enter() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = window_with_key(&k);
+    let jar = k.path().join("app.jar");
+    make_app_jar(&jar, "com.acme.app", "1.0", 5000);
+    w.drop_files(&[&jar]);
+    w.click("Sign 1 file");
+    w.expect("Signed.");
+    w.click("Verify bundle");
+    w.expect("is good: UPM will accept it once");
+
+    // Another path typed: the verdict about the old one is gone at once.
+    w.type_into("Bundle or app", "-other");
+    w.expect_not("is good");
+    w.expect_not("PASS");
+    // Enter in the field checks what it now says.
+    w.harness.key_press(egui::Key::Enter);
+    w.settle();
+    w.expect("app-bundle-other does not exist");
 }
 
 #[test]
