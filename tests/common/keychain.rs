@@ -15,11 +15,37 @@ use super::*;
 /// and replaces it (`keychain_restart`) takes it alone.
 static KEYCHAIN_SERVICE: RwLock<()> = RwLock::new(());
 
-/// A test's turn at the keychain service: shared with other tests, or alone.
+std::thread_local! {
+    /// Set while this thread's test holds the keychain alone (see [`alone`]).
+    static HOLDS_ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A test's turn at the keychain service: shared with other tests, alone, or inside a turn
+/// its thread holds alone already.
 #[allow(dead_code)] // held, never read
 enum Turn {
     Shared(RwLockReadGuard<'static, ()>),
     Alone(RwLockWriteGuard<'static, ()>),
+    Nested,
+}
+
+/// The keychain service to this test alone while the guard lives: for a test that puts it
+/// under heavy load from many processes (the window-and-command-lines race, the secret
+/// scan), as when each ran in a process of its own. Its own `Keychain::new` calls, on this
+/// thread, take no further turn.
+pub struct AloneGuard(#[allow(dead_code)] RwLockWriteGuard<'static, ()>);
+
+impl Drop for AloneGuard {
+    fn drop(&mut self) {
+        HOLDS_ALONE.with(|h| h.set(false));
+    }
+}
+
+/// See [`AloneGuard`].
+pub fn alone() -> AloneGuard {
+    let guard = KEYCHAIN_SERVICE.write().unwrap_or_else(PoisonError::into_inner);
+    HOLDS_ALONE.with(|h| h.set(true));
+    AloneGuard(guard)
 }
 
 /// One test's key store: a fresh data folder and keychain service name.
@@ -33,6 +59,9 @@ pub struct Keychain {
 impl Keychain {
     /// `None` (skipping, or failing under CI) when no Secret Service can be reached.
     pub fn new() -> Option<Self> {
+        if HOLDS_ALONE.with(|h| h.get()) {
+            return Self::with_turn(Turn::Nested);
+        }
         Self::with_turn(Turn::Shared(KEYCHAIN_SERVICE.read().unwrap_or_else(PoisonError::into_inner)))
     }
 

@@ -751,6 +751,7 @@ fn no_flow_leaves_a_private_key_in_files_output_or_the_window() {
     if !openssl_available() {
         return;
     }
+    let _alone = crate::common::keychain::alone();
     let Some(cli_k) = Keychain::new() else { return };
     let Some(win_k) = Keychain::new() else { return };
     // The window runs in this process: its temporary files go to a folder of the test's.
