@@ -143,6 +143,16 @@ fn plan(req: &BatchRequest<'_>) -> Vec<Result<Plan, BatchError>> {
     }
 }
 
+/// The bundle folder a signing with [`Layout::FolderEach`] under `base` would use for
+/// `artifact` if it held no bundle yet, and whether it holds one: what a face asks before
+/// signing again, to offer replacing it or keeping both.
+pub fn earlier_bundle(artifact: &Path, base: Option<&Path>) -> Option<PathBuf> {
+    let base = base.map(Path::to_path_buf).unwrap_or_else(|| parent_of(artifact));
+    let stem = artifact.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
+    let dir = base.join(format!("{stem}-bundle"));
+    dir.join(bundle::manifest::FILE_NAME).exists().then_some(dir)
+}
+
 fn parent_of(artifact: &Path) -> PathBuf {
     artifact
         .parent()

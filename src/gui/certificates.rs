@@ -8,8 +8,9 @@ use eframe::egui::{self, RichText};
 use super::KeyRow;
 use super::actions::Action;
 use super::context::ViewContext;
+use super::desktop::NoDialog;
 use super::messages::Failure;
-use super::widgets::{self, Tone};
+use super::widgets::{self, PathField, Tone};
 use countersign::certs::{self, Certificate, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, Subject};
 
 /// Results of the Certificates view's jobs.
@@ -23,6 +24,18 @@ pub enum Message {
     Imported(Result<Option<Imported>, Failure>),
     /// The certificate for customers was saved there (`None`: the save dialog was cancelled).
     CertificateSaved(Result<Option<PathBuf>, Failure>),
+    /// A path field's dialog answered.
+    PathChosen(PathFor, Result<Option<PathBuf>, NoDialog>),
+    /// The customer's copy of the certificate was brought up to date after a renewal.
+    CustomerCopyUpdated(Result<PathBuf, Failure>),
+}
+
+/// The path fields of the view.
+#[derive(Debug, Clone, Copy)]
+pub enum PathFor {
+    Request,
+    Issued,
+    ForCustomers,
 }
 
 /// A certificate chain kept with a key, signer first.
@@ -38,6 +51,14 @@ pub struct CertificatesView {
     common_name: String,
     organisation: String,
     days: String,
+    request_path: PathField,
+    issued_path: PathField,
+    customer_path: PathField,
+    /// The key whose renewal waits for the person to confirm it.
+    confirm_renew: Option<String>,
+    /// After a renewal: the customer's copy the first run wrote, which still holds the old
+    /// certificate, and the key it belongs to.
+    stale_copy: Option<(String, PathBuf)>,
 }
 
 impl Default for CertificatesView {
@@ -47,6 +68,11 @@ impl Default for CertificatesView {
             common_name: String::new(),
             organisation: String::new(),
             days: DEFAULT_VALIDITY_DAYS.to_string(),
+            request_path: PathField::default(),
+            issued_path: PathField::default(),
+            customer_path: PathField::default(),
+            confirm_renew: None,
+            stale_copy: None,
         }
     }
 }
@@ -59,6 +85,13 @@ impl CertificatesView {
             Message::Made { renew, result } => {
                 actions.push(Action::ReloadKeys);
                 match result {
+                    Ok(c) if renew => {
+                        actions.success(format!(
+                            "Renewed: {}, valid until {}. Bundles signed from now on carry it; customers need it in UPM's trust store before the old one expires.",
+                            c.subject(),
+                            certs::day(c.not_after())
+                        ));
+                    }
                     Ok(c) => actions.success(format!(
                         "{} certificate: {}, valid until {}. It goes into every bundle signed with this key; customers who trust the old one need the new one before it expires.",
                         if renew { "Renewed the" } else { "Made a self-signed" },
@@ -69,14 +102,27 @@ impl CertificatesView {
                 }
             }
             Message::RequestSaved(result) => match result {
-                Ok(Some(p)) => actions.success(format!("Wrote the certificate request to {}. Send it to your CA; when the certificate comes back, import it here.", p.display())),
+                Ok(Some(p)) => {
+                    self.request_path.clear();
+                    actions.success(format!("Wrote the certificate request to {}. Send it to your CA; when the certificate comes back, import it here.", p.display()));
+                }
                 Ok(None) => {}
+                Err(Failure::NoDialog(e)) => self.request_path.no_dialog(&e),
+                Err(e) => actions.failure(super::hints::explain(&e)),
+            },
+            Message::PathChosen(which, answer) => self.path_field(which).chosen(answer),
+            Message::CustomerCopyUpdated(result) => match result {
+                Ok(p) => {
+                    self.stale_copy = None;
+                    actions.success(format!("{} now holds the renewed certificate: send it to your customers.", p.display()));
+                }
                 Err(e) => actions.failure(super::hints::explain(&e)),
             },
             Message::Imported(result) => {
                 actions.push(Action::ReloadKeys);
                 match result {
                     Ok(Some(Imported { key, chain })) => {
+                        self.issued_path.clear();
                         let Some(signer) = chain.first() else { return };
                         actions.success(format!(
                             "Kept {} (valid until {}) with key \"{key}\"{}.",
@@ -90,10 +136,12 @@ impl CertificatesView {
                         ));
                     }
                     Ok(None) => {}
+                    Err(Failure::NoDialog(e)) => self.issued_path.no_dialog(&e),
                     Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::CertificateSaved(result) => match result {
+                Err(Failure::NoDialog(e)) => self.customer_path.no_dialog(&e),
                 Ok(Some(p)) => actions.success(format!("Saved the certificate to {}. Customers put it in UPM's trust store (the Trust store view makes a ready package).", p.display())),
                 Ok(None) => {}
                 Err(e) => actions.failure(super::hints::explain(&e)),
@@ -113,14 +161,39 @@ impl CertificatesView {
         ui.add_space(8.0);
         self.authority_section(ui, cx, &row);
         ui.add_space(8.0);
-        Self::save_for_customers_button(ui, cx, &row);
+        self.save_for_customers_section(ui, cx, &row);
+    }
+
+    fn path_field(&mut self, which: PathFor) -> &mut PathField {
+        match which {
+            PathFor::Request => &mut self.request_path,
+            PathFor::Issued => &mut self.issued_path,
+            PathFor::ForCustomers => &mut self.customer_path,
+        }
+    }
+
+    /// Draws one path field of the view; its dialog button asks `dialog`.
+    fn path_row(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &mut ViewContext,
+        which: PathFor,
+        (label, hint, button): (&str, &str, &str),
+        dialog: impl FnOnce(&super::Dialogs) -> Result<Option<PathBuf>, NoDialog> + Send + 'static,
+    ) {
+        if self.path_field(which).ui(ui, label, hint, button).browse {
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("choosing a file", move || Message::PathChosen(which, dialog(&dialogs)));
+        }
     }
 
     /// Draws the key picker and returns the chosen key, or `None` when there is none to show.
     fn key_picker(ui: &mut egui::Ui, cx: &mut ViewContext) -> Option<KeyRow> {
         let rows: &[KeyRow] = cx.keys;
         if rows.is_empty() {
-            ui.label("There is no key yet. Make one in the Keys view first.");
+            if !cx.keys_failed {
+                ui.label("There is no key yet. Make one in the Keys view first.");
+            }
             return None;
         }
         // The chosen key is the window's (the Keys view shows it too): a choice made here goes
@@ -181,6 +254,10 @@ impl CertificatesView {
                 ui.label(RichText::new(cert.subject()).strong());
                 if current {
                     widgets::badge(ui, Tone::Info, "current");
+                } else {
+                    widgets::badge(ui, Tone::Warn, "superseded").on_hover_text(
+                        "A newer certificate of this key took its place; bundles signed under it stay valid until it expires",
+                    );
                 }
                 let (tone, text) = widgets::validity(Some(cert.validity_at(now)));
                 widgets::badge(ui, tone, &text);
@@ -246,47 +323,147 @@ impl CertificatesView {
                 Self::self_sign(cx, &name, Some(subject.clone()), days.unwrap_or(DEFAULT_VALIDITY_DAYS));
             }
             if ui
-                .add_enabled(days.is_some() && current.is_some(), egui::Button::new("Renew"))
+                .add_enabled(days.is_some() && current.is_some(), egui::Button::new("Renew…"))
                 .on_hover_text(
                     "A new certificate for the same key and subject; signatures made before stay valid",
                 )
+                .on_disabled_hover_text("There is no certificate to renew yet: make one first.")
                 .clicked()
             {
+                self.confirm_renew = Some(name.clone());
+            }
+        });
+        if let Some(cert) = current.filter(|_| self.confirm_renew.as_ref() == Some(&name)) {
+            self.renew_confirmation(ui, cx, row, &cert, days.unwrap_or(DEFAULT_VALIDITY_DAYS));
+        }
+        self.stale_copy_offer(ui, cx, row);
+    }
+
+    /// Asks before renewing, saying what it means for customers.
+    fn renew_confirmation(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &mut ViewContext,
+        row: &KeyRow,
+        current: &Certificate,
+        days: u32,
+    ) {
+        let (_, left) = widgets::validity(Some(current.validity_at(widgets::now())));
+        widgets::banner(
+            ui,
+            Tone::Warn,
+            &format!(
+                "Renew the certificate of \"{}\"? The current one is {left}. The new one is valid for {days} days, for the same key and subject. Apps signed before stay valid, but bundles signed from now on carry the new certificate: every customer must add it to UPM's trust store, or UPM refuses those bundles.",
+                row.record.name
+            ),
+        );
+        ui.horizontal(|ui| {
+            if widgets::primary(ui, true, "Renew now", || "").clicked() {
+                self.confirm_renew = None;
+                let copy = cx.config.documents.join(format!("{}.crt", row.record.file_stem()));
+                let holds_current = std::fs::read(&copy)
+                    .ok()
+                    .and_then(|b| Certificate::all_from_file_bytes(&b, "crt").ok())
+                    .is_some_and(|chain| {
+                        chain.first().is_some_and(|c| c.fingerprint() == current.fingerprint())
+                    });
+                if holds_current {
+                    self.stale_copy = Some((row.record.name.clone(), copy));
+                }
                 // Same key and subject as the current certificate: the core's renewal.
-                Self::self_sign(cx, &name, None, days.unwrap_or(DEFAULT_VALIDITY_DAYS));
+                Self::self_sign(cx, &row.record.name, None, days);
+            }
+            if ui.button("Cancel").clicked() {
+                self.confirm_renew = None;
+            }
+        });
+    }
+
+    /// After a renewal, offers to rewrite the customer's copy that still holds the old one.
+    fn stale_copy_offer(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
+        let Some((key, copy)) = self.stale_copy.clone() else { return };
+        if key != row.record.name {
+            return;
+        }
+        let Some(chain) = row.chains.last().cloned() else { return };
+        widgets::banner(
+            ui,
+            Tone::Warn,
+            &format!("The customer's copy {} still holds the old certificate.", copy.display()),
+        );
+        ui.horizontal(|ui| {
+            if ui.button("Update the customer's copy").clicked() {
+                cx.jobs.spawn("updating the customer's copy", move || {
+                    let pem: String = chain.iter().map(Certificate::to_pem).collect();
+                    // Countersign wrote this file, and the person asked to replace it.
+                    let written = countersign::atomic::write_file(&copy, pem.as_bytes(), true);
+                    Message::CustomerCopyUpdated(written.map(|()| copy).map_err(Failure::from))
+                });
+            }
+            if ui.button("Keep it").clicked() {
+                self.stale_copy = None;
             }
         });
     }
 
     /// Draws the "With a certificate authority" section: saving a request, importing the answer.
-    fn authority_section(&self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
+    fn authority_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
         let subject = self.subject();
         ui.label(RichText::new("With a certificate authority").strong());
-        ui.horizontal(|ui| {
-            if ui
-                .add_enabled(
-                    !subject.common_name.is_empty(),
-                    egui::Button::new("Save certificate request (CSR)…"),
-                )
-                .clicked()
-            {
-                Self::save_request(cx, row, subject.clone());
-            }
-            if ui.button("Import issued certificate…").clicked() {
-                Self::import(cx, &row.record.name);
-            }
-        });
+        let suggested = format!("{}.csr", row.record.file_stem());
+        self.path_row(
+            ui,
+            cx,
+            PathFor::Request,
+            ("Request file", "empty: choose in a dialog when saving", "Choose where to save the request…"),
+            move |d| d.save("Save the certificate request", &suggested),
+        );
+        if ui
+            .add_enabled(
+                !subject.common_name.is_empty(),
+                egui::Button::new("Save certificate request (CSR)…"),
+            )
+            .on_disabled_hover_text("Give the common name above first.")
+            .clicked()
+        {
+            self.save_request(cx, row, subject.clone());
+        }
+        ui.add_space(4.0);
+        self.path_row(
+            ui,
+            cx,
+            PathFor::Issued,
+            ("Issued certificate", "the .crt or .pem your CA sent", "Choose issued certificate…"),
+            |d| d.open_file("Choose the certificate your CA issued", &["crt", "pem", "cer", "der"]),
+        );
+        if ui.button("Import issued certificate…").clicked() {
+            self.import(cx, &row.record.name);
+        }
     }
 
-    /// Draws the button that saves the current certificate for customers, if there is one.
-    fn save_for_customers_button(ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
-        if let Some(chain) = row.chains.last().cloned()
-            && ui
-                .button("Save certificate for customers…")
-                .on_hover_text("The .crt your customers put in UPM's trust store")
-                .clicked()
+    /// Draws the field and button that save the current certificate for customers, if there
+    /// is one.
+    fn save_for_customers_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
+        let Some(chain) = row.chains.last().cloned() else { return };
+        ui.label(RichText::new("For customers").strong());
+        let suggested = format!("{}.crt", row.record.file_stem());
+        self.path_row(
+            ui,
+            cx,
+            PathFor::ForCustomers,
+            (
+                "Certificate file",
+                "empty: choose in a dialog when saving",
+                "Choose where to save the certificate…",
+            ),
+            move |d| d.save("Save the certificate for customers", &suggested),
+        );
+        if ui
+            .button("Save certificate for customers…")
+            .on_hover_text("The .crt your customers put in UPM's trust store")
+            .clicked()
         {
-            Self::save_certificate(cx, row, chain);
+            self.save_certificate(cx, row, chain);
         }
     }
 
@@ -307,33 +484,39 @@ impl CertificatesView {
         });
     }
 
-    fn save_request(cx: &mut ViewContext, row: &KeyRow, subject: Subject) {
+    fn save_request(&self, cx: &mut ViewContext, row: &KeyRow, subject: Subject) {
         let store = cx.store();
-        let desktop = cx.desktop();
+        let dialogs = cx.dialogs();
+        let typed = self.request_path.path();
         let name = row.record.name.clone();
         let suggested = format!("{}.csr", row.record.file_stem());
         cx.jobs.spawn("writing a certificate request", move || {
             let save = || -> Result<Option<PathBuf>, Failure> {
-                let Some(path) = desktop.save_file("Save the certificate request", &suggested) else {
+                let Some((path, replace)) =
+                    dialogs.save_target(typed, "Save the certificate request", &suggested)?
+                else {
                     return Ok(None);
                 };
                 let csr = store?.signing_request(&name, &subject)?;
-                // The save dialog asked before replacing a file.
-                countersign::atomic::write_file(&path, csr.as_bytes(), true)?;
+                countersign::atomic::write_file(&path, csr.as_bytes(), replace)?;
                 Ok(Some(path))
             };
             Message::RequestSaved(save())
         });
     }
 
-    fn import(cx: &mut ViewContext, name: &str) {
+    fn import(&self, cx: &mut ViewContext, name: &str) {
         let store = cx.store();
-        let desktop = cx.desktop();
+        let dialogs = cx.dialogs();
+        let typed = self.issued_path.path();
         let key = name.to_owned();
         cx.jobs.spawn("importing a certificate", move || {
             let import = || -> Result<Option<Imported>, Failure> {
-                let Some(path) =
-                    desktop.pick_file("Choose the certificate your CA issued", &["crt", "pem", "cer", "der"])
+                let Some(path) = dialogs.open_target(
+                    typed,
+                    "Choose the certificate your CA issued",
+                    &["crt", "pem", "cer", "der"],
+                )?
                 else {
                     return Ok(None);
                 };
@@ -344,16 +527,19 @@ impl CertificatesView {
         });
     }
 
-    fn save_certificate(cx: &mut ViewContext, row: &KeyRow, chain: Vec<Certificate>) {
-        let desktop = cx.desktop();
+    fn save_certificate(&self, cx: &mut ViewContext, row: &KeyRow, chain: Vec<Certificate>) {
+        let dialogs = cx.dialogs();
+        let typed = self.customer_path.path();
         let suggested = format!("{}.crt", row.record.file_stem());
         cx.jobs.spawn("saving a certificate", move || {
             let save = || -> Result<Option<PathBuf>, Failure> {
-                let Some(path) = desktop.save_file("Save the certificate for customers", &suggested) else {
+                let Some((path, replace)) =
+                    dialogs.save_target(typed, "Save the certificate for customers", &suggested)?
+                else {
                     return Ok(None);
                 };
                 let pem: String = chain.iter().map(Certificate::to_pem).collect();
-                countersign::atomic::write_file(&path, pem.as_bytes(), true)?;
+                countersign::atomic::write_file(&path, pem.as_bytes(), replace)?;
                 Ok(Some(path))
             };
             Message::CertificateSaved(save())

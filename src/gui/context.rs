@@ -2,18 +2,18 @@
 //! read, the way to start jobs and the queue of actions for the window as a whole. It holds
 //! no other view, so a view cannot reach into another's state.
 
-use std::sync::Arc;
-
 use countersign::keystore::KeyStore;
 
 use super::actions::Actions;
 use super::messages::Failure;
 use super::worker::Jobs;
-use super::{Config, Desktop, KeyRow};
+use super::{Config, Dialogs, KeyRow};
 
 pub struct ViewContext<'a> {
     /// The stored keys as last loaded (empty while loading).
     pub keys: &'a [KeyRow],
+    /// The keys could not be read (no keychain): the window says so once, above the view.
+    pub keys_failed: bool,
     /// The key chosen in the Keys and Certificates views; changed with `Action::SelectKey`.
     pub selected_key: Option<&'a str>,
     pub config: &'a Config,
@@ -27,9 +27,9 @@ impl ViewContext<'_> {
         self.config.store.clone().map_err(Failure::NoKeyStore)
     }
 
-    /// The desktop for a job to take along (dialogs run on the job's thread).
-    pub fn desktop(&self) -> Arc<dyn Desktop> {
-        self.config.desktop.clone()
+    /// The dialogs for a job to take along (dialogs run on the job's thread).
+    pub fn dialogs(&self) -> Dialogs {
+        self.config.dialogs.clone()
     }
 
     /// The stored key named `name`, as last loaded.

@@ -91,7 +91,9 @@ impl FirstRun {
             ui.label("Your customers add this certificate to UPM's trust store once; after that, every app you sign installs without complaint:");
             let path_text = done.certificate_file.display().to_string();
             ui.label(RichText::new(&path_text).monospace());
-            ui.label(RichText::new(format!("Certificate SHA-256 fingerprint: {}", done.fingerprint)).small());
+            ui.label(
+                RichText::new(format!("Certificate SHA-256 fingerprint: {}", done.fingerprint)).monospace(),
+            );
             ui.label("Every bundle you sign carries a copy too, with instructions for the customer.");
             ui.add_space(8.0);
             let folder = done.certificate_file.parent().map(Path::to_path_buf);
@@ -100,9 +102,9 @@ impl FirstRun {
                     if ui.button("Open folder").clicked()
                         && let Some(folder) = folder
                     {
-                        let desktop = cx.desktop();
+                        let dialogs = cx.dialogs();
                         cx.jobs.spawn("opening a folder", move || {
-                            AppMessage::FolderOpened(desktop.open_folder(&folder))
+                            AppMessage::FolderOpened(dialogs.open_folder(&folder))
                         });
                     }
                     if ui.button("Copy path").clicked() {
@@ -121,9 +123,11 @@ impl FirstRun {
         ui.label("Countersign signs your Atlassian apps so that your customers' UPM accepts them.");
         ui.label("First, a signing key. It is kept in this computer's keychain, never in a plain file.");
         ui.add_space(10.0);
-        widgets::field(ui, "Organisation", &mut self.organisation, "e.g. Acme Software Ltd");
-        widgets::field(ui, "Your name or team", &mut self.signer, "e.g. Acme Support");
-        ui.label(RichText::new("Both appear in the certificate your customers see.").small().weak());
+        let first = widgets::field(ui, "Organisation", &mut self.organisation, "e.g. Acme Software Ltd");
+        let second = widgets::field(ui, "Your name or team", &mut self.signer, "e.g. Acme Support");
+        let entered =
+            (first.lost_focus() || second.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        ui.weak("Both appear in the certificate your customers see.");
         ui.add_space(8.0);
         if let Some(e) = &self.error {
             widgets::banner(ui, Tone::Bad, &e.to_string());
@@ -132,18 +136,18 @@ impl FirstRun {
         let working = self.working;
         let create = ui
             .horizontal(|ui| {
-                let create =
-                    ui.add_enabled(ready, egui::Button::new("Create signing key and certificate")).clicked();
+                let create = widgets::primary(ui, ready, "Create signing key and certificate", || {
+                    if working { "" } else { "Fill in both names first." }
+                })
+                .clicked();
                 if working {
                     ui.spinner();
                     ui.label("Making the key and certificate…");
-                } else if !ready {
-                    ui.weak("Fill in both names first.");
                 }
                 create
             })
             .inner;
-        if create {
+        if create || (entered && ready) {
             self.start(cx);
         }
         ui.add_space(16.0);

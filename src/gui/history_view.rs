@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 
 use super::context::ViewContext;
+use super::desktop::NoDialog;
 use super::messages::Failure;
-use super::widgets::{self, Tone};
+use super::widgets::{self, PathField, Tone};
 use countersign::history::{self, Entry, HistoryError, Loaded};
 
 /// Results of the History view's jobs.
@@ -15,6 +16,8 @@ pub enum Message {
     Loaded(Result<Loaded, HistoryError>),
     /// That many signings were exported there (`None`: the save dialog was cancelled).
     Exported(Result<Option<(PathBuf, usize)>, Failure>),
+    /// Where to export was chosen in a dialog.
+    ExportFileChosen(Result<Option<PathBuf>, NoDialog>),
 }
 
 #[derive(Default)]
@@ -23,6 +26,7 @@ pub struct HistoryView {
     entries: Vec<Entry>,
     skipped: usize,
     error: Option<HistoryError>,
+    export_path: PathField,
 }
 
 impl HistoryView {
@@ -36,11 +40,14 @@ impl HistoryView {
                 self.error = None;
             }
             Message::Loaded(Err(e)) => self.error = Some(e),
+            Message::ExportFileChosen(answer) => self.export_path.chosen(answer),
             Message::Exported(result) => match result {
                 Ok(Some((p, n))) => {
+                    self.export_path.clear();
                     cx.actions.success(format!("Exported {n} signing(s) to {}.", p.display()))
                 }
                 Ok(None) => {}
+                Err(Failure::NoDialog(e)) => self.export_path.no_dialog(&e),
                 Err(e) => cx.actions.failure(super::hints::explain(&e)),
             },
         }
@@ -74,24 +81,42 @@ impl HistoryView {
                     .desired_width(360.0),
             )
             .labelled_by(l.id);
-            let shown: Vec<Entry> = self.shown().into_iter().cloned().collect();
-            if ui.add_enabled(!shown.is_empty(), egui::Button::new("Export CSV…")).clicked() {
-                let desktop = cx.desktop();
-                cx.jobs.spawn("exporting the history", move || {
-                    let export = || -> Result<Option<(PathBuf, usize)>, Failure> {
-                        let Some(path) =
-                            desktop.save_file("Export the history as CSV", "countersign-history.csv")
-                        else {
-                            return Ok(None);
-                        };
-                        // The save dialog asked before replacing a file.
-                        history::export_csv(&shown, &path, true)?;
-                        Ok(Some((path, shown.len())))
-                    };
-                    Message::Exported(export())
-                });
-            }
         });
+        let events = self.export_path.ui(
+            ui,
+            "CSV file",
+            "empty: choose in a dialog when exporting",
+            "Choose where to export…",
+        );
+        if events.browse {
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("choosing a file", move || {
+                Message::ExportFileChosen(
+                    dialogs.save("Export the history as CSV", "countersign-history.csv"),
+                )
+            });
+        }
+        let shown: Vec<Entry> = self.shown().into_iter().cloned().collect();
+        if ui
+            .add_enabled(!shown.is_empty(), egui::Button::new("Export CSV…"))
+            .on_disabled_hover_text("Nothing to export: no signing matches.")
+            .clicked()
+        {
+            let dialogs = cx.dialogs();
+            let typed = self.export_path.path();
+            cx.jobs.spawn("exporting the history", move || {
+                let export = || -> Result<Option<(PathBuf, usize)>, Failure> {
+                    let Some((path, replace)) =
+                        dialogs.save_target(typed, "Export the history as CSV", "countersign-history.csv")?
+                    else {
+                        return Ok(None);
+                    };
+                    history::export_csv(&shown, &path, replace)?;
+                    Ok(Some((path, shown.len())))
+                };
+                Message::Exported(export())
+            });
+        }
         ui.add_space(6.0);
         let shown = self.shown();
         if shown.is_empty() {

@@ -8,9 +8,10 @@ use zeroize::Zeroizing;
 
 use super::actions::Action;
 use super::context::ViewContext;
+use super::desktop::NoDialog;
 use super::messages::Failure;
 use super::secret::{SecretText, secret_field};
-use super::widgets::{self, Tone};
+use super::widgets::{self, PathField, Tone};
 use super::{KeyRow, View};
 use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS};
 use countersign::keystore::{KeyRecord, KeyStore, KeyStoreError};
@@ -29,7 +30,9 @@ pub enum Message {
     /// A backup was written there (`None`: the save dialog was cancelled).
     BackedUp(Result<Option<PathBuf>, Failure>),
     Generated(Result<KeyRecord, Failure>),
-    KeyFileChosen(Option<PathBuf>),
+    KeyFileChosen(Result<Option<PathBuf>, NoDialog>),
+    /// Where to save the backup was chosen in a dialog.
+    BackupFileChosen(Result<Option<PathBuf>, NoDialog>),
     Imported(Result<KeyRecord, ImportFailure>),
     Deleted(Result<KeyRecord, Failure>),
 }
@@ -37,7 +40,9 @@ pub enum Message {
 pub struct KeysView {
     new_name: String,
     new_algorithm: Algorithm,
-    import_path: String,
+    import_path: PathField,
+    /// Where the backup goes, typed or chosen.
+    backup_path: PathField,
     import_name: String,
     import_passphrase: SecretText,
     rename_to: String,
@@ -114,14 +119,18 @@ impl KeysView {
                 Ok(Some(path)) => {
                     self.backup_passphrase.clear();
                     self.backup_repeat.clear();
+                    self.backup_path.clear();
                     actions.success(format!(
                         "Backup written to {}. Keep the passphrase somewhere else.",
                         path.display()
                     ));
                 }
                 Ok(None) => {}
+                // The passphrases stay: only the path has to be typed.
+                Err(Failure::NoDialog(e)) => self.backup_path.no_dialog(&e),
                 Err(e) => actions.failure(super::hints::explain(&e)),
             },
+            Message::BackupFileChosen(answer) => self.backup_path.chosen(answer),
             Message::Generated(result) => {
                 actions.push(Action::ReloadKeys);
                 match result {
@@ -136,14 +145,14 @@ impl KeysView {
                     Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
-            Message::KeyFileChosen(picked) => {
-                if let Some(p) = picked {
-                    if self.import_name.is_empty() {
-                        self.import_name =
-                            p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                    }
-                    self.import_path = p.display().to_string();
+            Message::KeyFileChosen(answer) => {
+                if let Ok(Some(p)) = &answer
+                    && self.import_name.is_empty()
+                {
+                    self.import_name =
+                        p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 }
+                self.import_path.chosen(answer);
             }
             Message::Imported(result) => {
                 actions.push(Action::ReloadKeys);
@@ -324,6 +333,20 @@ impl KeysView {
                 None
             };
             let submitted = (first.submitted || repeat.submitted) && problem.is_none();
+            let suggested = format!("{}-backup.pem", row.record.file_stem());
+            let events = self.backup_path.ui(
+                ui,
+                "Backup file",
+                "empty: choose in a dialog when saving",
+                "Choose where to save…",
+            );
+            if events.browse {
+                let dialogs = cx.dialogs();
+                let suggested = suggested.clone();
+                cx.jobs.spawn("choosing a file", move || {
+                    Message::BackupFileChosen(dialogs.save("Save the encrypted backup", &suggested))
+                });
+            }
             let save = ui
                 .horizontal(|ui| {
                     let save = ui.add_enabled(problem.is_none(), egui::Button::new("Save backup…")).clicked();
@@ -338,16 +361,17 @@ impl KeysView {
                 // the backup is written, so that a cancelled dialog does not cost the typing.
                 let passphrase = self.backup_passphrase.to_zeroizing();
                 let store = cx.store();
-                let desktop = cx.desktop();
+                let dialogs = cx.dialogs();
                 let key_name = name.clone();
-                let suggested = format!("{}-backup.pem", row.record.file_stem());
+                let typed = self.backup_path.path();
                 cx.jobs.spawn("backing up a key", move || {
                     let back_up = || -> Result<Option<PathBuf>, Failure> {
-                        let Some(path) = desktop.save_file("Save the encrypted backup", &suggested) else {
+                        let Some((path, replace)) =
+                            dialogs.save_target(typed, "Save the encrypted backup", &suggested)?
+                        else {
                             return Ok(None);
                         };
-                        // The save dialog asked before replacing a file.
-                        store?.backup(&key_name, &passphrase, &path, true)?;
+                        store?.backup(&key_name, &passphrase, &path, replace)?;
                         Ok(Some(path))
                     };
                     Message::BackedUp(back_up())
@@ -383,37 +407,28 @@ impl KeysView {
     fn import(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         ui.label(RichText::new("Import or restore a key").strong());
         ui.label("A private key file (PKCS#8 PEM or DER, as `openssl genpkey` writes), or a Countersign backup. It goes into the keychain; delete the file afterwards if it was not encrypted.");
-        ui.horizontal(|ui| {
-            let l = ui.label("Key file");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.import_path)
-                    .hint_text("/path/to/key.pem")
-                    .desired_width(320.0),
-            )
-            .labelled_by(l.id);
-            if ui.button("Choose key file…").clicked() {
-                let desktop = cx.desktop();
-                cx.jobs.spawn("choosing a key file", move || {
-                    Message::KeyFileChosen(
-                        desktop.pick_file("Choose a private key or backup", &["pem", "der", "key"]),
-                    )
-                });
-            }
-        });
+        if self.import_path.ui(ui, "Key file", "/path/to/key.pem", "Choose key file…").browse {
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("choosing a key file", move || {
+                Message::KeyFileChosen(
+                    dialogs.open_file("Choose a private key or backup", &["pem", "der", "key"]),
+                )
+            });
+        }
         widgets::field(ui, "Name for the key", &mut self.import_name, "acme-signing");
         let typed = secret_field(ui, "Passphrase (if encrypted)", &mut self.import_passphrase);
         if typed.overflowed {
             ui.weak(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY));
         }
-        let path = self.import_path.trim().to_owned();
+        let path = self.import_path.path().unwrap_or_default();
         let name = self.import_name.trim().to_owned();
-        let ready = !path.is_empty() && !name.is_empty();
+        let ready = !path.as_os_str().is_empty() && !name.is_empty();
         if ui.add_enabled(ready, egui::Button::new("Import key")).clicked() || (typed.submitted && ready) {
             let passphrase = self.import_passphrase.to_zeroizing();
             let store = cx.store();
             cx.jobs.spawn("importing a key", move || {
                 let import = || -> Result<KeyRecord, ImportFailure> {
-                    import_key_file(&store?, &name, Path::new(&path), passphrase)
+                    import_key_file(&store?, &name, &path, passphrase)
                 };
                 Message::Imported(import())
             });
@@ -461,7 +476,8 @@ impl Default for KeysView {
         KeysView {
             new_name: String::new(),
             new_algorithm: Algorithm::Ed25519,
-            import_path: String::new(),
+            import_path: PathField::default(),
+            backup_path: PathField::default(),
             import_name: String::new(),
             import_passphrase: SecretText::new(),
             rename_to: String::new(),

@@ -77,6 +77,9 @@ pub enum Failure {
     /// result, so its sentence is what is kept.
     #[error("{0}")]
     BatchItem(String),
+    /// No file dialog could be shown; the path is to be typed.
+    #[error(transparent)]
+    NoDialog(#[from] super::desktop::NoDialog),
     #[error("Verification was cancelled.")]
     VerificationCancelled,
 }

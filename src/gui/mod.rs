@@ -20,7 +20,7 @@ use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
 mod actions;
 mod certificates;
 mod context;
-mod desktop;
+pub(crate) mod desktop;
 mod first_run;
 mod hints;
 mod history_view;
@@ -31,6 +31,7 @@ mod secret;
 mod sign;
 #[cfg(test)]
 mod tests;
+mod theme;
 mod truststore_view;
 mod verify;
 mod widgets;
@@ -38,7 +39,7 @@ mod worker;
 
 use actions::{Action, Actions};
 use context::ViewContext;
-pub use desktop::{Desktop, NativeDesktop};
+pub use desktop::{Dialogs, NativeDesktop};
 use messages::{Failure, Message};
 use notices::{Notice, Notices};
 use widgets::Tone;
@@ -56,7 +57,8 @@ pub struct Config {
     /// The key store, or why there is none (no data folder, no keychain).
     pub store: Result<KeyStore, String>,
     pub history: History,
-    pub desktop: Arc<dyn Desktop>,
+    /// File dialogs and the file manager.
+    pub dialogs: Dialogs,
     /// Where bundles go when no output folder is chosen, and where the first run puts the
     /// customer's copy of the certificate.
     pub documents: PathBuf,
@@ -68,16 +70,32 @@ impl Config {
         let store = KeyStore::open_default().map_err(|e| e.to_string());
         let home = countersign::keystore::default_home()
             .unwrap_or_else(|_| std::env::temp_dir().join("countersign"));
-        let documents = directories::UserDirs::new()
+        let user_dirs = directories::UserDirs::new();
+        let documents = user_dirs
+            .as_ref()
             .and_then(|d| {
                 d.document_dir()
                     .map(|p| p.join("Countersign"))
                     .or_else(|| Some(d.home_dir().join("Countersign")))
             })
             .unwrap_or_else(|| home.join("out"));
-        Config { store, history: History::in_home(&home), desktop: Arc::new(NativeDesktop), documents }
+        // Dialogs start in the user's home (then in the folder last used), not in whatever
+        // folder the window was started from.
+        let user_home =
+            user_dirs.as_ref().map(|d| d.home_dir().to_path_buf()).unwrap_or_else(|| documents.clone());
+        let dialogs = Dialogs::new(Arc::new(NativeDesktop), user_home);
+        Config { store, history: History::in_home(&home), dialogs, documents }
     }
 }
+
+/// The keyboard shortcuts, as the Help menu lists them.
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("Ctrl+O", "Sign: add files"),
+    ("Ctrl+Enter", "Sign: sign the files waiting"),
+    ("Ctrl+C", "Sign: copy the signature of the file signed last"),
+    ("Enter", "Run the form the cursor is in (Verify, Trust store, first run)"),
+    ("Tab / Shift+Tab", "Move between controls; Space or Enter presses a button"),
+];
 
 /// The views, in the order of the navigation bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +212,13 @@ impl App {
     }
 
     #[cfg(test)]
+    /// Keeps successes on screen until the next outcome: tests step frames far faster than
+    /// anyone reads, so a timed toast would be gone before a test looks.
+    pub fn keep_notices(&mut self) {
+        self.notices.keep_successes();
+    }
+
+    #[cfg(test)]
     /// True while background work has not come back yet (tests wait on this).
     pub fn is_busy(&self) -> bool {
         self.worker.pending() > 0
@@ -223,6 +248,7 @@ impl App {
         let cx = ViewContext {
             keys,
             selected_key: self.selected_key.as_deref(),
+            keys_failed: matches!(self.keys, KeyList::Failed(_)),
             config: &self.config,
             jobs: self.worker.jobs(&self.ctx),
             actions: &mut self.actions,
@@ -325,6 +351,11 @@ impl App {
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.ctx = ctx.clone();
+        if self.frames == 0 {
+            theme::apply(&ctx);
+            // The first view's keyboard focus starts in its content.
+            self.views.sign.opened();
+        }
         self.frames += 1;
         for message in self.worker.finished() {
             self.apply(message);
@@ -332,6 +363,8 @@ impl App {
         self.navigation_bar(ui);
         self.status_bar(ui);
         self.central_panel(ui);
+        // Over the view, not above it: a notice never moves the view's controls.
+        self.notices.ui(&ctx, self.view);
         self.take_dropped_files(&ctx);
         self.end_frame(&ctx);
     }
@@ -346,10 +379,24 @@ impl App {
                 let setup = self.needs_setup();
                 for v in View::ALL {
                     let selected = self.view == v && !setup;
-                    if ui.add_enabled(!setup, egui::Button::selectable(selected, v.title())).clicked() {
+                    if ui
+                        .add_enabled(!setup, egui::Button::selectable(selected, v.title()))
+                        .on_disabled_hover_text("Make or import a signing key first, or press Skip for now.")
+                        .clicked()
+                    {
                         self.actions.push(Action::ShowView(v));
                     }
                 }
+                ui.menu_button("Help", |ui| {
+                    ui.label(RichText::new("Keyboard shortcuts").strong());
+                    egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
+                        for (keys, what) in SHORTCUTS {
+                            ui.label(RichText::new(*keys).monospace());
+                            ui.label(*what);
+                            ui.end_row();
+                        }
+                    });
+                });
                 if self.worker.pending() > 0 {
                     ui.add(egui::Spinner::new()).on_hover_text("Working…");
                 }
@@ -385,10 +432,10 @@ impl App {
     /// The notices, a failed key list, and the current view (or the first run).
     fn central_panel(&mut self, ui: &mut egui::Ui) {
         egui::CentralPanel::default().show(ui, |ui| {
-            self.notices.ui(ui);
-            if let KeyList::Failed(e) = &self.keys {
-                widgets::banner(ui, Tone::Bad, &format!("Your keys could not be read. {e}"));
-                if ui.button("Try again").clicked() {
+            if let KeyList::Failed(e) = &self.keys
+                && !matches!(self.view, View::Verify | View::History)
+            {
+                if keys_unavailable(ui, e) {
                     self.keys = KeyList::Loading;
                     self.actions.push(Action::ReloadKeys);
                 }
@@ -462,6 +509,9 @@ impl App {
             // Passphrases typed into the Keys view are not needed once it is left.
             self.views.keys.wipe_passphrases();
         }
+        if view == View::Sign && self.view != View::Sign {
+            self.views.sign.opened();
+        }
         self.view = view;
         if view == View::History {
             self.history_dirty = true;
@@ -485,7 +535,10 @@ impl App {
                 }
                 Action::ReloadKeys => self.keys_dirty = true,
                 Action::ReloadHistory => self.history_dirty = true,
-                Action::Notify(notice) => self.notices.push(notice),
+                Action::Notify(notice) => {
+                    let now = self.ctx.input(|i| i.time);
+                    self.notices.push(notice, self.view, now);
+                }
                 Action::SelectKey(name) => self.selected_key = Some(name),
                 Action::VerifyBundle(dir) => {
                     self.open_view(View::Verify);
@@ -568,7 +621,29 @@ fn tell_without_a_terminal(message: &str) {
 #[cfg(not(any(target_os = "windows", target_os = "macos")))]
 fn tell_without_a_terminal(_message: &str) {}
 
-/// A short form of a long hex fingerprint for tables; the whole one is in the tooltip.
+/// Says that the keys cannot be read, in one sentence for the person, with the details
+/// (the keychain's own words) folded away; true when Try again was pressed.
+fn keys_unavailable(ui: &mut egui::Ui, failure: &Failure) -> bool {
+    let no_keychain = matches!(
+        failure,
+        Failure::NoKeyStore(_) | Failure::KeyStore(countersign::keystore::KeyStoreError::Keychain { .. })
+    );
+    let sentence = if no_keychain {
+        "Countersign cannot reach the system keychain, so keys cannot be used or made right now. Verify and the trust-store check work without it."
+    } else {
+        "Your keys could not be read right now. Verify and the trust-store check work without them."
+    };
+    widgets::banner(ui, Tone::Warn, sentence);
+    let mut again = false;
+    ui.horizontal(|ui| {
+        again = ui.button("Try again").clicked();
+        egui::CollapsingHeader::new("Show details").id_salt("keys-unavailable").show(ui, |ui| {
+            ui.label(failure.to_string());
+        });
+    });
+    again
+}
+
 fn heading(ui: &mut egui::Ui, text: &str) {
     ui.label(RichText::new(text).heading());
 }

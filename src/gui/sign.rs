@@ -9,8 +9,9 @@ use eframe::egui::{self, RichText};
 use super::KeyRow;
 use super::actions::Action;
 use super::context::ViewContext;
+use super::desktop::NoDialog;
 use super::messages::{Failure, Message as AppMessage};
-use super::widgets::{self, Tone};
+use super::widgets::{self, PathField, Tone};
 use super::worker::Jobs;
 use countersign::archive::{self, AppInfo, ArtifactKind};
 use countersign::batch::{Existing, Layout};
@@ -26,9 +27,20 @@ pub struct SignView {
     /// The key to sign with (a stored key's name).
     key: Option<String>,
     note: String,
-    out_dir: String,
+    out_dir: PathField,
+    /// What the output folder field names, looked up when it changes.
+    out_state: OutFolder,
     zip: bool,
+    /// Bundles from an earlier signing that the waiting files would land on: the person is
+    /// asked whether to replace them or keep both before anything is signed.
+    earlier: Vec<PathBuf>,
+    /// What this batch does with earlier bundles of the same name.
+    existing: Option<Existing>,
     path_input: String,
+    /// Why the Choose files dialog could not be shown.
+    path_problem: Option<String>,
+    /// Set when the view is opened: the keyboard starts in its content.
+    focus_pending: bool,
     /// A batch is being signed.
     running: bool,
     /// Sign what was added meanwhile once the running batch is done.
@@ -48,9 +60,11 @@ pub enum Message {
         id: u64,
         result: Result<String, Failure>,
     },
-    OutputFolderChosen(Option<PathBuf>),
+    OutputFolderChosen(Result<Option<PathBuf>, NoDialog>),
+    /// The output folder was made, or why not.
+    OutputFolderMade(Result<(), String>),
     /// Files to sign chosen in a dialog (none: cancelled).
-    FilesChosen(Vec<PathBuf>),
+    FilesChosen(Result<Vec<PathBuf>, NoDialog>),
     /// One file of the batch is done: signed, failed, or (`cancelled`) stopped.
     Signed {
         id: u64,
@@ -64,6 +78,29 @@ pub enum Message {
     },
     /// The batch is over.
     BatchFinished,
+}
+
+/// The output folder as typed: checked as it is typed, so that a missing one is said before
+/// anything is signed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+enum OutFolder {
+    /// Nothing typed: each bundle goes next to its file.
+    #[default]
+    Beside,
+    Exists,
+    Missing,
+    NotAFolder,
+}
+
+impl OutFolder {
+    fn of(path: Option<&std::path::Path>) -> Self {
+        match path {
+            None => OutFolder::Beside,
+            Some(p) if p.is_dir() => OutFolder::Exists,
+            Some(p) if p.exists() => OutFolder::NotAFolder,
+            Some(_) => OutFolder::Missing,
+        }
+    }
 }
 
 enum Stage<T> {
@@ -180,16 +217,22 @@ impl SignView {
                     };
                 }
             }
-            Message::OutputFolderChosen(picked) => {
-                if let Some(dir) = picked {
-                    self.out_dir = dir.display().to_string();
+            Message::OutputFolderChosen(answer) => {
+                self.out_dir.chosen(answer);
+                self.out_state = OutFolder::of(self.out_dir.path().as_deref());
+            }
+            Message::OutputFolderMade(result) => {
+                self.out_state = OutFolder::of(self.out_dir.path().as_deref());
+                if let Err(e) = result {
+                    cx.actions.failure(e);
                 }
             }
-            Message::FilesChosen(files) => {
+            Message::FilesChosen(Ok(files)) => {
                 if !files.is_empty() {
                     self.add_files(&mut cx.jobs, files);
                 }
             }
+            Message::FilesChosen(Err(e)) => self.path_problem = Some(e.to_string()),
             Message::Signed { id, result, cancelled } => {
                 if let Some(item) = self.item_mut(id) {
                     item.state = match result {
@@ -209,6 +252,10 @@ impl SignView {
             }
             Message::BatchFinished => {
                 self.running = false;
+                if self.waiting() == 0 {
+                    // The next signing asks again about earlier bundles.
+                    self.existing = None;
+                }
                 cx.actions.push(Action::ReloadKeys);
                 cx.actions.push(Action::ReloadHistory);
                 // What was added while this batch ran is signed next.
@@ -228,9 +275,14 @@ impl SignView {
 }
 
 /// What stands in the way of signing with the chosen key, and what to warn about.
-fn key_notes(row: Option<&KeyRow>) -> (Option<String>, Vec<String>) {
+fn key_notes(row: Option<&KeyRow>, keys_failed: bool) -> (Option<String>, Vec<String>) {
     let Some(row) = row else {
-        return (Some("Choose a key to sign with, or make one in the Keys view.".into()), vec![]);
+        let why = if keys_failed {
+            "Signing needs a key from the system keychain, which cannot be reached now."
+        } else {
+            "Choose a key to sign with, or make one in the Keys view."
+        };
+        return (Some(why.into()), vec![]);
     };
     let name = &row.record.name;
     if let Some(problem) = &row.keychain_problem {
@@ -264,6 +316,11 @@ fn key_notes(row: Option<&KeyRow>) -> (Option<String>, Vec<String>) {
 }
 
 impl SignView {
+    /// Called when the view is opened: the keyboard starts at its first control.
+    pub(super) fn opened(&mut self) {
+        self.focus_pending = true;
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         let ctx = ui.ctx().clone();
         self.drop_zone(ui, cx, &ctx);
@@ -274,12 +331,116 @@ impl SignView {
         self.settings_grid(ui, cx);
         let rows: &[KeyRow] = cx.keys;
         let row = chosen.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k));
-        let blocker = Self::key_banners(ui, row);
+        let blocker = Self::key_banners(ui, row, cx.keys_failed).or_else(|| self.folder_blocker());
 
         ui.add_space(6.0);
-        self.sign_buttons(ui, cx, blocker.is_none());
+        self.sign_buttons(ui, cx, blocker.as_deref());
+        self.earlier_question(ui, cx);
         ui.add_space(6.0);
-        self.item_list(ui, cx, &ctx);
+        self.item_list(ui, cx, &ctx, blocker.is_none());
+        self.shortcuts(&ctx, cx, blocker.is_none());
+    }
+
+    /// What the output folder keeps from signing, if anything.
+    fn folder_blocker(&self) -> Option<String> {
+        match self.out_state {
+            OutFolder::Missing => {
+                Some("The output folder does not exist yet: press Create folder, or choose another.".into())
+            }
+            OutFolder::NotAFolder => {
+                Some("The output folder is a file, not a folder: choose a folder.".into())
+            }
+            OutFolder::Beside | OutFolder::Exists => None,
+        }
+    }
+
+    /// Ctrl+O adds files, Ctrl+Enter signs, and Ctrl+C (outside a text field) copies the
+    /// signature of the file signed last.
+    fn shortcuts(&mut self, ctx: &egui::Context, cx: &mut ViewContext, key_ok: bool) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O))) {
+            self.choose_files(cx);
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter)))
+            && key_ok
+            && self.waiting() > 0
+            && !self.running
+        {
+            self.sign_waiting(cx);
+        }
+        let typing =
+            ctx.memory(|m| m.focused()).is_some_and(|id| egui::TextEdit::load_state(ctx, id).is_some());
+        if !typing && ctx.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy))) {
+            let last = self.items.iter().rev().find_map(|i| match &i.state {
+                State::Done(done) => Some((i, done.signature.clone())),
+                _ => None,
+            });
+            if let Some((item, signature)) = last {
+                let name =
+                    item.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                copy_signature(ctx, cx, &name, signature);
+            }
+        }
+    }
+
+    fn choose_files(&mut self, cx: &mut ViewContext) {
+        self.path_problem = None;
+        let dialogs = cx.dialogs();
+        cx.jobs.spawn("choosing files", move || Message::FilesChosen(dialogs.artifacts()));
+    }
+
+    /// Signs what waits, unless earlier bundles of the same names need an answer first.
+    fn sign_waiting(&mut self, cx: &mut ViewContext) {
+        for item in self.items.iter_mut().filter(|i| matches!(i.state, State::Cancelled)) {
+            item.state = State::Waiting;
+        }
+        if self.existing.is_none() {
+            let base = self.out_dir.path();
+            self.earlier = self
+                .items
+                .iter()
+                .filter(|i| matches!(i.state, State::Waiting))
+                .filter_map(|i| countersign::batch::earlier_bundle(&i.path, base.as_deref()))
+                .collect();
+            if !self.earlier.is_empty() {
+                return;
+            }
+        }
+        self.queue_active = true;
+        self.start_batch(cx);
+    }
+
+    /// Asks whether to replace earlier bundles or keep both, once Sign found some.
+    fn earlier_question(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        if self.earlier.is_empty() {
+            return;
+        }
+        let names: Vec<String> = self.earlier.iter().map(|d| d.display().to_string()).collect();
+        widgets::banner(
+            ui,
+            Tone::Warn,
+            &format!(
+                "Signed before: {}. Replace the earlier bundle, or keep both (the new one gets a numbered folder beside it)?",
+                names.join(", ")
+            ),
+        );
+        ui.horizontal(|ui| {
+            let mut answer = None;
+            if ui.button("Replace earlier bundle").clicked() {
+                answer = Some(Existing::Replace);
+            }
+            if ui.button("Keep both").clicked() {
+                answer = Some(Existing::NextFree);
+            }
+            if ui.button("Don't sign").clicked() {
+                self.earlier.clear();
+            }
+            if let Some(existing) = answer {
+                self.earlier.clear();
+                self.existing = Some(existing);
+                self.sign_waiting(cx);
+            }
+        });
     }
 
     /// Draws the settings for the whole queue: the signing key, note, output folder and zip.
@@ -312,20 +473,20 @@ impl SignView {
             )
             .labelled_by(l.id);
             ui.end_row();
-            let l = ui.label("Output folder");
-            ui.horizontal(|ui| {
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.out_dir)
-                        .hint_text("next to each file")
-                        .desired_width(300.0),
-                )
-                .labelled_by(l.id);
-                if ui.button("Choose output folder…").clicked() {
-                    let desktop = cx.desktop();
+            ui.label("");
+            ui.vertical(|ui| {
+                let events =
+                    self.out_dir.ui(ui, "Output folder", "next to each file", "Choose output folder…");
+                if events.changed {
+                    self.out_state = OutFolder::of(self.out_dir.path().as_deref());
+                }
+                if events.browse {
+                    let dialogs = cx.dialogs();
                     cx.jobs.spawn("choosing a folder", move || {
-                        Message::OutputFolderChosen(desktop.pick_folder("Where should bundles go?"))
+                        Message::OutputFolderChosen(dialogs.folder("Where should bundles go?"))
                     });
                 }
+                self.out_folder_state(ui, cx);
             });
             ui.end_row();
             ui.label("");
@@ -334,9 +495,40 @@ impl SignView {
         });
     }
 
+    /// Says what is wrong with the typed output folder, with Create folder where it is missing.
+    fn out_folder_state(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        let Some(dir) = self.out_dir.path() else { return };
+        match self.out_state {
+            OutFolder::Missing => {
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new("This folder does not exist yet.")
+                            .color(widgets::colour(ui, Tone::Warn)),
+                    );
+                    if ui.button("Create folder").clicked() {
+                        cx.jobs.spawn("creating a folder", move || {
+                            Message::OutputFolderMade(std::fs::create_dir_all(&dir).map_err(|e| {
+                                format!(
+                                    "The folder {} could not be made: {e}. Choose another.",
+                                    dir.display()
+                                )
+                            }))
+                        });
+                    }
+                });
+            }
+            OutFolder::NotAFolder => {
+                ui.label(
+                    RichText::new("This is a file, not a folder.").color(widgets::colour(ui, Tone::Bad)),
+                );
+            }
+            OutFolder::Beside | OutFolder::Exists => {}
+        }
+    }
+
     /// Draws the warnings about the signing key, then what keeps it from signing (returned too).
-    fn key_banners(ui: &mut egui::Ui, row: Option<&KeyRow>) -> Option<String> {
-        let (blocker, warnings) = key_notes(row);
+    fn key_banners(ui: &mut egui::Ui, row: Option<&KeyRow>, keys_failed: bool) -> Option<String> {
+        let (blocker, warnings) = key_notes(row, keys_failed);
         for w in &warnings {
             widgets::banner(ui, Tone::Warn, w);
         }
@@ -346,22 +538,28 @@ impl SignView {
         blocker
     }
 
-    /// Draws the Sign and Clear finished buttons (`key_ok`: the chosen key can sign).
-    fn sign_buttons(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, key_ok: bool) {
+    /// Draws the Sign and Clear finished buttons (`blocker`: what keeps the key or the
+    /// output folder from signing).
+    fn sign_buttons(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, blocker: Option<&str>) {
         let waiting = self.waiting();
         ui.horizontal(|ui| {
-            let can_sign = key_ok && waiting > 0 && !self.running;
+            let can_sign = blocker.is_none() && waiting > 0 && !self.running && self.earlier.is_empty();
             let label = match waiting {
                 0 => "Sign files".to_owned(),
                 1 => "Sign 1 file".to_owned(),
                 n => format!("Sign {n} files"),
             };
-            if ui.add_enabled(can_sign, egui::Button::new(RichText::new(label).strong())).clicked() {
-                for item in self.items.iter_mut().filter(|i| matches!(i.state, State::Cancelled)) {
-                    item.state = State::Waiting;
+            let why = || match blocker {
+                Some(b) => b.to_owned(),
+                None if self.running => "Signing is under way.".to_owned(),
+                None if !self.earlier.is_empty() => {
+                    "Answer the question about the earlier bundle first.".to_owned()
                 }
-                self.queue_active = true;
-                self.start_batch(cx);
+                None => "Add a .jar or .obr to sign first.".to_owned(),
+            };
+            let sign = widgets::primary(ui, can_sign, &label, why).on_hover_text("Ctrl+Enter");
+            if sign.clicked() {
+                self.sign_waiting(cx);
             }
             let finished = self.items.iter().any(|i| matches!(i.state, State::Done(_) | State::Failed(_)));
             if ui.add_enabled(finished, egui::Button::new("Clear finished")).clicked() {
@@ -370,26 +568,39 @@ impl SignView {
         });
     }
 
-    /// Draws a card per file and carries out what was pressed on them.
-    fn item_list(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, ctx: &egui::Context) {
+    /// Draws a card per file and carries out what was pressed on them (`key_ok`: a retry
+    /// may sign at once).
+    fn item_list(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, ctx: &egui::Context, key_ok: bool) {
+        if self.items.is_empty() {
+            ui.add_space(12.0);
+            ui.vertical_centered(|ui| {
+                ui.label(RichText::new("Add a .jar or .obr to start").size(16.0));
+                ui.weak("Drop it on the window, press Choose files… (Ctrl+O), or type its path above.");
+            });
+            return;
+        }
         let mut remove = None;
+        let mut retry = None;
         let mut verify_dir = None;
         let mut open_dir = None;
         for item in &self.items {
             match item_card(ui, item) {
                 CardAction::None => {}
                 CardAction::Remove => remove = Some(item.id),
+                CardAction::Retry => retry = Some((item.id, item.path.clone())),
                 CardAction::Cancel => {
                     if let State::Signing(p) = &item.state {
                         p.cancel();
                     }
                 }
                 CardAction::Copy(sig) => {
-                    ctx.copy_text(sig);
-                    let name = item.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-                    cx.actions.success(format!(
-                        "The signature of {name} is on the clipboard: paste it into UPM's Signature field."
-                    ));
+                    let name =
+                        item.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    copy_signature(ctx, cx, &name, sig);
+                }
+                CardAction::CopySha256(hex) => {
+                    ctx.copy_text(hex);
+                    cx.actions.success("Copied the SHA-256.");
                 }
                 CardAction::Open(dir) => open_dir = Some(dir),
                 CardAction::Verify(dir) => verify_dir = Some(dir),
@@ -401,9 +612,17 @@ impl SignView {
             }
             self.items.retain(|i| i.id != id);
         }
+        if let Some((id, path)) = retry {
+            // Read again from the start: the file may have been fixed or put back meanwhile.
+            self.items.retain(|i| i.id != id);
+            self.add_files(&mut cx.jobs, vec![path]);
+            if key_ok && !self.running {
+                self.sign_waiting(cx);
+            }
+        }
         if let Some(dir) = open_dir {
-            let desktop = cx.desktop();
-            cx.jobs.spawn("opening a folder", move || AppMessage::FolderOpened(desktop.open_folder(&dir)));
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("opening a folder", move || AppMessage::FolderOpened(dialogs.open_folder(&dir)));
         }
         if let Some(dir) = verify_dir {
             cx.actions.push(Action::VerifyBundle(dir));
@@ -425,9 +644,15 @@ impl SignView {
             ui.vertical_centered(|ui| {
                 ui.label(RichText::new("Drop a .jar or .obr here").size(20.0));
                 ui.add_space(4.0);
-                if ui.button("Choose files…").clicked() {
-                    let desktop = cx.desktop();
-                    cx.jobs.spawn("choosing files", move || Message::FilesChosen(desktop.pick_artifacts()));
+                let choose = ui.button("Choose files…").on_hover_text("Ctrl+O");
+                if std::mem::take(&mut self.focus_pending) {
+                    choose.request_focus();
+                }
+                if choose.clicked() {
+                    self.choose_files(cx);
+                }
+                if let Some(problem) = &self.path_problem {
+                    ui.label(RichText::new(problem).color(widgets::colour(ui, Tone::Warn)));
                 }
             });
             ui.add_space(6.0);
@@ -471,7 +696,8 @@ impl SignView {
             return;
         }
         self.running = true;
-        let base = Some(self.out_dir.trim()).filter(|d| !d.is_empty()).map(PathBuf::from);
+        let base = self.out_dir.path();
+        let existing = self.existing.unwrap_or(Existing::NextFree);
         let note = Some(self.note.trim().to_owned()).filter(|n| !n.is_empty());
         let zip = self.zip;
         let store = cx.store();
@@ -486,13 +712,8 @@ impl SignView {
             };
             // Each file gets a folder of its own holding the app and its bundle: the folder is
             // what the customer receives, and files of one name never collide.
-            let options = SignOptions {
-                layout: Layout::FolderEach(base),
-                note,
-                zip,
-                existing: Existing::NextFree,
-                now: widgets::now(),
-            };
+            let options =
+                SignOptions { layout: Layout::FolderEach(base), note, zip, existing, now: widgets::now() };
             signer::sign(&signer, &paths, options, &Ok(history), &progress, |i, result| {
                 let done = result.map_err(|e| Failure::BatchItem(super::hints::batch_item(e))).map(
                     |(signed, warnings)| Done {
@@ -513,11 +734,21 @@ impl SignView {
     }
 }
 
+/// Puts a signature on the clipboard and says so.
+fn copy_signature(ctx: &egui::Context, cx: &mut ViewContext, name: &str, signature: String) {
+    ctx.copy_text(signature);
+    cx.actions.success(format!(
+        "The signature of {name} is on the clipboard: paste it into UPM's Signature field."
+    ));
+}
+
 enum CardAction {
     None,
     Remove,
+    Retry,
     Cancel,
     Copy(String),
+    CopySha256(String),
     Open(PathBuf),
     Verify(PathBuf),
 }
@@ -544,7 +775,7 @@ fn item_card(ui: &mut egui::Ui, item: &Item) -> CardAction {
         ui.set_width(ui.available_width());
         card_header(ui, item, &mut action);
         card_archive(ui, item);
-        card_sha256(ui, item);
+        card_sha256(ui, item, &mut action);
         card_state(ui, &item.state, &mut action);
     });
     ui.add_space(4.0);
@@ -586,10 +817,15 @@ fn card_archive(ui: &mut egui::Ui, item: &Item) {
 }
 
 /// Draws the file's SHA-256, or its progress, or why it was not computed.
-fn card_sha256(ui: &mut egui::Ui, item: &Item) {
+fn card_sha256(ui: &mut egui::Ui, item: &Item, action: &mut CardAction) {
     match &item.sha256 {
         Stage::Ready(hex) => {
-            ui.label(RichText::new(format!("SHA-256 {hex}")).monospace().small());
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(format!("SHA-256 {hex}")).monospace());
+                if ui.button("Copy SHA-256").clicked() {
+                    *action = CardAction::CopySha256(hex.clone());
+                }
+            });
         }
         Stage::Pending if !matches!(item.info, Stage::Failed(_)) => {
             ui.horizontal(|ui| {
@@ -623,7 +859,12 @@ fn card_state(ui: &mut egui::Ui, state: &State, action: &mut CardAction) {
                 }
             });
         }
-        State::Failed(e) => widgets::banner(ui, Tone::Bad, e),
+        State::Failed(e) => {
+            widgets::banner(ui, Tone::Bad, e);
+            if ui.button("Retry").on_hover_text("Read the file again and sign it").clicked() {
+                *action = CardAction::Retry;
+            }
+        }
         State::Cancelled => {
             ui.label(
                 RichText::new("Cancelled; nothing was written. Sign tries it again.")
@@ -641,12 +882,10 @@ fn card_done(ui: &mut egui::Ui, done: &Done, action: &mut CardAction) {
     for f in &done.files {
         ui.label(
             RichText::new(format!("  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
-                .monospace()
-                .small(),
+                .monospace(),
         );
     }
-    ui.label(RichText::new(&done.signature).monospace().small())
-        .on_hover_text("The text for UPM's Signature field");
+    ui.label(RichText::new(&done.signature).monospace()).on_hover_text("The text for UPM's Signature field");
     for w in &done.warnings {
         ui.label(RichText::new(w).color(widgets::colour(ui, Tone::Warn)));
     }

@@ -1,14 +1,15 @@
 //! The Trust store view: a ready `upmconfig/truststore` package for a customer, and the
 //! same checks of a trust-store folder as `countersign truststore check`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
 use super::KeyRow;
 use super::context::ViewContext;
+use super::desktop::NoDialog;
 use super::messages::Failure;
-use super::widgets::{self, Tone};
+use super::widgets::{self, PathField, Tone};
 use countersign::truststore::{self, Lint, Severity};
 
 /// Results of the Trust store view's jobs.
@@ -17,7 +18,9 @@ pub enum Message {
     /// A package was written there (`None`: the folder dialog was cancelled).
     Packaged(Result<Option<PathBuf>, Failure>),
     /// A trust-store folder to check was chosen (`None`: cancelled).
-    FolderChosen(Option<PathBuf>),
+    FolderChosen(Result<Option<PathBuf>, NoDialog>),
+    /// The folder for the package was chosen.
+    PackageFolderChosen(Result<Option<PathBuf>, NoDialog>),
     Checked(Result<Lint, Failure>),
 }
 
@@ -27,7 +30,8 @@ pub struct TrustStoreView {
     include_atlassian: bool,
     zip: bool,
     made: Option<PathBuf>,
-    check_dir: String,
+    package_dir: PathField,
+    check_dir: PathField,
     lint: Option<Result<Lint, Failure>>,
 }
 
@@ -41,13 +45,14 @@ impl TrustStoreView {
                     self.made = Some(p);
                 }
                 Ok(None) => {}
+                Err(Failure::NoDialog(e)) => self.package_dir.no_dialog(&e),
                 Err(e) => cx.actions.failure(super::hints::explain(&e)),
             },
-            Message::FolderChosen(picked) => {
-                if let Some(p) = picked {
-                    self.check_dir = p.display().to_string();
-                }
+            Message::FolderChosen(answer) => {
+                self.lint = None;
+                self.check_dir.chosen(answer);
             }
+            Message::PackageFolderChosen(answer) => self.package_dir.chosen(answer),
             Message::Checked(result) => self.lint = Some(result),
         }
     }
@@ -95,11 +100,21 @@ impl TrustStoreView {
         });
         ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
         ui.checkbox(&mut self.zip, "As one .zip file");
+        if self
+            .package_dir
+            .ui(ui, "Package folder", "empty: choose in a dialog", "Choose package folder…")
+            .browse
+        {
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("choosing a folder", move || {
+                Message::PackageFolderChosen(dialogs.folder("Where should the package go?"))
+            });
+        }
         if ui.button("Make trust-store package…").clicked()
             && let Some(row) =
                 self.key.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k)).cloned()
         {
-            Self::make_package(cx, row, self.include_atlassian, self.zip);
+            Self::make_package(cx, row, self.package_dir.path(), self.include_atlassian, self.zip);
         }
         if let Some(p) = &self.made {
             ui.label(RichText::new(format!("Last package: {}", p.display())).small());
@@ -107,11 +122,11 @@ impl TrustStoreView {
     }
 
     /// Starts the job that asks for a folder and writes the trust-store package for `row` there.
-    fn make_package(cx: &mut ViewContext, row: KeyRow, include: bool, zip: bool) {
-        let desktop = cx.desktop();
+    fn make_package(cx: &mut ViewContext, row: KeyRow, typed: Option<PathBuf>, include: bool, zip: bool) {
+        let dialogs = cx.dialogs();
         cx.jobs.spawn("making a trust-store package", move || {
             let make = || -> Result<Option<PathBuf>, Failure> {
-                let Some(dir) = desktop.pick_folder("Where should the package go?") else {
+                let Some(dir) = dialogs.folder_target(typed, "Where should the package go?")? else {
                     return Ok(None);
                 };
                 let stem = row.record.file_stem();
@@ -131,27 +146,27 @@ impl TrustStoreView {
     /// Draws the "Check a trust-store folder" section: the folder, the button and the result.
     fn check_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         ui.label(RichText::new("Check a trust-store folder").strong());
-        ui.horizontal(|ui| {
-            let l = ui.label("Trust-store folder");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.check_dir)
-                    .hint_text("…/upmconfig/truststore")
-                    .desired_width(360.0),
-            )
-            .labelled_by(l.id);
-            if ui.button("Choose trust-store folder…").clicked() {
-                let desktop = cx.desktop();
-                cx.jobs.spawn("choosing a folder", move || {
-                    Message::FolderChosen(desktop.pick_folder("Choose a trust-store folder"))
-                });
-            }
-        });
-        let dir = self.check_dir.trim().to_owned();
-        if ui.add_enabled(!dir.is_empty(), egui::Button::new("Check")).clicked() {
+        let events = self.check_dir.ui(
+            ui,
+            "Trust-store folder",
+            "…/upmconfig/truststore",
+            "Choose trust-store folder…",
+        );
+        if events.browse {
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("choosing a folder", move || {
+                Message::FolderChosen(dialogs.folder("Choose the customer's trust-store folder"))
+            });
+        }
+        if events.changed {
+            self.lint = None;
+        }
+        let dir = self.check_dir.path().unwrap_or_default();
+        let ready = !dir.as_os_str().is_empty();
+        let check = widgets::primary(ui, ready, "Check", || "Type or choose a trust-store folder first.");
+        if check.clicked() || (events.submitted && ready) {
             cx.jobs.spawn("checking a trust store", move || {
-                Message::Checked(
-                    truststore::check(Path::new(&dir), widgets::now(), None).map_err(Failure::from),
-                )
+                Message::Checked(truststore::check(&dir, widgets::now(), None).map_err(Failure::from))
             });
         }
         match &self.lint {

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 
 use super::context::ViewContext;
+use super::desktop::NoDialog;
 use super::messages::Failure;
-use super::widgets::{self, Tone};
+use super::widgets::{self, PathField, Tone};
 use countersign::bundle::{self, Outcome, Report, Verdict, VerifyTarget};
 use countersign::progress::Progress;
 use countersign::truststore::TrustStore;
@@ -16,18 +17,29 @@ use countersign::truststore::TrustStore;
 #[derive(Debug)]
 pub enum Message {
     /// A bundle or app to check was chosen in a dialog (`None`: cancelled).
-    TargetChosen(Option<PathBuf>),
+    TargetChosen(Result<Option<PathBuf>, NoDialog>),
+    /// A companion file or the trust-store folder was chosen in a dialog.
+    FieldChosen(Companion, Result<Option<PathBuf>, NoDialog>),
     Checked(Result<Box<Report>, Failure>),
+}
+
+/// The fields of the view beside the thing to check.
+#[derive(Debug, Clone, Copy)]
+pub enum Companion {
+    Signature,
+    Certificate,
+    TrustStore,
 }
 
 #[derive(Default)]
 pub struct VerifyView {
-    target: String,
-    signature: String,
-    certificate: String,
-    truststore: String,
+    target: PathField,
+    signature: PathField,
+    certificate: PathField,
+    truststore: PathField,
     running: Option<Progress>,
-    result: Option<Result<Report, Failure>>,
+    /// The verdict, with the path it was made for.
+    result: Option<(PathBuf, Result<Report, Failure>)>,
 }
 
 impl VerifyView {
@@ -38,10 +50,10 @@ impl VerifyView {
         let mut target_set = false;
         for p in &paths {
             match ext(p).as_str() {
-                "sig" => self.signature = p.display().to_string(),
-                "crt" | "pem" | "cer" if paths.len() > 1 => self.certificate = p.display().to_string(),
+                "sig" => self.signature.set(p),
+                "crt" | "pem" | "cer" if paths.len() > 1 => self.certificate.set(p),
                 _ => {
-                    self.target = p.display().to_string();
+                    self.target.set(p);
                     target_set = true;
                 }
             }
@@ -57,14 +69,17 @@ impl VerifyView {
     /// Applies a finished job of this view.
     pub(super) fn apply(&mut self, message: Message) {
         match message {
-            Message::TargetChosen(picked) => {
-                if let Some(p) = picked {
-                    self.take_paths(vec![p]);
-                }
+            Message::TargetChosen(Ok(Some(p))) => self.take_paths(vec![p]),
+            Message::TargetChosen(Ok(None)) => {}
+            Message::TargetChosen(Err(e)) => self.target.no_dialog(&e),
+            Message::FieldChosen(which, answer) => {
+                self.result = None;
+                self.field(which).chosen(answer);
             }
             Message::Checked(result) => {
                 self.running = None;
-                self.result = Some(result.map(|report| *report));
+                let checked = self.target.path().unwrap_or_default();
+                self.result = Some((checked, result.map(|report| *report)));
             }
         }
     }
@@ -73,58 +88,80 @@ impl VerifyView {
         super::heading(ui, "Verify");
         ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
         ui.add_space(6.0);
-        let mut changed = false;
-        let mut submitted = false;
-        egui::Grid::new("verify-inputs").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-            let fields = [
-                ("Bundle or app", &mut self.target, "bundle folder, bundle .zip, or app .jar/.obr"),
-                ("Signature (.sig)", &mut self.signature, "for an app: beside it, named app.jar.sig"),
-                ("Certificate", &mut self.certificate, "for an app: the signer's .crt"),
-                ("Trust store folder", &mut self.truststore, "optional: the customer's upmconfig/truststore"),
-            ];
-            for (label, text, hint) in fields {
-                let l = ui.label(label);
-                let field = ui
-                    .add(egui::TextEdit::singleline(text).hint_text(hint).desired_width(420.0))
-                    .labelled_by(l.id);
-                changed |= field.changed();
-                submitted |= field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                ui.end_row();
+        let target = self.target.ui(
+            ui,
+            "Bundle or app",
+            "bundle folder, bundle .zip, or app .jar/.obr",
+            "Choose bundle or app file…",
+        );
+        if target.browse {
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("choosing a file", move || {
+                Message::TargetChosen(
+                    dialogs.open_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]),
+                )
+            });
+        }
+        if ui.button("Choose bundle folder…").clicked() {
+            let dialogs = cx.dialogs();
+            cx.jobs.spawn("choosing a folder", move || {
+                Message::TargetChosen(dialogs.folder("Choose a bundle folder"))
+            });
+        }
+        let mut changed = target.changed;
+        let mut submitted = target.submitted;
+        let companions = [
+            (
+                Companion::Signature,
+                "Signature (.sig)",
+                "for an app: beside it, named app.jar.sig",
+                "Choose signature…",
+            ),
+            (Companion::Certificate, "Certificate", "for an app: the signer's .crt", "Choose certificate…"),
+            (
+                Companion::TrustStore,
+                "Trust store folder",
+                "optional: the customer's upmconfig/truststore",
+                "Choose trust-store folder…",
+            ),
+        ];
+        for (which, label, hint, button) in companions {
+            let events = self.field(which).ui(ui, label, hint, button);
+            changed |= events.changed;
+            submitted |= events.submitted;
+            if events.browse {
+                let dialogs = cx.dialogs();
+                cx.jobs.spawn("choosing a file", move || {
+                    let answer = match which {
+                        Companion::Signature => dialogs.open_file("Choose the app's signature", &["sig"]),
+                        Companion::Certificate => {
+                            dialogs.open_file("Choose the signer's certificate", &["crt", "pem", "cer"])
+                        }
+                        Companion::TrustStore => dialogs.folder("Choose the customer's trust-store folder"),
+                    };
+                    Message::FieldChosen(which, answer)
+                });
             }
-        });
+        }
         if changed {
             // A verdict belongs to the inputs it was made from: once they change, it is gone.
             self.result = None;
         }
-        if submitted && self.running.is_none() && !self.target.trim().is_empty() {
+        let ready = self.running.is_none() && self.target.path().is_some();
+        if submitted && ready {
             self.start(cx);
         }
-        ui.horizontal(|ui| {
-            if ui.button("Choose bundle folder…").clicked() {
-                let desktop = cx.desktop();
-                cx.jobs.spawn("choosing a folder", move || {
-                    Message::TargetChosen(desktop.pick_folder("Choose a bundle folder"))
-                });
-            }
-            if ui.button("Choose file…").clicked() {
-                let desktop = cx.desktop();
-                cx.jobs.spawn("choosing a file", move || {
-                    Message::TargetChosen(
-                        desktop.pick_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]),
-                    )
-                });
-            }
-        });
         ui.add_space(6.0);
         let running = self.running.clone();
         ui.horizontal(|ui| {
-            if ui
-                .add_enabled(
-                    running.is_none() && !self.target.trim().is_empty(),
-                    egui::Button::new(RichText::new("Check signature").strong()),
-                )
-                .clicked()
-            {
+            let check = widgets::primary(ui, ready, "Check signature", || {
+                if self.running.is_some() {
+                    "A check is running."
+                } else {
+                    "Type or choose a bundle or an app first."
+                }
+            });
+            if check.clicked() {
                 self.start(cx);
             }
             if let Some(p) = &running {
@@ -135,22 +172,31 @@ impl VerifyView {
             }
         });
         ui.add_space(8.0);
-        match &self.result {
-            None => {}
-            Some(Err(e)) => widgets::banner(ui, Tone::Bad, &super::hints::explain(e)),
-            Some(Ok(report)) => show_report(ui, report),
+        if let Some((checked, result)) = &self.result {
+            ui.label(RichText::new(format!("Checked {}", checked.display())).strong());
+            match result {
+                Err(e) => widgets::banner(ui, Tone::Bad, &super::hints::explain(e)),
+                Ok(report) => show_report(ui, report),
+            }
+        }
+    }
+
+    fn field(&mut self, which: Companion) -> &mut PathField {
+        match which {
+            Companion::Signature => &mut self.signature,
+            Companion::Certificate => &mut self.certificate,
+            Companion::TrustStore => &mut self.truststore,
         }
     }
 
     /// Runs the check in the background with what the fields say.
     pub(super) fn start(&mut self, cx: &mut ViewContext) {
-        let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(PathBuf::from);
         let target = VerifyTarget {
-            path: PathBuf::from(self.target.trim()),
-            signature: opt(&self.signature),
-            certificate: opt(&self.certificate),
+            path: self.target.path().unwrap_or_default(),
+            signature: self.signature.path(),
+            certificate: self.certificate.path(),
         };
-        let truststore = opt(&self.truststore);
+        let truststore = self.truststore.path();
         let progress = Progress::new();
         self.running = Some(progress.clone());
         self.result = None;

@@ -1,10 +1,14 @@
 //! Small pieces every view uses: labelled fields (so each has an accessible name), banners
 //! and badges in colours that read in both light and dark mode.
 
+use std::path::{Path, PathBuf};
+
 use eframe::egui::{self, Color32, Response, RichText, Ui};
 use time::OffsetDateTime;
 
 use countersign::certs::ValidityState;
+
+use super::desktop::NoDialog;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -15,13 +19,17 @@ pub enum Tone {
 }
 
 pub fn colour(ui: &Ui, tone: Tone) -> Color32 {
-    let dark = ui.visuals().dark_mode;
+    colour_in(ui.visuals(), tone)
+}
+
+/// The text colour of `tone` in these visuals (see `theme.rs` for their contrast).
+pub fn colour_in(visuals: &egui::Visuals, tone: Tone) -> Color32 {
     match tone {
-        Tone::Good if dark => Color32::from_rgb(110, 200, 120),
-        Tone::Good => Color32::from_rgb(20, 120, 40),
-        Tone::Warn => ui.visuals().warn_fg_color,
-        Tone::Bad => ui.visuals().error_fg_color,
-        Tone::Info => ui.visuals().text_color(),
+        Tone::Good if visuals.dark_mode => Color32::from_rgb(110, 200, 120),
+        Tone::Good => Color32::from_rgb(15, 110, 35),
+        Tone::Warn => visuals.warn_fg_color,
+        Tone::Bad => visuals.error_fg_color,
+        Tone::Info => visuals.text_color(),
     }
 }
 
@@ -40,22 +48,6 @@ pub fn banner(ui: &mut Ui, tone: Tone, text: &str) {
         ui.set_width(ui.available_width());
         ui.label(RichText::new(text).color(c));
     });
-}
-
-/// A banner with a Dismiss button; true when it was pressed.
-pub fn banner_dismissable(ui: &mut Ui, tone: Tone, text: &str) -> bool {
-    let c = colour(ui, tone);
-    egui::Frame::group(ui.style())
-        .stroke(egui::Stroke::new(1.0, c))
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(text).color(c));
-                ui.button("Dismiss").clicked()
-            })
-            .inner
-        })
-        .inner
 }
 
 pub fn badge(ui: &mut Ui, tone: Tone, text: &str) -> Response {
@@ -90,4 +82,100 @@ pub fn row(ui: &mut Ui, label: &str, value: &str) {
     ui.label(RichText::new(label).strong());
     ui.label(value);
     ui.end_row();
+}
+
+/// A path the person types, or chooses with the dialog button beside it. A dialog that could
+/// not be shown says so under the field, and what was typed stays.
+#[derive(Debug, Default)]
+pub struct PathField {
+    pub text: String,
+    problem: Option<String>,
+}
+
+/// What happened to a [`PathField`] this frame.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PathEvents {
+    /// The text changed.
+    pub changed: bool,
+    /// Enter was pressed in the field.
+    pub submitted: bool,
+    /// The dialog button was pressed.
+    pub browse: bool,
+}
+
+impl PathField {
+    /// The typed path, if any.
+    pub fn path(&self) -> Option<PathBuf> {
+        Some(self.text.trim()).filter(|t| !t.is_empty()).map(PathBuf::from)
+    }
+
+    pub fn set(&mut self, path: &Path) {
+        self.text = path.display().to_string();
+        self.problem = None;
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.problem = None;
+    }
+
+    /// Takes a dialog's answer: a path fills the field, a cancel changes nothing, and a
+    /// desktop without dialogs is said under the field.
+    pub fn chosen(&mut self, answer: Result<Option<PathBuf>, NoDialog>) {
+        match answer {
+            Ok(Some(path)) => self.set(&path),
+            Ok(None) => {}
+            Err(e) => self.no_dialog(&e),
+        }
+    }
+
+    pub fn no_dialog(&mut self, e: &NoDialog) {
+        self.problem = Some(e.to_string());
+    }
+
+    /// Draws `label`, the field and the dialog button named `button`.
+    pub fn ui(&mut self, ui: &mut Ui, label: &str, hint: &str, button: &str) -> PathEvents {
+        let mut events = PathEvents::default();
+        ui.horizontal(|ui| {
+            let l = ui.label(label);
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).desired_width(360.0))
+                .labelled_by(l.id);
+            events.changed = field.changed();
+            events.submitted = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            events.browse = ui.button(button).clicked();
+        });
+        if events.changed {
+            self.problem = None;
+        }
+        if let Some(problem) = &self.problem {
+            ui.label(RichText::new(problem).color(colour(ui, Tone::Warn)));
+        }
+        events
+    }
+}
+
+/// The accent fill of a view's primary button: white text on it has a contrast of 6.5:1.
+pub const ACCENT: Color32 = Color32::from_rgb(0, 90, 190);
+
+/// The one primary (accent-coloured) button of a view. Disabled, it looks disabled and says
+/// why beside it and in its tooltip (`why_not` is asked only then).
+pub fn primary<S: AsRef<str>>(
+    ui: &mut Ui,
+    enabled: bool,
+    text: &str,
+    why_not: impl FnOnce() -> S,
+) -> Response {
+    let button = if enabled {
+        egui::Button::new(RichText::new(text).strong().color(Color32::WHITE)).fill(ACCENT)
+    } else {
+        egui::Button::new(RichText::new(text).strong())
+    };
+    let response = ui.add_enabled(enabled, button);
+    if enabled {
+        return response;
+    }
+    let why = why_not();
+    ui.label(RichText::new(why.as_ref()).color(ui.visuals().weak_text_color()));
+    response.on_disabled_hover_text(why.as_ref())
 }

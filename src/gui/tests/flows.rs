@@ -390,9 +390,19 @@ fn certificates_are_made_requested_imported_and_renewed_from_the_window() {
     w.expect("is for another key");
     w.expect("stored key \"other\"");
 
-    w.click("Renew");
-    w.expect("Renewed the certificate");
+    // Renew asks first, saying what it means for customers; Cancel changes nothing.
+    w.click("Renew…");
+    w.expect("Renew the certificate of \"acme\"? The current one is valid, 729 days left.");
+    w.expect("every customer must add it to UPM's trust store");
+    w.click("Cancel");
+    assert_eq!(w.store.get("acme").unwrap().certificates.len(), 1);
+    w.expect_not("superseded");
+    w.click("Renew…");
+    w.click("Renew now");
+    w.expect("Renewed: ");
     assert_eq!(w.store.get("acme").unwrap().certificates.len(), 2);
+    // The old one is marked, not just left without the "current" pill.
+    assert_eq!(w.harness.query_all_by_label("superseded").count(), 1, "{}", w.texts());
 
     let saved = k.path().join("for-customers.crt");
     w.desktop.answer(Some(&saved));

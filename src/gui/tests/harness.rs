@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::gui::{App, Config, Desktop};
+use crate::gui::desktop::{Desktop, DialogKind, DialogRequest, NoDialog};
+use crate::gui::{App, Config, Dialogs};
 use countersign::history::History;
 use countersign::keystore::{KeyStore, Secrets};
 use eframe::egui;
@@ -15,43 +16,52 @@ pub use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 use crate::common::keychain::Keychain;
 
+/// One scripted answer of a dialog.
+type Answer = Result<Vec<PathBuf>, NoDialog>;
+
 /// Dialog answers given in order; what the app asked to open is recorded.
 #[derive(Default)]
 pub struct ScriptedDesktop {
-    answers: Mutex<VecDeque<Option<PathBuf>>>,
-    artifacts: Mutex<VecDeque<Vec<PathBuf>>>,
+    answers: Mutex<VecDeque<Answer>>,
+    artifacts: Mutex<VecDeque<Answer>>,
+    /// With no answer scripted, every dialog fails as on a desktop without any.
+    pub no_dialogs: std::sync::atomic::AtomicBool,
     pub opened: Mutex<Vec<PathBuf>>,
-    pub asked: Mutex<Vec<String>>,
+    /// The title and starting folder of each dialog shown.
+    pub asked: Mutex<Vec<(String, PathBuf)>>,
 }
 
 impl ScriptedDesktop {
     /// The next file or folder dialog answers `path` (`None`: the person cancelled).
     pub fn answer(&self, path: Option<&Path>) {
-        self.answers.lock().unwrap().push_back(path.map(Path::to_path_buf));
+        self.answers.lock().unwrap().push_back(Ok(path.map(Path::to_path_buf).into_iter().collect()));
     }
 
     pub fn answer_artifacts(&self, paths: &[&Path]) {
-        self.artifacts.lock().unwrap().push_back(paths.iter().map(|p| p.to_path_buf()).collect());
+        self.artifacts.lock().unwrap().push_back(Ok(paths.iter().map(|p| p.to_path_buf()).collect()));
     }
 
-    fn next(&self, title: &str) -> Option<PathBuf> {
-        self.asked.lock().unwrap().push(title.to_owned());
-        self.answers.lock().unwrap().pop_front().expect("a dialog opened that the test did not expect")
+    /// From now on no dialog can be shown, as on a desktop with neither a portal nor zenity.
+    pub fn without_dialogs(&self) {
+        self.no_dialogs.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
 impl Desktop for ScriptedDesktop {
-    fn pick_artifacts(&self) -> Vec<PathBuf> {
-        self.artifacts.lock().unwrap().pop_front().unwrap_or_default()
-    }
-    fn pick_file(&self, title: &str, _: &[&str]) -> Option<PathBuf> {
-        self.next(title)
-    }
-    fn pick_folder(&self, title: &str) -> Option<PathBuf> {
-        self.next(title)
-    }
-    fn save_file(&self, title: &str, _: &str) -> Option<PathBuf> {
-        self.next(title)
+    fn choose(&self, request: &DialogRequest<'_>) -> Result<Vec<PathBuf>, NoDialog> {
+        self.asked.lock().unwrap().push((request.title.to_owned(), request.start.to_path_buf()));
+        if self.no_dialogs.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(NoDialog { reason: "the test's desktop has no file dialog".into() });
+        }
+        match request.kind {
+            DialogKind::Artifacts => self.artifacts.lock().unwrap().pop_front().unwrap_or(Ok(Vec::new())),
+            _ => self
+                .answers
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("a dialog opened that the test did not expect"),
+        }
     }
     fn open_folder(&self, path: &Path) -> Result<(), String> {
         self.opened.lock().unwrap().push(path.to_path_buf());
@@ -83,18 +93,31 @@ pub struct Window {
 impl Window {
     pub fn open(k: &Keychain) -> Self {
         let store = KeyStore::new(k.home(), Secrets::platform(&k.service).expect("keychain"));
+        Self::open_with(k, Ok(store.clone()), store)
+    }
+
+    /// A window whose key store could not be opened, for the reason `why` (as on a machine
+    /// without a keychain); `store` is there for the test only.
+    pub fn open_without_keychain(k: &Keychain, why: &str) -> Self {
+        let store = KeyStore::new(k.home(), Secrets::platform(&k.service).expect("keychain"));
+        Self::open_with(k, Err(why.to_owned()), store)
+    }
+
+    fn open_with(k: &Keychain, for_window: Result<KeyStore, String>, store: KeyStore) -> Self {
         let desktop = Arc::new(ScriptedDesktop::default());
         let documents = k.path().join("Documents");
         let history = History::in_home(&k.home());
         let config = Config {
-            store: Ok(store.clone()),
+            store: for_window,
             history: history.clone(),
-            desktop: desktop.clone(),
+            dialogs: Dialogs::new(desktop.clone(), k.path().to_path_buf()),
             documents: documents.clone(),
         };
+        let mut app = App::new(config);
+        app.keep_notices();
         let harness = Harness::builder()
             .with_size([1100.0, 2400.0])
-            .build_ui_state(|ui, app: &mut App| app.draw(ui), App::new(config));
+            .build_ui_state(|ui, app: &mut App| app.draw(ui), app);
         let mut w = Window { harness, desktop, store, documents, history };
         w.settle();
         w
@@ -219,6 +242,11 @@ impl Window {
                 _ => None,
             })
             .collect()
+    }
+
+    /// What the text field named `label` holds.
+    pub fn value_of(&self, label: &str) -> String {
+        self.harness.get_by_label(label).accesskit_node().value().unwrap_or_default()
     }
 
     pub fn is_enabled(&self, label: &str) -> bool {

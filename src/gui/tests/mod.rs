@@ -5,6 +5,7 @@
 // Tests assert by panicking, and build hostile archives byte by byte with deliberate casts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 
+mod first_use;
 mod flows;
 mod harness;
 mod race;
