@@ -52,6 +52,12 @@ pub const STARTUP_REPORT_ENV: &str = "COUNTERSIGN_STARTUP_REPORT";
 /// machines that have a display but no one to look at it (macOS and Windows runners).
 pub const SMOKE_TEST_ENV: &str = "COUNTERSIGN_SMOKE_TEST";
 
+/// Set to `light` or `dark` to open in that theme rather than the system's.
+pub const THEME_ENV: &str = "COUNTERSIGN_THEME";
+/// Set to a view's name (`sign`, `keys`, `certificates`, `verify`, `history`, `trust-store`)
+/// to open on it: how the Xvfb test photographs every view.
+pub const VIEW_ENV: &str = "COUNTERSIGN_VIEW";
+
 /// Everything the window works on, chosen by whoever opens it (the binary, or a test).
 pub struct Config {
     /// The key store, or why there is none (no data folder, no keychain).
@@ -111,6 +117,13 @@ pub enum View {
 impl View {
     const ALL: [View; 6] =
         [View::Sign, View::Keys, View::Certificates, View::Verify, View::History, View::TrustStore];
+
+    /// The view named `name` (its title in lower case, spaces as dashes).
+    fn named(name: &str) -> Option<View> {
+        View::ALL
+            .into_iter()
+            .find(|v| v.title().to_lowercase().replace(' ', "-") == name.trim().to_lowercase())
+    }
 
     fn title(self) -> &'static str {
         match self {
@@ -183,6 +196,8 @@ pub struct App {
     selected_key: Option<String>,
     views: Views,
     startup: Option<Instant>,
+    /// Print once when the first frame with nothing pending was drawn (measurements).
+    report_idle: bool,
     frames: u64,
     /// The window's egui context, for work started from a finished job.
     ctx: egui::Context,
@@ -192,9 +207,10 @@ impl App {
     pub fn new(config: Config) -> Self {
         let report =
             std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
+        let view = std::env::var(VIEW_ENV).ok().and_then(|v| View::named(&v)).unwrap_or(View::Sign);
         App {
             config,
-            view: View::Sign,
+            view,
             worker: Worker::default(),
             notices: Notices::default(),
             actions: Actions::default(),
@@ -206,6 +222,7 @@ impl App {
             selected_key: None,
             views: Views::default(),
             startup: report.then(Instant::now),
+            report_idle: report,
             frames: 0,
             ctx: egui::Context::default(),
         }
@@ -353,6 +370,11 @@ impl App {
         self.ctx = ctx.clone();
         if self.frames == 0 {
             theme::apply(&ctx);
+            match std::env::var(THEME_ENV).as_deref() {
+                Ok("light") => ctx.set_theme(egui::ThemePreference::Light),
+                Ok("dark") => ctx.set_theme(egui::ThemePreference::Dark),
+                _ => {}
+            }
             // The first view's keyboard focus starts in its content.
             self.views.sign.opened();
         }
@@ -388,6 +410,11 @@ impl App {
                     }
                 }
                 ui.menu_button("Help", |ui| {
+                    ui.horizontal(|ui| {
+                        ui.label("Theme");
+                        egui::widgets::global_theme_preference_buttons(ui);
+                    });
+                    ui.separator();
                     ui.label(RichText::new("Keyboard shortcuts").strong());
                     egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
                         for (keys, what) in SHORTCUTS {
@@ -492,6 +519,11 @@ impl App {
         if self.worker.pending() > 0 {
             // Progress bars move only if someone repaints; nothing is repainted when idle.
             ctx.request_repaint_after(Duration::from_millis(100));
+        }
+        if self.report_idle && self.worker.pending() == 0 && !matches!(self.keys, KeyList::Loading) {
+            // Everything the view was waiting for is drawn: what a screenshot wants.
+            self.report_idle = false;
+            eprintln!("countersign: idle after {} frames", self.frames);
         }
         if let Some(start) = self.startup.take() {
             eprintln!(

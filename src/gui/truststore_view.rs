@@ -176,28 +176,9 @@ impl TrustStoreView {
         }
     }
 
-    /// Draws the result of a trust-store check: the verdict, the Atlassian CAs and the findings.
+    /// Draws the result of a trust-store check: the Atlassian CAs and the findings, then the
+    /// verdict they add up to (after them, so that it is read with them).
     fn lint_report(ui: &mut egui::Ui, lint: &Lint) {
-        if lint.passed() {
-            widgets::banner(
-                ui,
-                Tone::Good,
-                &format!(
-                    "{}: {} certificate(s); UPM can use this trust store.",
-                    lint.dir.display(),
-                    lint.certificates
-                ),
-            );
-        } else {
-            widgets::banner(
-                ui,
-                Tone::Bad,
-                &format!(
-                    "{}: UPM will not work with this trust store as it is. See below.",
-                    lint.dir.display()
-                ),
-            );
-        }
         for (name, present) in &lint.atlassian_cas {
             ui.label(format!("Atlassian CA {name}: {}", if *present { "present" } else { "not present" }));
         }
@@ -214,5 +195,24 @@ impl TrustStoreView {
                 ui.label(RichText::new(format!("    Fix: {fix}{how}")).italics());
             }
         }
+        ui.add_space(4.0);
+        let warnings = lint.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        let (tone, verdict) = match (lint.passed(), warnings) {
+            (false, _) => (
+                Tone::Bad,
+                "UPM will not work with this trust store as it is: fix the errors above.".to_owned(),
+            ),
+            (true, 0) => {
+                (Tone::Good, format!("UPM can use this trust store ({} certificate(s)).", lint.certificates))
+            }
+            (true, n) => (
+                Tone::Warn,
+                format!(
+                    "UPM can use this trust store ({} certificate(s)), but read the {n} warning(s) above.",
+                    lint.certificates
+                ),
+            ),
+        };
+        widgets::banner(ui, tone, &format!("{}: {verdict}", lint.dir.display()));
     }
 }

@@ -155,6 +155,71 @@ fn window_opens_idles_and_closes_on_x11() {
     );
 }
 
+/// Every view, in the light and the dark theme, photographed from the real window: the
+/// pictures a reviewer looks at, in `target/screenshots/<view>-<theme>.png`. The window opens
+/// on a store with a key, a certificate and one signing, so no view is empty.
+#[test]
+fn every_view_is_photographed_in_light_and_dark() {
+    if !(have_tool("Xvfb", "-help")
+        && have_tool("xwd", "-version")
+        && have_tool("xdotool", "--version")
+        && have_imagemagick())
+    {
+        return;
+    }
+    let Some(k) = crate::common::keychain::Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    k.ok(&["cert", "self-sign", "acme", "--cn", "Acme Support", "--org", "Acme Software Ltd"]);
+    let jar = k.path().join("big-widget-2.1.jar");
+    make_app_jar(&jar, "com.acme.widget", "2.1.0", 20_000);
+    k.ok(&["sign", &jar.display().to_string(), "--key", "acme", "--note", "ACME-42 for Globex"]);
+
+    let x = Xvfb::start();
+    let dir = screenshot_path().with_file_name("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut taken = Vec::new();
+    for view in ["sign", "keys", "certificates", "verify", "history", "trust-store"] {
+        for theme in ["light", "dark"] {
+            let mut cmd = k.cmd(&k.home(), &k.service, &[]);
+            cmd.env("DISPLAY", &x.display)
+                .env_remove("WAYLAND_DISPLAY")
+                .env("COUNTERSIGN_STARTUP_REPORT", "1")
+                .env("COUNTERSIGN_VIEW", view)
+                .env("COUNTERSIGN_THEME", theme)
+                .current_dir(k.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut app = App { child: cmd.spawn().expect("the binary starts") };
+            let stderr = StderrLines::read(app.child.stderr.take().unwrap());
+            let idle = stderr.wait_for("idle after", FIRST_FRAME_TIMEOUT);
+            assert!(idle.is_some(), "{view}/{theme}: the window never settled; stderr:\n{}", stderr.all());
+            let window = x.find_window("Countersign").expect("the window");
+            let shot = dir.join(format!("{view}-{theme}.png"));
+            x.screenshot_window(&window, &shot);
+            let colours: u64 = convert_format(&shot, "%k").parse().unwrap();
+            assert!(colours > 16, "{}: only {colours} colours, the window drew nothing", shot.display());
+            let mean: f64 = convert_format(&shot, "%[fx:mean]").parse().unwrap();
+            // A light window is mostly light, a dark one mostly dark: the theme took.
+            match theme {
+                "light" => {
+                    assert!(mean > 0.6, "{}: mean brightness {mean:.2} for the light theme", shot.display())
+                }
+                _ => assert!(mean < 0.4, "{}: mean brightness {mean:.2} for the dark theme", shot.display()),
+            }
+            x.close_window(&window).unwrap();
+            let status = app.wait_timeout(Duration::from_secs(30)).expect("the window closes");
+            let err = stderr.finish();
+            assert!(
+                status.success() && !err.contains("panicked"),
+                "{view}/{theme}: {status}; stderr:\n{err}"
+            );
+            taken.push(format!("{} (mean {mean:.2})", shot.display()));
+        }
+    }
+    println!("screenshots:\n  {}", taken.join("\n  "));
+}
+
 /// ImageMagick's `convert`. Some images put a stand-in of that name on the PATH that only
 /// converts PNG for display, so being able to run `convert` is not enough.
 fn have_imagemagick() -> bool {
@@ -387,6 +452,19 @@ impl Xvfb {
     fn screenshot(&self, png: &Path) {
         let xwd = png.with_extension("xwd");
         self.run_ok("xwd", &["-root", "-silent", "-out", xwd.to_str().unwrap()]);
+        let out = Command::new("convert")
+            .arg(format!("xwd:{}", xwd.display()))
+            .arg(format!("png:{}", png.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "convert xwd to png failed: {}", String::from_utf8_lossy(&out.stderr));
+        let _ = std::fs::remove_file(xwd);
+    }
+
+    /// One window as PNG.
+    fn screenshot_window(&self, window: &str, png: &Path) {
+        let xwd = png.with_extension("xwd");
+        self.run_ok("xwd", &["-id", window, "-silent", "-out", xwd.to_str().unwrap()]);
         let out = Command::new("convert")
             .arg(format!("xwd:{}", xwd.display()))
             .arg(format!("png:{}", png.display()))
