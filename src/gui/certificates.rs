@@ -155,7 +155,10 @@ impl CertificatesView {
             return;
         };
         ui.add_space(6.0);
-        Self::certificate_list(ui, &row);
+        if let Some(fingerprint) = Self::certificate_list(ui, &row) {
+            ui.ctx().copy_text(fingerprint);
+            cx.actions.success("Copied the certificate's SHA-256 fingerprint.");
+        }
         ui.add_space(8.0);
         self.make_or_renew_section(ui, cx, &row);
         ui.add_space(8.0);
@@ -201,7 +204,7 @@ impl CertificatesView {
         let mut chosen = cx.selected_key.map(str::to_owned);
         ui.horizontal(|ui| {
             let l = ui.label("Key");
-            egui::ComboBox::from_id_salt("cert-key")
+            let picker = egui::ComboBox::from_id_salt("cert-key")
                 .selected_text(chosen.clone().unwrap_or_default())
                 .width(280.0)
                 .show_ui(ui, |ui| {
@@ -211,6 +214,7 @@ impl CertificatesView {
                 })
                 .response
                 .labelled_by(l.id);
+            widgets::first_control(ui, &picker);
         });
         if let Some(name) = &chosen
             && cx.selected_key != Some(name.as_str())
@@ -220,8 +224,9 @@ impl CertificatesView {
         chosen.and_then(|n| rows.iter().find(|r| r.record.name == n).cloned())
     }
 
-    /// Draws the key's certificates, newest first, or a warning when it has none.
-    fn certificate_list(ui: &mut egui::Ui, row: &KeyRow) {
+    /// Draws the key's certificates, newest first, or a warning when it has none; returns the
+    /// fingerprint whose Copy button was pressed.
+    fn certificate_list(ui: &mut egui::Ui, row: &KeyRow) -> Option<String> {
         let now = widgets::now();
         if row.chains.is_empty() {
             widgets::banner(
@@ -233,10 +238,12 @@ impl CertificatesView {
                 ),
             );
         }
+        let mut copied = None;
         for (i, chain) in row.chains.iter().enumerate().rev() {
             let current = i + 1 == row.chains.len();
-            Self::certificate_card(ui, i, chain, current, now);
+            copied = copied.or(Self::certificate_card(ui, i, chain, current, now));
         }
+        copied
     }
 
     /// Draws one certificate chain's card: its subject, badges and details.
@@ -246,8 +253,9 @@ impl CertificatesView {
         chain: &[Certificate],
         current: bool,
         now: time::OffsetDateTime,
-    ) {
-        let Some(cert) = chain.first() else { return };
+    ) -> Option<String> {
+        let cert = chain.first()?;
+        let mut copied = None;
         egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
@@ -270,7 +278,14 @@ impl CertificatesView {
                 );
                 widgets::row(ui, "Valid from", &certs::day(cert.not_before()));
                 widgets::row(ui, "Valid until", &certs::day(cert.not_after()));
-                widgets::row(ui, "SHA-256", &cert.fingerprint());
+                ui.label(RichText::new("SHA-256").strong());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(cert.fingerprint()).monospace());
+                    if ui.button("Copy SHA-256").clicked() {
+                        copied = Some(cert.fingerprint());
+                    }
+                });
+                ui.end_row();
                 widgets::row(ui, "Serial", &cert.serial_hex());
                 if chain.len() > 1 {
                     widgets::row(
@@ -281,6 +296,7 @@ impl CertificatesView {
                 }
             });
         });
+        copied
     }
 
     /// The subject the fields describe.

@@ -75,12 +75,14 @@ impl HistoryView {
         }
         ui.horizontal(|ui| {
             let l = ui.label("Search");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.search)
-                    .hint_text("file, app key, version, key, note, SHA-256…")
-                    .desired_width(360.0),
-            )
-            .labelled_by(l.id);
+            let search = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.search)
+                        .hint_text("file, app key, version, key, note, SHA-256…")
+                        .desired_width(360.0),
+                )
+                .labelled_by(l.id);
+            widgets::first_control(ui, &search);
         });
         let events = self.export_path.ui(
             ui,

@@ -376,7 +376,7 @@ impl App {
                 _ => {}
             }
             // The first view's keyboard focus starts in its content.
-            self.views.sign.opened();
+            widgets::view_opened(&ctx);
         }
         self.frames += 1;
         for message in self.worker.finished() {
@@ -412,7 +412,19 @@ impl App {
                 ui.menu_button("Help", |ui| {
                     ui.horizontal(|ui| {
                         ui.label("Theme");
-                        egui::widgets::global_theme_preference_buttons(ui);
+                        // egui's own theme buttons carry emoji the bundled fonts cannot draw.
+                        let mut preference = ui.ctx().options(|o| o.theme_preference);
+                        let before = preference;
+                        for (choice, name) in [
+                            (egui::ThemePreference::System, "System"),
+                            (egui::ThemePreference::Light, "Light"),
+                            (egui::ThemePreference::Dark, "Dark"),
+                        ] {
+                            ui.selectable_value(&mut preference, choice, name);
+                        }
+                        if preference != before {
+                            ui.ctx().set_theme(preference);
+                        }
                     });
                     ui.separator();
                     ui.label(RichText::new("Keyboard shortcuts").strong());
@@ -541,8 +553,8 @@ impl App {
             // Passphrases typed into the Keys view are not needed once it is left.
             self.views.keys.wipe_passphrases();
         }
-        if view == View::Sign && self.view != View::Sign {
-            self.views.sign.opened();
+        if view != self.view {
+            widgets::view_opened(&self.ctx);
         }
         self.view = view;
         if view == View::History {

@@ -39,8 +39,6 @@ pub struct SignView {
     path_input: String,
     /// Why the Choose files dialog could not be shown.
     path_problem: Option<String>,
-    /// Set when the view is opened: the keyboard starts in its content.
-    focus_pending: bool,
     /// A batch is being signed.
     running: bool,
     /// Sign what was added meanwhile once the running batch is done.
@@ -316,11 +314,6 @@ fn key_notes(row: Option<&KeyRow>, keys_failed: bool) -> (Option<String>, Vec<St
 }
 
 impl SignView {
-    /// Called when the view is opened: the keyboard starts at its first control.
-    pub(super) fn opened(&mut self) {
-        self.focus_pending = true;
-    }
-
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         let ctx = ui.ctx().clone();
         self.drop_zone(ui, cx, &ctx);
@@ -473,10 +466,10 @@ impl SignView {
             )
             .labelled_by(l.id);
             ui.end_row();
-            ui.label("");
+            let l = ui.label("Output folder");
             ui.vertical(|ui| {
                 let events =
-                    self.out_dir.ui(ui, "Output folder", "next to each file", "Choose output folder…");
+                    self.out_dir.ui_labelled_by(ui, l.id, "next to each file", "Choose output folder…");
                 if events.changed {
                     self.out_state = OutFolder::of(self.out_dir.path().as_deref());
                 }
@@ -645,9 +638,7 @@ impl SignView {
                 ui.label(RichText::new("Drop a .jar or .obr here").size(20.0));
                 ui.add_space(4.0);
                 let choose = ui.button("Choose files…").on_hover_text("Ctrl+O");
-                if std::mem::take(&mut self.focus_pending) {
-                    choose.request_focus();
-                }
+                widgets::first_control(ui, &choose);
                 if choose.clicked() {
                     self.choose_files(cx);
                 }

@@ -87,7 +87,7 @@ impl TrustStoreView {
         }
         ui.horizontal(|ui| {
             let l = ui.label("Certificate of key");
-            egui::ComboBox::from_id_salt("trust-key")
+            let picker = egui::ComboBox::from_id_salt("trust-key")
                 .selected_text(self.key.clone().unwrap_or_default())
                 .width(280.0)
                 .show_ui(ui, |ui| {
@@ -97,6 +97,7 @@ impl TrustStoreView {
                 })
                 .response
                 .labelled_by(l.id);
+            widgets::first_control(ui, &picker);
         });
         ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
         ui.checkbox(&mut self.zip, "As one .zip file");

@@ -88,7 +88,7 @@ impl VerifyView {
         super::heading(ui, "Verify");
         ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
         ui.add_space(6.0);
-        let target = self.target.ui(
+        let target = self.target.ui_first(
             ui,
             "Bundle or app",
             "bundle folder, bundle .zip, or app .jar/.obr",

@@ -90,6 +90,8 @@ pub fn row(ui: &mut Ui, label: &str, value: &str) {
 pub struct PathField {
     pub text: String,
     problem: Option<String>,
+    /// Drawn as the first control of its view (see [`first_control`]).
+    first: bool,
 }
 
 /// What happened to a [`PathField`] this frame.
@@ -136,20 +138,64 @@ impl PathField {
     /// Draws `label`, the field and the dialog button named `button`.
     pub fn ui(&mut self, ui: &mut Ui, label: &str, hint: &str, button: &str) -> PathEvents {
         let mut events = PathEvents::default();
-        ui.horizontal(|ui| {
-            let l = ui.label(label);
+        ui.vertical(|ui| {
+            events = ui
+                .horizontal(|ui| {
+                    let l = ui.label(label);
+                    self.field(ui, l.id, hint, button)
+                })
+                .inner;
+            self.problem_ui(ui);
+        });
+        events
+    }
+
+    /// [`ui`](Self::ui) for the first control of a view: it takes the focus when the view opens.
+    pub fn ui_first(&mut self, ui: &mut Ui, label: &str, hint: &str, button: &str) -> PathEvents {
+        self.first = true;
+        let events = self.ui(ui, label, hint, button);
+        self.first = false;
+        events
+    }
+
+    /// Draws the field and its dialog button without a label of their own, named by the
+    /// label `label_id` (the first column of a grid).
+    pub fn ui_labelled_by(
+        &mut self,
+        ui: &mut Ui,
+        label_id: egui::Id,
+        hint: &str,
+        button: &str,
+    ) -> PathEvents {
+        ui.vertical(|ui| {
+            let events = ui.horizontal(|ui| self.field(ui, label_id, hint, button)).inner;
+            self.problem_ui(ui);
+            events
+        })
+        .inner
+    }
+
+    fn problem_ui(&self, ui: &mut Ui) {
+        if let Some(problem) = &self.problem {
+            ui.label(RichText::new(problem).color(colour(ui, Tone::Warn)));
+        }
+    }
+
+    fn field(&mut self, ui: &mut Ui, label_id: egui::Id, hint: &str, button: &str) -> PathEvents {
+        let mut events = PathEvents::default();
+        {
             let field = ui
                 .add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).desired_width(360.0))
-                .labelled_by(l.id);
+                .labelled_by(label_id);
+            if self.first {
+                first_control(ui, &field);
+            }
             events.changed = field.changed();
             events.submitted = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             events.browse = ui.button(button).clicked();
-        });
+        }
         if events.changed {
             self.problem = None;
-        }
-        if let Some(problem) = &self.problem {
-            ui.label(RichText::new(problem).color(colour(ui, Tone::Warn)));
         }
         events
     }
@@ -178,4 +224,22 @@ pub fn primary<S: AsRef<str>>(
     let why = why_not();
     ui.label(RichText::new(why.as_ref()).color(ui.visuals().weak_text_color()));
     response.on_disabled_hover_text(why.as_ref())
+}
+
+/// Where the "a view was just opened" flag lives in egui's memory.
+fn opened_flag() -> egui::Id {
+    egui::Id::unique("countersign-view-opened")
+}
+
+/// Marks that a view was just opened: its first control takes the keyboard focus, so that Tab
+/// starts in the view's content rather than in the navigation bar.
+pub fn view_opened(ctx: &egui::Context) {
+    ctx.data_mut(|d| d.insert_temp(opened_flag(), true));
+}
+
+/// Gives `response` the keyboard focus if it is the first control of a view just opened.
+pub fn first_control(ui: &Ui, response: &Response) {
+    if ui.ctx().data_mut(|d| d.remove_temp::<bool>(opened_flag())).unwrap_or(false) {
+        response.request_focus();
+    }
 }

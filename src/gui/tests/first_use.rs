@@ -7,7 +7,7 @@ use crate::common::keychain::Keychain;
 use crate::common::*;
 use countersign::certs::{self, Certificate, Subject};
 use countersign::keys::Algorithm;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use time::{Duration, OffsetDateTime};
 
 /// Opens the window on a store that already has a key with a certificate, in the Sign view.
@@ -345,4 +345,31 @@ fn the_first_run_says_why_its_tabs_wait_and_enter_creates_the_key() {
     w.settle();
     w.expect("is in the system keychain");
     assert_eq!(w.store.list().unwrap().len(), 1);
+}
+
+#[test]
+fn the_keyboard_starts_in_each_views_content_and_the_shortcuts_sign() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = window_with_key(&k);
+    let focused = |w: &Window, label: &str| w.harness.get_by_label(label).accesskit_node().is_focused();
+    assert!(focused(&w, "Choose files…"), "Sign starts at its first control");
+    w.click("Verify");
+    assert!(focused(&w, "Bundle or app"), "Verify starts in its first field");
+    w.click("History");
+    assert!(focused(&w, "Search"));
+    w.click("Sign");
+
+    // Ctrl+O adds files, Ctrl+Enter signs them.
+    let jar = k.path().join("keyboard.jar");
+    make_app_jar(&jar, "com.acme.keys", "1.0", 100);
+    w.desktop.answer_artifacts(&[&jar]);
+    w.harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::O);
+    w.settle();
+    w.expect("keyboard.jar");
+    w.harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::Enter);
+    w.settle();
+    w.expect("Signed.");
+    // The Help menu lists them.
+    w.click("Help");
+    w.expect("Ctrl+Enter");
 }
