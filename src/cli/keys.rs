@@ -86,8 +86,11 @@ fn backup_cmd(store: &KeyStore, name: &str, out: &Path) -> Result<u8, Failure> {
     }
     store.get(name)?; // before asking for a passphrase
     let passphrase = new_passphrase(out)?;
-    store.backup(name, &passphrase, out, false)?;
+    let written = store.backup(name, &passphrase, out, false)?;
     println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
+    if let Some(e) = &written.not_recorded {
+        eprintln!("warning: the backup is complete, but its date could not be saved in the key list: {e}");
+    }
     println!("Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout", out.display());
     Ok(0)
 }
@@ -140,6 +143,8 @@ struct KeySummary {
     fingerprint: String,
     created: String,
     last_used: Option<String>,
+    /// RFC 3339, UTC; `None` when Countersign never backed the key up.
+    last_backed_up: Option<String>,
     certificate: String,
     keychain: String,
 }
@@ -170,6 +175,7 @@ fn summary(store: &KeyStore, record: &KeyRecord) -> KeySummary {
         fingerprint: record.fingerprint.clone(),
         created: record.created.clone(),
         last_used: record.last_used.clone(),
+        last_backed_up: record.last_backed_up.map(countersign::certs::rfc3339),
         certificate: certificate_state(record),
         keychain,
     }
@@ -192,6 +198,7 @@ fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
             println!("  {:<12} {}", "fingerprint", k.fingerprint);
             println!("  {:<12} {}", "created", k.created);
             println!("  {:<12} {}", "last used", k.last_used.as_deref().unwrap_or("never"));
+            println!("  {:<12} {}", "backed up", k.last_backed_up.as_deref().unwrap_or("never"));
             println!("  {:<12} {}", "certificate", k.certificate);
             println!("  {:<12} {}", "keychain", k.keychain);
         }

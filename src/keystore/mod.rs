@@ -166,6 +166,10 @@ pub struct KeyRecord {
     /// Certificates for this key, newest last, PEM (the signer's first in each, then its chain).
     #[serde(default)]
     pub certificates: Vec<String>,
+    /// When [`KeyStore::backup`] last wrote a backup of the key (whole seconds, UTC); `None`
+    /// when it never has. Stored as RFC 3339; indexes written before it existed read as `None`.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_backed_up: Option<OffsetDateTime>,
 }
 
 impl KeyRecord {
@@ -181,6 +185,7 @@ impl KeyRecord {
             created: crate::certs::rfc3339(OffsetDateTime::now_utc()),
             last_used: None,
             certificates: Vec::new(),
+            last_backed_up: None,
         }
     }
 
@@ -216,6 +221,17 @@ pub enum KeyHealth {
         /// The public key fingerprint of the key the entry holds, or `unreadable`.
         found: String,
     },
+}
+
+/// What [`KeyStore::backup`] wrote.
+#[derive(Debug)]
+pub struct BackupWritten {
+    /// The key's record: as the index now holds it, [`last_backed_up`](KeyRecord::last_backed_up)
+    /// set, unless the date could not be recorded (then as it was before the backup).
+    pub record: KeyRecord,
+    /// Why the index could not record the backup's date (the key was deleted meanwhile, the
+    /// index could not be written). The backup file itself is complete either way.
+    pub not_recorded: Option<KeyStoreError>,
 }
 
 /// A key store: the index in `home` and the secrets in `secrets`.
@@ -600,18 +616,36 @@ impl KeyStore {
 
     /// Writes an encrypted backup of key `name` to `out` (PKCS#8 that `openssl pkey` reads,
     /// under `passphrase`). A file already there is replaced only if `replace` (the person
-    /// said so); the backup appears whole or not at all.
+    /// said so); the backup appears whole or not at all. Then the index records when
+    /// ([`KeyRecord::last_backed_up`]); should that fail, the backup is still complete and
+    /// the reason comes back in [`BackupWritten::not_recorded`].
     pub fn backup(
         &self,
         name: &str,
         passphrase: &str,
         out: &Path,
         replace: bool,
-    ) -> Result<(), KeyStoreError> {
-        let (_, key) = self.load(name)?;
+    ) -> Result<BackupWritten, KeyStoreError> {
+        let (record, key) = self.load(name)?;
         let pem = key.to_encrypted_pem(passphrase)?;
         crate::atomic::write_file(out, pem.as_bytes(), replace)?;
-        Ok(())
+
+        let now = OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        // By id: a rename meanwhile does not lose the date.
+        let recorded = self.update(|index| {
+            let k = index
+                .keys
+                .iter_mut()
+                .find(|k| k.id == record.id)
+                .ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            k.last_backed_up = Some(now);
+            Ok(k.clone())
+        });
+        Ok(match recorded {
+            Ok(record) => BackupWritten { record, not_recorded: None },
+            Err(e) => BackupWritten { record, not_recorded: Some(e) },
+        })
     }
 
     /// The certificates kept with a key, oldest first; each a chain, signer first.
@@ -770,5 +804,56 @@ mod tests {
         let index = std::fs::read_to_string(ks.index_path()).unwrap();
         assert!(!index.contains(&crate::hex::lower(inner.as_bytes())));
         assert!(!index.contains("PRIVATE KEY"));
+    }
+
+    const PASS: &str = "correct horse battery";
+
+    #[test]
+    fn a_backup_records_its_date_even_after_a_rename() {
+        let (d, ks) = store();
+        ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let before = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let written = ks.backup("acme", PASS, &d.path().join("acme.bak"), false).unwrap();
+        assert!(written.not_recorded.is_none());
+        let when = written.record.last_backed_up.expect("the backup's date is recorded");
+        assert!(when >= before && when <= OffsetDateTime::now_utc());
+        ks.rename("acme", "acme-2026").unwrap();
+        assert_eq!(ks.get("acme-2026").unwrap().last_backed_up, Some(when), "kept in the index");
+    }
+
+    #[test]
+    fn a_failed_backup_records_no_date() {
+        let (d, ks) = store();
+        ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let out = d.path().join("taken.bak");
+        std::fs::write(&out, b"someone else's").unwrap();
+        assert!(matches!(ks.backup("acme", PASS, &out, false), Err(KeyStoreError::Write(_))));
+        assert!(matches!(ks.backup("acme", "short", &out, true), Err(KeyStoreError::Key(_))));
+        assert_eq!(std::fs::read(&out).unwrap(), b"someone else's");
+        assert_eq!(ks.get("acme").unwrap().last_backed_up, None);
+    }
+
+    #[test]
+    fn an_index_from_before_backup_dates_loads_and_keeps_its_keys() {
+        let (_d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ks.index_path()).unwrap()).unwrap();
+        assert!(index["keys"][0]["last_backed_up"].is_null());
+        index["keys"][0].as_object_mut().unwrap().remove("last_backed_up");
+        std::fs::write(ks.index_path(), serde_json::to_vec(&index).unwrap()).unwrap();
+        assert_eq!(ks.list().unwrap(), vec![rec]);
+
+        // Written as RFC 3339 once set.
+        let when = time::macros::datetime!(2026-03-01 12:00:00 UTC);
+        ks.update(|index| {
+            index.keys[0].last_backed_up = Some(when);
+            Ok(())
+        })
+        .unwrap();
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ks.index_path()).unwrap()).unwrap();
+        assert_eq!(index["keys"][0]["last_backed_up"], "2026-03-01T12:00:00Z");
+        assert_eq!(ks.get("acme").unwrap().last_backed_up, Some(when));
     }
 }
