@@ -58,6 +58,7 @@ fn import_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure> 
         "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
+    print_kept_certificate(&record);
     println!("The key is now in the keychain: delete or lock away {} if it is a plain file.", file.display());
     Ok(0)
 }
@@ -87,7 +88,17 @@ fn backup_cmd(store: &KeyStore, name: &str, out: &Path) -> Result<u8, Failure> {
     store.get(name)?; // before asking for a passphrase
     let passphrase = new_passphrase(out)?;
     let written = store.backup(name, &passphrase, out, false)?;
-    println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
+    match written.certificates {
+        0 => println!(
+            "Wrote an encrypted backup of \"{name}\" to {} (the key has no certificate to include).",
+            out.display()
+        ),
+        n => println!(
+            "Wrote an encrypted backup of \"{name}\" to {}, with its current certificate chain ({n} certificate{}).",
+            out.display(),
+            if n == 1 { "" } else { "s" }
+        ),
+    }
     if let Some(e) = &written.not_recorded {
         eprintln!("warning: the backup is complete, but its date could not be saved in the key list: {e}");
     }
@@ -102,7 +113,15 @@ fn restore_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure>
         "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
+    print_kept_certificate(&record);
     Ok(0)
+}
+
+/// Says which certificate an imported or restored key file brought with it, if any.
+fn print_kept_certificate(record: &KeyRecord) {
+    if !record.certificates.is_empty() {
+        println!("Kept the certificate from the file with the key: {}.", certificate_state(record));
+    }
 }
 
 /// `keys adopt`: lists an unlisted keychain entry again under `name`.

@@ -75,6 +75,17 @@ pub enum KeyStoreError {
         /// The public key fingerprint of the key in the keychain entry.
         found: String,
     },
+    /// A key file (a backup, say) carries a certificate after the key that is not for that
+    /// key: the first certificate, the signer's, carries another public key.
+    #[error("{} holds a certificate for another key (public key {cert_key}) than its private key (public key {key}); nothing was imported. Import the key from a copy of the file without its CERTIFICATE blocks, then import the certificate made for it.", .path.display())]
+    CertificateNotForKey {
+        /// The key file.
+        path: PathBuf,
+        /// The fingerprint of the file's private key's public key.
+        key: String,
+        /// The fingerprint of the certificate's public key.
+        cert_key: String,
+    },
     /// The keychain has no Countersign entry with that id (to adopt).
     #[error(
         "The keychain holds no Countersign entry {0}; the list of keys names the entries that no key lists."
@@ -229,6 +240,9 @@ pub struct BackupWritten {
     /// The key's record: as the index now holds it, [`last_backed_up`](KeyRecord::last_backed_up)
     /// set, unless the date could not be recorded (then as it was before the backup).
     pub record: KeyRecord,
+    /// How many certificates follow the key in the backup: its current chain, signer first;
+    /// 0 when it has no certificate.
+    pub certificates: usize,
     /// Why the index could not record the backup's date (the key was deleted meanwhile, the
     /// index could not be written). The backup file itself is complete either way.
     pub not_recorded: Option<KeyStoreError>,
@@ -370,23 +384,56 @@ impl KeyStore {
     }
 
     /// Imports a private key file (a key made elsewhere, or a backup to restore) under
-    /// `name`; `passphrase` is asked only if the file is encrypted.
+    /// `name`; `passphrase` is asked only if the file is encrypted. Certificates in the file
+    /// after the key (a backup's certificate chain, signer first) are kept with it as its
+    /// current certificate, provided the first carries the key's public key.
+    ///
+    /// Refused, with nothing stored, when its certificate is for another key
+    /// ([`KeyStoreError::CertificateNotForKey`]).
     pub fn import_file(
         &self,
         name: &str,
         file: &Path,
         passphrase: impl FnOnce() -> Result<zeroize::Zeroizing<String>, KeyError>,
     ) -> Result<KeyRecord, KeyStoreError> {
-        let key = PrivateKey::from_file(file, passphrase)?;
-        self.add(name, &key)
+        let bytes = crate::keys::read_key_file(file)?;
+        let source_name = file.display().to_string();
+        let key = PrivateKey::from_file_bytes(&bytes, &source_name, passphrase)?;
+        let chain = chain_in_key_file(&bytes, &source_name)?;
+        if let Some(signer) = chain.first() {
+            let cert_key = signer.public_key(&format!("the certificate in {source_name}"))?.fingerprint();
+            let key_fingerprint = key.public_key().fingerprint();
+            if cert_key != key_fingerprint {
+                return Err(KeyStoreError::CertificateNotForKey {
+                    path: file.to_path_buf(),
+                    key: key_fingerprint,
+                    cert_key,
+                });
+            }
+        }
+        self.add_with_chain(name, &key, &chain)
     }
 
     /// Stores an existing private key (an import or a restored backup) under `name`.
     pub fn add(&self, name: &str, key: &PrivateKey) -> Result<KeyRecord, KeyStoreError> {
+        self.add_with_chain(name, key, &[])
+    }
+
+    /// [`add`](Self::add), keeping `chain` (signer first, checked by the caller to carry the
+    /// key's public key) with the key as its current certificate, unless it is empty.
+    fn add_with_chain(
+        &self,
+        name: &str,
+        key: &PrivateKey,
+        chain: &[Certificate],
+    ) -> Result<KeyRecord, KeyStoreError> {
         let name = valid_name(name)?;
         let mut id_bytes = [0u8; 16];
         getrandom::fill(&mut id_bytes).map_err(|e| KeyError::Random(e.to_string()))?;
-        let record = KeyRecord::new_for(crate::hex::lower(&id_bytes), name.clone(), key);
+        let mut record = KeyRecord::new_for(crate::hex::lower(&id_bytes), name.clone(), key);
+        if !chain.is_empty() {
+            record.certificates.push(chain.iter().map(Certificate::to_pem).collect());
+        }
         let secret = key.to_pkcs8_pem()?;
         self.update(|index| {
             if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
@@ -614,11 +661,14 @@ impl KeyStore {
         Ok(crate::certs::signing_request(&key, subject)?)
     }
 
-    /// Writes an encrypted backup of key `name` to `out` (PKCS#8 that `openssl pkey` reads,
-    /// under `passphrase`). A file already there is replaced only if `replace` (the person
-    /// said so); the backup appears whole or not at all. Then the index records when
-    /// ([`KeyRecord::last_backed_up`]); should that fail, the backup is still complete and
-    /// the reason comes back in [`BackupWritten::not_recorded`].
+    /// Writes an encrypted backup of key `name` to `out`: the key as passphrase-encrypted
+    /// PKCS#8 PEM that `openssl pkey` reads, followed by its current certificate chain as
+    /// CERTIFICATE blocks (signer first) if it has one, which
+    /// [`import_file`](Self::import_file) keeps with the key again. A file already there is
+    /// replaced only if `replace` (the person said so); the backup appears whole or not at
+    /// all. Then the index records when ([`KeyRecord::last_backed_up`]); should that fail,
+    /// the backup is still complete and the reason comes back in
+    /// [`BackupWritten::not_recorded`].
     pub fn backup(
         &self,
         name: &str,
@@ -627,8 +677,20 @@ impl KeyStore {
         replace: bool,
     ) -> Result<BackupWritten, KeyStoreError> {
         let (record, key) = self.load(name)?;
-        let pem = key.to_encrypted_pem(passphrase)?;
-        crate::atomic::write_file(out, pem.as_bytes(), replace)?;
+        let encrypted = key.to_encrypted_pem(passphrase)?;
+        drop(key);
+        // The current chain, as stored; one that no longer parses is left out rather than
+        // stopping the backup of the key itself (`keys list` shows it as unreadable).
+        let chain: Vec<Certificate> = record
+            .certificates
+            .last()
+            .and_then(|pem| Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate").ok())
+            .unwrap_or_default();
+        let certs_pem: String = chain.iter().map(Certificate::to_pem).collect();
+        let mut file = zeroize::Zeroizing::new(String::with_capacity(encrypted.len() + certs_pem.len()));
+        file.push_str(&encrypted);
+        file.push_str(&certs_pem);
+        crate::atomic::write_file(out, file.as_bytes(), replace)?;
 
         let now = OffsetDateTime::now_utc();
         let now = now.replace_nanosecond(0).unwrap_or(now);
@@ -643,8 +705,8 @@ impl KeyStore {
             Ok(k.clone())
         });
         Ok(match recorded {
-            Ok(record) => BackupWritten { record, not_recorded: None },
-            Err(e) => BackupWritten { record, not_recorded: Some(e) },
+            Ok(record) => BackupWritten { record, certificates: chain.len(), not_recorded: None },
+            Err(e) => BackupWritten { record, certificates: chain.len(), not_recorded: Some(e) },
         })
     }
 
@@ -683,6 +745,19 @@ fn expired(pem: &str, now: OffsetDateTime) -> bool {
             chain.first().map(|c| matches!(c.validity_at(now), crate::certs::ValidityState::Expired { .. }))
         })
         .unwrap_or(false)
+}
+
+/// The certificates a key file carries beside its key (a backup's chain, signer first), in
+/// file order; none in a DER file or a PEM file without CERTIFICATE blocks.
+fn chain_in_key_file(bytes: &[u8], source_name: &str) -> Result<Vec<Certificate>, KeyStoreError> {
+    if !crate::pem::looks_like_pem(bytes) {
+        return Ok(Vec::new());
+    }
+    match Certificate::all_from_file_bytes(bytes, source_name) {
+        Ok(chain) => Ok(chain),
+        Err(CertError::NotACertificate { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn valid_name(name: &str) -> Result<String, KeyStoreError> {
@@ -806,7 +881,62 @@ mod tests {
         assert!(!index.contains("PRIVATE KEY"));
     }
 
+    fn subject() -> crate::certs::Subject {
+        crate::certs::Subject { common_name: "Acme App Signing".into(), ..Default::default() }
+    }
+
     const PASS: &str = "correct horse battery";
+
+    fn pass() -> Result<zeroize::Zeroizing<String>, KeyError> {
+        Ok(zeroize::Zeroizing::new(PASS.into()))
+    }
+
+    #[test]
+    fn a_backup_carries_the_current_chain_and_a_restore_keeps_it() {
+        let (d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        assert_eq!(rec.last_backed_up, None);
+        let now = OffsetDateTime::now_utc();
+        ks.self_sign("acme", &subject(), 30, now).unwrap();
+        let current = ks.self_sign("acme", &subject(), 365, now).unwrap();
+        let out = d.path().join("acme.bak");
+        let before = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let written = ks.backup("acme", PASS, &out, false).unwrap();
+        assert!(written.not_recorded.is_none());
+        assert_eq!(written.certificates, 1);
+        let when = written.record.last_backed_up.expect("the backup's date is recorded");
+        assert!(when >= before && when <= OffsetDateTime::now_utc());
+        assert_eq!(ks.get("acme").unwrap().last_backed_up, Some(when), "and kept in the index");
+
+        // The key first, then the current certificate only (not the older one).
+        let bytes = std::fs::read(&out).unwrap();
+        let blocks = crate::pem::blocks(&bytes).unwrap();
+        let labels: Vec<&str> = blocks.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, ["ENCRYPTED PRIVATE KEY", "CERTIFICATE"]);
+        assert_eq!(&blocks[1].der[..], current.der());
+
+        // Restored into another store: the key and its certificate, and no backup date.
+        let (_d2, other) = store();
+        let restored = other.import_file("acme", &out, pass).unwrap();
+        assert_eq!(restored.fingerprint, rec.fingerprint);
+        assert_eq!(restored.last_backed_up, None);
+        assert_eq!(other.certificates(&restored), vec![vec![current]]);
+        other.load("acme").unwrap();
+    }
+
+    #[test]
+    fn a_backup_of_a_key_without_a_certificate_holds_the_key_alone() {
+        let (d, ks) = store();
+        ks.generate("acme", Algorithm::EcdsaP384).unwrap();
+        let out = d.path().join("acme.bak");
+        assert_eq!(ks.backup("acme", PASS, &out, false).unwrap().certificates, 0);
+        let bytes = std::fs::read(&out).unwrap();
+        let labels: Vec<String> =
+            crate::pem::blocks(&bytes).unwrap().into_iter().map(|b| b.label.clone()).collect();
+        assert_eq!(labels, ["ENCRYPTED PRIVATE KEY"]);
+        let (_d2, other) = store();
+        assert!(other.import_file("acme", &out, pass).unwrap().certificates.is_empty());
+    }
 
     #[test]
     fn a_backup_records_its_date_even_after_a_rename() {
@@ -831,6 +961,33 @@ mod tests {
         assert!(matches!(ks.backup("acme", "short", &out, true), Err(KeyStoreError::Key(_))));
         assert_eq!(std::fs::read(&out).unwrap(), b"someone else's");
         assert_eq!(ks.get("acme").unwrap().last_backed_up, None);
+    }
+
+    #[test]
+    fn a_key_file_with_a_certificate_for_another_key_imports_nothing() {
+        let (d, ks) = store();
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let other = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let foreign =
+            crate::certs::self_signed(&other, &subject(), now, now + time::Duration::days(30)).unwrap();
+        let file = d.path().join("mixed.pem");
+        let text = format!("{}{}", *key.to_encrypted_pem(PASS).unwrap(), foreign.to_pem());
+        std::fs::write(&file, text).unwrap();
+        let err = ks.import_file("acme", &file, pass).unwrap_err();
+        let KeyStoreError::CertificateNotForKey { key: k, cert_key, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(*k, key.public_key().fingerprint());
+        assert_eq!(*cert_key, other.public_key().fingerprint());
+        assert!(err.to_string().contains("nothing was imported"), "{err}");
+        assert!(ks.list().unwrap().is_empty());
+        assert_eq!(ks.secrets.ids().unwrap(), Some(Vec::new()));
+
+        // Its own certificate first, then an issuer's: kept as one chain, signer first.
+        let own = crate::certs::self_signed(&key, &subject(), now, now + time::Duration::days(30)).unwrap();
+        let text = format!("{}{}{}", *key.to_encrypted_pem(PASS).unwrap(), own.to_pem(), foreign.to_pem());
+        std::fs::write(&file, text).unwrap();
+        let rec = ks.import_file("acme", &file, pass).unwrap();
+        assert_eq!(ks.certificates(&rec), vec![vec![own, foreign]]);
     }
 
     #[test]
