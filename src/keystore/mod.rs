@@ -75,6 +75,14 @@ pub enum KeyStoreError {
         /// The public key fingerprint of the key in the keychain entry.
         found: String,
     },
+    /// The key to import or restore is stored already (the same public key), under `name`.
+    #[error(
+        "This key is already stored as \"{name}\"; nothing was imported. Use that key, or delete it first to import it again."
+    )]
+    AlreadyStored {
+        /// The name of the stored key with the same public key.
+        name: String,
+    },
     /// A key file (a backup, say) carries a certificate after the key that is not for that
     /// key: the first certificate, the signer's, carries another public key.
     #[error("{} holds a certificate for another key (public key {cert_key}) than its private key (public key {key}); nothing was imported. Import the key from a copy of the file without its CERTIFICATE blocks, then import the certificate made for it.", .path.display())]
@@ -388,7 +396,8 @@ impl KeyStore {
     /// after the key (a backup's certificate chain, signer first) are kept with it as its
     /// current certificate, provided the first carries the key's public key.
     ///
-    /// Refused, with nothing stored, when its certificate is for another key
+    /// Refused, with nothing stored, when the key is stored already
+    /// ([`KeyStoreError::AlreadyStored`]), or its certificate is for another key
     /// ([`KeyStoreError::CertificateNotForKey`]).
     pub fn import_file(
         &self,
@@ -415,6 +424,8 @@ impl KeyStore {
     }
 
     /// Stores an existing private key (an import or a restored backup) under `name`.
+    /// Refused, with nothing stored, when the key is stored already
+    /// ([`KeyStoreError::AlreadyStored`]) or another key has the name.
     pub fn add(&self, name: &str, key: &PrivateKey) -> Result<KeyRecord, KeyStoreError> {
         self.add_with_chain(name, key, &[])
     }
@@ -435,19 +446,26 @@ impl KeyStore {
             record.certificates.push(chain.iter().map(Certificate::to_pem).collect());
         }
         let secret = key.to_pkcs8_pem()?;
+        let secret_stored = std::cell::Cell::new(false);
         self.update(|index| {
+            if let Some(k) = index.keys.iter().find(|k| k.fingerprint == record.fingerprint) {
+                return Err(KeyStoreError::AlreadyStored { name: k.name.clone() });
+            }
             if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
                 return Err(KeyStoreError::NameTaken(name.clone()));
             }
             // The secret goes in first: an index entry without its secret would be a key
             // that cannot sign. Should writing the index then fail, the secret is removed.
             self.secrets.put(&record.id, &secret)?;
+            secret_stored.set(true);
             index.keys.push(record.clone());
             Ok(())
         })
         .inspect_err(|_| {
-            // Undo a secret already stored (deleting one never stored is a no-op).
-            let _ = self.secrets.delete(&record.id);
+            // Undo the secret if it was stored; a refusal before it touched no keychain entry.
+            if secret_stored.get() {
+                let _ = self.secrets.delete(&record.id);
+            }
         })?;
         Ok(record)
     }
@@ -961,6 +979,45 @@ mod tests {
         assert!(matches!(ks.backup("acme", "short", &out, true), Err(KeyStoreError::Key(_))));
         assert_eq!(std::fs::read(&out).unwrap(), b"someone else's");
         assert_eq!(ks.get("acme").unwrap().last_backed_up, None);
+    }
+
+    #[test]
+    fn a_key_already_stored_is_refused_and_nothing_is_written() {
+        let (d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        ks.self_sign("acme", &subject(), 30, OffsetDateTime::now_utc()).unwrap();
+        let out = d.path().join("acme.bak");
+        ks.backup("acme", PASS, &out, false).unwrap();
+        let plain = d.path().join("acme.pem");
+        let (_, key) = ks.load("acme").unwrap();
+        std::fs::write(&plain, key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+        let index = std::fs::read(ks.index_path()).unwrap();
+        let ids = || {
+            ks.secrets.ids().unwrap().map(|mut v| {
+                v.sort();
+                v
+            })
+        };
+        let ids_before = ids();
+
+        for (file, new_name) in [(&out, "acme"), (&out, "acme-again"), (&plain, "other")] {
+            let err = ks.import_file(new_name, file, pass).unwrap_err();
+            assert!(matches!(&err, KeyStoreError::AlreadyStored { name } if name == "acme"), "{err:?}");
+            assert_eq!(
+                err.to_string(),
+                "This key is already stored as \"acme\"; nothing was imported. Use that key, or delete it first to import it again."
+            );
+        }
+        // Under another name too, and with `add` directly.
+        assert!(matches!(ks.add("x", &key), Err(KeyStoreError::AlreadyStored { .. })));
+        assert_eq!(std::fs::read(ks.index_path()).unwrap(), index, "the index is untouched");
+        assert_eq!(ids(), ids_before, "no keychain entry was added");
+        assert_eq!(ks.list().unwrap().len(), 1);
+        // Once deleted, it imports again.
+        ks.delete("acme").unwrap();
+        let again = ks.import_file("acme", &out, pass).unwrap();
+        assert_eq!(again.fingerprint, rec.fingerprint);
+        assert_eq!(again.certificates.len(), 1);
     }
 
     #[test]

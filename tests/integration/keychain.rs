@@ -398,6 +398,48 @@ fn a_backup_carries_the_certificate_chain_openssl_reads_it_and_a_restore_keeps_i
 }
 
 #[test]
+fn a_key_stored_already_is_refused_on_restore_and_import_and_nothing_is_added() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    let (code, _, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "backup", "acme", "--out", "acme.bak"]);
+    assert_eq!(code, 0, "{err}");
+    let index = std::fs::read(k.home().join("keys.json")).unwrap();
+    for name in ["acme", "acme-again"] {
+        let (code, out, err) =
+            with_passphrase(&k, &k.home(), &k.service, &["keys", "restore", "acme.bak", "--name", name]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            err.contains("This key is already stored as \"acme\"; nothing was imported.")
+                && err.contains("`countersign keys delete acme`"),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(k.home().join("keys.json")).unwrap(), index, "the index is untouched");
+    let list = keys_json(&k, &k.home(), &k.service);
+    assert_eq!(list["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]), "no keychain entry was added");
+
+    if openssl_available() {
+        let key = openssl_ed25519_key(k.path(), "ed.pem");
+        let key = key.to_str().unwrap();
+        k.ok(&["keys", "import", key, "--name", "ed"]);
+        let (code, _, err) = k.run(&["keys", "import", key, "--name", "ed-twice"]);
+        assert_eq!(code, 2);
+        assert!(err.contains("already stored as \"ed\""), "{err}");
+        let list = keys_json(&k, &k.home(), &k.service);
+        assert_eq!(list["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]));
+    }
+
+    // Once the stored key is deleted, the backup restores again.
+    k.ok(&["keys", "delete", "acme", "--yes"]);
+    let (code, _, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "restore", "acme.bak", "--name", "acme"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
 fn a_backup_with_a_certificate_for_another_key_restores_nothing() {
     let Some(k) = Keychain::new() else { return };
     let d = k.path();
