@@ -51,6 +51,12 @@ impl Hint for KeyStoreError {
                 "Run `countersign keys delete {name} --yes`, then `countersign keys restore BACKUP --name {name}`."
             )),
             KeyStoreError::NoSuchEntry(_) => Some("`countersign keys list` names them.".into()),
+            KeyStoreError::AlreadyStored { name } => {
+                Some(format!("`countersign keys delete {name}` deletes it, asking first."))
+            }
+            KeyStoreError::CertificateNotForKey { .. } => {
+                Some("`countersign cert import NAME CERT` keeps a certificate with a stored key.".into())
+            }
             KeyStoreError::NoCertificate(name) => {
                 Some(format!("`countersign cert self-sign {name}` makes one."))
             }

@@ -58,6 +58,7 @@ fn import_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure> 
         "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
+    print_kept_certificate(&record);
     println!("The key is now in the keychain: delete or lock away {} if it is a plain file.", file.display());
     Ok(0)
 }
@@ -86,8 +87,21 @@ fn backup_cmd(store: &KeyStore, name: &str, out: &Path) -> Result<u8, Failure> {
     }
     store.get(name)?; // before asking for a passphrase
     let passphrase = new_passphrase(out)?;
-    store.backup(name, &passphrase, out, false)?;
-    println!("Wrote an encrypted backup of \"{name}\" to {}.", out.display());
+    let written = store.backup(name, &passphrase, out, false)?;
+    match written.certificates {
+        0 => println!(
+            "Wrote an encrypted backup of \"{name}\" to {} (the key has no certificate to include).",
+            out.display()
+        ),
+        n => println!(
+            "Wrote an encrypted backup of \"{name}\" to {}, with its current certificate chain ({n} certificate{}).",
+            out.display(),
+            if n == 1 { "" } else { "s" }
+        ),
+    }
+    if let Some(e) = &written.not_recorded {
+        eprintln!("warning: the backup is complete, but its date could not be saved in the key list: {e}");
+    }
     println!("Keep it and its passphrase apart. Check it with: openssl pkey -in {} -noout", out.display());
     Ok(0)
 }
@@ -99,7 +113,15 @@ fn restore_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure>
         "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
+    print_kept_certificate(&record);
     Ok(0)
+}
+
+/// Says which certificate an imported or restored key file brought with it, if any.
+fn print_kept_certificate(record: &KeyRecord) {
+    if !record.certificates.is_empty() {
+        println!("Kept the certificate from the file with the key: {}.", certificate_state(record));
+    }
 }
 
 /// `keys adopt`: lists an unlisted keychain entry again under `name`.
@@ -140,6 +162,8 @@ struct KeySummary {
     fingerprint: String,
     created: String,
     last_used: Option<String>,
+    /// RFC 3339, UTC; `None` when Countersign never backed the key up.
+    last_backed_up: Option<String>,
     certificate: String,
     keychain: String,
 }
@@ -170,6 +194,7 @@ fn summary(store: &KeyStore, record: &KeyRecord) -> KeySummary {
         fingerprint: record.fingerprint.clone(),
         created: record.created.clone(),
         last_used: record.last_used.clone(),
+        last_backed_up: record.last_backed_up.map(countersign::certs::rfc3339),
         certificate: certificate_state(record),
         keychain,
     }
@@ -192,6 +217,7 @@ fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
             println!("  {:<12} {}", "fingerprint", k.fingerprint);
             println!("  {:<12} {}", "created", k.created);
             println!("  {:<12} {}", "last used", k.last_used.as_deref().unwrap_or("never"));
+            println!("  {:<12} {}", "backed up", k.last_backed_up.as_deref().unwrap_or("never"));
             println!("  {:<12} {}", "certificate", k.certificate);
             println!("  {:<12} {}", "keychain", k.keychain);
         }

@@ -309,22 +309,7 @@ impl PrivateKey {
         path: &std::path::Path,
         passphrase: impl FnOnce() -> Result<Zeroizing<String>, KeyError>,
     ) -> Result<Self, KeyError> {
-        use std::io::Read as _;
-        const MAX_KEY_FILE: u64 = 1 << 20;
-        let unreadable = |source: std::io::Error| match source.kind() {
-            std::io::ErrorKind::NotFound => KeyError::KeyFileMissing(path.to_path_buf()),
-            _ => KeyError::KeyFileUnreadable { path: path.to_path_buf(), source },
-        };
-        let meta = std::fs::metadata(path).map_err(unreadable)?;
-        if meta.is_dir() {
-            return Err(KeyError::KeyFileIsFolder(path.to_path_buf()));
-        }
-        let file = std::fs::File::open(path).map_err(unreadable)?;
-        // Sized up front, so that a growing buffer never leaves copies of the key behind.
-        let size = usize::try_from(meta.len().min(MAX_KEY_FILE)).unwrap_or(0);
-        let mut bytes = Zeroizing::new(Vec::with_capacity(size + 1));
-        file.take(MAX_KEY_FILE).read_to_end(&mut bytes).map_err(unreadable)?;
-        Self::from_file_bytes(&bytes, &path.display().to_string(), passphrase)
+        Self::from_file_bytes(&read_key_file(path)?, &path.display().to_string(), passphrase)
     }
 
     /// Reads a private key from the bytes of a file: PKCS#8 (PEM `PRIVATE KEY` or
@@ -479,6 +464,27 @@ impl PrivateKey {
             }
         }
     }
+}
+
+/// Reads a key file (at most 1 MiB) into memory that is wiped, for a caller that reads more
+/// than the key from it (the certificates a backup carries after the key).
+pub fn read_key_file(path: &std::path::Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    use std::io::Read as _;
+    const MAX_KEY_FILE: u64 = 1 << 20;
+    let unreadable = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::NotFound => KeyError::KeyFileMissing(path.to_path_buf()),
+        _ => KeyError::KeyFileUnreadable { path: path.to_path_buf(), source },
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(KeyError::KeyFileIsFolder(path.to_path_buf()));
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Sized up front, so that a growing buffer never leaves copies of the key behind.
+    let size = usize::try_from(meta.len().min(MAX_KEY_FILE)).unwrap_or(0);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(size + 1));
+    file.take(MAX_KEY_FILE).read_to_end(&mut bytes).map_err(unreadable)?;
+    Ok(bytes)
 }
 
 /// PBKDF2 rounds for backups: OWASP's 2023 figure for PBKDF2-HMAC-SHA256. With AES-256-CBC

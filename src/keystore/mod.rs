@@ -75,6 +75,25 @@ pub enum KeyStoreError {
         /// The public key fingerprint of the key in the keychain entry.
         found: String,
     },
+    /// The key to import or restore is stored already (the same public key), under `name`.
+    #[error(
+        "This key is already stored as \"{name}\"; nothing was imported. Use that key, or delete it first to import it again."
+    )]
+    AlreadyStored {
+        /// The name of the stored key with the same public key.
+        name: String,
+    },
+    /// A key file (a backup, say) carries a certificate after the key that is not for that
+    /// key: the first certificate, the signer's, carries another public key.
+    #[error("{} holds a certificate for another key (public key {cert_key}) than its private key (public key {key}); nothing was imported. Import the key from a copy of the file without its CERTIFICATE blocks, then import the certificate made for it.", .path.display())]
+    CertificateNotForKey {
+        /// The key file.
+        path: PathBuf,
+        /// The fingerprint of the file's private key's public key.
+        key: String,
+        /// The fingerprint of the certificate's public key.
+        cert_key: String,
+    },
     /// The keychain has no Countersign entry with that id (to adopt).
     #[error(
         "The keychain holds no Countersign entry {0}; the list of keys names the entries that no key lists."
@@ -166,6 +185,10 @@ pub struct KeyRecord {
     /// Certificates for this key, newest last, PEM (the signer's first in each, then its chain).
     #[serde(default)]
     pub certificates: Vec<String>,
+    /// When [`KeyStore::backup`] last wrote a backup of the key (whole seconds, UTC); `None`
+    /// when it never has. Stored as RFC 3339; indexes written before it existed read as `None`.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_backed_up: Option<OffsetDateTime>,
 }
 
 impl KeyRecord {
@@ -181,6 +204,7 @@ impl KeyRecord {
             created: crate::certs::rfc3339(OffsetDateTime::now_utc()),
             last_used: None,
             certificates: Vec::new(),
+            last_backed_up: None,
         }
     }
 
@@ -216,6 +240,20 @@ pub enum KeyHealth {
         /// The public key fingerprint of the key the entry holds, or `unreadable`.
         found: String,
     },
+}
+
+/// What [`KeyStore::backup`] wrote.
+#[derive(Debug)]
+pub struct BackupWritten {
+    /// The key's record: as the index now holds it, [`last_backed_up`](KeyRecord::last_backed_up)
+    /// set, unless the date could not be recorded (then as it was before the backup).
+    pub record: KeyRecord,
+    /// How many certificates follow the key in the backup: its current chain, signer first;
+    /// 0 when it has no certificate.
+    pub certificates: usize,
+    /// Why the index could not record the backup's date (the key was deleted meanwhile, the
+    /// index could not be written). The backup file itself is complete either way.
+    pub not_recorded: Option<KeyStoreError>,
 }
 
 /// A key store: the index in `home` and the secrets in `secrets`.
@@ -354,37 +392,80 @@ impl KeyStore {
     }
 
     /// Imports a private key file (a key made elsewhere, or a backup to restore) under
-    /// `name`; `passphrase` is asked only if the file is encrypted.
+    /// `name`; `passphrase` is asked only if the file is encrypted. Certificates in the file
+    /// after the key (a backup's certificate chain, signer first) are kept with it as its
+    /// current certificate, provided the first carries the key's public key.
+    ///
+    /// Refused, with nothing stored, when the key is stored already
+    /// ([`KeyStoreError::AlreadyStored`]), or its certificate is for another key
+    /// ([`KeyStoreError::CertificateNotForKey`]).
     pub fn import_file(
         &self,
         name: &str,
         file: &Path,
         passphrase: impl FnOnce() -> Result<zeroize::Zeroizing<String>, KeyError>,
     ) -> Result<KeyRecord, KeyStoreError> {
-        let key = PrivateKey::from_file(file, passphrase)?;
-        self.add(name, &key)
+        let bytes = crate::keys::read_key_file(file)?;
+        let source_name = file.display().to_string();
+        let key = PrivateKey::from_file_bytes(&bytes, &source_name, passphrase)?;
+        let chain = chain_in_key_file(&bytes, &source_name)?;
+        if let Some(signer) = chain.first() {
+            let cert_key = signer.public_key(&format!("the certificate in {source_name}"))?.fingerprint();
+            let key_fingerprint = key.public_key().fingerprint();
+            if cert_key != key_fingerprint {
+                return Err(KeyStoreError::CertificateNotForKey {
+                    path: file.to_path_buf(),
+                    key: key_fingerprint,
+                    cert_key,
+                });
+            }
+        }
+        self.add_with_chain(name, &key, &chain)
     }
 
     /// Stores an existing private key (an import or a restored backup) under `name`.
+    /// Refused, with nothing stored, when the key is stored already
+    /// ([`KeyStoreError::AlreadyStored`]) or another key has the name.
     pub fn add(&self, name: &str, key: &PrivateKey) -> Result<KeyRecord, KeyStoreError> {
+        self.add_with_chain(name, key, &[])
+    }
+
+    /// [`add`](Self::add), keeping `chain` (signer first, checked by the caller to carry the
+    /// key's public key) with the key as its current certificate, unless it is empty.
+    fn add_with_chain(
+        &self,
+        name: &str,
+        key: &PrivateKey,
+        chain: &[Certificate],
+    ) -> Result<KeyRecord, KeyStoreError> {
         let name = valid_name(name)?;
         let mut id_bytes = [0u8; 16];
         getrandom::fill(&mut id_bytes).map_err(|e| KeyError::Random(e.to_string()))?;
-        let record = KeyRecord::new_for(crate::hex::lower(&id_bytes), name.clone(), key);
+        let mut record = KeyRecord::new_for(crate::hex::lower(&id_bytes), name.clone(), key);
+        if !chain.is_empty() {
+            record.certificates.push(chain.iter().map(Certificate::to_pem).collect());
+        }
         let secret = key.to_pkcs8_pem()?;
+        let secret_stored = std::cell::Cell::new(false);
         self.update(|index| {
+            if let Some(k) = index.keys.iter().find(|k| k.fingerprint == record.fingerprint) {
+                return Err(KeyStoreError::AlreadyStored { name: k.name.clone() });
+            }
             if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
                 return Err(KeyStoreError::NameTaken(name.clone()));
             }
             // The secret goes in first: an index entry without its secret would be a key
             // that cannot sign. Should writing the index then fail, the secret is removed.
             self.secrets.put(&record.id, &secret)?;
+            secret_stored.set(true);
             index.keys.push(record.clone());
             Ok(())
         })
         .inspect_err(|_| {
-            // Undo a secret already stored (deleting one never stored is a no-op).
-            let _ = self.secrets.delete(&record.id);
+            // Undo the secret if it was stored; a refusal before it touched no keychain entry.
+            if secret_stored.get() {
+                let _ = self.secrets.delete(&record.id);
+            }
         })?;
         Ok(record)
     }
@@ -598,20 +679,53 @@ impl KeyStore {
         Ok(crate::certs::signing_request(&key, subject)?)
     }
 
-    /// Writes an encrypted backup of key `name` to `out` (PKCS#8 that `openssl pkey` reads,
-    /// under `passphrase`). A file already there is replaced only if `replace` (the person
-    /// said so); the backup appears whole or not at all.
+    /// Writes an encrypted backup of key `name` to `out`: the key as passphrase-encrypted
+    /// PKCS#8 PEM that `openssl pkey` reads, followed by its current certificate chain as
+    /// CERTIFICATE blocks (signer first) if it has one, which
+    /// [`import_file`](Self::import_file) keeps with the key again. A file already there is
+    /// replaced only if `replace` (the person said so); the backup appears whole or not at
+    /// all. Then the index records when ([`KeyRecord::last_backed_up`]); should that fail,
+    /// the backup is still complete and the reason comes back in
+    /// [`BackupWritten::not_recorded`].
     pub fn backup(
         &self,
         name: &str,
         passphrase: &str,
         out: &Path,
         replace: bool,
-    ) -> Result<(), KeyStoreError> {
-        let (_, key) = self.load(name)?;
-        let pem = key.to_encrypted_pem(passphrase)?;
-        crate::atomic::write_file(out, pem.as_bytes(), replace)?;
-        Ok(())
+    ) -> Result<BackupWritten, KeyStoreError> {
+        let (record, key) = self.load(name)?;
+        let encrypted = key.to_encrypted_pem(passphrase)?;
+        drop(key);
+        // The current chain, as stored; one that no longer parses is left out rather than
+        // stopping the backup of the key itself (`keys list` shows it as unreadable).
+        let chain: Vec<Certificate> = record
+            .certificates
+            .last()
+            .and_then(|pem| Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate").ok())
+            .unwrap_or_default();
+        let certs_pem: String = chain.iter().map(Certificate::to_pem).collect();
+        let mut file = zeroize::Zeroizing::new(String::with_capacity(encrypted.len() + certs_pem.len()));
+        file.push_str(&encrypted);
+        file.push_str(&certs_pem);
+        crate::atomic::write_file(out, file.as_bytes(), replace)?;
+
+        let now = OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        // By id: a rename meanwhile does not lose the date.
+        let recorded = self.update(|index| {
+            let k = index
+                .keys
+                .iter_mut()
+                .find(|k| k.id == record.id)
+                .ok_or_else(|| KeyStoreError::NoSuchKey(name.to_owned()))?;
+            k.last_backed_up = Some(now);
+            Ok(k.clone())
+        });
+        Ok(match recorded {
+            Ok(record) => BackupWritten { record, certificates: chain.len(), not_recorded: None },
+            Err(e) => BackupWritten { record, certificates: chain.len(), not_recorded: Some(e) },
+        })
     }
 
     /// The certificates kept with a key, oldest first; each a chain, signer first.
@@ -649,6 +763,19 @@ fn expired(pem: &str, now: OffsetDateTime) -> bool {
             chain.first().map(|c| matches!(c.validity_at(now), crate::certs::ValidityState::Expired { .. }))
         })
         .unwrap_or(false)
+}
+
+/// The certificates a key file carries beside its key (a backup's chain, signer first), in
+/// file order; none in a DER file or a PEM file without CERTIFICATE blocks.
+fn chain_in_key_file(bytes: &[u8], source_name: &str) -> Result<Vec<Certificate>, KeyStoreError> {
+    if !crate::pem::looks_like_pem(bytes) {
+        return Ok(Vec::new());
+    }
+    match Certificate::all_from_file_bytes(bytes, source_name) {
+        Ok(chain) => Ok(chain),
+        Err(CertError::NotACertificate { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn valid_name(name: &str) -> Result<String, KeyStoreError> {
@@ -770,5 +897,177 @@ mod tests {
         let index = std::fs::read_to_string(ks.index_path()).unwrap();
         assert!(!index.contains(&crate::hex::lower(inner.as_bytes())));
         assert!(!index.contains("PRIVATE KEY"));
+    }
+
+    fn subject() -> crate::certs::Subject {
+        crate::certs::Subject { common_name: "Acme App Signing".into(), ..Default::default() }
+    }
+
+    const PASS: &str = "correct horse battery";
+
+    fn pass() -> Result<zeroize::Zeroizing<String>, KeyError> {
+        Ok(zeroize::Zeroizing::new(PASS.into()))
+    }
+
+    #[test]
+    fn a_backup_carries_the_current_chain_and_a_restore_keeps_it() {
+        let (d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        assert_eq!(rec.last_backed_up, None);
+        let now = OffsetDateTime::now_utc();
+        ks.self_sign("acme", &subject(), 30, now).unwrap();
+        let current = ks.self_sign("acme", &subject(), 365, now).unwrap();
+        let out = d.path().join("acme.bak");
+        let before = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let written = ks.backup("acme", PASS, &out, false).unwrap();
+        assert!(written.not_recorded.is_none());
+        assert_eq!(written.certificates, 1);
+        let when = written.record.last_backed_up.expect("the backup's date is recorded");
+        assert!(when >= before && when <= OffsetDateTime::now_utc());
+        assert_eq!(ks.get("acme").unwrap().last_backed_up, Some(when), "and kept in the index");
+
+        // The key first, then the current certificate only (not the older one).
+        let bytes = std::fs::read(&out).unwrap();
+        let blocks = crate::pem::blocks(&bytes).unwrap();
+        let labels: Vec<&str> = blocks.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, ["ENCRYPTED PRIVATE KEY", "CERTIFICATE"]);
+        assert_eq!(&blocks[1].der[..], current.der());
+
+        // Restored into another store: the key and its certificate, and no backup date.
+        let (_d2, other) = store();
+        let restored = other.import_file("acme", &out, pass).unwrap();
+        assert_eq!(restored.fingerprint, rec.fingerprint);
+        assert_eq!(restored.last_backed_up, None);
+        assert_eq!(other.certificates(&restored), vec![vec![current]]);
+        other.load("acme").unwrap();
+    }
+
+    #[test]
+    fn a_backup_of_a_key_without_a_certificate_holds_the_key_alone() {
+        let (d, ks) = store();
+        ks.generate("acme", Algorithm::EcdsaP384).unwrap();
+        let out = d.path().join("acme.bak");
+        assert_eq!(ks.backup("acme", PASS, &out, false).unwrap().certificates, 0);
+        let bytes = std::fs::read(&out).unwrap();
+        let labels: Vec<String> =
+            crate::pem::blocks(&bytes).unwrap().into_iter().map(|b| b.label.clone()).collect();
+        assert_eq!(labels, ["ENCRYPTED PRIVATE KEY"]);
+        let (_d2, other) = store();
+        assert!(other.import_file("acme", &out, pass).unwrap().certificates.is_empty());
+    }
+
+    #[test]
+    fn a_backup_records_its_date_even_after_a_rename() {
+        let (d, ks) = store();
+        ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let before = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let written = ks.backup("acme", PASS, &d.path().join("acme.bak"), false).unwrap();
+        assert!(written.not_recorded.is_none());
+        let when = written.record.last_backed_up.expect("the backup's date is recorded");
+        assert!(when >= before && when <= OffsetDateTime::now_utc());
+        ks.rename("acme", "acme-2026").unwrap();
+        assert_eq!(ks.get("acme-2026").unwrap().last_backed_up, Some(when), "kept in the index");
+    }
+
+    #[test]
+    fn a_failed_backup_records_no_date() {
+        let (d, ks) = store();
+        ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let out = d.path().join("taken.bak");
+        std::fs::write(&out, b"someone else's").unwrap();
+        assert!(matches!(ks.backup("acme", PASS, &out, false), Err(KeyStoreError::Write(_))));
+        assert!(matches!(ks.backup("acme", "short", &out, true), Err(KeyStoreError::Key(_))));
+        assert_eq!(std::fs::read(&out).unwrap(), b"someone else's");
+        assert_eq!(ks.get("acme").unwrap().last_backed_up, None);
+    }
+
+    #[test]
+    fn a_key_already_stored_is_refused_and_nothing_is_written() {
+        let (d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        ks.self_sign("acme", &subject(), 30, OffsetDateTime::now_utc()).unwrap();
+        let out = d.path().join("acme.bak");
+        ks.backup("acme", PASS, &out, false).unwrap();
+        let plain = d.path().join("acme.pem");
+        let (_, key) = ks.load("acme").unwrap();
+        std::fs::write(&plain, key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+        let index = std::fs::read(ks.index_path()).unwrap();
+        let ids = || {
+            ks.secrets.ids().unwrap().map(|mut v| {
+                v.sort();
+                v
+            })
+        };
+        let ids_before = ids();
+
+        for (file, new_name) in [(&out, "acme"), (&out, "acme-again"), (&plain, "other")] {
+            let err = ks.import_file(new_name, file, pass).unwrap_err();
+            assert!(matches!(&err, KeyStoreError::AlreadyStored { name } if name == "acme"), "{err:?}");
+            assert_eq!(
+                err.to_string(),
+                "This key is already stored as \"acme\"; nothing was imported. Use that key, or delete it first to import it again."
+            );
+        }
+        // Under another name too, and with `add` directly.
+        assert!(matches!(ks.add("x", &key), Err(KeyStoreError::AlreadyStored { .. })));
+        assert_eq!(std::fs::read(ks.index_path()).unwrap(), index, "the index is untouched");
+        assert_eq!(ids(), ids_before, "no keychain entry was added");
+        assert_eq!(ks.list().unwrap().len(), 1);
+        // Once deleted, it imports again.
+        ks.delete("acme").unwrap();
+        let again = ks.import_file("acme", &out, pass).unwrap();
+        assert_eq!(again.fingerprint, rec.fingerprint);
+        assert_eq!(again.certificates.len(), 1);
+    }
+
+    #[test]
+    fn a_key_file_with_a_certificate_for_another_key_imports_nothing() {
+        let (d, ks) = store();
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let other = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let foreign =
+            crate::certs::self_signed(&other, &subject(), now, now + time::Duration::days(30)).unwrap();
+        let file = d.path().join("mixed.pem");
+        let text = format!("{}{}", *key.to_encrypted_pem(PASS).unwrap(), foreign.to_pem());
+        std::fs::write(&file, text).unwrap();
+        let err = ks.import_file("acme", &file, pass).unwrap_err();
+        let KeyStoreError::CertificateNotForKey { key: k, cert_key, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(*k, key.public_key().fingerprint());
+        assert_eq!(*cert_key, other.public_key().fingerprint());
+        assert!(err.to_string().contains("nothing was imported"), "{err}");
+        assert!(ks.list().unwrap().is_empty());
+        assert_eq!(ks.secrets.ids().unwrap(), Some(Vec::new()));
+
+        // Its own certificate first, then an issuer's: kept as one chain, signer first.
+        let own = crate::certs::self_signed(&key, &subject(), now, now + time::Duration::days(30)).unwrap();
+        let text = format!("{}{}{}", *key.to_encrypted_pem(PASS).unwrap(), own.to_pem(), foreign.to_pem());
+        std::fs::write(&file, text).unwrap();
+        let rec = ks.import_file("acme", &file, pass).unwrap();
+        assert_eq!(ks.certificates(&rec), vec![vec![own, foreign]]);
+    }
+
+    #[test]
+    fn an_index_from_before_backup_dates_loads_and_keeps_its_keys() {
+        let (_d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ks.index_path()).unwrap()).unwrap();
+        assert!(index["keys"][0]["last_backed_up"].is_null());
+        index["keys"][0].as_object_mut().unwrap().remove("last_backed_up");
+        std::fs::write(ks.index_path(), serde_json::to_vec(&index).unwrap()).unwrap();
+        assert_eq!(ks.list().unwrap(), vec![rec]);
+
+        // Written as RFC 3339 once set.
+        let when = time::macros::datetime!(2026-03-01 12:00:00 UTC);
+        ks.update(|index| {
+            index.keys[0].last_backed_up = Some(when);
+            Ok(())
+        })
+        .unwrap();
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ks.index_path()).unwrap()).unwrap();
+        assert_eq!(index["keys"][0]["last_backed_up"], "2026-03-01T12:00:00Z");
+        assert_eq!(ks.get("acme").unwrap().last_backed_up, Some(when));
     }
 }

@@ -311,3 +311,164 @@ fn without_a_secret_service_keychain_commands_explain_and_write_no_key() {
         );
     }
 }
+
+const BACKUP_PASS: &str = "correct horse battery";
+
+/// Runs a command that may ask for a passphrase, with COUNTERSIGN_PASSPHRASE set.
+fn with_passphrase(k: &Keychain, home: &Path, service: &str, args: &[&str]) -> (i32, String, String) {
+    decode(k.cmd(home, service, args).env("COUNTERSIGN_PASSPHRASE", BACKUP_PASS).output().unwrap())
+}
+
+fn keys_json(k: &Keychain, home: &Path, service: &str) -> serde_json::Value {
+    let (code, out, err) = decode(k.cmd(home, service, &["keys", "list", "--json"]).output().unwrap());
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn a_backup_carries_the_certificate_chain_openssl_reads_it_and_a_restore_keeps_it() {
+    let Some(k) = Keychain::new() else { return };
+    let d = k.path();
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    let list = keys_json(&k, &k.home(), &k.service);
+    assert_eq!(list["keys"][0]["last_backed_up"], serde_json::Value::Null);
+    assert!(k.ok(&["keys", "list"]).contains("  backed up    never\n"));
+    k.ok(&["cert", "self-sign", "acme", "--org", "Acme Ltd", "--out", "acme.crt"]);
+    let cert = std::fs::read_to_string(d.join("acme.crt")).unwrap();
+
+    let (code, out, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "backup", "acme", "--out", "acme.bak"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("with its current certificate chain (1 certificate)"), "{out}");
+    let backup = std::fs::read_to_string(d.join("acme.bak")).unwrap();
+    assert!(backup.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "{backup}");
+    assert!(backup.ends_with(&cert), "the certificate follows the key, as `cert self-sign` wrote it");
+
+    // `keys list` says when, in both forms.
+    let list = keys_json(&k, &k.home(), &k.service);
+    let when = list["keys"][0]["last_backed_up"].as_str().expect("the backup's date is listed").to_owned();
+    let parsed = time::OffsetDateTime::parse(&when, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!((time::OffsetDateTime::now_utc() - parsed).whole_seconds().abs() < 300, "{when}");
+    assert!(k.ok(&["keys", "list"]).contains(&format!("  backed up    {when}\n")));
+
+    if openssl_available() {
+        let pass = format!("pass:{BACKUP_PASS}");
+        let public = openssl(&["pkey", "-in", "acme.bak", "-passin", &pass, "-pubout"], d);
+        assert_eq!(String::from_utf8(public).unwrap(), k.ok(&["keys", "export-public", "acme"]));
+        assert!(!openssl_ok(
+            &["pkey", "-in", "acme.bak", "-passin", "pass:wrong horse battery", "-noout"],
+            d
+        ));
+        let from_backup = openssl(&["x509", "-in", "acme.bak"], d);
+        assert_eq!(
+            String::from_utf8(from_backup).unwrap(),
+            cert,
+            "openssl finds the certificate after the key"
+        );
+    }
+
+    // Restored on a new laptop: the key and its certificate, ready to sign.
+    let fresh_home = d.join("fresh-home");
+    let fresh_service = format!("{}-fresh", k.service);
+    let restored =
+        with_passphrase(&k, &fresh_home, &fresh_service, &["keys", "restore", "acme.bak", "--name", "acme"]);
+    let shown =
+        decode(k.cmd(&fresh_home, &fresh_service, &["cert", "show", "acme", "--pem"]).output().unwrap());
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
+    let signed = decode(
+        k.cmd(&fresh_home, &fresh_service, &["sign", "app.jar", "--key", "acme", "--out", "b"])
+            .output()
+            .unwrap(),
+    );
+    let fresh_list = keys_json(&k, &fresh_home, &fresh_service);
+    crate::common::keychain::clear_service(
+        &fresh_service,
+        &crate::common::keychain::listed_ids(&fresh_home.join("keys.json")),
+    );
+    assert_eq!(restored.0, 0, "{}", restored.2);
+    assert!(restored.1.contains("Kept the certificate from the file with the key: valid"), "{}", restored.1);
+    assert_eq!(shown.1, cert, "{}", shown.2);
+    assert_eq!(signed.0, 0, "{}", signed.2);
+    assert_eq!(std::fs::read_to_string(d.join("b/acme.crt")).unwrap(), cert);
+    assert_eq!(
+        fresh_list["keys"][0]["last_backed_up"],
+        serde_json::Value::Null,
+        "this copy was never backed up"
+    );
+}
+
+#[test]
+fn a_key_stored_already_is_refused_on_restore_and_import_and_nothing_is_added() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    let (code, _, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "backup", "acme", "--out", "acme.bak"]);
+    assert_eq!(code, 0, "{err}");
+    let index = std::fs::read(k.home().join("keys.json")).unwrap();
+    for name in ["acme", "acme-again"] {
+        let (code, out, err) =
+            with_passphrase(&k, &k.home(), &k.service, &["keys", "restore", "acme.bak", "--name", name]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            err.contains("This key is already stored as \"acme\"; nothing was imported.")
+                && err.contains("`countersign keys delete acme`"),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(k.home().join("keys.json")).unwrap(), index, "the index is untouched");
+    let list = keys_json(&k, &k.home(), &k.service);
+    assert_eq!(list["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]), "no keychain entry was added");
+
+    if openssl_available() {
+        let key = openssl_ed25519_key(k.path(), "ed.pem");
+        let key = key.to_str().unwrap();
+        k.ok(&["keys", "import", key, "--name", "ed"]);
+        let (code, _, err) = k.run(&["keys", "import", key, "--name", "ed-twice"]);
+        assert_eq!(code, 2);
+        assert!(err.contains("already stored as \"ed\""), "{err}");
+        let list = keys_json(&k, &k.home(), &k.service);
+        assert_eq!(list["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]));
+    }
+
+    // Once the stored key is deleted, the backup restores again.
+    k.ok(&["keys", "delete", "acme", "--yes"]);
+    let (code, _, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "restore", "acme.bak", "--name", "acme"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_backup_with_a_certificate_for_another_key_restores_nothing() {
+    let Some(k) = Keychain::new() else { return };
+    let d = k.path();
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    k.ok(&["keys", "generate", "--name", "other"]);
+    k.ok(&["cert", "self-sign", "other", "--out", "other.crt"]);
+    let (code, _, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "backup", "acme", "--out", "acme.bak"]);
+    assert_eq!(code, 0, "{err}");
+    let tampered =
+        [std::fs::read(d.join("acme.bak")).unwrap(), std::fs::read(d.join("other.crt")).unwrap()].concat();
+    std::fs::write(d.join("tampered.bak"), tampered).unwrap();
+    k.ok(&["keys", "delete", "acme", "--yes"]);
+    let index = std::fs::read(k.home().join("keys.json")).unwrap();
+
+    let (code, out, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "restore", "tampered.bak", "--name", "acme"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("tampered.bak holds a certificate for another key")
+            && err.contains("nothing was imported"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(k.home().join("keys.json")).unwrap(), index, "the index is untouched");
+    let list = keys_json(&k, &k.home(), &k.service);
+    assert_eq!(list["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]), "no keychain entry was added");
+    // The untouched backup restores.
+    let (code, _, err) =
+        with_passphrase(&k, &k.home(), &k.service, &["keys", "restore", "acme.bak", "--name", "acme"]);
+    assert_eq!(code, 0, "{err}");
+}

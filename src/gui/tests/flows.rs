@@ -327,7 +327,9 @@ fn passphrases_typed_into_the_window_are_wiped_and_leave_no_copy_in_memory() {
     assert!(w.harness.state().passphrases_wiped(), "both backup fields are wiped once the backup is written");
     scan("after the backup");
 
-    // Restoring an encrypted backup: the import passphrase is wiped too.
+    // Restoring an encrypted backup: the import passphrase is wiped too. A key stored
+    // already is refused, so the backed-up key goes first.
+    w.store.delete("acme").unwrap();
     w.type_into("Key file", &backup.display().to_string());
     w.type_into("Name for the key", "restored");
     w.type_keys("Passphrase (if encrypted)", &passphrase);

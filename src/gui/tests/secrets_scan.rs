@@ -453,9 +453,17 @@ fn cli_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecrets>)
         "keys import (plain PKCS#8 PEM from openssl)",
         &["keys", "import", s(&plain_ed), "--name", "imp-plain"],
     );
+    // The same key as DER: refused while stored, imported once the PEM import is deleted.
+    c.run(
+        "keys import (plain PKCS#8 DER, stored already)",
+        &["keys", "import", s(&plain_der), "--name", "imp-plain-der"],
+        &[],
+        &[2],
+    );
+    c.ok("keys delete", &["keys", "delete", "imp-plain", "--yes"]);
     c.ok(
         "keys import (plain PKCS#8 DER from openssl)",
-        &["keys", "import", s(&plain_der), "--name", "imp-plain-der"],
+        &["keys", "import", s(&plain_der), "--name", "imp-plain"],
     );
     c.ok(
         "keys import (plain P-384 PKCS#8 from openssl)",
@@ -493,7 +501,14 @@ fn cli_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecrets>)
         &[],
         &[2],
     );
-    c.ok_with_pass("keys restore", &["keys", "restore", s(&o("gen-ed.backup.pem")), "--name", "restored"]);
+    c.run(
+        "keys restore (stored already)",
+        &["keys", "restore", s(&o("gen-ed.backup.pem")), "--name", "x"],
+        &[("COUNTERSIGN_PASSPHRASE", PASS)],
+        &[2],
+    );
+    c.ok("keys delete", &["keys", "delete", "imp-enc", "--yes"]);
+    c.ok_with_pass("keys restore", &["keys", "restore", s(&o("imp-enc.backup.pem")), "--name", "restored"]);
     c.run(
         "keys restore (wrong passphrase)",
         &["keys", "restore", s(&o("gen-ed.backup.pem")), "--name", "x"],
