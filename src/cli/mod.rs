@@ -158,6 +158,14 @@ pub enum TruststoreCommand {
         /// The user that runs the product (name or uid), to check ownership exactly.
         #[arg(long, value_name = "USER")]
         product_user: Option<String>,
+        /// Also say whether the current certificate of this stored key is in the trust store
+        /// (compared by content, not file name); exit status 1 when it is not.
+        #[arg(long, value_name = "NAME", conflicts_with = "cert")]
+        key: Option<String>,
+        /// Also say whether this certificate (PEM or DER; the first of a chain) is in the
+        /// trust store; exit status 1 when it is not.
+        #[arg(long, value_name = "FILE")]
+        cert: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
