@@ -26,5 +26,6 @@ mod interop_openssl;
 mod keychain;
 mod keychain_restart;
 mod truststore_presence;
+mod verify_companions;
 #[cfg(feature = "gui")]
 mod window_x11;
