@@ -22,7 +22,10 @@ mod verify;
 
 pub use manifest::BundleManifest;
 pub use read::{LoadedBundle, load_bundle};
-pub use verify::{Check, Outcome, Report, Verdict, VerifyInput, VerifyTarget, verify, verify_target};
+pub use verify::{
+    CertificateFrom, Check, Outcome, Replaced, Report, Verdict, VerifyInput, VerifyTarget, verify,
+    verify_target,
+};
 
 /// Why a bundle could not be written, read back or verified.
 #[derive(Debug, thiserror::Error)]
@@ -112,9 +115,23 @@ pub enum BundleError {
     /// The `.sig` of an artifact to verify (given, or the artifact's name plus `.sig`) does not exist.
     #[error("The signature file {} does not exist. Give the .sig that came with the app.", .0.display())]
     NoSignature(PathBuf),
-    /// An artifact to verify came with neither a certificate nor a trust store.
-    #[error("No certificate to check {} against. Give the signer's certificate or a trust-store folder.", .0.display())]
+    /// An artifact to verify came with neither a certificate nor a trust store, and no
+    /// certificate beside it is named like it or verifies its signature.
+    #[error("No certificate to check {} against: none beside it is named like it or verifies its signature. Give the signer's certificate or a trust-store folder.", .0.display())]
     NothingToCheckAgainst(PathBuf),
+    /// No certificate was given for an artifact, and several different certificates beside
+    /// it verify its signature (a renewed certificate beside the old one, say).
+    #[error(
+        "Several certificates beside {} verify its signature: {}. Give the one to check against.",
+        .artifact.display(),
+        .files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    SeveralCertificates {
+        /// The artifact to verify.
+        artifact: PathBuf,
+        /// The certificate files beside it whose key verifies the signature, in name order.
+        files: Vec<PathBuf>,
+    },
 }
 
 impl BundleError {

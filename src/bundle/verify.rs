@@ -70,6 +70,15 @@ pub struct Report {
     pub artifact: String,
     /// The artifact's SHA-256, lower-case hex; `None` when no signature check read it.
     pub artifact_sha256: Option<String>,
+    /// The signature file that was checked, as named to people (for a zip bundle,
+    /// `bundle.zip!/name.sig`).
+    pub used_signature: String,
+    /// The certificate file the signature was checked against, as named to people: the one
+    /// given, the bundle's, one found beside the app, or the trust-store file that verified
+    /// it; `None` when there was none.
+    pub used_certificate: Option<String>,
+    /// Where `used_certificate` came from.
+    pub certificate_from: Option<CertificateFrom>,
     /// The certificate that verified the signature.
     pub signer: Option<SignerSummary>,
     /// The trust-store file whose certificate made the signer trusted.
@@ -78,7 +87,41 @@ pub struct Report {
     pub checks: Vec<Check>,
 }
 
+/// Where the certificate a signature was checked against came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateFrom {
+    /// The person named it.
+    Given,
+    /// The bundle holds it.
+    Bundle,
+    /// Beside the app, named like it (`<app>.crt`, `<app stem>.crt`, or `.pem`, `.cer`).
+    NamedLikeApp,
+    /// Beside the app: the only certificate file there whose key verifies the signature.
+    OnlyOneBesideApp,
+    /// The trust store: the certificate of it whose key verifies the signature.
+    TrustStore,
+}
+
 impl Report {
+    /// What was checked with what, by file name, for a verdict's title: "Checked
+    /// big-widget.jar with big-widget.jar.sig and acme.crt".
+    pub fn checked_with(&self) -> String {
+        let name = |s: &str| {
+            Path::new(s).file_name().map_or_else(|| s.to_owned(), |n| n.to_string_lossy().into_owned())
+        };
+        let certificate = match (&self.used_certificate, self.certificate_from) {
+            (None, _) => " (no certificate)".to_owned(),
+            (Some(c), Some(CertificateFrom::Bundle)) => format!(" and {}, from the bundle", name(c)),
+            (Some(c), Some(CertificateFrom::NamedLikeApp | CertificateFrom::OnlyOneBesideApp)) => {
+                format!(" and {}, found beside it", name(c))
+            }
+            (Some(c), Some(CertificateFrom::TrustStore)) => format!(" and the trust store's {}", name(c)),
+            (Some(c), _) => format!(" and {}", name(c)),
+        };
+        format!("Checked {} with {}{certificate}", name(&self.artifact), name(&self.used_signature))
+    }
+
     /// True when no check failed (the command line's exit status 0): the signature is good,
     /// though UPM may still need the certificate in its trust store (see [`Verdict`]).
     pub fn passed(&self) -> bool {
@@ -106,6 +149,12 @@ pub struct VerifyInput<'a> {
     pub signature_name: String,
     /// A certificate file's bytes (one certificate or a chain) and its name.
     pub certificate: Option<(&'a [u8], String)>,
+    /// Where `certificate` came from (said in the report); unused when it is `None`.
+    pub certificate_from: CertificateFrom,
+    /// For a bundle checked with a signature or certificate given beside it: the bundle's
+    /// own, which those replace. The report compares each with what replaced it, and the
+    /// manifest's word on the certificate no longer applies. Empty otherwise.
+    pub replaced: Vec<Replaced<'a>>,
     /// The customer's trust store: checked for the signer, and searched for a certificate
     /// that verifies the signature when none is given; `None` leaves trust unchecked.
     pub truststore: Option<&'a TrustStore>,
@@ -113,6 +162,15 @@ pub struct VerifyInput<'a> {
     pub manifest: Option<&'a BundleManifest>,
     /// The moment the certificate's validity is judged at.
     pub now: OffsetDateTime,
+}
+
+/// A part of a bundle that one given beside it replaced, for [`VerifyInput::replaced`].
+#[derive(Debug, Clone)]
+pub enum Replaced<'a> {
+    /// The bundle's own signature file: its bytes and name.
+    Signature(&'a [u8], String),
+    /// The bundle's own certificate file, its bytes and name; `None` when it has none.
+    Certificate(Option<(&'a [u8], String)>),
 }
 
 struct Checklist(Vec<Check>);
@@ -138,6 +196,7 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
     // Which certificate chain signs: the one given, or the trust-store certificate whose key
     // verifies the signature.
     let mut found = given_chain(&mut list, input);
+    replaced_checks(&mut list, input, signature.as_ref(), &found.chain);
     if found.chain.is_empty() && input.certificate.is_none() {
         search_trust_store(&mut list, input, signature.as_ref(), &mut found, progress)?;
     }
@@ -157,12 +216,22 @@ pub fn verify(input: &VerifyInput<'_>, progress: &Progress) -> Result<Report, Bu
 
     let (verdict, decided_by, headline) =
         decide(&list.0, &input.artifact_name, found.signature_result.as_ref());
+    let (used_certificate, certificate_from) = match &input.certificate {
+        Some((_, name)) => (Some(name.clone()), Some(input.certificate_from)),
+        None if !found.chain.is_empty() => {
+            (Some(found.chain_name.clone()), Some(CertificateFrom::TrustStore))
+        }
+        None => (None, None),
+    };
     Ok(Report {
         verdict,
         headline,
         decided_by,
         artifact: input.artifact_name.clone(),
         artifact_sha256: found.artifact_sha256,
+        used_signature: input.signature_name.clone(),
+        used_certificate,
+        certificate_from,
         signer: signer.as_ref().map(|c| SignerSummary {
             subject: c.subject(),
             sha256_fingerprint: c.fingerprint(),
@@ -220,7 +289,14 @@ fn given_chain(list: &mut Checklist, input: &VerifyInput<'_>) -> Found {
     let Some((bytes, name)) = &input.certificate else { return found };
     match Certificate::all_from_file_bytes(bytes, name) {
         Ok(c) => {
-            let detail = format!("{} ({})", c[0].subject(), name);
+            let whence = match input.certificate_from {
+                CertificateFrom::NamedLikeApp => ", found beside the app and named like it",
+                CertificateFrom::OnlyOneBesideApp => {
+                    ", found beside the app: the only certificate there whose key verifies the signature"
+                }
+                _ => "",
+            };
+            let detail = format!("{} ({name}{whence})", c[0].subject());
             list.push("certificate", "Certificate parses", Outcome::Pass, detail, None);
             found.chain = c;
             found.chain_name = name.clone();
@@ -234,6 +310,93 @@ fn given_chain(list: &mut Checklist, input: &VerifyInput<'_>) -> Found {
         ),
     }
     found
+}
+
+/// A signature or certificate given beside a bundle replaced the bundle's own: say whether
+/// it is the same, so that a verdict on another one is not taken for the bundle's.
+fn replaced_checks(
+    list: &mut Checklist,
+    input: &VerifyInput<'_>,
+    signature: Option<&Signature>,
+    chain: &[Certificate],
+) {
+    let fix = Some("To check the bundle as it came, give the bundle alone.");
+    for replaced in &input.replaced {
+        match replaced {
+            Replaced::Signature(own, own_name) => {
+                let title = "Signature given is the bundle's own";
+                let own_decoded = Signature::decode(own, own_name).ok();
+                let same = match (signature, &own_decoded) {
+                    (Some(given), Some(own)) => given.as_bytes() == own.as_bytes(),
+                    _ => own.trim_ascii() == input.signature.trim_ascii(),
+                };
+                let given = &input.signature_name;
+                if same {
+                    list.push(
+                        "bundle-signature",
+                        title,
+                        Outcome::Pass,
+                        format!("{given} is the same as {own_name}"),
+                        None,
+                    );
+                } else {
+                    list.push(
+                        "bundle-signature",
+                        title,
+                        Outcome::Warn,
+                        format!("{given} is not the bundle's signature ({own_name}); the one given is checked instead"),
+                        fix,
+                    );
+                }
+            }
+            Replaced::Certificate(own) => {
+                let title = "Certificate given is the bundle's own";
+                let (Some(given), Some((_, given_name))) = (chain.first(), &input.certificate) else {
+                    continue;
+                };
+                let Some((own_bytes, own_name)) = own else {
+                    list.push(
+                        "bundle-certificate",
+                        title,
+                        Outcome::Skipped,
+                        format!(
+                            "the bundle holds no certificate; the signature is checked against {given_name}"
+                        ),
+                        None,
+                    );
+                    continue;
+                };
+                let own_cert = Certificate::all_from_file_bytes(own_bytes, own_name)
+                    .ok()
+                    .and_then(|c| c.into_iter().next());
+                match own_cert {
+                    Some(own) if own == *given => list.push(
+                        "bundle-certificate",
+                        title,
+                        Outcome::Pass,
+                        format!("{given_name} is the same certificate as {own_name}"),
+                        None,
+                    ),
+                    other => {
+                        let own_is = other
+                            .map(|c| format!(", {}, SHA-256 {}", c.subject(), c.fingerprint()))
+                            .unwrap_or_default();
+                        list.push(
+                            "bundle-certificate",
+                            title,
+                            Outcome::Warn,
+                            format!(
+                                "{given_name} ({}, SHA-256 {}) is not the bundle's certificate ({own_name}{own_is}); the signature is checked against the one given instead",
+                                given.subject(),
+                                given.fingerprint()
+                            ),
+                            fix,
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// No certificate came with the signature: UPM tries the trust store's certificates, and so
@@ -582,9 +745,11 @@ fn manifest_check(
     signer: Option<&Certificate>,
     input: &VerifyInput<'_>,
 ) {
+    let replaced = input.replaced.iter().any(|r| matches!(r, Replaced::Certificate(_)));
     if let (Some(expected), Some(cert)) = (&m.certificate, signer)
         && cert.fingerprint() != expected.sha256_fingerprint
         && input.certificate.is_some()
+        && !replaced
     {
         list.push(
             "manifest-certificate",
@@ -633,23 +798,24 @@ fn manifest_check(
 }
 
 /// What a person points at to verify: a bundle (folder or zip), or a signed artifact with
-/// its `.sig` (by default the artifact's name plus `.sig`) and the signer's certificate.
+/// its `.sig` (by default the artifact's name plus `.sig`) and the signer's certificate
+/// (by default one found beside it, see [`verify_target`]).
 #[derive(Debug, Clone, Default)]
 pub struct VerifyTarget {
     /// A bundle folder or zip, or the signed `.jar` or `.obr`.
     pub path: std::path::PathBuf,
-    /// The artifact's `.sig`; `None` for a bundle, or for the artifact's name plus `.sig`.
+    /// The artifact's `.sig`; `None` for a bundle's own, or for the artifact's name plus `.sig`.
     pub signature: Option<std::path::PathBuf>,
-    /// The signer's certificate file; `None` for a bundle, or to find the signer in the trust store.
+    /// The signer's certificate file; `None` for a bundle's own, or to find the signer beside
+    /// the artifact or in the trust store.
     pub certificate: Option<std::path::PathBuf>,
 }
 
 impl VerifyTarget {
-    /// True when `path` is read as a bundle rather than as an artifact.
+    /// True when `path` is read as a bundle rather than as an artifact: a folder, or a zip
+    /// holding a bundle manifest. A signature or certificate given too replaces the bundle's own.
     pub fn is_bundle(&self) -> bool {
-        self.signature.is_none()
-            && self.certificate.is_none()
-            && (self.path.is_dir() || looks_like_bundle_zip(&self.path))
+        self.path.is_dir() || looks_like_bundle_zip(&self.path)
     }
 }
 
@@ -661,8 +827,19 @@ fn looks_like_bundle_zip(path: &Path) -> bool {
         .is_some_and(|z| z.len() <= 64 && z.index_for_name(super::manifest::FILE_NAME).is_some())
 }
 
+const MAX_SIGNATURE_FILE: u64 = 64 << 10;
+const MAX_CERTIFICATE_FILE: u64 = 1 << 20;
+
 /// Reads whatever `target` names and verifies it the way UPM will. The command line and the
 /// window both come through here, so a bundle is judged the same whichever face is used.
+///
+/// A bundle's own signature and certificate are used unless `target` names others, which
+/// then replace them (the report says whether they are the same). An artifact's signature is
+/// `<artifact>.sig` unless named; its certificate, when neither one nor a trust store is
+/// given, is looked for beside it: a certificate file named like it (`<artifact>.crt`,
+/// `<artifact stem>.crt`, or `.pem`, `.cer`), else the only certificate file there whose key
+/// verifies the signature. With a trust store and no certificate, the trust store's
+/// certificates are tried, as UPM does. The report names the files used.
 pub fn verify_target(
     target: &VerifyTarget,
     truststore: Option<&TrustStore>,
@@ -673,48 +850,156 @@ pub fn verify_target(
     if !path.exists() {
         return Err(BundleError::NotFound(path.clone()));
     }
+    let given_certificate = match &target.certificate {
+        Some(c) => Some((super::read_small(c, MAX_CERTIFICATE_FILE)?, c.display().to_string())),
+        None => None,
+    };
+    let given_signature = |sig_path: &Path| -> Result<(Vec<u8>, String), BundleError> {
+        if !sig_path.is_file() {
+            return Err(BundleError::NoSignature(sig_path.to_path_buf()));
+        }
+        Ok((super::read_small(sig_path, MAX_SIGNATURE_FILE)?, sig_path.display().to_string()))
+    };
     if target.is_bundle() {
+        if path.is_dir()
+            && !path.join(super::manifest::FILE_NAME).is_file()
+            && (target.signature.is_some() || target.certificate.is_some())
+        {
+            return Err(BundleError::FolderWithoutManifest(path.clone()));
+        }
         let loaded = super::load_bundle(path)?;
+        let signature = target.signature.as_deref().map(given_signature).transpose()?;
+        let mut replaced = Vec::new();
+        if signature.is_some() {
+            replaced.push(Replaced::Signature(&loaded.signature, loaded.signature_name.clone()));
+        }
+        if given_certificate.is_some() {
+            replaced.push(Replaced::Certificate(
+                loaded.certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
+            ));
+        }
+        let (signature, signature_name) = signature
+            .as_ref()
+            .map_or((loaded.signature.as_slice(), loaded.signature_name.clone()), |(b, n)| {
+                (b.as_slice(), n.clone())
+            });
+        let (certificate, certificate_from) = match &given_certificate {
+            Some((b, n)) => (Some((b.as_slice(), n.clone())), CertificateFrom::Given),
+            None => {
+                (loaded.certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())), CertificateFrom::Bundle)
+            }
+        };
         let input = VerifyInput {
             artifact: &loaded.artifact_path,
             artifact_name: loaded.manifest.artifact.file_name.clone(),
-            signature: &loaded.signature,
-            signature_name: loaded.signature_name.clone(),
-            certificate: loaded.certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
+            signature,
+            signature_name,
+            certificate,
+            certificate_from,
+            replaced,
             truststore,
             manifest: Some(&loaded.manifest),
             now,
         };
         return verify(&input, progress);
     }
-    if path.is_dir() {
-        return Err(BundleError::FolderWithoutManifest(path.clone()));
-    }
     let sig_path = target.signature.clone().unwrap_or_else(|| {
         let mut p = path.as_os_str().to_owned();
         p.push(".sig");
         std::path::PathBuf::from(p)
     });
-    if !sig_path.is_file() {
-        return Err(BundleError::NoSignature(sig_path));
-    }
-    let signature = super::read_small(&sig_path, 64 << 10)?;
-    let certificate = match &target.certificate {
-        Some(c) => Some((super::read_small(c, 1 << 20)?, c.display().to_string())),
-        None => None,
+    let (signature, signature_name) = given_signature(&sig_path)?;
+    let (certificate, certificate_from) = match given_certificate {
+        Some(c) => (Some(c), CertificateFrom::Given),
+        None if truststore.is_some() => (None, CertificateFrom::TrustStore),
+        None => match companion_certificate(path, &signature, progress)? {
+            Some((file, bytes, from)) => (Some((bytes, file.display().to_string())), from),
+            None => return Err(BundleError::NothingToCheckAgainst(path.clone())),
+        },
     };
-    if certificate.is_none() && truststore.is_none() {
-        return Err(BundleError::NothingToCheckAgainst(path.clone()));
-    }
     let input = VerifyInput {
         artifact: path,
         artifact_name: path.display().to_string(),
         signature: &signature,
-        signature_name: sig_path.display().to_string(),
+        signature_name,
         certificate: certificate.as_ref().map(|(b, n)| (b.as_slice(), n.clone())),
+        certificate_from,
+        replaced: Vec::new(),
         truststore,
         manifest: None,
         now,
     };
     verify(&input, progress)
+}
+
+/// File name endings of certificate files looked for beside an app.
+const CERTIFICATE_ENDINGS: [&str; 3] = ["crt", "pem", "cer"];
+
+/// The signer's certificate beside `artifact`, when none was given: a certificate file named
+/// like the artifact, else the only certificate file in its folder whose key verifies the
+/// signature (several files of the same certificate count as one). `None` when there is no
+/// such file; [`BundleError::SeveralCertificates`] when several different ones verify.
+fn companion_certificate(
+    artifact: &Path,
+    signature: &[u8],
+    progress: &Progress,
+) -> Result<Option<(std::path::PathBuf, Vec<u8>, CertificateFrom)>, BundleError> {
+    // An artifact named without a folder has its companions named without one too.
+    let dir = artifact.parent().unwrap_or(Path::new("")).to_path_buf();
+    let read_certificate = |path: &Path| -> Option<(Vec<u8>, Certificate)> {
+        let bytes = crate::atomic::read_small(path, MAX_CERTIFICATE_FILE).ok()?;
+        let cert =
+            Certificate::all_from_file_bytes(&bytes, &path.display().to_string()).ok()?.into_iter().next()?;
+        Some((bytes, cert))
+    };
+    let (Some(file_name), Some(stem)) = (artifact.file_name(), artifact.file_stem()) else { return Ok(None) };
+    for base in [file_name, stem] {
+        for ending in CERTIFICATE_ENDINGS {
+            let mut name = base.to_owned();
+            name.push(".");
+            name.push(ending);
+            let candidate = dir.join(name);
+            if let Some((bytes, _)) = candidate.is_file().then(|| read_certificate(&candidate)).flatten() {
+                return Ok(Some((candidate, bytes, CertificateFrom::NamedLikeApp)));
+            }
+        }
+    }
+    let Ok(sig) = Signature::decode(signature, "signature") else { return Ok(None) };
+    let listed = if dir.as_os_str().is_empty() { Path::new(".") } else { dir.as_path() };
+    let Ok(entries) = std::fs::read_dir(listed) else { return Ok(None) };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| dir.join(e.file_name()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| CERTIFICATE_ENDINGS.iter().any(|c| e.eq_ignore_ascii_case(c)))
+                && p.is_file()
+        })
+        .collect();
+    files.sort();
+    // Each distinct key is tried once: a pass over the artifact per key.
+    let mut tried: Vec<(PublicKey, bool)> = Vec::new();
+    let mut verifying: Vec<(std::path::PathBuf, Vec<u8>, Certificate)> = Vec::new();
+    for file in files {
+        let Some((bytes, cert)) = read_certificate(&file) else { continue };
+        let Ok(key) = cert.public_key(&file.display().to_string()) else { continue };
+        let valid = match tried.iter().find(|(k, _)| *k == key) {
+            Some((_, valid)) => *valid,
+            None => {
+                let valid = signing::verify_file(artifact, &key, &sig, progress)?.valid;
+                tried.push((key, valid));
+                valid
+            }
+        };
+        if valid && !verifying.iter().any(|(_, _, c)| *c == cert) {
+            verifying.push((file, bytes, cert));
+        }
+    }
+    match verifying.len() {
+        0 => Ok(None),
+        1 => Ok(verifying.pop().map(|(file, bytes, _)| (file, bytes, CertificateFrom::OnlyOneBesideApp))),
+        _ => Err(BundleError::SeveralCertificates {
+            artifact: artifact.to_path_buf(),
+            files: verifying.into_iter().map(|(f, _, _)| f).collect(),
+        }),
+    }
 }

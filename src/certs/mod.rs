@@ -261,6 +261,18 @@ impl Certificate {
         })
     }
 
+    /// True when both certificates carry the same public key (the same key, certified twice:
+    /// a renewal, say), whatever the key's algorithm.
+    pub fn same_public_key(&self, other: &Certificate) -> bool {
+        self.parsed.tbs_certificate().subject_public_key_info()
+            == other.parsed.tbs_certificate().subject_public_key_info()
+    }
+
+    /// True when both certificates name the same subject.
+    pub fn same_subject(&self, other: &Certificate) -> bool {
+        self.parsed.tbs_certificate().subject() == other.parsed.tbs_certificate().subject()
+    }
+
     /// Subject and issuer are the same name (a self-signed certificate, or a root).
     pub fn is_self_issued(&self) -> bool {
         self.parsed.tbs_certificate().subject() == self.parsed.tbs_certificate().issuer()

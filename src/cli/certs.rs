@@ -239,8 +239,13 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
         TruststoreCommand::Package { cert, out, include_atlassian_cas } => {
             package_cmd(&cert, &out, include_atlassian_cas)
         }
-        TruststoreCommand::Check { dir, product_user, json } => {
-            check_cmd(&dir, product_user.as_deref(), json)
+        TruststoreCommand::Check { dir, product_user, key, cert, json } => {
+            let current = match (key, cert) {
+                (Some(name), _) => Some(Current::Key(name)),
+                (None, Some(file)) => Some(Current::File(file)),
+                (None, None) => None,
+            };
+            check_cmd(&dir, product_user.as_deref(), current.as_ref(), json)
         }
     }
 }
@@ -268,27 +273,118 @@ fn package_cmd(cert: &str, out: &Path, include_atlassian_cas: bool) -> Result<u8
     Ok(0)
 }
 
-/// `truststore check`: checks a trust-store folder; exit code 1 when UPM would fail on it.
-fn check_cmd(dir: &Path, product_user: Option<&str>, json: bool) -> Result<u8, Failure> {
+/// The certificate `truststore check` is asked to look for: a stored key's current one, or a file's.
+enum Current {
+    Key(String),
+    File(std::path::PathBuf),
+}
+
+impl Current {
+    /// The certificate (the signer's, a chain's first) and how to name where it came from.
+    fn load(&self) -> Result<(Certificate, String), Failure> {
+        match self {
+            Current::File(path) => {
+                let input = countersign::bundle::CertificateInput::from_file(path)?;
+                let cert = input.chain.into_iter().next().ok_or_else(|| {
+                    Failure::bad_input(format!(
+                        "{} holds no certificate. Give the certificate file.",
+                        path.display()
+                    ))
+                })?;
+                Ok((cert, path.display().to_string()))
+            }
+            Current::Key(name) => {
+                let store = KeyStore::open_default()?;
+                let record = store.get(name)?;
+                let cert = store.certificates(&record).pop().and_then(|chain| chain.into_iter().next());
+                let cert = cert.ok_or_else(|| {
+                    Failure::bad_input(format!(
+                        "Key \"{name}\" has no certificate yet. Make one: countersign cert self-sign {name}"
+                    ))
+                })?;
+                Ok((cert, format!("key \"{name}\"")))
+            }
+        }
+    }
+}
+
+/// `truststore check`: checks a trust-store folder, and whether it holds the current
+/// certificate when one is named; exit code 1 when UPM would fail on it, or it lacks that
+/// certificate.
+fn check_cmd(
+    dir: &Path,
+    product_user: Option<&str>,
+    current: Option<&Current>,
+    json: bool,
+) -> Result<u8, Failure> {
     let uid = product_user.map(uid_of).transpose()?;
-    let lint = truststore::check(dir, OffsetDateTime::now_utc(), uid)?;
+    // The certificate first: a key or file that cannot be read is bad input, before any finding.
+    let current = current.map(Current::load).transpose()?;
+    let store = truststore::TrustStore::load(dir)?;
+    let lint = truststore::check_store(&store, OffsetDateTime::now_utc(), uid);
+    let presence = current.as_ref().map(|(cert, _)| truststore::presence(&store, cert));
+    let found = presence.as_ref().is_none_or(truststore::Presence::is_present);
     if json {
-        print_json(&serde_json::json!({ "ok": lint.passed(), "lint": lint }));
+        let mut value = serde_json::json!({ "ok": lint.passed() && found, "lint": lint });
+        if let (Some((cert, source)), Some(presence)) = (&current, &presence) {
+            value["current_certificate"] = serde_json::json!({
+                "source": source,
+                "subject": cert.subject(),
+                "serial": cert.serial_hex(),
+                "sha256_fingerprint": cert.fingerprint(),
+                "not_after": certs::rfc3339(cert.not_after()),
+                "presence": presence,
+            });
+        }
+        print_json(&value);
     } else {
         print_lint(&lint);
-    }
-    if lint.passed() {
-        Ok(0)
-    } else {
-        if !json {
-            let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
-            eprintln!(
-                "countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.",
-                dir.display()
-            );
+        if let (Some((cert, _)), Some(presence)) = (&current, &presence) {
+            println!("{}", presence_line(cert, presence));
         }
-        Ok(1)
     }
+    if !json && !lint.passed() {
+        let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
+        eprintln!(
+            "countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.",
+            dir.display()
+        );
+    } else if !json && !found {
+        eprintln!(
+            "countersign: the trust store {} does not hold your current certificate; UPM will refuse apps signed under it.",
+            dir.display()
+        );
+    }
+    Ok(if lint.passed() && found { 0 } else { 1 })
+}
+
+/// "Your current certificate: present (file)", "missing", "an older one (file)", ...
+fn presence_line(cert: &Certificate, presence: &truststore::Presence) -> String {
+    use truststore::Presence;
+    let what = |r: &truststore::Related| {
+        let kind = if r.same_key { "same key" } else { "same subject, another key" };
+        let until = r.not_after.get(..10).unwrap_or(&r.not_after);
+        format!("{}: {kind}, serial {}, valid until {until}", r.file.display(), r.serial)
+    };
+    let state = match presence {
+        Presence::Present { file } => format!("present ({})", file.display()),
+        Presence::Missing => {
+            "missing. Copy it into the trust store (countersign truststore package makes a ready folder)"
+                .to_owned()
+        }
+        Presence::Older(r) if r.same_key => format!(
+            "an older one ({}). Replace it with the current certificate; apps signed before verify under the same key",
+            what(r)
+        ),
+        Presence::Older(r) => format!(
+            "an older one ({}). Add the current certificate beside it; keep the older one while apps signed with that key are installed",
+            what(r)
+        ),
+        Presence::Newer(r) => {
+            format!("missing, but a newer one is there ({}). Sign with the newer certificate", what(r))
+        }
+    };
+    format!("Your current certificate ({}, SHA-256 {}): {state}.", cert.subject(), cert.fingerprint())
 }
 
 /// Prints a trust-store check as text: the count, the Atlassian CAs, the findings, the verdict.

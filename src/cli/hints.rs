@@ -83,6 +83,7 @@ impl Hint for BundleError {
             }
             BundleError::NoSignature(_) => Some("Pass it with --sig.".into()),
             BundleError::NothingToCheckAgainst(_) => Some("Pass --cert or --truststore.".into()),
+            BundleError::SeveralCertificates { .. } => Some("Pass it with --cert.".into()),
             _ => None,
         }
     }

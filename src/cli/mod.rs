@@ -158,6 +158,14 @@ pub enum TruststoreCommand {
         /// The user that runs the product (name or uid), to check ownership exactly.
         #[arg(long, value_name = "USER")]
         product_user: Option<String>,
+        /// Also say whether the current certificate of this stored key is in the trust store
+        /// (compared by content, not file name); exit status 1 when it is not.
+        #[arg(long, value_name = "NAME", conflicts_with = "cert")]
+        key: Option<String>,
+        /// Also say whether this certificate (PEM or DER; the first of a chain) is in the
+        /// trust store; exit status 1 when it is not.
+        #[arg(long, value_name = "FILE")]
+        cert: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -263,10 +271,13 @@ pub struct SignArgs {
 pub struct VerifyArgs {
     /// A bundle (folder or -signed.zip), or the artifact itself.
     pub target: PathBuf,
-    /// The signature file [default: <artifact>.sig next to it].
+    /// The signature file [default: <artifact>.sig next to it; a bundle's own]. Given with a
+    /// bundle, it replaces the bundle's own, and the report says whether they are the same.
     #[arg(long, value_name = "FILE")]
     pub sig: Option<PathBuf>,
-    /// The signer's certificate.
+    /// The signer's certificate [default: a bundle's own; for an app, <app>.crt, .pem or .cer
+    /// beside it (or <app stem>.crt ...), else the only certificate there whose key verifies the
+    /// signature]. Given with a bundle, it replaces the bundle's own.
     #[arg(long, value_name = "FILE", conflicts_with = "truststore")]
     pub cert: Option<PathBuf>,
     /// A UPM trust-store folder (upmconfig/truststore) to check against, as the customer's UPM will.
@@ -612,7 +623,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
 
 fn print_report(report: &Report) {
     use countersign::bundle::Outcome;
-    println!("Checking {} as UPM will:", report.artifact);
+    println!("{}, as UPM will:", report.checked_with());
     for c in &report.checks {
         let mark = match c.outcome {
             Outcome::Pass => "[ ok ]",

@@ -83,6 +83,100 @@ impl TrustStore {
     }
 }
 
+/// Where a certificate stands to a trust store: in it, missing, or missing with another
+/// certificate of the same key or subject in its place (one from before a renewal, say).
+///
+/// Files are compared by what they hold (the certificate's exact DER), never by name: a
+/// customer may have renamed the file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "presence", rename_all = "kebab-case")]
+pub enum Presence {
+    /// A file of the store holds this very certificate.
+    Present {
+        /// The first such file, in name order.
+        file: PathBuf,
+    },
+    /// Not this certificate, but one for the same key or subject issued before it (or at the
+    /// same moment): typically the certificate it renewed, which the store still trusts.
+    Older(Related),
+    /// Not this certificate, but one for the same key or subject issued after it: the store
+    /// has moved on to a later certificate.
+    Newer(Related),
+    /// Neither this certificate nor any other of its key or subject.
+    Missing,
+}
+
+impl Presence {
+    /// The store's file this is about: the certificate itself, or the related one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Presence::Present { file } => Some(file),
+            Presence::Older(r) | Presence::Newer(r) => Some(&r.file),
+            Presence::Missing => None,
+        }
+    }
+
+    /// True when the store holds the certificate itself.
+    pub fn is_present(&self) -> bool {
+        matches!(self, Presence::Present { .. })
+    }
+}
+
+/// A certificate of the store related to the one asked about, but not it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Related {
+    /// The store's file that holds it.
+    pub file: PathBuf,
+    /// True when it carries the same public key; false when only the subject is the same
+    /// (another key under the same name).
+    pub same_key: bool,
+    /// Its subject, RFC 4514 form.
+    pub subject: String,
+    /// Its serial number, lower-case hex.
+    pub serial: String,
+    /// Its SHA-256 fingerprint, as openssl prints it.
+    pub sha256_fingerprint: String,
+    /// The start of its validity, RFC 3339.
+    pub not_before: String,
+    /// The end of its validity, RFC 3339.
+    pub not_after: String,
+}
+
+/// Whether `store` holds `cert` itself, or another certificate of the same public key or
+/// subject (see [`Presence`]). Of several related certificates, the one issued last is named.
+pub fn presence(store: &TrustStore, cert: &Certificate) -> Presence {
+    if let Some((file, _)) = store.certificates().find(|(_, c)| *c == cert) {
+        return Presence::Present { file: file.to_path_buf() };
+    }
+    // Issued: the start of validity (a renewal's end may come before the old one's).
+    let issued = |c: &Certificate| c.not_before();
+    // The last issued; of equals, the first file.
+    let mut related: Option<(&Path, &Certificate)> = None;
+    for (file, c) in store.certificates() {
+        let newer_than_kept = related.is_none_or(|(_, kept)| issued(c) > issued(kept));
+        if (c.same_public_key(cert) || c.same_subject(cert)) && newer_than_kept {
+            related = Some((file, c));
+        }
+    }
+    let Some((file, found)) = related else { return Presence::Missing };
+    let related = Related {
+        file: file.to_path_buf(),
+        same_key: found.same_public_key(cert),
+        subject: found.subject(),
+        serial: found.serial_hex(),
+        sha256_fingerprint: found.fingerprint(),
+        not_before: crate::certs::rfc3339(found.not_before()),
+        not_after: crate::certs::rfc3339(found.not_after()),
+    };
+    if issued(found) > issued(cert) { Presence::Newer(related) } else { Presence::Older(related) }
+}
+
+/// [`presence`] of each certificate, in order: to ask about several at once (the one that
+/// must be there, the ones that must be gone).
+pub fn presences<'a>(store: &TrustStore, certs: impl IntoIterator<Item = &'a Certificate>) -> Vec<Presence> {
+    certs.into_iter().map(|c| presence(store, c)).collect()
+}
+
 fn load_file(path: PathBuf) -> TrustFile {
     let name = path.display().to_string();
     let mut bytes = Vec::new();
@@ -178,7 +272,12 @@ pub fn check(
     now: time::OffsetDateTime,
     product_uid: Option<u32>,
 ) -> Result<Lint, TrustStoreError> {
-    let store = TrustStore::load(dir)?;
+    Ok(check_store(&TrustStore::load(dir)?, now, product_uid))
+}
+
+/// [`check`] of a store loaded already (to ask [`presence`] of the same reading, say).
+pub fn check_store(store: &TrustStore, now: time::OffsetDateTime, product_uid: Option<u32>) -> Lint {
+    let dir = store.dir.as_path();
     let mut findings = Vec::new();
     let mut push = |severity, file: Option<&Path>, message: String, fix: Option<&str>, remedy| {
         findings.push(Finding {
@@ -247,7 +346,7 @@ pub fn check(
         push(Severity::Warning, None, "Atlassian's Marketplace Intermediate CA v1 expires on 2027-01-10; from then on only apps under Intermediate CA v2 install".into(), Some("Make sure atlassian_mpac_intermediate_ca_v2.crt is present too."), None);
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    Ok(Lint { dir: dir.to_path_buf(), certificates: count, atlassian_cas, findings })
+    Lint { dir: dir.to_path_buf(), certificates: count, atlassian_cas, findings }
 }
 
 /// What one certificate of the store gets wrong for UPM: a key that is not Ed25519, a
@@ -487,4 +586,66 @@ pub enum PackageError {
     /// The zip package could not be written.
     #[error(transparent)]
     Write(#[from] crate::atomic::WriteError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certs::{Subject, self_signed};
+    use crate::keys::{Algorithm, PrivateKey};
+    use time::{Duration, OffsetDateTime};
+
+    fn cert(key: &PrivateKey, cn: &str, start_days_ago: i64) -> Certificate {
+        let now = OffsetDateTime::now_utc();
+        let subject = Subject { common_name: cn.into(), ..Default::default() };
+        self_signed(key, &subject, now - Duration::days(start_days_ago), now + Duration::days(300)).unwrap()
+    }
+
+    fn store(files: &[(&str, &Certificate)]) -> (tempfile::TempDir, TrustStore) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, c) in files {
+            std::fs::write(dir.path().join(name), c.to_pem()).unwrap();
+        }
+        let store = TrustStore::load(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn presence_compares_contents_and_tells_older_from_newer() {
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let (old, current, next) = (cert(&key, "Acme", 400), cert(&key, "Acme", 10), cert(&key, "Acme", 1));
+        let other_key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let same_name = cert(&other_key, "Acme", 500);
+        let stranger = cert(&other_key, "Someone Else", 5);
+
+        let (_d, s) = store(&[("renamed by the customer.pem", &current), ("z-old.crt", &old)]);
+        let Presence::Present { file } = presence(&s, &current) else { panic!("present") };
+        assert!(file.ends_with("renamed by the customer.pem"));
+
+        let (_d, s) = store(&[("a.crt", &old), ("b.crt", &same_name), ("c.crt", &stranger)]);
+        let Presence::Older(r) = presence(&s, &current) else { panic!("older") };
+        assert!(r.file.ends_with("a.crt") && r.same_key, "the last issued of the related: {r:?}");
+        assert_eq!(r.sha256_fingerprint, old.fingerprint());
+        assert_eq!(r.serial, old.serial_hex());
+
+        let (_d, s) = store(&[("b.crt", &same_name)]);
+        let Presence::Older(r) = presence(&s, &current) else { panic!("older") };
+        assert!(!r.same_key, "the same subject, another key");
+
+        let (_d, s) = store(&[("next.crt", &next), ("c.crt", &stranger)]);
+        assert!(matches!(presence(&s, &current), Presence::Newer(r) if r.file.ends_with("next.crt")));
+
+        let (_d, s) = store(&[("c.crt", &stranger)]);
+        assert_eq!(presence(&s, &current), Presence::Missing);
+        assert_eq!(presence(&s, &current).file(), None);
+
+        // Several asked at once: the one expected, the one to be gone.
+        let (_d, s) = store(&[("current.crt", &current)]);
+        let found = presences(&s, [&current, &old]);
+        assert!(found[0].is_present());
+        assert!(matches!(&found[1], Presence::Newer(r) if r.file.ends_with("current.crt")));
+        let json = serde_json::to_value(&found[1]).unwrap();
+        assert_eq!(json["presence"], "newer");
+        assert_eq!(json["same_key"], true);
+    }
 }

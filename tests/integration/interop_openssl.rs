@@ -236,6 +236,8 @@ fn accepted(jar: &Path, sig: &[u8], cert: &[u8]) -> bool {
         signature: sig,
         signature_name: "app.jar.sig".into(),
         certificate: Some((cert, "vendor.crt".into())),
+        certificate_from: bundle::CertificateFrom::Given,
+        replaced: Vec::new(),
         truststore: None,
         manifest: None,
         now: OffsetDateTime::now_utc(),

@@ -25,5 +25,7 @@ mod interop_jdk;
 mod interop_openssl;
 mod keychain;
 mod keychain_restart;
+mod truststore_presence;
+mod verify_companions;
 #[cfg(feature = "gui")]
 mod window_x11;

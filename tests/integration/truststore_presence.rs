@@ -1,0 +1,148 @@
+//! `truststore check --cert FILE` / `--key NAME`: whether the trust store holds your current
+//! certificate, found by content whatever the file is called, or an older one of the same key.
+
+#[cfg(unix)]
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::common::keychain::Keychain;
+use crate::common::*;
+use countersign::certs::{self, Subject};
+use countersign::keys::{Algorithm, PrivateKey};
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+/// A trust store as UPM wants it: Atlassian's CAs, mode 755/644.
+fn store_with_cas(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, pem) in countersign::truststore::ATLASSIAN_CAS {
+        std::fs::write(dir.join(name), pem).unwrap();
+    }
+    fix_modes(dir);
+}
+
+fn fix_modes(dir: &Path) {
+    #[cfg(unix)]
+    {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for e in std::fs::read_dir(dir).unwrap() {
+            std::fs::set_permissions(e.unwrap().path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+fn vendor_certificate(d: &Path, file: &str, cn: &str) -> certs::Certificate {
+    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let subject = Subject { common_name: cn.into(), ..Default::default() };
+    let cert =
+        certs::self_signed(&key, &subject, now - Duration::minutes(1), now + Duration::days(365)).unwrap();
+    std::fs::write(d.join(file), cert.to_pem()).unwrap();
+    cert
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[test]
+fn truststore_check_finds_the_current_certificate_under_another_file_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    let cert = vendor_certificate(d, "vendor.crt", "Vendor Signing");
+    let store = d.join("store");
+    store_with_cas(&store);
+    // The customer renamed it, and keeps it as .pem.
+    std::fs::copy(d.join("vendor.crt"), store.join("from-acme-2025.pem")).unwrap();
+    fix_modes(&store);
+    let (code, out, err) = run(&["truststore", "check", "store", "--cert", "vendor.crt"], d);
+    assert_eq!(code, 0, "{out}{err}");
+    let line =
+        out.lines().find(|l| l.starts_with("Your current certificate")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains(&cert.fingerprint()) && line.contains("present ("), "{line}");
+    assert!(line.contains("from-acme-2025.pem"), "{line}");
+
+    let (code, out, _) = run(&["truststore", "check", "store", "--cert", "vendor.crt", "--json"], d);
+    assert_eq!(code, 0, "{out}");
+    let v = json(&out);
+    let current = &v["current_certificate"];
+    assert_eq!(current["presence"]["presence"], "present", "{out}");
+    assert!(current["presence"]["file"].as_str().unwrap().ends_with("from-acme-2025.pem"), "{out}");
+    assert_eq!(current["sha256_fingerprint"], Value::from(cert.fingerprint()));
+    assert_eq!(v["ok"], true);
+    // Without --cert or --key, no such line, and the JSON as before.
+    let (_, out, _) = run(&["truststore", "check", "store", "--json"], d);
+    assert!(json(&out).get("current_certificate").is_none(), "{out}");
+}
+
+#[test]
+fn truststore_check_says_when_the_current_certificate_is_missing() {
+    let dir = tempdir();
+    let d = dir.path();
+    vendor_certificate(d, "vendor.crt", "Vendor Signing");
+    // Another vendor's certificate in the store does not count.
+    vendor_certificate(d, "other.crt", "Other Vendor");
+    let store = d.join("store");
+    store_with_cas(&store);
+    std::fs::copy(d.join("other.crt"), store.join("vendor.crt")).unwrap();
+    fix_modes(&store);
+    let (code, out, err) = run(&["truststore", "check", "store", "--cert", "vendor.crt"], d);
+    assert_eq!(code, 1, "a store without your certificate refuses your apps: {out}{err}");
+    assert!(
+        out.lines().any(|l| l.starts_with("Your current certificate") && l.contains(": missing.")),
+        "{out}"
+    );
+    assert!(err.contains("does not hold your current certificate"), "{err}");
+    let (code, out, _) = run(&["truststore", "check", "store", "--cert", "vendor.crt", "--json"], d);
+    assert_eq!(code, 1);
+    let v = json(&out);
+    assert_eq!(v["current_certificate"]["presence"]["presence"], "missing", "{out}");
+    assert_eq!(v["ok"], false);
+    // A certificate file that is not one is bad input, before any finding.
+    std::fs::write(d.join("notes.txt"), "hello").unwrap();
+    let (code, _, err) = run(&["truststore", "check", "store", "--cert", "notes.txt"], d);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("notes.txt"), "{err}");
+}
+
+#[test]
+fn truststore_check_with_a_renewed_key_finds_the_older_certificate() {
+    let Some(k) = Keychain::new() else { return };
+    let d = k.path();
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    let (code, _, err) = k.run(&["truststore", "check", ".", "--key", "acme"]);
+    assert_eq!(code, 2, "a key without a certificate: {err}");
+    assert!(err.contains("no certificate yet") && err.contains("cert self-sign acme"), "{err}");
+    k.ok(&["cert", "self-sign", "acme", "--org", "Acme Ltd", "--out", "old.crt"]);
+    k.ok(&["cert", "renew", "acme", "--days", "365", "--out", "new.crt"]);
+    let store = d.join("store");
+    store_with_cas(&store);
+    // The customer still has the certificate from before the renewal.
+    std::fs::copy(d.join("old.crt"), store.join("acme.crt")).unwrap();
+    fix_modes(&store);
+    let (code, out, err) = k.run(&["truststore", "check", "store", "--key", "acme"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let line =
+        out.lines().find(|l| l.starts_with("Your current certificate")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("an older one (") && line.contains("acme.crt: same key"), "{line}");
+    let (_, out, _) = k.run(&["truststore", "check", "store", "--key", "acme", "--json"]);
+    let v = json(&out);
+    let presence = &v["current_certificate"]["presence"];
+    assert_eq!(presence["presence"], "older", "{out}");
+    assert_eq!(presence["same_key"], true, "{out}");
+    let old = std::fs::read_to_string(d.join("old.crt")).unwrap();
+    let old = &certs::Certificate::all_from_file_bytes(old.as_bytes(), "old").unwrap()[0];
+    assert_eq!(presence["sha256_fingerprint"], Value::from(old.fingerprint()), "{out}");
+    assert_eq!(v["current_certificate"]["source"], "key \"acme\"");
+    // Once the renewed certificate is in, it is found, whatever its name.
+    std::fs::copy(d.join("new.crt"), store.join("acme-renewed.crt")).unwrap();
+    fix_modes(&store);
+    let (code, out, err) = k.run(&["truststore", "check", "store", "--key", "acme"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("present (") && out.contains("acme-renewed.crt"), "{out}");
+    // One certificate to ask about: --key or --cert, not both.
+    let (code, _, err) = k.run(&["truststore", "check", "store", "--key", "acme", "--cert", "new.crt"]);
+    assert_eq!(code, 2, "{err}");
+}
