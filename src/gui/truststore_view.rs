@@ -10,7 +10,7 @@ use super::context::ViewContext;
 use super::desktop::NoDialog;
 use super::messages::Failure;
 use super::widgets::{self, PathField, Tone};
-use countersign::truststore::{self, Lint, Severity};
+use countersign::truststore::{self, Lint, Presence, Severity, TrustStore};
 
 /// Results of the Trust store view's jobs.
 #[derive(Debug)]
@@ -21,7 +21,15 @@ pub enum Message {
     FolderChosen(Result<Option<PathBuf>, NoDialog>),
     /// The folder for the package was chosen.
     PackageFolderChosen(Result<Option<PathBuf>, NoDialog>),
-    Checked(Result<Lint, Failure>),
+    Checked(Result<Checked, Failure>),
+}
+
+/// A checked trust-store folder, and whether the chosen key's current certificate is in it.
+#[derive(Debug)]
+pub struct Checked {
+    lint: Lint,
+    /// The key asked about and what the folder holds of its current certificate.
+    mine: Option<(String, Presence)>,
 }
 
 #[derive(Default)]
@@ -32,7 +40,7 @@ pub struct TrustStoreView {
     made: Option<PathBuf>,
     package_dir: PathField,
     check_dir: PathField,
-    lint: Option<Result<Lint, Failure>>,
+    lint: Option<Result<Checked, Failure>>,
 }
 
 impl TrustStoreView {
@@ -166,20 +174,60 @@ impl TrustStoreView {
         let ready = !dir.as_os_str().is_empty();
         let check = widgets::primary(ui, ready, "Check", || "Type or choose a trust-store folder first.");
         if check.clicked() || (events.submitted && ready) {
+            // The key chosen above: is its current certificate what the customer has?
+            let current = self
+                .key
+                .as_deref()
+                .and_then(|k| cx.key(k))
+                .and_then(|row| row.current_certificate().cloned().map(|c| (row.record.name.clone(), c)));
             cx.jobs.spawn("checking a trust store", move || {
-                Message::Checked(truststore::check(&dir, widgets::now(), None).map_err(Failure::from))
+                let check = || -> Result<Checked, Failure> {
+                    let store = TrustStore::load(&dir)?;
+                    let lint = truststore::check_store(&store, widgets::now(), None);
+                    let mine = current.map(|(key, cert)| (key, truststore::presence(&store, &cert)));
+                    Ok(Checked { lint, mine })
+                };
+                Message::Checked(check())
             });
         }
         match &self.lint {
             None => {}
             Some(Err(e)) => widgets::banner(ui, Tone::Bad, &e.to_string()),
-            Some(Ok(lint)) => Self::lint_report(ui, lint),
+            Some(Ok(checked)) => Self::lint_report(ui, &checked.lint, checked.mine.as_ref()),
         }
+    }
+
+    /// The line that says whether the user's own current certificate is in the folder.
+    fn mine_line(ui: &mut egui::Ui, key: &str, presence: &Presence) {
+        let (tone, text) = match presence {
+            Presence::Present { file } => (Tone::Good, format!("present ({})", file.display())),
+            Presence::Missing => (
+                Tone::Bad,
+                "missing: apps you sign now will not install there until it is added (make a package above)"
+                    .to_owned(),
+            ),
+            Presence::Older(r) => (
+                Tone::Warn,
+                format!(
+                    "an older one ({}, valid until {}): add the current one beside it, or bundles signed now are refused",
+                    r.file.display(),
+                    r.not_after.get(..10).unwrap_or(&r.not_after)
+                ),
+            ),
+            Presence::Newer(r) => (
+                Tone::Warn,
+                format!("a newer one than this key's current certificate ({})", r.file.display()),
+            ),
+        };
+        ui.label(
+            RichText::new(format!("Your current certificate (key \"{key}\"): {text}"))
+                .color(widgets::colour(ui, tone)),
+        );
     }
 
     /// Draws the result of a trust-store check: the Atlassian CAs and the findings, then the
     /// verdict they add up to (after them, so that it is read with them).
-    fn lint_report(ui: &mut egui::Ui, lint: &Lint) {
+    fn lint_report(ui: &mut egui::Ui, lint: &Lint, mine: Option<&(String, Presence)>) {
         for (name, present) in &lint.atlassian_cas {
             ui.label(format!("Atlassian CA {name}: {}", if *present { "present" } else { "not present" }));
         }
@@ -195,6 +243,9 @@ impl TrustStoreView {
                     f.remedy.and_then(super::hints::for_remedy).map(|h| format!(" {h}")).unwrap_or_default();
                 ui.label(RichText::new(format!("    Fix: {fix}{how}")).italics());
             }
+        }
+        if let Some((key, presence)) = mine {
+            Self::mine_line(ui, key, presence);
         }
         ui.add_space(4.0);
         let warnings = lint.findings.iter().filter(|f| f.severity == Severity::Warning).count();

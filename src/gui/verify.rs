@@ -173,7 +173,11 @@ impl VerifyView {
         });
         ui.add_space(8.0);
         if let Some((checked, result)) = &self.result {
-            ui.label(RichText::new(format!("Checked {}", checked.display())).strong());
+            let title = match result {
+                Ok(report) => report.checked_with(),
+                Err(_) => format!("Checked {}", checked.display()),
+            };
+            ui.label(RichText::new(title).strong());
             match result {
                 Err(e) => widgets::banner(ui, Tone::Bad, &super::hints::explain(e)),
                 Ok(report) => show_report(ui, report),

@@ -316,7 +316,7 @@ fn without_a_keychain_the_window_says_so_in_one_sentence_and_verify_still_works(
     w.expect_not("cannot reach the system keychain");
     w.type_into("Bundle or app", &bundle.display().to_string());
     w.click("Check signature");
-    w.expect(&format!("Checked {}", bundle.display()));
+    w.expect("Checked app.jar with app.jar.sig and acme.crt, from the bundle");
     w.expect("is good");
     w.click("Trust store");
     w.expect("cannot reach the system keychain");
@@ -372,4 +372,56 @@ fn the_keyboard_starts_in_each_views_content_and_the_shortcuts_sign() {
     // The Help menu lists them.
     w.click("Help");
     w.expect("Ctrl+Enter");
+}
+
+#[test]
+fn the_trust_store_check_says_whether_your_current_certificate_is_there() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = window_with_key(&k);
+    let record = w.store.get("acme").unwrap();
+    let current = w.store.certificates(&record).pop().unwrap().remove(0);
+    let truststore = k.path().join("truststore");
+    std::fs::create_dir(&truststore).unwrap();
+    // The customer renamed the file: it is found by its contents.
+    std::fs::write(truststore.join("vendor-renamed.crt"), current.to_pem()).unwrap();
+    w.click("Trust store");
+    w.type_into("Trust-store folder", &truststore.display().to_string());
+    w.click("Check");
+    w.expect("Your current certificate (key \"acme\"): present (");
+    w.expect("vendor-renamed.crt");
+    // The findings come first, the verdict after them.
+    let finding = w.harness.get_by_label_contains("Your current certificate").rect();
+    let verdict = w.harness.get_by_label_contains("UPM can use this trust store").rect();
+    assert!(verdict.top() > finding.top(), "the verdict is read after the findings");
+
+    // Renewed: the folder holds an older certificate of this key.
+    w.store.renew("acme", 365, OffsetDateTime::now_utc()).unwrap();
+    w.harness.state_mut().refresh();
+    w.settle();
+    w.click("Check");
+    w.expect("Your current certificate (key \"acme\"): an older one (");
+
+    // Empty: missing.
+    std::fs::remove_file(truststore.join("vendor-renamed.crt")).unwrap();
+    w.click("Check");
+    w.expect("Your current certificate (key \"acme\"): missing");
+    w.expect_not("UPM can use this trust store");
+}
+
+#[test]
+fn verify_finds_the_signature_and_certificate_beside_an_app() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = window_with_key(&k);
+    let jar = k.path().join("big-widget.jar");
+    make_app_jar(&jar, "com.acme.widget", "1.0", 100);
+    w.drop_files(&[&jar]);
+    w.click("Sign 1 file");
+    w.expect("Signed.");
+    // The bundle folder holds the app, its .sig and the certificate: give only the app.
+    let app = k.path().join("big-widget-bundle").join("big-widget.jar");
+    w.click("Verify");
+    w.type_into("Bundle or app", &app.display().to_string());
+    w.click("Check signature");
+    w.expect("Checked big-widget.jar with big-widget.jar.sig and ");
+    w.expect("is good");
 }
