@@ -184,7 +184,12 @@ impl CertificatesView {
         (label, hint, button): (&str, &str, &str),
         dialog: impl FnOnce(&super::Dialogs) -> Result<Option<PathBuf>, NoDialog> + Send + 'static,
     ) {
-        if self.path_field(which).ui(ui, label, hint, button).browse {
+        let events = self.path_field(which).ui(ui, label, hint, button);
+        match which {
+            PathFor::Issued => self.path_field(which).warn_if_missing(ui),
+            PathFor::Request | PathFor::ForCustomers => self.path_field(which).warn_if_taken(ui),
+        }
+        if events.browse {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a file", move || Message::PathChosen(which, dialog(&dialogs)));
         }

@@ -90,6 +90,7 @@ impl HistoryView {
             "empty: choose in a dialog when exporting",
             "Choose where to export…",
         );
+        self.export_path.warn_if_taken(ui);
         if events.browse {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a file", move || {

@@ -161,6 +161,7 @@ impl TrustStoreView {
             "…/upmconfig/truststore",
             "Choose trust-store folder…",
         );
+        self.check_dir.warn_if_missing(ui);
         if events.browse {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a folder", move || {

@@ -94,6 +94,7 @@ impl VerifyView {
             "bundle folder, bundle .zip, or app .jar/.obr",
             "Choose bundle or app file…",
         );
+        self.target.warn_if_missing(ui);
         if target.browse {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a file", move || {
@@ -127,6 +128,7 @@ impl VerifyView {
         ];
         for (which, label, hint, button) in companions {
             let events = self.field(which).ui(ui, label, hint, button);
+            self.field(which).warn_if_missing(ui);
             changed |= events.changed;
             submitted |= events.submitted;
             if events.browse {

@@ -92,6 +92,9 @@ pub struct PathField {
     problem: Option<String>,
     /// Drawn as the first control of its view (see [`first_control`]).
     first: bool,
+    /// The text last looked up on disk, and whether something is there: looked up when the
+    /// text changes, not every frame.
+    looked_up: Option<(String, bool)>,
 }
 
 /// What happened to a [`PathField`] this frame.
@@ -119,6 +122,39 @@ impl PathField {
     pub fn clear(&mut self) {
         self.text.clear();
         self.problem = None;
+    }
+
+    /// Whether something is at the typed path (looked up once per text).
+    fn exists(&mut self) -> Option<bool> {
+        let path = self.path()?;
+        match &self.looked_up {
+            Some((text, there)) if *text == self.text => Some(*there),
+            _ => {
+                let there = path.exists();
+                self.looked_up = Some((self.text.clone(), there));
+                Some(there)
+            }
+        }
+    }
+
+    /// Says, as it is typed, that nothing is at a path that is to be read.
+    pub fn warn_if_missing(&mut self, ui: &mut Ui) {
+        if self.exists() == Some(false) {
+            ui.label(RichText::new("Nothing is at this path yet.").color(colour(ui, Tone::Warn)));
+        }
+    }
+
+    /// Says, as it is typed, that a file is already at a path that is to be written: a typed
+    /// path is never replaced.
+    pub fn warn_if_taken(&mut self, ui: &mut Ui) {
+        if self.exists() == Some(true) {
+            ui.label(
+                RichText::new(
+                    "A file is there already, and a typed path is never replaced: choose another name.",
+                )
+                .color(colour(ui, Tone::Warn)),
+            );
+        }
     }
 
     /// Takes a dialog's answer: a path fills the field, a cancel changes nothing, and a

@@ -82,7 +82,11 @@ fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
     w.click("Save certificate for customers…");
     let saved = Certificate::all_from_file_bytes(&std::fs::read(&for_customers).unwrap(), "crt").unwrap();
     assert_eq!(saved[0].fingerprint(), issued.fingerprint());
-    // A typed path is never replaced without asking: the same path again is refused.
+    // A typed path is never replaced without asking: said as soon as it names a file that is
+    // there, and refused if pressed anyway.
+    w.harness.state_mut().refresh();
+    w.type_into("Certificate file", " ");
+    w.expect("A file is there already, and a typed path is never replaced");
     w.click("Save certificate for customers…");
     w.expect("already exists");
 
@@ -420,7 +424,13 @@ fn verify_finds_the_signature_and_certificate_beside_an_app() {
     // The bundle folder holds the app, its .sig and the certificate: give only the app.
     let app = k.path().join("big-widget-bundle").join("big-widget.jar");
     w.click("Verify");
+    w.type_into("Bundle or app", &k.path().join("typo.jar").display().to_string());
+    w.expect("Nothing is at this path yet.");
+    w.harness.get_by_label("Bundle or app").focus();
+    w.harness.step();
+    w.harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
     w.type_into("Bundle or app", &app.display().to_string());
+    w.expect_not("Nothing is at this path yet.");
     w.click("Check signature");
     w.expect("Checked big-widget.jar with big-widget.jar.sig and ");
     w.expect("is good");
