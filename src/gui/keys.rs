@@ -55,6 +55,14 @@ pub struct KeysView {
     unlisted: Option<Vec<String>>,
     /// The name typed for each unlisted entry, by id.
     adopt_names: std::collections::BTreeMap<String, String>,
+    /// A search for unlisted entries is under way.
+    searching: bool,
+    /// What the right-hand side shows: the selected key, or one of the toolbar's forms.
+    pane: Pane,
+    /// The key that the detail panel's fields (new name, backup) were typed for.
+    details_for: Option<String>,
+    /// The New key form just opened: its name field takes the keyboard focus.
+    focus_form: bool,
 }
 
 impl KeysView {
@@ -77,17 +85,20 @@ impl KeysView {
     pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         let actions = &mut *cx.actions;
         match message {
-            Message::UnlistedFound(result) => match result {
-                Ok(Some(ids)) => {
-                    if ids.is_empty() {
-                        actions.success("Every Countersign key in the keychain is listed.");
+            Message::UnlistedFound(result) => {
+                self.searching = false;
+                match result {
+                    Ok(Some(ids)) => {
+                        if ids.is_empty() {
+                            actions.success("Every Countersign key in the keychain is listed.");
+                        }
+                        self.unlisted = Some(ids);
                     }
-                    self.unlisted = Some(ids);
+                    Ok(None) => actions
+                        .failure("This keychain cannot be searched, so unlisted keys cannot be found here."),
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
-                Ok(None) => actions
-                    .failure("This keychain cannot be searched, so unlisted keys cannot be found here."),
-                Err(e) => actions.failure(super::hints::explain(&e)),
-            },
+            }
             Message::Listed { entry, result } => {
                 actions.push(Action::ReloadKeys);
                 match result {
@@ -100,6 +111,10 @@ impl KeysView {
                         if let Some(list) = self.unlisted.as_mut() {
                             list.retain(|i| *i != entry);
                         }
+                        if self.unlisted.as_ref().is_some_and(Vec::is_empty) {
+                            // Nothing is left to list: show the key that came back.
+                            self.show(Pane::Details);
+                        }
                     }
                     Err(e) => actions.failure(super::hints::explain(&e)),
                 }
@@ -109,6 +124,8 @@ impl KeysView {
                 match result {
                     Ok(r) => {
                         actions.success(format!("Renamed the key to \"{}\".", r.name));
+                        // The same key under its new name: what was typed for it stays.
+                        self.details_for = Some(r.name.clone());
                         actions.push(Action::SelectKey(r.name));
                         self.rename_to.clear();
                     }
@@ -141,6 +158,10 @@ impl KeysView {
                         ));
                         actions.push(Action::SelectKey(r.name));
                         self.new_name.clear();
+                        // The form is done: the new key's details take its place.
+                        if self.pane == Pane::NewKey {
+                            self.show(Pane::Details);
+                        }
                     }
                     Err(e) => actions.failure(super::hints::explain(&e)),
                 }
@@ -149,8 +170,14 @@ impl KeysView {
                 if let Ok(Some(p)) = &answer
                     && self.import_name.is_empty()
                 {
-                    self.import_name =
-                        p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    // A backup is saved as `<key>-backup.pem`: restored, it is that key again.
+                    self.import_name = match self.pane {
+                        Pane::Import { restore: true } => {
+                            stem.strip_suffix("-backup").unwrap_or(&stem).to_owned()
+                        }
+                        _ => stem,
+                    };
                 }
                 self.import_path.chosen(answer);
             }
@@ -166,6 +193,9 @@ impl KeysView {
                         actions.push(Action::SelectKey(r.name));
                         self.import_path.clear();
                         self.import_name.clear();
+                        if matches!(self.pane, Pane::Import { .. }) {
+                            self.show(Pane::Details);
+                        }
                     }
                     Err(e) => {
                         if e.is_about_the_passphrase() {
@@ -198,205 +228,385 @@ impl KeysView {
             "Private keys live in the system keychain. Countersign's list holds only their public halves.",
         );
         ui.add_space(6.0);
-        if cx.keys.is_empty() {
-            ui.weak("No keys yet: make one below, or import one.");
-        } else {
-            egui::Grid::new("keys-table").num_columns(5).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {
-                for h in ["Name", "Algorithm", "Public key SHA-256", "Certificate", "Keychain"] {
-                    ui.label(RichText::new(h).strong());
+        self.toolbar(ui, cx);
+        ui.add_space(6.0);
+
+        // Both columns take the height left in the window and scroll on their own, so a long
+        // detail panel or a long list never scrolls the other away (the window's own scroll
+        // area takes over only when the window is too short even for that).
+        let height = (ui.available_height() - 2.0).max(MIN_COLUMN_HEIGHT);
+        let list_width = (ui.available_width() * 0.3).clamp(MIN_LIST_WIDTH, MAX_LIST_WIDTH);
+        ui.horizontal_top(|ui| {
+            column(ui, "keys-list", egui::vec2(list_width, height), |ui| self.list(ui, cx));
+            let rest = egui::vec2(ui.available_width(), height);
+            column(ui, "keys-pane", rest, |ui| self.pane_ui(ui, cx));
+        });
+        self.confirm_delete(ui.ctx(), cx);
+    }
+
+    /// The actions that do not start from a key: make one, bring one in, find lost ones.
+    fn toolbar(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        ui.horizontal(|ui| {
+            let forms = [
+                (Pane::NewKey, "New key…", "Make a new key in the system keychain."),
+                (
+                    Pane::Import { restore: false },
+                    "Import key…",
+                    "Bring in a private key file (PKCS#8 PEM or DER).",
+                ),
+                (
+                    Pane::Import { restore: true },
+                    "Restore backup…",
+                    "Bring back a key from a Countersign backup.",
+                ),
+            ];
+            for (pane, text, what) in forms {
+                // Shown pressed while its form is open, as a toolbar's toggles are.
+                if ui.add(egui::Button::new(text).selected(self.pane == pane)).on_hover_text(what).clicked() {
+                    self.show(pane);
                 }
-                ui.end_row();
-                let now = widgets::now();
-                for r in cx.keys {
-                    let name = &r.record.name;
-                    let selected = cx.selected_key == Some(name.as_str());
-                    if ui.selectable_label(selected, name).clicked() {
-                        cx.actions.push(Action::SelectKey(name.clone()));
-                        self.rename_to.clear();
-                    }
-                    ui.label(r.record.algorithm.to_string());
-                    ui.label(RichText::new(countersign::hex::short(&r.record.fingerprint)).monospace())
-                        .on_hover_text(&r.record.fingerprint);
-                    let (tone, text) = widgets::validity(r.certificate_state(now));
-                    widgets::badge(ui, tone, &text);
-                    match &r.keychain_problem {
-                        None => widgets::badge(ui, Tone::Good, "ok"),
-                        Some(p) => widgets::badge(ui, Tone::Bad, "problem").on_hover_text(p),
-                    };
-                    ui.end_row();
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let look = egui::Button::new("Look for unlisted keys").selected(self.pane == Pane::Unlisted);
+                if ui
+                    .add(look)
+                    .on_hover_text("Find keys that are in the keychain but missing from Countersign's list.")
+                    .clicked()
+                {
+                    self.show(Pane::Unlisted);
+                    self.search_unlisted(cx);
                 }
             });
-        }
-        ui.add_space(10.0);
+        });
+    }
 
-        let selected = cx.selected_key.and_then(|n| cx.key(n)).cloned();
-        if let Some(row) = selected {
-            self.selected_key(ui, cx, &row);
-            ui.add_space(10.0);
+    /// Makes `pane` the one shown on the right. A passphrase typed into the pane that goes
+    /// out of sight is wiped: nothing keeps a passphrase that the person can no longer see.
+    fn show(&mut self, pane: Pane) {
+        if self.pane == pane {
+            return;
         }
-        ui.separator();
-        self.generate(ui, cx);
-        ui.separator();
-        self.import(ui, cx);
-        ui.separator();
-        self.unlisted(ui, cx);
-        self.confirm_delete(ui.ctx(), cx);
+        match self.pane {
+            Pane::Details => {
+                self.backup_passphrase.clear();
+                self.backup_repeat.clear();
+            }
+            Pane::Import { .. } => self.import_passphrase.clear(),
+            Pane::NewKey | Pane::Unlisted => {}
+        }
+        self.pane = pane;
+        self.focus_form = pane == Pane::NewKey;
+    }
+
+    /// Closes the open form, forgetting what was typed into it.
+    fn cancel(&mut self) {
+        match self.pane {
+            Pane::NewKey => self.new_name.clear(),
+            Pane::Import { .. } => {
+                self.import_path.clear();
+                self.import_name.clear();
+            }
+            Pane::Details | Pane::Unlisted => {}
+        }
+        self.show(Pane::Details);
+    }
+
+    /// The stored keys, one compact entry each; choosing one shows its details.
+    fn list(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        if cx.keys.is_empty() {
+            ui.weak(if cx.keys_failed { "The keys cannot be read right now." } else { "No keys yet." });
+            return;
+        }
+        let now = widgets::now();
+        ui.spacing_mut().item_spacing.y = 2.0;
+        for row in cx.keys {
+            let selected = cx.selected_key == Some(row.record.name.as_str());
+            if key_entry(ui, row, selected, now).clicked() {
+                cx.actions.push(Action::SelectKey(row.record.name.clone()));
+                self.show(Pane::Details);
+            }
+        }
+    }
+
+    /// The right-hand side: the open form, or the selected key's details.
+    fn pane_ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
+        match self.pane {
+            Pane::NewKey => self.generate(ui, cx),
+            Pane::Import { restore } => self.import(ui, cx, restore),
+            Pane::Unlisted => self.unlisted(ui, cx),
+            Pane::Details => {
+                let selected = cx.selected_key.and_then(|n| cx.key(n)).cloned();
+                match selected {
+                    Some(row) => self.selected_key(ui, cx, &row),
+                    None => no_key(ui, cx),
+                }
+            }
+        }
+    }
+
+    fn search_unlisted(&mut self, cx: &mut ViewContext) {
+        self.searching = true;
+        let store = cx.store();
+        cx.jobs.spawn("searching the keychain", move || {
+            Message::UnlistedFound(store.and_then(|s| Ok(s.orphans()?)))
+        });
     }
 
     /// Keychain entries that no key lists (an index restored from an older copy, a
     /// Countersign stopped mid-change): looked for on request, each can be listed again
     /// under a name.
     fn unlisted(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        ui.label(RichText::new("Keys in the keychain that the list has lost").strong());
+        pane_heading(ui, "Keys in the keychain that the list has lost");
         ui.label("An index restored from an older copy, or a Countersign stopped while it added or deleted a key, can leave a key in the keychain that no list entry names. It is still whole: give it a name to use it again.");
-        if ui.button("Look for unlisted keys").clicked() {
-            let store = cx.store();
-            cx.jobs.spawn("searching the keychain", move || {
-                Message::UnlistedFound(store.and_then(|s| Ok(s.orphans()?)))
+        ui.add_space(6.0);
+        if self.searching {
+            ui.horizontal(|ui| {
+                ui.add(egui::Spinner::new());
+                ui.weak("Searching the keychain…");
             });
         }
-        let Some(ids) = self.unlisted.clone() else { return };
-        for id in ids {
-            ui.horizontal(|ui| {
-                ui.monospace(&id);
-                let name = self.adopt_names.entry(id.clone()).or_default();
-                let l = ui.label(format!("Name for {id}"));
-                ui.add(egui::TextEdit::singleline(name).hint_text("recovered-key").desired_width(180.0))
-                    .labelled_by(l.id);
-                let name = name.trim().to_owned();
-                if ui.add_enabled(!name.is_empty(), egui::Button::new(format!("List {id}"))).clicked() {
-                    let store = cx.store();
-                    let entry = id.clone();
-                    cx.jobs.spawn("listing a key again", move || {
-                        let result = store.and_then(|s| Ok(s.adopt(&entry, &name)?));
-                        Message::Listed { entry, result }
+        match self.unlisted.clone() {
+            Some(ids) if ids.is_empty() => {
+                ui.weak("Every Countersign key in the keychain is listed.");
+            }
+            Some(ids) => {
+                for id in ids {
+                    egui::Frame::group(ui.style()).show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.monospace(&id);
+                        ui.horizontal_wrapped(|ui| {
+                            let name = self.adopt_names.entry(id.clone()).or_default();
+                            let l = ui.label(format!("Name for {id}"));
+                            ui.add(
+                                egui::TextEdit::singleline(name)
+                                    .hint_text("recovered-key")
+                                    .desired_width(180.0),
+                            )
+                            .labelled_by(l.id);
+                            let name = name.trim().to_owned();
+                            let list = egui::Button::new(format!("List {id}"));
+                            if ui
+                                .add_enabled(!name.is_empty(), list)
+                                .on_disabled_hover_text("Type a name for it first.")
+                                .clicked()
+                            {
+                                let store = cx.store();
+                                let entry = id.clone();
+                                cx.jobs.spawn("listing a key again", move || {
+                                    let result = store.and_then(|s| Ok(s.adopt(&entry, &name)?));
+                                    Message::Listed { entry, result }
+                                });
+                            }
+                        });
                     });
                 }
-            });
+            }
+            None => {}
+        }
+        ui.add_space(8.0);
+        if ui.button("Close").clicked() {
+            self.show(Pane::Details);
         }
     }
 
     fn selected_key(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
         let name = row.record.name.clone();
-        egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.label(RichText::new(format!("Key \"{name}\"")).strong().size(16.0));
-            egui::Grid::new("key-details").num_columns(2).show(ui, |ui| {
-                widgets::row(ui, "Algorithm", &row.record.algorithm.to_string());
-                widgets::row(ui, "Public key SHA-256", &row.record.fingerprint);
-                widgets::row(ui, "Created", &row.record.created);
-                widgets::row(ui, "Last used", row.record.last_used.as_deref().unwrap_or("never"));
-            });
-            if let Some(p) = &row.keychain_problem {
-                widgets::banner(ui, Tone::Bad, &format!("Key \"{name}\": {p}. Restore it from a backup (delete it here, then import the backup under the same name)."));
-            }
-            if !row.record.algorithm.upm_accepts() {
-                widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
-            }
+        if self.details_for.as_deref() != Some(name.as_str()) {
+            // Another key is shown: what was typed for the last one is not for this one.
+            self.rename_to.clear();
+            self.backup_passphrase.clear();
+            self.backup_repeat.clear();
+            self.backup_path.clear();
+            self.details_for = Some(name.clone());
+        }
+        pane_heading(ui, &format!("Key \"{name}\""));
+        let now = widgets::now();
+        let (cert_tone, cert_text) = widgets::validity(row.certificate_state(now));
+        egui::Grid::new("key-details").num_columns(2).spacing([14.0, 6.0]).show(ui, |ui| {
+            widgets::row(ui, "Algorithm", &row.record.algorithm.to_string());
+            widgets::row(ui, "Created", &row.record.created);
+            widgets::row(ui, "Last used", row.record.last_used.as_deref().unwrap_or("never"));
+            ui.label(RichText::new("Certificate").strong());
             ui.horizontal(|ui| {
-                if ui.button("Copy public key").clicked() {
-                    ui.ctx().copy_text(row.record.public_key.clone());
-                    cx.actions.success(format!("The public key of \"{name}\" is on the clipboard."));
-                }
-                if ui.button("Certificates…").clicked() {
+                widgets::badge(ui, cert_tone, &cert_text);
+                if ui.link("Manage certificates…").clicked() {
                     cx.actions.push(Action::ShowView(View::Certificates));
                 }
-                if ui.button("Delete…").clicked() {
-                    self.confirm_delete = Some(name.clone());
-                }
             });
-            ui.add_space(6.0);
-            ui.horizontal(|ui| {
-                let l = ui.label("New name");
-                ui.add(egui::TextEdit::singleline(&mut self.rename_to).desired_width(240.0)).labelled_by(l.id);
-                let new = self.rename_to.trim().to_owned();
-                if ui.add_enabled(!new.is_empty() && new != name, egui::Button::new("Rename")).clicked() {
-                    let store = cx.store();
-                    let old = name.clone();
-                    cx.jobs.spawn("renaming a key", move || {
-                        Message::Renamed(store.and_then(|s| Ok(s.rename(&old, &new)?)))
-                    });
-                }
-            });
-            ui.add_space(6.0);
-            ui.label(RichText::new("Back up").strong());
-            ui.label("A backup is the key encrypted with a passphrase (PKCS#8, AES-256); OpenSSL and Countersign can open it. Keep it and the passphrase apart.");
-            let first = secret_field(ui, "Backup passphrase", &mut self.backup_passphrase);
-            let repeat = secret_field(ui, "Repeat passphrase", &mut self.backup_repeat);
-            let problem = if first.overflowed || repeat.overflowed {
-                Some(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY))
-            } else if self.backup_passphrase.char_count() < MIN_PASSPHRASE_CHARS {
-                Some(format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters."))
-            } else if self.backup_passphrase != self.backup_repeat {
-                Some("The two passphrases differ.".to_owned())
-            } else {
-                None
+            ui.end_row();
+            ui.label(RichText::new("Keychain").strong());
+            match &row.keychain_problem {
+                None => widgets::badge(ui, Tone::Good, "ok"),
+                Some(_) => widgets::badge(ui, Tone::Bad, "problem"),
             };
-            let submitted = (first.submitted || repeat.submitted) && problem.is_none();
-            let suggested = format!("{}-backup.pem", row.record.file_stem());
-            let events = self.backup_path.ui(
+            ui.end_row();
+        });
+        if let Some(p) = &row.keychain_problem {
+            widgets::banner(
                 ui,
-                "Backup file",
-                "empty: choose in a dialog when saving",
-                "Choose where to save…",
+                Tone::Bad,
+                &format!(
+                    "Key \"{name}\": {p}. Restore it from a backup (delete it here, then restore the backup under the same name)."
+                ),
             );
-            if events.browse {
-                let dialogs = cx.dialogs();
-                let suggested = suggested.clone();
-                cx.jobs.spawn("choosing a file", move || {
-                    Message::BackupFileChosen(dialogs.save("Save the encrypted backup", &suggested))
-                });
-            }
-            let save = ui
-                .horizontal(|ui| {
-                    let save = ui.add_enabled(problem.is_none(), egui::Button::new("Save backup…")).clicked();
-                    if let Some(p) = &problem {
-                        ui.weak(p);
-                    }
-                    save
+        }
+        if !row.record.algorithm.upm_accepts() {
+            widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
+        }
+
+        ui.add_space(6.0);
+        ui.label(RichText::new("Public key SHA-256").strong());
+        // Wrapped rather than cut: the whole fingerprint is what people compare.
+        ui.add(egui::Label::new(RichText::new(&row.record.fingerprint).monospace()).wrap());
+        if ui.button("Copy public key").clicked() {
+            ui.ctx().copy_text(row.record.public_key.clone());
+            cx.actions.success(format!("Copied the public key of \"{name}\"."));
+        }
+
+        section(ui, "Rename the key");
+        let taken = |new: &str| new != name && cx.key(new).is_some();
+        let (rename, new) = ui
+            .horizontal(|ui| {
+                let l = ui.label("New name");
+                let width = (ui.available_width() - 90.0).clamp(120.0, 240.0);
+                let field = ui
+                    .add(egui::TextEdit::singleline(&mut self.rename_to).desired_width(width))
+                    .labelled_by(l.id);
+                let new = self.rename_to.trim().to_owned();
+                let why = if new.is_empty() || new == name {
+                    Some("Type the new name first.".to_owned())
+                } else if taken(&new) {
+                    Some(format!("A key named \"{new}\" exists already."))
+                } else {
+                    None
+                };
+                let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let button = ui.add_enabled(why.is_none(), egui::Button::new("Rename"));
+                let button = match &why {
+                    Some(why) => button.on_disabled_hover_text(why),
+                    None => button,
+                };
+                (why.is_none() && (button.clicked() || entered), new)
+            })
+            .inner;
+        if rename {
+            let store = cx.store();
+            let old = name.clone();
+            cx.jobs.spawn("renaming a key", move || {
+                Message::Renamed(store.and_then(|s| Ok(s.rename(&old, &new)?)))
+            });
+        }
+
+        section(ui, "Back up");
+        ui.label("A backup is the key encrypted with a passphrase (PKCS#8, AES-256); OpenSSL and Countersign can open it. Keep it and the passphrase apart.");
+        let first = secret_field(ui, "Backup passphrase", &mut self.backup_passphrase);
+        let repeat = secret_field(ui, "Repeat passphrase", &mut self.backup_repeat);
+        let problem = if first.overflowed || repeat.overflowed {
+            Some(format!("A passphrase can hold at most {} bytes.", SecretText::CAPACITY))
+        } else if self.backup_passphrase.char_count() < MIN_PASSPHRASE_CHARS {
+            Some(format!("Use a passphrase of at least {MIN_PASSPHRASE_CHARS} characters."))
+        } else if self.backup_passphrase != self.backup_repeat {
+            Some("The two passphrases differ.".to_owned())
+        } else {
+            None
+        };
+        let submitted = (first.submitted || repeat.submitted) && problem.is_none();
+        let suggested = format!("{}-backup.pem", row.record.file_stem());
+        let events = self.backup_path.ui(
+            ui,
+            "Backup file",
+            "empty: choose in a dialog when saving",
+            "Choose where to save…",
+        );
+        if events.browse {
+            let dialogs = cx.dialogs();
+            let suggested = suggested.clone();
+            cx.jobs.spawn("choosing a file", move || {
+                Message::BackupFileChosen(dialogs.save("Save the encrypted backup", &suggested))
+            });
+        }
+        let save = ui
+            .horizontal(|ui| {
+                widgets::primary(ui, problem.is_none(), "Save backup…", || {
+                    problem.clone().unwrap_or_default()
                 })
-                .inner;
-            if save || submitted {
-                // The job gets its own copy (wiped when it ends); the fields keep theirs until
-                // the backup is written, so that a cancelled dialog does not cost the typing.
-                let passphrase = self.backup_passphrase.to_zeroizing();
-                let store = cx.store();
-                let dialogs = cx.dialogs();
-                let key_name = name.clone();
-                let typed = self.backup_path.path();
-                cx.jobs.spawn("backing up a key", move || {
-                    let back_up = || -> Result<Option<PathBuf>, Failure> {
-                        let Some((path, replace)) =
-                            dialogs.save_target(typed, "Save the encrypted backup", &suggested)?
-                        else {
-                            return Ok(None);
-                        };
-                        store?.backup(&key_name, &passphrase, &path, replace)?;
-                        Ok(Some(path))
+                .clicked()
+            })
+            .inner;
+        if save || submitted {
+            // The job gets its own copy (wiped when it ends); the fields keep theirs until
+            // the backup is written, so that a cancelled dialog does not cost the typing.
+            let passphrase = self.backup_passphrase.to_zeroizing();
+            let store = cx.store();
+            let dialogs = cx.dialogs();
+            let key_name = name.clone();
+            let typed = self.backup_path.path();
+            cx.jobs.spawn("backing up a key", move || {
+                let back_up = || -> Result<Option<PathBuf>, Failure> {
+                    let Some((path, replace)) =
+                        dialogs.save_target(typed, "Save the encrypted backup", &suggested)?
+                    else {
+                        return Ok(None);
                     };
-                    Message::BackedUp(back_up())
-                });
+                    store?.backup(&key_name, &passphrase, &path, replace)?;
+                    Ok(Some(path))
+                };
+                Message::BackedUp(back_up())
+            });
+        }
+
+        section(ui, "Delete the key");
+        ui.horizontal_wrapped(|ui| {
+            let delete = egui::Button::new(RichText::new("Delete…").color(widgets::colour(ui, Tone::Bad)));
+            if ui.add(delete).clicked() {
+                self.confirm_delete = Some(name.clone());
             }
+            ui.weak("Removes the key from the keychain; asks first.");
         });
     }
 
     fn generate(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        ui.label(RichText::new("Make a new key").strong());
-        widgets::field(ui, "Key name", &mut self.new_name, "acme-signing");
-        ui.horizontal(|ui| {
-            ui.radio_value(&mut self.new_algorithm, Algorithm::Ed25519, "Ed25519 (what UPM requires)");
-            ui.radio_value(
-                &mut self.new_algorithm,
-                Algorithm::EcdsaP384,
-                "ECDSA P-384 (for policies that require NIST curves)",
-            );
-        });
+        pane_heading(ui, "New key");
+        ui.label("A new private key, made inside the system keychain.");
+        ui.add_space(4.0);
+        let field = widgets::field(ui, "Key name", &mut self.new_name, "acme-signing");
+        if std::mem::take(&mut self.focus_form) {
+            // Opened from the toolbar: typing goes straight into the name.
+            field.request_focus();
+        }
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        ui.add_space(4.0);
+        ui.label(RichText::new("Algorithm").strong());
+        ui.radio_value(&mut self.new_algorithm, Algorithm::Ed25519, "Ed25519 (what UPM requires)");
+        ui.radio_value(
+            &mut self.new_algorithm,
+            Algorithm::EcdsaP384,
+            "ECDSA P-384 (for policies that require NIST curves)",
+        );
         if self.new_algorithm == Algorithm::EcdsaP384 {
             widgets::banner(ui, Tone::Warn, Algorithm::UPM_WARNING);
         }
         let name = self.new_name.trim().to_owned();
-        let algorithm = self.new_algorithm;
-        if ui.add_enabled(!name.is_empty(), egui::Button::new("Generate key")).clicked() {
+        let why = if name.is_empty() {
+            Some("Type a name for the key first.".to_owned())
+        } else if cx.key(&name).is_some() {
+            Some(format!("A key named \"{name}\" exists already."))
+        } else {
+            None
+        };
+        ui.add_space(8.0);
+        let (generate, cancel) = ui
+            .horizontal(|ui| {
+                let cancel = ui.button("Cancel").clicked();
+                let generate =
+                    widgets::primary(ui, why.is_none(), "Generate key", || why.clone().unwrap_or_default());
+                (generate.clicked(), cancel)
+            })
+            .inner;
+        if cancel {
+            self.cancel();
+        } else if why.is_none() && (generate || entered) {
+            let algorithm = self.new_algorithm;
             let store = cx.store();
             cx.jobs.spawn("making a key", move || {
                 Message::Generated(store.and_then(|s| Ok(s.generate(&name, algorithm)?)))
@@ -404,15 +614,24 @@ impl KeysView {
         }
     }
 
-    fn import(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        ui.label(RichText::new("Import or restore a key").strong());
-        ui.label("A private key file (PKCS#8 PEM or DER, as `openssl genpkey` writes), or a Countersign backup. It goes into the keychain; delete the file afterwards if it was not encrypted.");
-        if self.import_path.ui(ui, "Key file", "/path/to/key.pem", "Choose key file…").browse {
+    /// The form for a key file; `restore` words it for a Countersign backup (an encrypted
+    /// PKCS#8 PEM, which is a key file like any other to the import).
+    fn import(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, restore: bool) {
+        if restore {
+            pane_heading(ui, "Restore a backup");
+            ui.label("A Countersign backup is the key in an encrypted PKCS#8 PEM file, as Back up saves it. Choose the file, name the key, and type the passphrase the backup was saved with.");
+        } else {
+            pane_heading(ui, "Import a key");
+            ui.label("A private key file (PKCS#8 PEM or DER, as `openssl genpkey` writes). It goes into the keychain; delete the file afterwards if it was not encrypted.");
+        }
+        ui.add_space(4.0);
+        let hint = if restore { "/path/to/acme-backup.pem" } else { "/path/to/key.pem" };
+        if self.import_path.ui(ui, "Key file", hint, "Choose key file…").browse {
             let dialogs = cx.dialogs();
+            let title =
+                if restore { "Choose a Countersign backup" } else { "Choose a private key or backup" };
             cx.jobs.spawn("choosing a key file", move || {
-                Message::KeyFileChosen(
-                    dialogs.open_file("Choose a private key or backup", &["pem", "der", "key"]),
-                )
+                Message::KeyFileChosen(dialogs.open_file(title, &["pem", "der", "key"]))
             });
         }
         widgets::field(ui, "Name for the key", &mut self.import_name, "acme-signing");
@@ -422,8 +641,34 @@ impl KeysView {
         }
         let path = self.import_path.path().unwrap_or_default();
         let name = self.import_name.trim().to_owned();
-        let ready = !path.as_os_str().is_empty() && !name.is_empty();
-        if ui.add_enabled(ready, egui::Button::new("Import key")).clicked() || (typed.submitted && ready) {
+        let why = if path.as_os_str().is_empty() {
+            Some(
+                if restore {
+                    "Type or choose the backup file first."
+                } else {
+                    "Type or choose the key file first."
+                }
+                .to_owned(),
+            )
+        } else if name.is_empty() {
+            Some("Type a name for the key first.".to_owned())
+        } else if cx.key(&name).is_some() {
+            Some(format!("A key named \"{name}\" exists already."))
+        } else {
+            None
+        };
+        ui.add_space(8.0);
+        let text = if restore { "Restore key" } else { "Import key" };
+        let (import, cancel) = ui
+            .horizontal(|ui| {
+                let cancel = ui.button("Cancel").clicked();
+                let import = widgets::primary(ui, why.is_none(), text, || why.clone().unwrap_or_default());
+                (import.clicked(), cancel)
+            })
+            .inner;
+        if cancel {
+            self.cancel();
+        } else if why.is_none() && (import || typed.submitted) {
             let passphrase = self.import_passphrase.to_zeroizing();
             let store = cx.store();
             cx.jobs.spawn("importing a key", move || {
@@ -486,6 +731,10 @@ impl Default for KeysView {
             confirm_delete: None,
             unlisted: None,
             adopt_names: Default::default(),
+            searching: false,
+            pane: Pane::Details,
+            details_for: None,
+            focus_form: false,
         }
     }
 }
@@ -534,4 +783,211 @@ fn import_key_file(
             }
             e => ImportFailure::Other(Failure::KeyStore(e)),
         })
+}
+
+/// What the right-hand side of the view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Pane {
+    /// The selected key's details (or, with no key, what to do first).
+    #[default]
+    Details,
+    NewKey,
+    /// The key-file form; `restore` words it for a Countersign backup.
+    Import {
+        restore: bool,
+    },
+    /// Keychain entries that no key lists.
+    Unlisted,
+}
+
+/// The list's width follows the window's, within these bounds: the entries need about 200
+/// points for a name and three facts, and more only wastes what the detail panel can use.
+const MIN_LIST_WIDTH: f32 = 200.0;
+const MAX_LIST_WIDTH: f32 = 280.0;
+/// Below this the columns stop shrinking and the window's scroll area takes over.
+const MIN_COLUMN_HEIGHT: f32 = 260.0;
+
+/// One column of the view: a framed box of exactly `size` whose content scrolls inside it.
+fn column(ui: &mut egui::Ui, id: &str, size: egui::Vec2, content: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
+        let frame = egui::Frame::group(ui.style()).inner_margin(8.0);
+        // What the frame's margin and stroke take from the box, so the frame ends at its edge.
+        let inset = 2.0 * (8.0 + frame.stroke.width);
+        frame.show(ui, |ui| {
+            ui.set_width(size.x - inset);
+            egui::ScrollArea::vertical()
+                .id_salt(id)
+                .max_height(size.y - inset)
+                .auto_shrink([false, false])
+                .show(ui, content);
+        });
+    });
+}
+
+fn pane_heading(ui: &mut egui::Ui, text: &str) {
+    ui.label(RichText::new(text).strong().size(16.0));
+    ui.add_space(4.0);
+}
+
+/// A titled part of the detail panel, set off from the one above.
+fn section(ui: &mut egui::Ui, title: &str) {
+    ui.add_space(8.0);
+    ui.separator();
+    ui.label(RichText::new(title).strong());
+}
+
+/// The detail panel with no key to show.
+fn no_key(ui: &mut egui::Ui, cx: &ViewContext) {
+    if cx.keys_failed {
+        // The window says why above the view, and the list that they cannot be read: "no
+        // keys yet" would not be true, and there is nothing more to say here.
+    } else if cx.keys.is_empty() {
+        pane_heading(ui, "No keys yet");
+        ui.label("Press \u{201c}New key…\u{201d} to make one, \u{201c}Import key…\u{201d} to bring in a private key file, or \u{201c}Restore backup…\u{201d} to bring back a Countersign backup.");
+    } else {
+        ui.weak("Choose a key on the left to see its details.");
+    }
+}
+
+/// One entry of the key list: the name with its algorithm, and under them the certificate's
+/// state and the keychain's. Painted rather than built from labels so that the entry is a single
+/// control, named by the key, that a click anywhere on it chooses.
+fn key_entry(ui: &mut egui::Ui, row: &KeyRow, selected: bool, now: time::OffsetDateTime) -> egui::Response {
+    let record = &row.record;
+    let padding = egui::vec2(10.0, 6.0);
+    let badge_padding = egui::vec2(6.0, 1.0);
+    let gap = egui::vec2(6.0, 4.0);
+    let width = ui.available_width();
+    let inner = width - 2.0 * padding.x;
+
+    let small = |text: &str, colour: egui::Color32| {
+        egui::WidgetText::from(RichText::new(text).small().color(colour)).into_galley(
+            ui,
+            Some(egui::TextWrapMode::Extend),
+            f32::INFINITY,
+            egui::TextStyle::Small,
+        )
+    };
+    // The algorithm at the right of the name's line; a long name is cut short before it.
+    let algorithm = small(&record.algorithm.to_string(), ui.visuals().weak_text_color());
+    let name = egui::WidgetText::from(RichText::new(&record.name).strong()).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Truncate),
+        (inner - algorithm.size().x - gap.x).max(0.0),
+        egui::TextStyle::Body,
+    );
+    let elided = name.elided;
+    let (cert_tone, cert_text) = widgets::validity(row.certificate_state(now));
+    let (keychain_tone, keychain_text) = match &row.keychain_problem {
+        None => (Tone::Good, "keychain ok"),
+        Some(_) => (Tone::Bad, "keychain problem"),
+    };
+    let badges = [
+        (small(&cert_text, widgets::colour(ui, cert_tone)), cert_tone),
+        (small(keychain_text, widgets::colour(ui, keychain_tone)), keychain_tone),
+    ];
+    // Laid out left to right under the name, onto another line where the list is narrow.
+    let mut placed = Vec::with_capacity(badges.len());
+    let (mut x, mut y, mut line) = (0.0_f32, name.size().y.max(algorithm.size().y) + gap.y, 0.0_f32);
+    for (galley, tone) in badges {
+        let size = galley.size() + 2.0 * badge_padding;
+        if x > 0.0 && x + size.x > inner {
+            (x, y, line) = (0.0, y + line + gap.y, 0.0);
+        }
+        placed.push((egui::vec2(x, y), size, galley, tone));
+        x += size.x + gap.x;
+        line = line.max(size.y);
+    }
+    let height = y + line + 2.0 * padding.y;
+
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
+    // Keyed by the keychain id, which a rename keeps: focus stays on the entry.
+    let response = ui.interact(rect, ui.make_persistent_id(("key-entry", &record.id)), egui::Sense::click());
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::accesskit::Role::Button, ui.is_enabled(), selected, &record.name)
+    });
+    let description = format!("{}, certificate: {cert_text}, {keychain_text}", record.algorithm);
+    ui.ctx().accesskit_node_builder(response.id, |node| {
+        node.set_description(description);
+        // Chosen in a list, not a pressed toggle: what a screen reader says of a list's item.
+        node.set_selected(selected);
+    });
+
+    if ui.is_rect_visible(rect) {
+        let visuals = ui.visuals();
+        let painter = ui.painter();
+        let corner = 4.0;
+        if let Some(fill) = entry_fill(visuals, selected, response.hovered()) {
+            painter.rect_filled(rect, corner, fill);
+        }
+        if selected {
+            // A bar down the left edge marks the chosen key beyond its fill alone.
+            let bar = egui::Rect::from_min_size(rect.min, egui::vec2(3.0, rect.height()));
+            painter.rect_filled(bar, corner, visuals.hyperlink_color);
+        }
+        if response.has_focus() {
+            painter.rect_stroke(rect, corner, visuals.selection.stroke, egui::StrokeKind::Inside);
+        }
+        let origin = rect.min + padding;
+        // The algorithm's smaller text sits on the name's baseline.
+        let algorithm_at = egui::pos2(
+            rect.max.x - padding.x - algorithm.size().x,
+            origin.y + name.size().y - algorithm.size().y - 1.0,
+        );
+        painter.galley(origin, name, visuals.text_color());
+        painter.galley(algorithm_at, algorithm, visuals.text_color());
+        for (offset, size, galley, tone) in placed {
+            let min = origin + offset;
+            let stroke = egui::Stroke::new(1.0, widgets::colour(ui, tone));
+            painter.rect_stroke(egui::Rect::from_min_size(min, size), 6.0, stroke, egui::StrokeKind::Inside);
+            painter.galley(min + badge_padding, galley, visuals.text_color());
+        }
+    }
+    // The pointer gets what the entry had no room for: a name cut short, a keychain problem.
+    let hover: Vec<&str> = [elided.then_some(record.name.as_str()), row.keychain_problem.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if hover.is_empty() { response } else { response.on_hover_text(hover.join("\n")) }
+}
+
+/// The background of a list entry: the selection colour halfway over the panel (opaque, so
+/// that the contrast of the text on it can be checked), a lighter one under the pointer.
+fn entry_fill(visuals: &egui::Visuals, selected: bool, hovered: bool) -> Option<egui::Color32> {
+    if selected {
+        Some(visuals.panel_fill.lerp_to_gamma(visuals.selection.bg_fill, 0.5))
+    } else if hovered {
+        Some(visuals.widgets.hovered.weak_bg_fill)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::theme;
+
+    /// The chosen entry's fill keeps every text and badge colour on it readable (4.5:1), as
+    /// `theme.rs` requires of every background.
+    #[test]
+    fn every_colour_reads_on_the_chosen_entry() {
+        for dark in [false, true] {
+            let ctx = egui::Context::default();
+            theme::apply(&ctx);
+            let style = ctx.options(|o| if dark { o.dark_style.clone() } else { o.light_style.clone() });
+            let v = &style.visuals;
+            let Some(fill) = entry_fill(v, true, false) else { panic!("a chosen entry has a fill") };
+            for (what, fg) in [
+                ("text", v.text_color()),
+                ("weak text", v.weak_text_color()),
+                ("good", widgets::colour_in(v, Tone::Good)),
+                ("warning", widgets::colour_in(v, Tone::Warn)),
+                ("bad", widgets::colour_in(v, Tone::Bad)),
+            ] {
+                let c = theme::contrast(fg, fill);
+                assert!(c >= 4.5, "dark {dark}: {what} on the chosen entry: {c:.2}");
+            }
+        }
+    }
 }

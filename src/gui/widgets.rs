@@ -33,11 +33,18 @@ pub fn colour_in(visuals: &egui::Visuals, tone: Tone) -> Color32 {
     }
 }
 
-/// A text field with its label in front; the label is its accessible name.
+/// How wide a text field is where there is room: wide enough for a long path or name.
+const FIELD_WIDTH: f32 = 360.0;
+/// Narrower than this a field is no use; the layout overflows instead.
+const MIN_FIELD_WIDTH: f32 = 120.0;
+
+/// A text field with its label in front; the label is its accessible name. It narrows to
+/// fit a narrow column (the Keys view's detail panel) rather than run out of it.
 pub fn field(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> Response {
     ui.horizontal(|ui| {
         let l = ui.label(label);
-        ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(360.0)).labelled_by(l.id)
+        let width = ui.available_width().clamp(MIN_FIELD_WIDTH, FIELD_WIDTH);
+        ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(width)).labelled_by(l.id)
     })
     .inner
 }
@@ -220,8 +227,16 @@ impl PathField {
     fn field(&mut self, ui: &mut Ui, label_id: egui::Id, hint: &str, button: &str) -> PathEvents {
         let mut events = PathEvents::default();
         {
+            // The button keeps its room beside the field: the field narrows first.
+            let button_width = egui::WidgetText::from(button)
+                .into_galley(ui, Some(egui::TextWrapMode::Extend), f32::INFINITY, egui::TextStyle::Button)
+                .size()
+                .x
+                + 2.0 * ui.spacing().button_padding.x
+                + ui.spacing().item_spacing.x;
+            let width = (ui.available_width() - button_width).clamp(MIN_FIELD_WIDTH, FIELD_WIDTH);
             let field = ui
-                .add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).desired_width(360.0))
+                .add(egui::TextEdit::singleline(&mut self.text).hint_text(hint).desired_width(width))
                 .labelled_by(label_id);
             if self.first {
                 first_control(ui, &field);

@@ -239,6 +239,7 @@ fn keys_are_generated_renamed_backed_up_copied_and_deleted_from_the_window() {
     let Some(k) = Keychain::new() else { return };
     let mut w = Window::open(&k);
     w.click("I already have a key: import it");
+    w.click("New key…");
     w.type_into("Key name", "vendor");
     w.click("Generate key");
     w.expect("Made Ed25519 key \"vendor\"");
@@ -279,14 +280,15 @@ fn keys_are_generated_renamed_backed_up_copied_and_deleted_from_the_window() {
     assert!(k.lookup(&record.id).is_none(), "the keychain entry is gone too");
 
     // Restore the backup: a wrong passphrase is a sentence, the right one brings the key back.
+    w.click("Restore backup…");
     w.type_into("Key file", &backup.display().to_string());
     w.type_into("Name for the key", "restored");
     w.type_into("Passphrase (if encrypted)", "wrong passphrase");
-    w.click("Import key");
+    w.click("Restore key");
     w.expect("passphrase for");
     w.expect("is wrong");
     w.type_into("Passphrase (if encrypted)", "correct horse battery");
-    w.click("Import key");
+    w.click("Restore key");
     w.expect("Imported Ed25519 key \"restored\"");
     assert_eq!(w.store.get("restored").unwrap().fingerprint, record.fingerprint);
 }
@@ -330,10 +332,11 @@ fn passphrases_typed_into_the_window_are_wiped_and_leave_no_copy_in_memory() {
     // Restoring an encrypted backup: the import passphrase is wiped too. A key stored
     // already is refused, so the backed-up key goes first.
     w.store.delete("acme").unwrap();
+    w.click("Restore backup…");
     w.type_into("Key file", &backup.display().to_string());
     w.type_into("Name for the key", "restored");
     w.type_keys("Passphrase (if encrypted)", &passphrase);
-    w.click("Import key");
+    w.click("Restore key");
     w.expect("Imported Ed25519 key \"restored\"");
     assert!(w.harness.state().passphrases_wiped(), "the import passphrase is wiped once the key is in");
     scan("after the restore");

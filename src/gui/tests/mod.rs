@@ -8,5 +8,6 @@
 mod first_use;
 mod flows;
 mod harness;
+mod keys_view;
 mod race;
 mod secrets_scan;

@@ -54,6 +54,7 @@ fn command_line(k: &Keychain, run: usize, me: usize, race: &Race) {
 fn window_instance(w: &mut Window, run: usize) {
     for i in 0..KEYS_EACH {
         let name = format!("r{run}-win-k{i}");
+        w.click("New key…");
         w.type_into("Key name", &name);
         w.click("Generate key");
         w.expect(&format!("Made Ed25519 key \"{name}\""));

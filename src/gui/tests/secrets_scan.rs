@@ -744,6 +744,7 @@ fn window_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecret
     l.click("backup", "Save backup…");
     l.w.expect("Backup written to");
 
+    l.click("import (encrypted)", "Import key…");
     l.type_into("Key file", s(&enc));
     l.type_into("Name for the key", "window-imported");
     l.type_into("Passphrase (if encrypted)", PASS);
