@@ -14,7 +14,7 @@ use super::secret::{SecretText, secret_field};
 use super::widgets::{self, PathField, Tone};
 use super::{KeyRow, View};
 use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS};
-use countersign::keystore::{KeyRecord, KeyStore, KeyStoreError};
+use countersign::keystore::{BackupWritten, KeyRecord, KeyStore, KeyStoreError};
 
 /// Results of the Keys view's jobs.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ pub enum Message {
     },
     Renamed(Result<KeyRecord, Failure>),
     /// A backup was written there (`None`: the save dialog was cancelled).
-    BackedUp(Result<Option<PathBuf>, Failure>),
+    BackedUp(Result<Option<(PathBuf, BackupWritten)>, Failure>),
     Generated(Result<KeyRecord, Failure>),
     KeyFileChosen(Result<Option<PathBuf>, NoDialog>),
     /// Where to save the backup was chosen in a dialog.
@@ -133,14 +133,25 @@ impl KeysView {
                 }
             }
             Message::BackedUp(result) => match result {
-                Ok(Some(path)) => {
+                Ok(Some((path, written))) => {
                     self.backup_passphrase.clear();
                     self.backup_repeat.clear();
                     self.backup_path.clear();
-                    actions.success(format!(
-                        "Backup written to {}. Keep the passphrase somewhere else.",
-                        path.display()
-                    ));
+                    actions.push(Action::ReloadKeys);
+                    let chain = match written.certificates {
+                        0 => " It holds the key only: the key has no certificate yet.".to_owned(),
+                        n => format!(" It holds the key and its certificate chain ({n} certificate(s))."),
+                    };
+                    match written.not_recorded {
+                        None => actions.success(format!(
+                            "Backup written to {}.{chain} Keep the passphrase somewhere else.",
+                            path.display()
+                        )),
+                        Some(e) => actions.failure(format!(
+                            "Backup written to {}.{chain} Its date could not be noted with the key: {e}",
+                            path.display()
+                        )),
+                    }
                 }
                 Ok(None) => {}
                 // The passphrases stay: only the path has to be typed.
@@ -426,6 +437,8 @@ impl KeysView {
             widgets::row(ui, "Algorithm", &row.record.algorithm.to_string());
             widgets::row(ui, "Created", &row.record.created);
             widgets::row(ui, "Last used", row.record.last_used.as_deref().unwrap_or("never"));
+            let backed_up = row.record.last_backed_up.map(countersign::certs::day);
+            widgets::row(ui, "Last backed up", backed_up.as_deref().unwrap_or("never: make a backup below"));
             ui.label(RichText::new("Certificate").strong());
             ui.horizontal(|ui| {
                 widgets::badge(ui, cert_tone, &cert_text);
@@ -542,14 +555,14 @@ impl KeysView {
             let key_name = name.clone();
             let typed = self.backup_path.path();
             cx.jobs.spawn("backing up a key", move || {
-                let back_up = || -> Result<Option<PathBuf>, Failure> {
+                let back_up = || -> Result<Option<(PathBuf, BackupWritten)>, Failure> {
                     let Some((path, replace)) =
                         dialogs.save_target(typed, "Save the encrypted backup", &suggested)?
                     else {
                         return Ok(None);
                     };
-                    store?.backup(&key_name, &passphrase, &path, replace)?;
-                    Ok(Some(path))
+                    let written = store?.backup(&key_name, &passphrase, &path, replace)?;
+                    Ok(Some((path, written)))
                 };
                 Message::BackedUp(back_up())
             });

@@ -435,3 +435,37 @@ fn verify_finds_the_signature_and_certificate_beside_an_app() {
     w.expect("Checked big-widget.jar with big-widget.jar.sig and ");
     w.expect("is good");
 }
+
+#[test]
+fn a_backup_carries_the_certificate_says_when_it_was_made_and_a_second_restore_is_refused() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = window_with_key(&k);
+    w.click("Keys");
+    w.expect("never: make a backup below");
+    let passphrase = "correct horse battery";
+    w.type_keys("Backup passphrase", passphrase);
+    w.type_keys("Repeat passphrase", passphrase);
+    let backup = k.path().join("acme-backup.pem");
+    w.type_into("Backup file", &backup.display().to_string());
+    w.click("Save backup…");
+    w.expect("It holds the key and its certificate chain (1 certificate(s)).");
+    w.expect_not("never: make a backup below");
+    assert!(w.store.get("acme").unwrap().last_backed_up.is_some());
+    let text = std::fs::read_to_string(&backup).unwrap();
+    assert!(text.contains("ENCRYPTED PRIVATE KEY") && text.contains("BEGIN CERTIFICATE"), "{text}");
+    if openssl_available() {
+        assert!(
+            openssl_ok(&["x509", "-in", "acme-backup.pem", "-noout"], k.path()),
+            "openssl reads the certificate"
+        );
+    }
+
+    // Restoring it while the key is stored says so and adds nothing.
+    w.click("Restore backup…");
+    w.type_into("Key file", &backup.display().to_string());
+    w.type_into("Name for the key", "acme-again");
+    w.type_keys("Passphrase (if encrypted)", passphrase);
+    w.click("Restore key");
+    w.expect("This key is already stored as \"acme\"; nothing was imported.");
+    assert_eq!(w.store.list().unwrap().len(), 1, "no duplicate");
+}
