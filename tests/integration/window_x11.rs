@@ -196,8 +196,17 @@ fn every_view_is_photographed_in_light_and_dark() {
             assert!(idle.is_some(), "{view}/{theme}: the window never settled; stderr:\n{}", stderr.all());
             let window = x.find_window("Countersign").expect("the window");
             let shot = dir.join(format!("{view}-{theme}.png"));
-            x.screenshot_window(&window, &shot);
-            let colours: u64 = convert_format(&shot, "%k").parse().unwrap();
+            // The window says it is idle once its frame is drawn; the X server may show it a
+            // moment later (the buffer swap), so a blank picture is taken again, a few times.
+            let mut colours = 0;
+            for _ in 0..50 {
+                x.screenshot_window(&window, &shot);
+                colours = convert_format(&shot, "%k").parse().unwrap();
+                if colours > 16 {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
             assert!(colours > 16, "{}: only {colours} colours, the window drew nothing", shot.display());
             let mean: f64 = convert_format(&shot, "%[fx:mean]").parse().unwrap();
             // A light window is mostly light, a dark one mostly dark: the theme took.
