@@ -323,7 +323,7 @@ impl CertificatesView {
             self.organisation = fields.and_then(|f| f.organization).unwrap_or_default();
             self.filled_for = Some(name.clone());
         }
-        ui.label(RichText::new("Make or renew").strong());
+        widgets::section(ui, "Make or renew");
         widgets::field(ui, "Common name", &mut self.common_name, "Acme Support");
         widgets::field(ui, "Organisation", &mut self.organisation, "Acme Software Ltd");
         widgets::field(ui, "Valid for (days)", &mut self.days, &DEFAULT_VALIDITY_DAYS.to_string());
@@ -338,6 +338,9 @@ impl CertificatesView {
         }
         let subject = self.subject();
         let current = row.current_certificate().cloned();
+        if current.is_some() {
+            ui.weak("Renew keeps the key and the subject: use it when the certificate nears its end. A new self-signed certificate changes what customers pin: each of them must add it to UPM's trust store before bundles signed under it install.");
+        }
         ui.horizontal(|ui| {
             let ok = days.is_some() && !subject.common_name.is_empty();
             if ui.add_enabled(ok, egui::Button::new("Make self-signed certificate")).clicked() {
@@ -430,7 +433,7 @@ impl CertificatesView {
     /// Draws the "With a certificate authority" section: saving a request, importing the answer.
     fn authority_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
         let subject = self.subject();
-        ui.label(RichText::new("With a certificate authority").strong());
+        widgets::section(ui, "With a certificate authority");
         let suggested = format!("{}.csr", row.record.file_stem());
         self.path_row(
             ui,
@@ -466,7 +469,7 @@ impl CertificatesView {
     /// is one.
     fn save_for_customers_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
         let Some(chain) = row.chains.last().cloned() else { return };
-        ui.label(RichText::new("For customers").strong());
+        widgets::section(ui, "For customers");
         let suggested = format!("{}.crt", row.record.file_stem());
         self.path_row(
             ui,

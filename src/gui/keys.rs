@@ -435,10 +435,14 @@ impl KeysView {
         let (cert_tone, cert_text) = widgets::validity(row.certificate_state(now));
         egui::Grid::new("key-details").num_columns(2).spacing([14.0, 6.0]).show(ui, |ui| {
             widgets::row(ui, "Algorithm", &row.record.algorithm.to_string());
-            widgets::row(ui, "Created", &row.record.created);
-            widgets::row(ui, "Last used", row.record.last_used.as_deref().unwrap_or("never"));
+            widgets::row(ui, "Created", &widgets::when(&row.record.created));
+            widgets::row(
+                ui,
+                "Last used",
+                &row.record.last_used.as_deref().map(widgets::when).unwrap_or_else(|| "never".into()),
+            );
             let backed_up = row.record.last_backed_up.map(countersign::certs::day);
-            widgets::row(ui, "Last backed up", backed_up.as_deref().unwrap_or("never: make a backup below"));
+            widgets::row(ui, "Last backed up", backed_up.as_deref().unwrap_or("never (back it up below)"));
             ui.label(RichText::new("Certificate").strong());
             ui.horizontal(|ui| {
                 widgets::badge(ui, cert_tone, &cert_text);
@@ -844,9 +848,7 @@ fn pane_heading(ui: &mut egui::Ui, text: &str) {
 
 /// A titled part of the detail panel, set off from the one above.
 fn section(ui: &mut egui::Ui, title: &str) {
-    ui.add_space(8.0);
-    ui.separator();
-    ui.label(RichText::new(title).strong());
+    widgets::section(ui, title);
 }
 
 /// The detail panel with no key to show.

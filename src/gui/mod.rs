@@ -409,36 +409,38 @@ impl App {
                         self.actions.push(Action::ShowView(v));
                     }
                 }
-                ui.menu_button("Help", |ui| {
-                    ui.horizontal(|ui| {
-                        ui.label("Theme");
-                        // egui's own theme buttons carry emoji the bundled fonts cannot draw.
-                        let mut preference = ui.ctx().options(|o| o.theme_preference);
-                        let before = preference;
-                        for (choice, name) in [
-                            (egui::ThemePreference::System, "System"),
-                            (egui::ThemePreference::Light, "Light"),
-                            (egui::ThemePreference::Dark, "Dark"),
-                        ] {
-                            ui.selectable_value(&mut preference, choice, name);
-                        }
-                        if preference != before {
-                            ui.ctx().set_theme(preference);
-                        }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    ui.menu_button("Help", |ui| {
+                        ui.horizontal(|ui| {
+                            ui.label("Theme");
+                            // egui's own theme buttons carry emoji the bundled fonts cannot draw.
+                            let mut preference = ui.ctx().options(|o| o.theme_preference);
+                            let before = preference;
+                            for (choice, name) in [
+                                (egui::ThemePreference::System, "System"),
+                                (egui::ThemePreference::Light, "Light"),
+                                (egui::ThemePreference::Dark, "Dark"),
+                            ] {
+                                ui.selectable_value(&mut preference, choice, name);
+                            }
+                            if preference != before {
+                                ui.ctx().set_theme(preference);
+                            }
+                        });
+                        ui.separator();
+                        ui.label(RichText::new("Keyboard shortcuts").strong());
+                        egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
+                            for (keys, what) in SHORTCUTS {
+                                ui.label(RichText::new(*keys).monospace());
+                                ui.label(*what);
+                                ui.end_row();
+                            }
+                        });
                     });
-                    ui.separator();
-                    ui.label(RichText::new("Keyboard shortcuts").strong());
-                    egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
-                        for (keys, what) in SHORTCUTS {
-                            ui.label(RichText::new(*keys).monospace());
-                            ui.label(*what);
-                            ui.end_row();
-                        }
-                    });
+                    if self.worker.pending() > 0 {
+                        ui.add(egui::Spinner::new()).on_hover_text("Working…");
+                    }
                 });
-                if self.worker.pending() > 0 {
-                    ui.add(egui::Spinner::new()).on_hover_text("Working…");
-                }
             });
             ui.add_space(4.0);
         });

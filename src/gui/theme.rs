@@ -34,6 +34,7 @@ fn colours(visuals: &mut egui::Visuals, theme: Theme) {
             visuals.warn_fg_color = Color32::from_rgb(255, 160, 40);
             visuals.error_fg_color = Color32::from_rgb(255, 120, 110);
             visuals.hyperlink_color = Color32::from_rgb(120, 180, 255);
+            visuals.widgets.inactive.bg_stroke = egui::Stroke::new(1.0, Color32::from_gray(110));
         }
         Theme::Light => {
             visuals.widgets.noninteractive.fg_stroke.color = Color32::from_gray(40);
@@ -41,6 +42,9 @@ fn colours(visuals: &mut egui::Visuals, theme: Theme) {
             visuals.warn_fg_color = Color32::from_rgb(160, 72, 0);
             visuals.error_fg_color = Color32::from_rgb(180, 0, 0);
             visuals.hyperlink_color = Color32::from_rgb(0, 80, 170);
+            // egui's light text fields are white on a near-white panel (1.06:1) and its
+            // checkboxes barely darker: an outline makes every control findable.
+            visuals.widgets.inactive.bg_stroke = egui::Stroke::new(1.0, Color32::from_gray(125));
         }
     }
 }
@@ -114,6 +118,13 @@ mod tests {
                 }
             }
             assert!(failures.is_empty(), "{theme:?}: {failures:?}");
+        }
+        for theme in [Theme::Light, Theme::Dark] {
+            let style = style_of(theme);
+            let v = &style.visuals;
+            // WCAG 1.4.11: the outline of a control against what is around it, at least 3:1.
+            let outline = contrast(v.widgets.inactive.bg_stroke.color, v.panel_fill);
+            assert!(outline >= 3.0, "{theme:?}: a field's or checkbox's outline is {outline:.2}:1");
         }
         let on_accent = contrast(Color32::WHITE, widgets::ACCENT);
         assert!(on_accent >= 4.5, "the primary button's text: {on_accent:.2}");

@@ -72,14 +72,13 @@ impl TrustStoreView {
         );
         ui.add_space(6.0);
         self.package_section(ui, cx);
-        ui.add_space(10.0);
-        ui.separator();
         self.check_section(ui, cx);
     }
 
     /// Draws the "Make a package for a customer" section: the key picker, options and button.
     fn package_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        ui.label(RichText::new("Make a package for a customer").strong());
+        widgets::section(ui, "Make a package for a customer");
+        ui.label("The package holds your certificate and the steps for the customer's administrator: where it goes in UPM's trust store on Linux, Docker, Kubernetes or Windows. Send it once; after that every app you sign installs.");
         let rows: Vec<KeyRow> =
             cx.keys.iter().filter(|r| r.current_certificate().is_some()).cloned().collect();
         if rows.is_empty() {
@@ -154,7 +153,8 @@ impl TrustStoreView {
 
     /// Draws the "Check a trust-store folder" section: the folder, the button and the result.
     fn check_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        ui.label(RichText::new("Check a trust-store folder").strong());
+        widgets::section(ui, "Check a trust-store folder");
+        ui.label("Is a customer's trust store ready for your apps? Give its folder (upmconfig/truststore in the product's home), or a copy of it.");
         let events = self.check_dir.ui(
             ui,
             "Trust-store folder",

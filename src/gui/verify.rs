@@ -103,7 +103,13 @@ impl VerifyView {
                 )
             });
         }
-        if ui.button("Choose bundle folder…").clicked() {
+        let folder = ui
+            .horizontal(|ui| {
+                ui.weak("A bundle that is a folder:");
+                ui.button("Choose bundle folder…").clicked()
+            })
+            .inner;
+        if folder {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a folder", move || {
                 Message::TargetChosen(dialogs.folder("Choose a bundle folder"))

@@ -294,3 +294,19 @@ pub fn first_control(ui: &Ui, response: &Response) {
         response.request_focus();
     }
 }
+
+/// A heading inside a view: larger than body text, with a rule above, so that a page reads
+/// as sections.
+pub fn section(ui: &mut Ui, title: &str) {
+    ui.add_space(8.0);
+    ui.separator();
+    ui.label(RichText::new(title).strong().size(16.0));
+}
+
+/// A time from an index or history (RFC 3339, UTC) as people read it: `2026-12-01 15:45 UTC`.
+pub fn when(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) if rfc3339.ends_with('Z') => format!("{day} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}

@@ -441,7 +441,7 @@ fn a_backup_carries_the_certificate_says_when_it_was_made_and_a_second_restore_i
     let Some(k) = Keychain::new() else { return };
     let mut w = window_with_key(&k);
     w.click("Keys");
-    w.expect("never: make a backup below");
+    w.expect("never (back it up below)");
     let passphrase = "correct horse battery";
     w.type_keys("Backup passphrase", passphrase);
     w.type_keys("Repeat passphrase", passphrase);
@@ -449,7 +449,7 @@ fn a_backup_carries_the_certificate_says_when_it_was_made_and_a_second_restore_i
     w.type_into("Backup file", &backup.display().to_string());
     w.click("Save backup…");
     w.expect("It holds the key and its certificate chain (1 certificate(s)).");
-    w.expect_not("never: make a backup below");
+    w.expect_not("never (back it up below)");
     assert!(w.store.get("acme").unwrap().last_backed_up.is_some());
     let text = std::fs::read_to_string(&backup).unwrap();
     assert!(text.contains("ENCRYPTED PRIVATE KEY") && text.contains("BEGIN CERTIFICATE"), "{text}");
