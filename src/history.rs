@@ -93,6 +93,10 @@ pub struct Entry {
     pub files: Vec<String>,
     /// The signature, as in the `.sig` file.
     pub signature_base64: String,
+    /// The key was marked compromised, and signed only because the person said explicitly
+    /// that they know. Entries written before this existed read as `false`.
+    #[serde(default)]
+    pub override_compromised: bool,
 }
 
 impl Entry {
@@ -120,6 +124,7 @@ impl Entry {
                 .map(|n| n.to_string_lossy().into_owned())
                 .collect(),
             signature_base64: signed.signature_base64.clone(),
+            override_compromised: false,
         }
     }
 }
@@ -255,7 +260,7 @@ pub fn matches(entry: &Entry, query: &str) -> bool {
 }
 
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 15] = [
+pub const CSV_HEADER: [&str; 16] = [
     "time",
     "file",
     "plugin_key",
@@ -271,16 +276,19 @@ pub const CSV_HEADER: [&str; 15] = [
     "artifact_path",
     "files",
     "signature_base64",
+    "override_compromised",
 ];
 
 /// The entries as CSV (RFC 4180: CRLF line ends, a header row, fields with a comma, quote,
 /// CR or LF quoted). A field a spreadsheet would take for a formula (starting with `=`,
 /// `+`, `-`, `@`, tab or CR) gets a leading `'`; that includes a Base64 signature that
-/// starts with `+`. The written files' names are joined with `; `; a missing value is empty.
-pub fn to_csv(entries: &[Entry]) -> String {
+/// starts with `+`. The written files' names are joined with `; `; a missing value is empty;
+/// `override_compromised` is `true` or `false`.
+pub fn to_csv<E: std::borrow::Borrow<Entry>>(entries: &[E]) -> String {
     let mut out = String::new();
     push_row(&mut out, CSV_HEADER.iter().map(|h| h.to_string()));
     for e in entries {
+        let e: &Entry = e.borrow();
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         push_row(
             &mut out,
@@ -300,6 +308,7 @@ pub fn to_csv(entries: &[Entry]) -> String {
                 e.artifact_path.clone(),
                 e.files.join("; "),
                 e.signature_base64.clone(),
+                e.override_compromised.to_string(),
             ],
         );
     }
@@ -331,7 +340,11 @@ fn csv_field(value: &str) -> String {
 
 /// Writes the entries as CSV (see [`to_csv`]) to `path`, whole or not at all. An existing
 /// file is replaced only when `overwrite`.
-pub fn export_csv(entries: &[Entry], path: &Path, overwrite: bool) -> Result<(), HistoryError> {
+pub fn export_csv<E: std::borrow::Borrow<Entry>>(
+    entries: &[E],
+    path: &Path,
+    overwrite: bool,
+) -> Result<(), HistoryError> {
     crate::atomic::write_file(path, to_csv(entries).as_bytes(), overwrite).map_err(|e| match e {
         WriteError::AlreadyExists(p) => HistoryError::ExportExists(p),
         other => HistoryError::Write(other),
@@ -359,6 +372,7 @@ mod tests {
             bundle_dir: "/builds/out".into(),
             files: vec![format!("{file}.sig"), "INSTALL.md".into(), "manifest.json".into()],
             signature_base64: "+sig/AAA==".into(),
+            override_compromised: false,
         }
     }
 
@@ -439,7 +453,7 @@ mod tests {
             rows[1]
         );
         assert!(rows[1].contains(",\"'=cmd|' /C calc'!A0, really\","), "{}", rows[1]);
-        assert!(rows[1].ends_with(",a.jar.sig; INSTALL.md; manifest.json,'+sig/AAA=="), "{}", rows[1]);
+        assert!(rows[1].ends_with(",a.jar.sig; INSTALL.md; manifest.json,'+sig/AAA==,false"), "{}", rows[1]);
         assert!(rows[2].contains(",Ed25519,,/builds/out,"), "{}", rows[2]);
         assert_eq!(rows[3], "");
     }
@@ -454,5 +468,19 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
         export_csv(&[entry("a.jar", None)], &path, true).unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("time,file,"));
+    }
+
+    #[test]
+    fn entries_from_before_the_override_read_as_not_forced_and_csv_says_which() {
+        let mut line = serde_json::to_value(entry("a.jar", None)).unwrap();
+        assert_eq!(line["override_compromised"], false);
+        line.as_object_mut().unwrap().remove("override_compromised");
+        let old: Entry = serde_json::from_value(line).unwrap();
+        assert!(!old.override_compromised);
+        let forced = Entry { override_compromised: true, ..entry("b.jar", None) };
+        let csv = to_csv(&[&old, &forced]);
+        let rows: Vec<&str> = csv.split("\r\n").collect();
+        assert!(rows[0].ends_with(",signature_base64,override_compromised"), "{}", rows[0]);
+        assert!(rows[1].ends_with(",false") && rows[2].ends_with(",true"), "{csv}");
     }
 }
