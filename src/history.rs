@@ -57,6 +57,9 @@ pub enum HistoryError {
     /// The CSV export could not be written.
     #[error(transparent)]
     Write(WriteError),
+    /// A day to filter by is not a date of the form `YYYY-MM-DD`.
+    #[error("\"{0}\" is not a day Countersign reads: write it as YYYY-MM-DD, for example 2026-03-01.")]
+    BadDay(String),
 }
 
 /// One signing, as the history keeps it. Nothing here is secret.
@@ -257,6 +260,73 @@ pub fn matches(entry: &Entry, query: &str) -> bool {
     .map(str::to_lowercase)
     .collect();
     query.split_whitespace().map(str::to_lowercase).all(|term| fields.iter().any(|f| f.contains(&term)))
+}
+
+/// Reads a day written `YYYY-MM-DD` (as `--since` and the window take it).
+pub fn parse_day(text: &str) -> Result<time::Date, HistoryError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).map_err(|_| HistoryError::BadDay(text.to_owned()))
+}
+
+/// True when the entry was signed on `day` or later (in UTC, as the history records times).
+/// An entry whose time does not read as RFC 3339 counts as signed then: a list of who must
+/// hear about a key had better hold one signing too many than miss one.
+pub fn signed_since(entry: &Entry, day: time::Date) -> bool {
+    time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.to_offset(time::UtcOffset::UTC).date() >= day)
+        .unwrap_or(true)
+}
+
+/// The public key fingerprints the history records for signings by the stored key named
+/// `name` (exactly), in the order first seen: a key renamed since, deleted or restored under
+/// that name is still found by these.
+pub fn fingerprints_named(entries: &[Entry], name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in entries.iter().filter(|e| e.key_name.as_deref() == Some(name)) {
+        let fingerprint = e.key_fingerprint.to_ascii_lowercase();
+        if !out.contains(&fingerprint) {
+            out.push(fingerprint);
+        }
+    }
+    out
+}
+
+/// Every entry signed by a key with one of `fingerprints` (SHA-256 of the public key, hex in
+/// any case), on `since` or later when given, in the order of `entries`. By fingerprint, not
+/// by name: a key renamed after it signed still matches, and a key file's signings too.
+pub fn signed_with<'a>(
+    entries: &'a [Entry],
+    fingerprints: &[String],
+    since: Option<time::Date>,
+) -> Vec<&'a Entry> {
+    entries
+        .iter()
+        .filter(|e| fingerprints.iter().any(|f| f.eq_ignore_ascii_case(&e.key_fingerprint)))
+        .filter(|e| since.is_none_or(|day| signed_since(e, day)))
+        .collect()
+}
+
+/// Signings with the same note: in a compromise, the customers who must hear of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoteGroup<'a> {
+    /// The note, trimmed; `None` for signings without one.
+    pub note: Option<String>,
+    /// The group's entries, in the order given.
+    pub entries: Vec<&'a Entry>,
+}
+
+/// `entries` grouped by their note (trimmed; no note and an empty one are one group), the
+/// groups in the order of their first entry, each group's entries in the order given.
+pub fn by_note<'a>(entries: &[&'a Entry]) -> Vec<NoteGroup<'a>> {
+    let mut groups: Vec<NoteGroup<'a>> = Vec::new();
+    for &e in entries {
+        let note = e.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        match groups.iter_mut().find(|g| g.note == note) {
+            Some(g) => g.entries.push(e),
+            None => groups.push(NoteGroup { note, entries: vec![e] }),
+        }
+    }
+    groups
 }
 
 /// The CSV columns, in order.
@@ -468,6 +538,59 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
         export_csv(&[entry("a.jar", None)], &path, true).unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("time,file,"));
+    }
+
+    #[test]
+    fn signings_by_a_key_are_found_by_fingerprint_since_a_day_and_grouped_by_note() {
+        let at = |time: &str, file: &str, fingerprint: &str, name: Option<&str>, note: Option<&str>| Entry {
+            time: time.into(),
+            key_fingerprint: fingerprint.into(),
+            key_name: name.map(str::to_owned),
+            ..entry(file, note)
+        };
+        let (old, other) = ("aa".repeat(32), "bb".repeat(32));
+        let entries = vec![
+            at("2026-01-05T10:00:00Z", "a.jar", &old, Some("acme"), Some("Globex")),
+            at("2026-02-01T10:00:00Z", "b.jar", &other, Some("acme"), Some("Globex")),
+            at("2026-02-10T10:00:00Z", "c.jar", &old.to_uppercase(), Some("acme-renamed"), Some(" Initech ")),
+            at("2026-03-01T00:00:00Z", "d.jar", &old, None, Some("Globex")),
+            at("2026-03-02T23:59:59Z", "e.jar", &old, Some("acme"), None),
+            at("garbled", "f.jar", &old, Some("acme"), Some("")),
+        ];
+        assert_eq!(fingerprints_named(&entries, "acme"), vec![old.clone(), other.clone()]);
+        assert!(fingerprints_named(&entries, "ACME").is_empty(), "names match exactly");
+        let files = |v: &[&Entry]| v.iter().map(|e| e.file.clone()).collect::<Vec<_>>();
+        let by_old = signed_with(&entries, std::slice::from_ref(&old), None);
+        assert_eq!(files(&by_old), ["a.jar", "c.jar", "d.jar", "e.jar", "f.jar"]);
+        let since = parse_day("2026-03-01").unwrap();
+        // The day itself counts; a time that cannot be read counts too.
+        assert_eq!(
+            files(&signed_with(&entries, std::slice::from_ref(&old), Some(since))),
+            ["d.jar", "e.jar", "f.jar"]
+        );
+        assert_eq!(files(&signed_with(&entries, &[other], Some(since))), Vec::<String>::new());
+
+        let groups = by_note(&by_old);
+        let summary: Vec<(Option<&str>, Vec<String>)> =
+            groups.iter().map(|g| (g.note.as_deref(), files(&g.entries))).collect();
+        assert_eq!(
+            summary,
+            [
+                (Some("Globex"), vec!["a.jar".to_owned(), "d.jar".to_owned()]),
+                (Some("Initech"), vec!["c.jar".to_owned()]),
+                (None, vec!["e.jar".to_owned(), "f.jar".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn days_read_as_year_month_day_only() {
+        assert_eq!(parse_day("2026-03-01").unwrap(), time::macros::date!(2026 - 03 - 01));
+        for bad in ["2026-3-1", "01/03/2026", "2026-02-30", "", "yesterday"] {
+            let err = parse_day(bad).unwrap_err();
+            assert!(matches!(err, HistoryError::BadDay(_)), "{bad}");
+            assert!(err.to_string().contains("YYYY-MM-DD"), "{err}");
+        }
     }
 
     #[test]
