@@ -25,5 +25,6 @@ mod interop_jdk;
 mod interop_openssl;
 mod keychain;
 mod keychain_restart;
+mod rotation;
 #[cfg(feature = "gui")]
 mod window_x11;
