@@ -9,4 +9,5 @@ mod first_use;
 mod flows;
 mod harness;
 mod race;
+mod rotation;
 mod secrets_scan;
