@@ -281,11 +281,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The bookkeeping after a signing: the stored key's last use, and the history entry.
 /// Neither may fail the signing, whose bundle is written: what failed comes back as
-/// sentences to show beside the result.
+/// sentences to show beside the result. `override_compromised`: the key was marked
+/// compromised and signed because the person said they know; the entry records it.
 pub fn record(
     signed: &SignedBundle,
     stored_key: Option<(&KeyStore, &str)>,
     history: &History,
+    override_compromised: bool,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
     if let Some((store, name)) = stored_key
@@ -293,7 +295,9 @@ pub fn record(
     {
         warnings.push(format!("The key's last-used date could not be saved: {e}"));
     }
-    if let Err(e) = history.record(&Entry::from_signed(signed, stored_key.map(|(_, name)| name))) {
+    let entry =
+        Entry { override_compromised, ..Entry::from_signed(signed, stored_key.map(|(_, name)| name)) };
+    if let Err(e) = history.record(&entry) {
         // Its own sentence says it ("Could not add to the signing history …").
         warnings.push(e.to_string());
     }

@@ -57,6 +57,9 @@ pub enum HistoryError {
     /// The CSV export could not be written.
     #[error(transparent)]
     Write(WriteError),
+    /// A day to filter by is not a date of the form `YYYY-MM-DD`.
+    #[error("\"{0}\" is not a day Countersign reads: write it as YYYY-MM-DD, for example 2026-03-01.")]
+    BadDay(String),
 }
 
 /// One signing, as the history keeps it. Nothing here is secret.
@@ -93,6 +96,10 @@ pub struct Entry {
     pub files: Vec<String>,
     /// The signature, as in the `.sig` file.
     pub signature_base64: String,
+    /// The key was marked compromised, and signed only because the person said explicitly
+    /// that they know. Entries written before this existed read as `false`.
+    #[serde(default)]
+    pub override_compromised: bool,
 }
 
 impl Entry {
@@ -120,6 +127,7 @@ impl Entry {
                 .map(|n| n.to_string_lossy().into_owned())
                 .collect(),
             signature_base64: signed.signature_base64.clone(),
+            override_compromised: false,
         }
     }
 }
@@ -254,8 +262,75 @@ pub fn matches(entry: &Entry, query: &str) -> bool {
     query.split_whitespace().map(str::to_lowercase).all(|term| fields.iter().any(|f| f.contains(&term)))
 }
 
+/// Reads a day written `YYYY-MM-DD` (as `--since` and the window take it).
+pub fn parse_day(text: &str) -> Result<time::Date, HistoryError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).map_err(|_| HistoryError::BadDay(text.to_owned()))
+}
+
+/// True when the entry was signed on `day` or later (in UTC, as the history records times).
+/// An entry whose time does not read as RFC 3339 counts as signed then: a list of who must
+/// hear about a key had better hold one signing too many than miss one.
+pub fn signed_since(entry: &Entry, day: time::Date) -> bool {
+    time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.to_offset(time::UtcOffset::UTC).date() >= day)
+        .unwrap_or(true)
+}
+
+/// The public key fingerprints the history records for signings by the stored key named
+/// `name` (exactly), in the order first seen: a key renamed since, deleted or restored under
+/// that name is still found by these.
+pub fn fingerprints_named(entries: &[Entry], name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in entries.iter().filter(|e| e.key_name.as_deref() == Some(name)) {
+        let fingerprint = e.key_fingerprint.to_ascii_lowercase();
+        if !out.contains(&fingerprint) {
+            out.push(fingerprint);
+        }
+    }
+    out
+}
+
+/// Every entry signed by a key with one of `fingerprints` (SHA-256 of the public key, hex in
+/// any case), on `since` or later when given, in the order of `entries`. By fingerprint, not
+/// by name: a key renamed after it signed still matches, and a key file's signings too.
+pub fn signed_with<'a>(
+    entries: &'a [Entry],
+    fingerprints: &[String],
+    since: Option<time::Date>,
+) -> Vec<&'a Entry> {
+    entries
+        .iter()
+        .filter(|e| fingerprints.iter().any(|f| f.eq_ignore_ascii_case(&e.key_fingerprint)))
+        .filter(|e| since.is_none_or(|day| signed_since(e, day)))
+        .collect()
+}
+
+/// Signings with the same note: in a compromise, the customers who must hear of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoteGroup<'a> {
+    /// The note, trimmed; `None` for signings without one.
+    pub note: Option<String>,
+    /// The group's entries, in the order given.
+    pub entries: Vec<&'a Entry>,
+}
+
+/// `entries` grouped by their note (trimmed; no note and an empty one are one group), the
+/// groups in the order of their first entry, each group's entries in the order given.
+pub fn by_note<'a>(entries: &[&'a Entry]) -> Vec<NoteGroup<'a>> {
+    let mut groups: Vec<NoteGroup<'a>> = Vec::new();
+    for &e in entries {
+        let note = e.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        match groups.iter_mut().find(|g| g.note == note) {
+            Some(g) => g.entries.push(e),
+            None => groups.push(NoteGroup { note, entries: vec![e] }),
+        }
+    }
+    groups
+}
+
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 15] = [
+pub const CSV_HEADER: [&str; 16] = [
     "time",
     "file",
     "plugin_key",
@@ -271,16 +346,19 @@ pub const CSV_HEADER: [&str; 15] = [
     "artifact_path",
     "files",
     "signature_base64",
+    "override_compromised",
 ];
 
 /// The entries as CSV (RFC 4180: CRLF line ends, a header row, fields with a comma, quote,
 /// CR or LF quoted). A field a spreadsheet would take for a formula (starting with `=`,
 /// `+`, `-`, `@`, tab or CR) gets a leading `'`; that includes a Base64 signature that
-/// starts with `+`. The written files' names are joined with `; `; a missing value is empty.
-pub fn to_csv(entries: &[Entry]) -> String {
+/// starts with `+`. The written files' names are joined with `; `; a missing value is empty;
+/// `override_compromised` is `true` or `false`.
+pub fn to_csv<E: std::borrow::Borrow<Entry>>(entries: &[E]) -> String {
     let mut out = String::new();
     push_row(&mut out, CSV_HEADER.iter().map(|h| h.to_string()));
     for e in entries {
+        let e: &Entry = e.borrow();
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         push_row(
             &mut out,
@@ -300,6 +378,7 @@ pub fn to_csv(entries: &[Entry]) -> String {
                 e.artifact_path.clone(),
                 e.files.join("; "),
                 e.signature_base64.clone(),
+                e.override_compromised.to_string(),
             ],
         );
     }
@@ -331,7 +410,11 @@ fn csv_field(value: &str) -> String {
 
 /// Writes the entries as CSV (see [`to_csv`]) to `path`, whole or not at all. An existing
 /// file is replaced only when `overwrite`.
-pub fn export_csv(entries: &[Entry], path: &Path, overwrite: bool) -> Result<(), HistoryError> {
+pub fn export_csv<E: std::borrow::Borrow<Entry>>(
+    entries: &[E],
+    path: &Path,
+    overwrite: bool,
+) -> Result<(), HistoryError> {
     crate::atomic::write_file(path, to_csv(entries).as_bytes(), overwrite).map_err(|e| match e {
         WriteError::AlreadyExists(p) => HistoryError::ExportExists(p),
         other => HistoryError::Write(other),
@@ -359,6 +442,7 @@ mod tests {
             bundle_dir: "/builds/out".into(),
             files: vec![format!("{file}.sig"), "INSTALL.md".into(), "manifest.json".into()],
             signature_base64: "+sig/AAA==".into(),
+            override_compromised: false,
         }
     }
 
@@ -439,7 +523,7 @@ mod tests {
             rows[1]
         );
         assert!(rows[1].contains(",\"'=cmd|' /C calc'!A0, really\","), "{}", rows[1]);
-        assert!(rows[1].ends_with(",a.jar.sig; INSTALL.md; manifest.json,'+sig/AAA=="), "{}", rows[1]);
+        assert!(rows[1].ends_with(",a.jar.sig; INSTALL.md; manifest.json,'+sig/AAA==,false"), "{}", rows[1]);
         assert!(rows[2].contains(",Ed25519,,/builds/out,"), "{}", rows[2]);
         assert_eq!(rows[3], "");
     }
@@ -454,5 +538,72 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
         export_csv(&[entry("a.jar", None)], &path, true).unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("time,file,"));
+    }
+
+    #[test]
+    fn signings_by_a_key_are_found_by_fingerprint_since_a_day_and_grouped_by_note() {
+        let at = |time: &str, file: &str, fingerprint: &str, name: Option<&str>, note: Option<&str>| Entry {
+            time: time.into(),
+            key_fingerprint: fingerprint.into(),
+            key_name: name.map(str::to_owned),
+            ..entry(file, note)
+        };
+        let (old, other) = ("aa".repeat(32), "bb".repeat(32));
+        let entries = vec![
+            at("2026-01-05T10:00:00Z", "a.jar", &old, Some("acme"), Some("Globex")),
+            at("2026-02-01T10:00:00Z", "b.jar", &other, Some("acme"), Some("Globex")),
+            at("2026-02-10T10:00:00Z", "c.jar", &old.to_uppercase(), Some("acme-renamed"), Some(" Initech ")),
+            at("2026-03-01T00:00:00Z", "d.jar", &old, None, Some("Globex")),
+            at("2026-03-02T23:59:59Z", "e.jar", &old, Some("acme"), None),
+            at("garbled", "f.jar", &old, Some("acme"), Some("")),
+        ];
+        assert_eq!(fingerprints_named(&entries, "acme"), vec![old.clone(), other.clone()]);
+        assert!(fingerprints_named(&entries, "ACME").is_empty(), "names match exactly");
+        let files = |v: &[&Entry]| v.iter().map(|e| e.file.clone()).collect::<Vec<_>>();
+        let by_old = signed_with(&entries, std::slice::from_ref(&old), None);
+        assert_eq!(files(&by_old), ["a.jar", "c.jar", "d.jar", "e.jar", "f.jar"]);
+        let since = parse_day("2026-03-01").unwrap();
+        // The day itself counts; a time that cannot be read counts too.
+        assert_eq!(
+            files(&signed_with(&entries, std::slice::from_ref(&old), Some(since))),
+            ["d.jar", "e.jar", "f.jar"]
+        );
+        assert_eq!(files(&signed_with(&entries, &[other], Some(since))), Vec::<String>::new());
+
+        let groups = by_note(&by_old);
+        let summary: Vec<(Option<&str>, Vec<String>)> =
+            groups.iter().map(|g| (g.note.as_deref(), files(&g.entries))).collect();
+        assert_eq!(
+            summary,
+            [
+                (Some("Globex"), vec!["a.jar".to_owned(), "d.jar".to_owned()]),
+                (Some("Initech"), vec!["c.jar".to_owned()]),
+                (None, vec!["e.jar".to_owned(), "f.jar".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn days_read_as_year_month_day_only() {
+        assert_eq!(parse_day("2026-03-01").unwrap(), time::macros::date!(2026 - 03 - 01));
+        for bad in ["2026-3-1", "01/03/2026", "2026-02-30", "", "yesterday"] {
+            let err = parse_day(bad).unwrap_err();
+            assert!(matches!(err, HistoryError::BadDay(_)), "{bad}");
+            assert!(err.to_string().contains("YYYY-MM-DD"), "{err}");
+        }
+    }
+
+    #[test]
+    fn entries_from_before_the_override_read_as_not_forced_and_csv_says_which() {
+        let mut line = serde_json::to_value(entry("a.jar", None)).unwrap();
+        assert_eq!(line["override_compromised"], false);
+        line.as_object_mut().unwrap().remove("override_compromised");
+        let old: Entry = serde_json::from_value(line).unwrap();
+        assert!(!old.override_compromised);
+        let forced = Entry { override_compromised: true, ..entry("b.jar", None) };
+        let csv = to_csv(&[&old, &forced]);
+        let rows: Vec<&str> = csv.split("\r\n").collect();
+        assert!(rows[0].ends_with(",signature_base64,override_compromised"), "{}", rows[0]);
+        assert!(rows[1].ends_with(",false") && rows[2].ends_with(",true"), "{csv}");
     }
 }

@@ -13,7 +13,7 @@ use crate::bundle::{CertificateInput, SignedBundle};
 use crate::certs::CertError;
 use crate::history::{History, HistoryError};
 use crate::keys::PrivateKey;
-use crate::keystore::{KeyStore, KeyStoreError};
+use crate::keystore::{KeyRecord, KeyStatus, KeyStore, KeyStoreError};
 use crate::progress::Progress;
 
 /// Why a signer could not be made from a stored key.
@@ -25,6 +25,37 @@ pub enum SignerError {
     /// The certificate kept with the key does not parse.
     #[error(transparent)]
     Certificate(#[from] CertError),
+    /// The key was marked compromised when it was replaced: whoever holds a copy can sign
+    /// too, so Countersign does not sign with it.
+    #[error("Key \"{name}\" was marked compromised on {} and replaced by \"{replaced_by}\": Countersign does not sign with it. Sign with \"{replaced_by}\", or delete \"{name}\".", crate::certs::day(*since))]
+    Compromised {
+        /// The compromised key's name.
+        name: String,
+        /// When it was marked compromised.
+        since: OffsetDateTime,
+        /// The key that replaced it.
+        replaced_by: String,
+    },
+}
+
+/// Whether `record` may sign: `Err` when it was marked compromised
+/// ([`SignerError::Compromised`]); `Ok(Some(warning))` when it was retired, with the
+/// sentence to show beside each result; `Ok(None)` when it is active. [`Signer::stored`]
+/// asks it of every signing; the window asks it too, to say it before Sign is pressed.
+pub fn standing(record: &KeyRecord) -> Result<Option<String>, SignerError> {
+    match &record.status {
+        KeyStatus::Active => Ok(None),
+        KeyStatus::Retired { since, replaced_by } => Ok(Some(format!(
+            "Key \"{}\" was retired on {} and replaced by \"{replaced_by}\": sign with \"{replaced_by}\" unless this customer's trust store still holds only the old certificate.",
+            record.name,
+            crate::certs::day(*since)
+        ))),
+        KeyStatus::Compromised { since, replaced_by } => Err(SignerError::Compromised {
+            name: record.name.clone(),
+            since: *since,
+            replaced_by: replaced_by.clone(),
+        }),
+    }
 }
 
 /// A private key and the certificate its bundles carry.
@@ -33,19 +64,52 @@ pub struct Signer {
     certificate: Option<CertificateInput>,
     /// The key store and the key's name, when the key is a stored one: its last use is saved.
     stored: Option<(KeyStore, String)>,
+    /// Said beside every result: the key was retired, or is compromised and signs anyway.
+    warning: Option<String>,
+    /// The key is compromised and signs only because the person said they know: every
+    /// history entry records it.
+    override_compromised: bool,
 }
 
 impl Signer {
     /// A key from the keychain, with the newest certificate kept with it (none if it has none).
+    /// A key marked compromised is refused ([`SignerError::Compromised`]) before its secret
+    /// is read; a retired one signs, with a warning beside each result.
     pub fn stored(store: KeyStore, name: &str) -> Result<Self, SignerError> {
+        Self::stored_with(store, name, false)
+    }
+
+    /// [`stored`](Self::stored), signing with a key marked compromised too, because the
+    /// person said explicitly that they know: each result warns, and each history entry
+    /// records it ([`Entry::override_compromised`](crate::history::Entry::override_compromised)).
+    pub fn stored_despite_compromise(store: KeyStore, name: &str) -> Result<Self, SignerError> {
+        Self::stored_with(store, name, true)
+    }
+
+    fn stored_with(store: KeyStore, name: &str, despite_compromise: bool) -> Result<Self, SignerError> {
+        // Asked of the index first, so a refused key's secret is never read; then again of
+        // the record loaded with the secret, in case it was marked meanwhile.
+        let permitted = |record: &KeyRecord| match standing(record) {
+            Ok(warning) => Ok((warning, false)),
+            Err(SignerError::Compromised { name, since, replaced_by }) if despite_compromise => Ok((
+                Some(format!(
+                    "Key \"{name}\" was marked compromised on {} and replaced by \"{replaced_by}\"; it signed anyway, as asked, and the history records that.",
+                    crate::certs::day(since)
+                )),
+                true,
+            )),
+            Err(e) => Err(e),
+        };
+        permitted(&store.get(name)?)?;
         let (record, key) = store.load(name)?;
+        let (warning, override_compromised) = permitted(&record)?;
         let certificate = CertificateInput::from_record(&record)?;
-        Ok(Signer { key, certificate, stored: Some((store, record.name)) })
+        Ok(Signer { key, certificate, stored: Some((store, record.name)), warning, override_compromised })
     }
 
     /// A key read from a file (or made in memory): no certificate until one is given.
     pub fn from_key(key: PrivateKey) -> Self {
-        Signer { key, certificate: None, stored: None }
+        Signer { key, certificate: None, stored: None, warning: None, override_compromised: false }
     }
 
     /// Signs with this certificate instead of the stored key's own.
@@ -116,9 +180,12 @@ pub fn sign(
     let warnings: Vec<Mutex<Vec<String>>> = artifacts.iter().map(|_| Mutex::new(Vec::new())).collect();
     let results = batch::sign_many(&request, progress, |i, result| match result {
         Ok(bundle) => {
-            let mut all = bundle.warnings.clone();
+            let mut all: Vec<String> = signer.warning.iter().cloned().collect();
+            all.extend(bundle.warnings.iter().cloned());
             match history {
-                Ok(history) => all.extend(batch::record(bundle, stored_key, history)),
+                Ok(history) => {
+                    all.extend(batch::record(bundle, stored_key, history, signer.override_compromised));
+                }
                 Err(e) => all.push(e.to_string()),
             }
             on_done(i, Ok((bundle, &all)));

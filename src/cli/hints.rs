@@ -60,6 +60,9 @@ impl Hint for KeyStoreError {
             KeyStoreError::NoCertificate(name) => {
                 Some(format!("`countersign cert self-sign {name}` makes one."))
             }
+            KeyStoreError::NoCertificateToReplace(name) => Some(format!(
+                "`countersign cert self-sign {name}` makes one; `countersign keys generate --name NEW` makes a key without one."
+            )),
             KeyStoreError::CertificateForOtherKey { name, .. } => {
                 Some(format!("`countersign cert request {name}` writes the request."))
             }
@@ -105,6 +108,9 @@ impl Hint for SignerError {
         match self {
             SignerError::Store(e) => e.hint(),
             SignerError::Certificate(_) => None,
+            SignerError::Compromised { name, .. } => Some(format!(
+                "`countersign keys delete {name}` deletes it. Only if you must, --i-know signs with it anyway, and the history records that."
+            )),
         }
     }
 }

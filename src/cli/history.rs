@@ -2,6 +2,7 @@
 
 use super::{Failure, HistoryArgs, print_json};
 use countersign::history::{self, Entry, History};
+use countersign::keystore::KeyStore;
 
 pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
     let history = History::open_default()?;
@@ -17,9 +18,22 @@ pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
     }
     let total = loaded.entries.len();
     let query = a.search.join(" ");
+    let since = a.since.as_deref().map(history::parse_day).transpose()?;
     // Newest first: the file is in the order the signings were recorded.
-    let shown: Vec<Entry> =
-        loaded.entries.into_iter().rev().filter(|e| history::matches(e, &query)).collect();
+    let newest_first: Vec<Entry> = loaded.entries.into_iter().rev().collect();
+    if let Some(name) = &a.key {
+        let fingerprints = key_fingerprints(name, &newest_first)?;
+        let shown: Vec<&Entry> = history::signed_with(&newest_first, &fingerprints, since)
+            .into_iter()
+            .filter(|e| history::matches(e, &query))
+            .collect();
+        return by_key(&a, name, &fingerprints, &shown, &history);
+    }
+    let shown: Vec<Entry> = newest_first
+        .into_iter()
+        .filter(|e| history::matches(e, &query))
+        .filter(|e| since.is_none_or(|day| history::signed_since(e, day)))
+        .collect();
 
     if let Some(path) = &a.csv {
         history::export_csv(&shown, path, false)?;
@@ -45,6 +59,106 @@ pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
         print_list(&shown, total, &query, &history);
     }
     Ok(0)
+}
+
+/// The public keys `--key NAME` stands for: the stored key of that name, every key the
+/// history recorded under that name (renamed or deleted since), or a fingerprint itself.
+fn key_fingerprints(name: &str, entries: &[Entry]) -> Result<Vec<String>, Failure> {
+    let mut fingerprints = Vec::new();
+    // The key list is only read: a machine without a keychain still answers from the history.
+    if let Some(record) = KeyStore::open_default().ok().and_then(|s| s.get(name).ok()) {
+        fingerprints.push(record.fingerprint);
+    }
+    for f in history::fingerprints_named(entries, name) {
+        if !fingerprints.contains(&f) {
+            fingerprints.push(f);
+        }
+    }
+    if fingerprints.is_empty() && name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        fingerprints.push(name.to_ascii_lowercase());
+    }
+    if fingerprints.is_empty() {
+        return Err(Failure::bad_input(format!(
+            "No key named \"{name}\" is stored, and the history records no signing under that name. `countersign keys list` shows the stored keys; a public key SHA-256 (64 hex digits) works too."
+        )));
+    }
+    Ok(fingerprints)
+}
+
+/// `history --key NAME`: the key's signings grouped by note, listed, as JSON, or as CSV.
+fn by_key(
+    a: &HistoryArgs,
+    name: &str,
+    fingerprints: &[String],
+    shown: &[&Entry],
+    history: &History,
+) -> Result<u8, Failure> {
+    let groups = history::by_note(shown);
+    if let Some(path) = &a.csv {
+        history::export_csv(shown, path, false)?;
+        if !a.json {
+            println!(
+                "Wrote {} {} with key \"{name}\" to {}.",
+                shown.len(),
+                plural(shown.len(), "signing", "signings"),
+                path.display()
+            );
+        }
+    }
+    if a.json {
+        print_json(&serde_json::json!({
+            "ok": true,
+            "history": history.path(),
+            "key": name,
+            "fingerprints": fingerprints,
+            "since": a.since,
+            "csv": a.csv,
+            "total": shown.len(),
+            "groups": groups,
+        }));
+        return Ok(0);
+    }
+    if a.csv.is_some() {
+        return Ok(0);
+    }
+    let since = a.since.as_deref().map(|d| format!(" since {d}")).unwrap_or_default();
+    let keys = fingerprints.iter().map(|f| countersign::hex::short(f)).collect::<Vec<_>>().join(", ");
+    if shown.is_empty() {
+        println!("No signing with key \"{name}\" (public key {keys}){since} is recorded.");
+        return Ok(0);
+    }
+    println!(
+        "{} {} with key \"{name}\" (public key {keys}){since}, for {} {}:",
+        shown.len(),
+        plural(shown.len(), "signing", "signings"),
+        groups.len(),
+        plural(groups.len(), "note", "different notes"),
+    );
+    for g in &groups {
+        println!();
+        let note = g.note.as_deref().map(one_line).unwrap_or_else(|| "(no note)".into());
+        println!("{note}: {} {}", g.entries.len(), plural(g.entries.len(), "signing", "signings"));
+        for e in &g.entries {
+            let app = match (&e.app_name, &e.plugin_key) {
+                (Some(n), Some(k)) => format!("{n} ({k})"),
+                (None, Some(k)) => k.clone(),
+                (Some(n), None) => n.clone(),
+                (None, None) => "not an Atlassian app".into(),
+            };
+            let version = e.version.as_deref().unwrap_or("no version");
+            println!("  {}  {}  {app} {version}", e.time, e.file);
+            println!("      sha256 {}", e.sha256);
+            println!("      bundle: {}", e.bundle_dir);
+            if e.override_compromised {
+                println!("      signed after the key was marked compromised (forced)");
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn one_line(note: &str) -> String {
+    note.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 fn print_list(shown: &[Entry], total: usize, query: &str, history: &History) {
@@ -73,8 +187,10 @@ fn print_list(shown: &[Entry], total: usize, query: &str, history: &History) {
             countersign::hex::short(&e.key_fingerprint)
         );
         if let Some(note) = &e.note {
-            let one_line: String = note.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-            println!("    note: {one_line}");
+            println!("    note: {}", one_line(note));
+        }
+        if e.override_compromised {
+            println!("    signed after the key was marked compromised (forced)");
         }
         println!("    bundle: {}", e.bundle_dir);
     }

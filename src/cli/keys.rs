@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::{Failure, passphrase_for, print_json};
 use countersign::certs::Certificate;
 use countersign::keys::Algorithm;
-use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
+use countersign::keystore::{KeyHealth, KeyRecord, KeyStatus, KeyStore, ReplaceReason};
 
 use super::KeysCommand;
 
@@ -24,6 +24,7 @@ pub fn run(command: KeysCommand) -> Result<u8, Failure> {
         KeysCommand::Backup { name, out } => backup_cmd(&store, &name, &out),
         KeysCommand::Restore { file, name } => restore_cmd(&store, &file, &name),
         KeysCommand::Adopt { id, name } => adopt_cmd(&store, &id, &name),
+        KeysCommand::Replace { old, name, reason, json } => replace_cmd(&store, &old, &name, &reason, json),
         KeysCommand::Rename { old, new } => rename_cmd(&store, &old, &new),
         KeysCommand::Delete { name, yes } => delete_cmd(&store, &name, yes),
     }
@@ -134,6 +135,47 @@ fn adopt_cmd(store: &KeyStore, id: &str, name: &str) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// `keys replace`: a new key and certificate for `old`, which is retired or marked compromised.
+fn replace_cmd(store: &KeyStore, old: &str, new: &str, reason: &str, json: bool) -> Result<u8, Failure> {
+    let reason = if reason == "compromised" { ReplaceReason::Compromised } else { ReplaceReason::Planned };
+    let replaced = store.replace(old, new, reason, OffsetDateTime::now_utc())?;
+    let cert = &replaced.certificate;
+    if json {
+        print_json(&serde_json::json!({
+            "ok": true,
+            "old": summary(store, &replaced.old),
+            "new": summary(store, &replaced.new),
+            "certificate": {
+                "subject": cert.subject(),
+                "sha256": cert.fingerprint(),
+                "not_after": countersign::certs::rfc3339(cert.not_after()),
+            },
+        }));
+        return Ok(0);
+    }
+    println!(
+        "Made Ed25519 key \"{new}\" in the keychain (public key SHA-256 {}), with a self-signed certificate for {} valid until {} (SHA-256 {}).",
+        replaced.new.fingerprint,
+        cert.subject(),
+        countersign::certs::day(cert.not_after()),
+        cert.fingerprint()
+    );
+    match reason {
+        ReplaceReason::Planned => println!(
+            "Key \"{old}\" is retired: signing with it still works, with a warning. Its certificate stays listed until you delete the key."
+        ),
+        ReplaceReason::Compromised => println!(
+            "Key \"{old}\" is marked compromised: Countersign no longer signs with it. Delete it once customers have swapped certificates (countersign keys delete {old})."
+        ),
+    }
+    println!("Next: who received apps signed with \"{old}\": countersign history --key {old}");
+    println!(
+        "      a trust-store package with the new certificate: countersign truststore package --cert {new} --out DIR"
+    );
+    println!("      a backup of the new key: countersign keys backup {new} --out FILE");
+    Ok(0)
+}
+
 /// `keys rename`: gives a key another name.
 fn rename_cmd(store: &KeyStore, old: &str, new: &str) -> Result<u8, Failure> {
     store.rename(old, new)?;
@@ -166,6 +208,8 @@ struct KeySummary {
     last_backed_up: Option<String>,
     certificate: String,
     keychain: String,
+    /// `{"state": "active"}`, or retired / compromised with `since` and `replaced_by`.
+    status: KeyStatus,
 }
 
 fn certificate_state(record: &KeyRecord) -> String {
@@ -197,6 +241,7 @@ fn summary(store: &KeyStore, record: &KeyRecord) -> KeySummary {
         last_backed_up: record.last_backed_up.map(countersign::certs::rfc3339),
         certificate: certificate_state(record),
         keychain,
+        status: record.status.clone(),
     }
 }
 
@@ -220,6 +265,9 @@ fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
             println!("  {:<12} {}", "backed up", k.last_backed_up.as_deref().unwrap_or("never"));
             println!("  {:<12} {}", "certificate", k.certificate);
             println!("  {:<12} {}", "keychain", k.keychain);
+            if k.status != KeyStatus::Active {
+                println!("  {:<12} {}", "status", k.status);
+            }
         }
     }
     let broken: Vec<&KeySummary> = summaries.iter().filter(|k| k.keychain != "ok").collect();

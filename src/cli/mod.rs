@@ -212,6 +212,22 @@ pub enum KeysCommand {
         #[arg(long)]
         name: String,
     },
+    /// Replace a key: a new Ed25519 key with a self-signed certificate that has the old
+    /// certificate's subject; the old key is marked retired (signing with it warns) or
+    /// compromised (signing with it is refused). The old key stays listed until deleted.
+    Replace {
+        /// The key to replace.
+        old: String,
+        /// The new key's name.
+        #[arg(long, value_name = "NEW")]
+        name: String,
+        /// planned (a certificate near its end, a person who left: the old key is retired) or
+        /// compromised (the key leaked: Countersign refuses to sign with it).
+        #[arg(long, default_value = "planned", value_parser = ["planned", "compromised"])]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Rename a key (its keychain entry stays as it is).
     Rename { old: String, new: String },
     /// Give a name to a keychain entry that no key lists (`keys list` names them), bringing
@@ -262,6 +278,11 @@ pub struct SignArgs {
     /// Replace a bundle that already exists (never done otherwise).
     #[arg(long)]
     pub overwrite: bool,
+    /// Sign with a key marked compromised anyway (`keys replace --reason compromised`), for
+    /// a case you have thought through: whoever stole the key can sign too. Each signing
+    /// warns, and the history records that it was forced.
+    #[arg(long, requires = "key")]
+    pub i_know: bool,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -293,6 +314,14 @@ pub struct HistoryArgs {
     /// Show only signings matching all these words (file, plugin key, version, key, note, folder, SHA-256; any case).
     #[arg(value_name = "SEARCH")]
     pub search: Vec<String>,
+    /// Only signings by this key (a stored key's name, a name the history records, or a
+    /// public key SHA-256), matched by its public key so a renamed key's signings are found
+    /// too; grouped by note (the customer), to answer "who must hear about this key?".
+    #[arg(long, value_name = "NAME")]
+    pub key: Option<String>,
+    /// Only signings on this day or later (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub since: Option<String>,
     /// Write the listed signings as CSV to this file (never replacing one that exists).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -387,7 +416,11 @@ where
         Command::Verify(a) => a.json,
         Command::Inspect(a) => a.json,
         Command::History(a) => a.json,
-        Command::Keys(KeysCommand::Generate { json, .. } | KeysCommand::List { json }) => *json,
+        Command::Keys(
+            KeysCommand::Generate { json, .. }
+            | KeysCommand::List { json }
+            | KeysCommand::Replace { json, .. },
+        ) => *json,
         Command::Keys(_) => false,
         Command::Cert(CertCommand::Show { json, .. })
         | Command::Truststore(TruststoreCommand::Check { json, .. }) => *json,
@@ -476,11 +509,21 @@ impl From<BatchError> for Failure {
 }
 
 fn sign(a: SignArgs) -> Result<u8, Failure> {
+    // clap does not enforce `requires` beside a conflicting --key-file.
+    if a.i_know && a.key.is_none() {
+        return Err(Failure::bad_input(
+            "--i-know signs with a stored key marked compromised; it goes with --key NAME, not with a key file.",
+        ));
+    }
     let signer = match (&a.key_file, &a.key) {
         (Some(path), _) => Signer::from_key(load_key_file(path)?),
         (None, Some(name)) => {
             let store = KeyStore::open_default()?;
-            Signer::stored(store, name)?
+            if a.i_know {
+                Signer::stored_despite_compromise(store, name)?
+            } else {
+                Signer::stored(store, name)?
+            }
         }
         (None, None) => {
             return Err(Failure::bad_input(

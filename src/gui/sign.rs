@@ -145,11 +145,12 @@ impl SignView {
         if self.key.as_ref().is_some_and(|k| rows.iter().any(|r| &r.record.name == k)) {
             return;
         }
-        let last_used = rows
-            .iter()
+        // Never a key marked compromised of its own accord: it would only be refused.
+        let signable = || rows.iter().filter(|r| signer::standing(&r.record).is_ok());
+        let last_used = signable()
             .filter(|r| r.record.last_used.is_some())
             .max_by(|a, b| a.record.last_used.cmp(&b.record.last_used));
-        let newest = rows.iter().max_by(|a, b| a.record.created.cmp(&b.record.created));
+        let newest = signable().max_by(|a, b| a.record.created.cmp(&b.record.created));
         self.key = last_used.or(newest).map(|r| r.record.name.clone());
     }
 
@@ -291,7 +292,11 @@ fn key_notes(row: Option<&KeyRow>, keys_failed: bool) -> (Option<String>, Vec<St
             vec![],
         );
     }
-    let mut warnings = Vec::new();
+    // Refused by the core too (`Signer::stored`); said here before Sign is pressed.
+    let mut warnings = match signer::standing(&row.record) {
+        Err(refusal) => return (Some(refusal.to_string()), vec![]),
+        Ok(retired) => retired.into_iter().collect::<Vec<_>>(),
+    };
     if !row.record.algorithm.upm_accepts() {
         warnings.push(Algorithm::UPM_WARNING.to_owned());
     }
@@ -451,7 +456,15 @@ impl SignView {
                         ui.selectable_value(
                             &mut self.key,
                             Some(r.record.name.clone()),
-                            format!("{} ({}, {state})", r.record.name, r.record.algorithm),
+                            match r.record.status.replaced() {
+                                None => format!("{} ({}, {state})", r.record.name, r.record.algorithm),
+                                Some((reason, ..)) => format!(
+                                    "{} ({}, {state}, {})",
+                                    r.record.name,
+                                    r.record.algorithm,
+                                    reason.marked()
+                                ),
+                            },
                         );
                     }
                 })

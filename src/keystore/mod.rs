@@ -146,6 +146,23 @@ pub enum KeyStoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The key to replace has been replaced already (retired or marked compromised).
+    #[error("Key \"{name}\" was already {} on {} and replaced by \"{replaced_by}\"; nothing was changed. Replace \"{replaced_by}\" instead, if it is the one to replace now.", .reason.marked(), crate::certs::day(*since))]
+    AlreadyReplaced {
+        /// The key's name.
+        name: String,
+        /// Why it was replaced then.
+        reason: ReplaceReason,
+        /// When.
+        since: OffsetDateTime,
+        /// The name its replacement had then.
+        replaced_by: String,
+    },
+    /// The key to replace has no certificate, so there is no subject for its successor's.
+    #[error(
+        "Key \"{0}\" has no certificate, so there is no subject to give its replacement; nothing was changed. Make a certificate for \"{0}\" first, or make a new key and its certificate from scratch."
+    )]
+    NoCertificateToReplace(String),
     /// A certificate was to be renewed for a key that has none yet.
     #[error("Key \"{0}\" has no certificate to renew yet. Make a self-signed one first.")]
     NoCertificate(String),
@@ -162,6 +179,86 @@ pub enum KeyStoreError {
     /// The index could not be written.
     #[error(transparent)]
     Write(#[from] crate::atomic::WriteError),
+}
+
+/// Why a key is replaced: a planned rotation, or a key that leaked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplaceReason {
+    /// A planned rotation (a certificate near its end, a person who left): the old key is
+    /// retired, and signing with it warns.
+    Planned,
+    /// The key leaked or may have: signing with it is refused.
+    Compromised,
+}
+
+impl ReplaceReason {
+    /// How the old key stands afterwards, as a past participle: `retired`, `marked compromised`.
+    pub fn marked(self) -> &'static str {
+        match self {
+            ReplaceReason::Planned => "retired",
+            ReplaceReason::Compromised => "marked compromised",
+        }
+    }
+}
+
+/// Where a key stands in its rotation. Indexes written before rotation existed read as
+/// [`Active`](KeyStatus::Active).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// In use.
+    #[default]
+    Active,
+    /// Replaced in a planned rotation: it still signs, with a warning.
+    Retired {
+        /// When it was replaced (whole seconds, UTC; RFC 3339 in the index).
+        #[serde(with = "time::serde::rfc3339")]
+        since: OffsetDateTime,
+        /// The name of the key that replaced it (kept up to date when that key is renamed).
+        replaced_by: String,
+    },
+    /// Replaced because it leaked: Countersign does not sign with it.
+    Compromised {
+        /// When it was marked compromised (whole seconds, UTC; RFC 3339 in the index).
+        #[serde(with = "time::serde::rfc3339")]
+        since: OffsetDateTime,
+        /// The name of the key that replaced it (kept up to date when that key is renamed).
+        replaced_by: String,
+    },
+}
+
+impl KeyStatus {
+    /// Why, when and by what the key was replaced; `None` while it is active.
+    pub fn replaced(&self) -> Option<(ReplaceReason, OffsetDateTime, &str)> {
+        match self {
+            KeyStatus::Active => None,
+            KeyStatus::Retired { since, replaced_by } => Some((ReplaceReason::Planned, *since, replaced_by)),
+            KeyStatus::Compromised { since, replaced_by } => {
+                Some((ReplaceReason::Compromised, *since, replaced_by))
+            }
+        }
+    }
+
+    fn replaced_by_mut(&mut self) -> Option<&mut String> {
+        match self {
+            KeyStatus::Active => None,
+            KeyStatus::Retired { replaced_by, .. } | KeyStatus::Compromised { replaced_by, .. } => {
+                Some(replaced_by)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for KeyStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.replaced() {
+            None => f.write_str("active"),
+            Some((reason, since, by)) => {
+                write!(f, "{} on {}, replaced by \"{by}\"", reason.marked(), crate::certs::day(since))
+            }
+        }
+    }
 }
 
 /// What the index knows of one key. Nothing here is secret.
@@ -189,6 +286,10 @@ pub struct KeyRecord {
     /// when it never has. Stored as RFC 3339; indexes written before it existed read as `None`.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_backed_up: Option<OffsetDateTime>,
+    /// Whether the key was replaced, and why; indexes written before it existed read as
+    /// [`KeyStatus::Active`].
+    #[serde(default)]
+    pub status: KeyStatus,
 }
 
 impl KeyRecord {
@@ -205,6 +306,7 @@ impl KeyRecord {
             last_used: None,
             certificates: Vec::new(),
             last_backed_up: None,
+            status: KeyStatus::Active,
         }
     }
 
@@ -254,6 +356,17 @@ pub struct BackupWritten {
     /// Why the index could not record the backup's date (the key was deleted meanwhile, the
     /// index could not be written). The backup file itself is complete either way.
     pub not_recorded: Option<KeyStoreError>,
+}
+
+/// What [`KeyStore::replace`] did.
+#[derive(Debug)]
+pub struct Replaced {
+    /// The old key's record, as the index now holds it: retired or compromised.
+    pub old: KeyRecord,
+    /// The new key's record, its certificate kept with it.
+    pub new: KeyRecord,
+    /// The new key's self-signed certificate, with the old certificate's subject.
+    pub certificate: Certificate,
 }
 
 /// A key store: the index in `home` and the secrets in `secrets`.
@@ -438,6 +551,18 @@ impl KeyStore {
         key: &PrivateKey,
         chain: &[Certificate],
     ) -> Result<KeyRecord, KeyStoreError> {
+        self.add_with_chain_and(name, key, chain, |_| Ok(()))
+    }
+
+    /// [`add_with_chain`](Self::add_with_chain), making `also` change of the index in the
+    /// same write (under the same lock): either both land, or neither does.
+    fn add_with_chain_and(
+        &self,
+        name: &str,
+        key: &PrivateKey,
+        chain: &[Certificate],
+        also: impl FnOnce(&mut Index) -> Result<(), KeyStoreError>,
+    ) -> Result<KeyRecord, KeyStoreError> {
         let name = valid_name(name)?;
         let mut id_bytes = [0u8; 16];
         getrandom::fill(&mut id_bytes).map_err(|e| KeyError::Random(e.to_string()))?;
@@ -454,6 +579,7 @@ impl KeyStore {
             if index.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
                 return Err(KeyStoreError::NameTaken(name.clone()));
             }
+            also(index)?;
             // The secret goes in first: an index entry without its secret would be a key
             // that cannot sign. Should writing the index then fail, the secret is removed.
             self.secrets.put(&record.id, &secret)?;
@@ -545,7 +671,14 @@ impl KeyStore {
                 .find(|k| k.name == old)
                 .ok_or_else(|| KeyStoreError::NoSuchKey(old.to_owned()))?;
             k.name = new.clone();
-            Ok(k.clone())
+            let renamed = k.clone();
+            // Keys it replaced name it by its new name now.
+            for other in &mut index.keys {
+                if let Some(by) = other.status.replaced_by_mut().filter(|by| by.as_str() == old) {
+                    by.clone_from(&new);
+                }
+            }
+            Ok(renamed)
         })
     }
 
@@ -628,16 +761,64 @@ impl KeyStore {
             return Err(KeyStoreError::BadValidity(days));
         }
         let (_, key) = self.load(name)?;
-        // A minute's grace for a customer's server clock that runs slightly behind.
-        let not_before = now - time::Duration::minutes(1);
-        let cert = crate::certs::self_signed(
-            &key,
-            subject,
-            not_before,
-            now + time::Duration::days(i64::from(days)),
-        )?;
+        let cert = self_signed_from(&key, subject, days, now)?;
         self.add_certificate(name, std::slice::from_ref(&cert))?;
         Ok(cert)
+    }
+
+    /// Replaces key `old` by a new Ed25519 key `new`: the new key goes into the keychain
+    /// with a self-signed certificate that has the subject of `old`'s current certificate,
+    /// valid [`DEFAULT_VALIDITY_DAYS`](crate::certs::DEFAULT_VALIDITY_DAYS) from `now`, and
+    /// `old` is marked retired (planned) or compromised, naming `new`, in the same index
+    /// write. The old key and its certificates stay listed (signatures made with it stay
+    /// valid for customers who trust it); deleting it is a separate step.
+    ///
+    /// Refused, with nothing changed, when `old` does not exist
+    /// ([`KeyStoreError::NoSuchKey`]), was replaced already
+    /// ([`KeyStoreError::AlreadyReplaced`]) or has no certificate
+    /// ([`KeyStoreError::NoCertificateToReplace`]), or `new` is taken or not a valid name.
+    pub fn replace(
+        &self,
+        old: &str,
+        new: &str,
+        reason: ReplaceReason,
+        now: OffsetDateTime,
+    ) -> Result<Replaced, KeyStoreError> {
+        let new = valid_name(new)?;
+        let record = self.get(old)?;
+        check_replaceable(&record)?;
+        let subject = self
+            .certificates(&record)
+            .pop()
+            .and_then(|chain| chain.into_iter().next())
+            .map(|current| current.subject_fields())
+            .ok_or_else(|| KeyStoreError::NoCertificateToReplace(old.to_owned()))?;
+        if self.list()?.iter().any(|k| k.name.eq_ignore_ascii_case(&new)) {
+            return Err(KeyStoreError::NameTaken(new));
+        }
+        let key = PrivateKey::generate(Algorithm::Ed25519)?;
+        let certificate = self_signed_from(&key, &subject, crate::certs::DEFAULT_VALIDITY_DAYS, now)?;
+        let since = now.replace_nanosecond(0).unwrap_or(now);
+        let marked = std::cell::RefCell::new(None);
+        let new_record =
+            self.add_with_chain_and(&new, &key, std::slice::from_ref(&certificate), |index| {
+                // By id: the old key may have been renamed, replaced or deleted meanwhile.
+                let k = index
+                    .keys
+                    .iter_mut()
+                    .find(|k| k.id == record.id)
+                    .ok_or_else(|| KeyStoreError::NoSuchKey(old.to_owned()))?;
+                check_replaceable(k)?;
+                let replaced_by = new.clone();
+                k.status = match reason {
+                    ReplaceReason::Planned => KeyStatus::Retired { since, replaced_by },
+                    ReplaceReason::Compromised => KeyStatus::Compromised { since, replaced_by },
+                };
+                *marked.borrow_mut() = Some(k.clone());
+                Ok(())
+            })?;
+        let old = marked.into_inner().ok_or_else(|| KeyStoreError::NoSuchKey(old.to_owned()))?;
+        Ok(Replaced { old, new: new_record, certificate })
     }
 
     /// Reads a certificate file (PEM or DER; an issuer chain may follow the certificate) that
@@ -753,6 +934,31 @@ impl KeyStore {
     pub fn orphans(&self) -> Result<Option<Vec<String>>, KeyStoreError> {
         let listed: Vec<String> = self.list()?.into_iter().map(|k| k.id).collect();
         Ok(self.secrets.ids()?.map(|ids| ids.into_iter().filter(|id| !listed.contains(id)).collect()))
+    }
+}
+
+/// A self-signed certificate for `key`, valid `days` from `now`, with a minute's grace before
+/// `now` for a customer's server clock that runs slightly behind.
+fn self_signed_from(
+    key: &PrivateKey,
+    subject: &crate::certs::Subject,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<Certificate, KeyStoreError> {
+    let not_before = now - time::Duration::minutes(1);
+    Ok(crate::certs::self_signed(key, subject, not_before, now + time::Duration::days(i64::from(days)))?)
+}
+
+/// Refuses a key that was replaced already.
+fn check_replaceable(record: &KeyRecord) -> Result<(), KeyStoreError> {
+    match record.status.replaced() {
+        None => Ok(()),
+        Some((reason, since, by)) => Err(KeyStoreError::AlreadyReplaced {
+            name: record.name.clone(),
+            reason,
+            since,
+            replaced_by: by.to_owned(),
+        }),
     }
 }
 
@@ -1069,5 +1275,100 @@ mod tests {
             serde_json::from_slice(&std::fs::read(ks.index_path()).unwrap()).unwrap();
         assert_eq!(index["keys"][0]["last_backed_up"], "2026-03-01T12:00:00Z");
         assert_eq!(ks.get("acme").unwrap().last_backed_up, Some(when));
+    }
+
+    #[test]
+    fn replace_makes_a_new_key_with_the_old_subject_and_marks_the_old_one() {
+        let (_d, ks) = store();
+        let subject = crate::certs::Subject {
+            common_name: "Acme App Signing".into(),
+            organization: Some("Acme Ltd".into()),
+            ..Default::default()
+        };
+        let now = time::macros::datetime!(2026-03-01 12:00:00.5 UTC);
+        let old = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let old_cert = ks.self_sign("acme", &subject, 30, now).unwrap();
+        let r = ks.replace("acme", "acme-2", ReplaceReason::Planned, now).unwrap();
+        let since = time::macros::datetime!(2026-03-01 12:00:00 UTC);
+        assert_eq!(r.old.status, KeyStatus::Retired { since, replaced_by: "acme-2".into() });
+        assert_eq!(r.old.id, old.id);
+        assert_ne!(r.new.fingerprint, old.fingerprint);
+        assert_eq!(r.new.algorithm, Algorithm::Ed25519);
+        assert_eq!(r.certificate.subject(), old_cert.subject());
+        assert!(r.certificate.subject().contains("Acme Ltd"), "{}", r.certificate.subject());
+        assert_eq!(
+            r.certificate.not_after(),
+            since + time::Duration::days(i64::from(crate::certs::DEFAULT_VALIDITY_DAYS))
+        );
+        assert_eq!(ks.certificates(&r.new), vec![vec![r.certificate.clone()]]);
+        assert_eq!(ks.list().unwrap(), vec![r.old.clone(), r.new.clone()]);
+        let (_, key) = ks.load("acme-2").unwrap();
+        assert_eq!(key.public_key().fingerprint(), r.new.fingerprint);
+        assert_eq!(ks.health(&r.new).unwrap(), KeyHealth::Ok);
+
+        // Renaming the new key keeps the old one pointing at it.
+        ks.rename("acme-2", "acme-2027").unwrap();
+        assert_eq!(
+            ks.get("acme").unwrap().status,
+            KeyStatus::Retired { since, replaced_by: "acme-2027".into() }
+        );
+    }
+
+    #[test]
+    fn replace_refuses_bad_input_and_changes_nothing() {
+        let (_d, ks) = store();
+        let now = OffsetDateTime::now_utc();
+        ks.generate("bare", Algorithm::Ed25519).unwrap();
+        ks.generate("acme", Algorithm::Ed25519).unwrap();
+        ks.self_sign("acme", &subject(), 30, now).unwrap();
+        ks.generate("taken", Algorithm::Ed25519).unwrap();
+        let index = std::fs::read(ks.index_path()).unwrap();
+        let ids = || {
+            ks.secrets.ids().unwrap().map(|mut v| {
+                v.sort();
+                v
+            })
+        };
+        let ids_before = ids();
+        let compromised = ReplaceReason::Compromised;
+        let err = ks.replace("nobody", "new", compromised, now).unwrap_err();
+        assert!(matches!(err, KeyStoreError::NoSuchKey(_)), "{err}");
+        let err = ks.replace("acme", "TAKEN", compromised, now).unwrap_err();
+        assert!(matches!(err, KeyStoreError::NameTaken(_)), "{err}");
+        let err = ks.replace("acme", " padded", compromised, now).unwrap_err();
+        assert!(matches!(err, KeyStoreError::BadName(_)), "{err}");
+        let err = ks.replace("bare", "bare-2", compromised, now).unwrap_err();
+        assert!(matches!(err, KeyStoreError::NoCertificateToReplace(_)), "{err}");
+        assert!(err.to_string().contains("nothing was changed"), "{err}");
+        assert_eq!(std::fs::read(ks.index_path()).unwrap(), index, "the index is untouched");
+        assert_eq!(ids(), ids_before, "no keychain entry was added");
+
+        ks.replace("acme", "acme-2", compromised, now).unwrap();
+        let index = std::fs::read(ks.index_path()).unwrap();
+        let ids_before = ids();
+        let err = ks.replace("acme", "acme-3", ReplaceReason::Planned, now).unwrap_err();
+        assert!(matches!(err, KeyStoreError::AlreadyReplaced { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Key \"acme\" was already marked compromised on {} and replaced by \"acme-2\"; nothing was changed. Replace \"acme-2\" instead, if it is the one to replace now.",
+                crate::certs::day(now)
+            )
+        );
+        assert_eq!(std::fs::read(ks.index_path()).unwrap(), index);
+        assert_eq!(ids(), ids_before);
+    }
+
+    #[test]
+    fn an_index_from_before_rotation_loads_its_keys_as_active() {
+        let (_d, ks) = store();
+        let rec = ks.generate("acme", Algorithm::Ed25519).unwrap();
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ks.index_path()).unwrap()).unwrap();
+        assert_eq!(index["keys"][0]["status"], serde_json::json!({ "state": "active" }));
+        index["keys"][0].as_object_mut().unwrap().remove("status");
+        std::fs::write(ks.index_path(), serde_json::to_vec(&index).unwrap()).unwrap();
+        assert_eq!(ks.get("acme").unwrap().status, KeyStatus::Active);
+        assert_eq!(ks.list().unwrap(), vec![rec]);
     }
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::common::*;
 use serde_json::Value;
 
-const HEADER: &str = "time,file,plugin_key,app_name,version,size,sha256,key_name,key_fingerprint,algorithm,note,bundle_dir,artifact_path,files,signature_base64";
+const HEADER: &str = "time,file,plugin_key,app_name,version,size,sha256,key_name,key_fingerprint,algorithm,note,bundle_dir,artifact_path,files,signature_base64,override_compromised";
 
 /// The binary with its own data folder and working folder.
 fn cmd(d: &Path, args: &[&str]) -> Command {

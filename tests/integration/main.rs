@@ -25,6 +25,7 @@ mod interop_jdk;
 mod interop_openssl;
 mod keychain;
 mod keychain_restart;
+mod rotation;
 mod truststore_presence;
 mod verify_companions;
 #[cfg(feature = "gui")]

@@ -10,4 +10,5 @@ mod flows;
 mod harness;
 mod keys_view;
 mod race;
+mod rotation;
 mod secrets_scan;

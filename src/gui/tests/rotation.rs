@@ -1,0 +1,81 @@
+//! A key replaced (issue 15), as the Sign view meets it: one marked compromised is refused
+//! before Sign is pressed, with the core's sentence why, and nothing is signed or recorded;
+//! its replacement signs; a retired key warns and signs.
+
+use super::harness::Window;
+use crate::common::keychain::Keychain;
+use crate::common::*;
+use countersign::certs::Subject;
+use countersign::keys::Algorithm;
+use countersign::keystore::ReplaceReason;
+use egui_kittest::kittest::Queryable as _;
+use time::OffsetDateTime;
+
+#[test]
+fn a_compromised_key_is_refused_in_the_sign_view_and_a_retired_one_warns() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = Window::open(&k);
+    let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
+    let now = OffsetDateTime::now_utc();
+    for name in ["acme", "beta"] {
+        w.store.generate(name, Algorithm::Ed25519).unwrap();
+        w.store.self_sign(name, &subject, 365, now).unwrap();
+    }
+    w.click("I already have a key: import it");
+    w.harness.state_mut().refresh();
+    w.settle();
+    w.click("Sign");
+    w.click("Signing key");
+    w.harness.get_by_label_contains("acme (").click();
+    w.settle();
+    let jar = k.path().join("app.jar");
+    make_app_jar(&jar, "com.acme.app", "1.0", 100);
+    w.drop_files(&[&jar]);
+    assert!(w.is_enabled("Sign 1 file"));
+
+    // Marked compromised from elsewhere (the command line) while the window is open.
+    w.store.replace("acme", "acme-2", ReplaceReason::Compromised, now).unwrap();
+    w.harness.state_mut().refresh();
+    w.settle();
+    let refusal = format!(
+        "Key \"acme\" was marked compromised on {} and replaced by \"acme-2\": Countersign does not sign with it. Sign with \"acme-2\", or delete \"acme\".",
+        countersign::certs::day(now)
+    );
+    w.expect(&refusal);
+    assert!(!w.is_enabled("Sign 1 file"), "the refusal blocks Sign before it is pressed");
+    w.harness.get_by_label("Sign 1 file").click_accesskit();
+    w.settle();
+    assert!(w.history.load().unwrap().entries.is_empty(), "nothing was signed or recorded");
+    assert!(!k.path().join("app-bundle").exists());
+
+    // The replacement signs.
+    w.click("Signing key");
+    w.expect("acme (Ed25519");
+    w.harness.get_by_label_contains("acme-2 (").click();
+    w.settle();
+    w.expect_not(&refusal);
+    w.click("Sign 1 file");
+    w.expect("Signed.");
+    let entries = w.history.load().unwrap().entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].key_name.as_deref(), Some("acme-2"));
+    assert!(!entries[0].override_compromised);
+
+    // A retired key: the warning before signing, and beside the result; it signs.
+    w.store.replace("beta", "beta-2", ReplaceReason::Planned, now).unwrap();
+    w.harness.state_mut().refresh();
+    w.settle();
+    w.click("Signing key");
+    w.harness.get_by_label_contains("beta (").click();
+    w.settle();
+    let retired =
+        format!("Key \"beta\" was retired on {} and replaced by \"beta-2\"", countersign::certs::day(now));
+    w.expect(&retired);
+    w.drop_files(&[&jar]);
+    w.click("Sign 1 file");
+    w.click("Keep both");
+    w.settle();
+    let entries = w.history.load().unwrap().entries;
+    assert_eq!(entries.len(), 2, "{}", w.texts());
+    assert_eq!(entries[1].key_name.as_deref(), Some("beta"));
+}
