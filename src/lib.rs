@@ -14,6 +14,7 @@ pub mod keys;
 pub mod keystore;
 pub mod pem;
 pub mod progress;
+pub mod resign;
 pub mod signer;
 pub mod signing;
 pub mod truststore;

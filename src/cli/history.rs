@@ -27,6 +27,9 @@ pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
             .into_iter()
             .filter(|e| history::matches(e, &query))
             .collect();
+        if let Some(new) = &a.resign_with {
+            return resign(&a, new, &shown, history);
+        }
         return by_key(&a, name, &fingerprints, &shown, &history);
     }
     let shown: Vec<Entry> = newest_first
@@ -203,4 +206,68 @@ fn print_list(shown: &[Entry], total: usize, query: &str, history: &History) {
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
+}
+
+/// `history --key OLD --resign-with NEW`: signs the listed apps again with NEW, and says what
+/// could not be (moved, changed, unreadable). Exit status 1 when anything was left out.
+fn resign(a: &HistoryArgs, new: &str, shown: &[&Entry], history: History) -> Result<u8, Failure> {
+    use countersign::resign::{self, Found};
+    let signer = countersign::signer::Signer::stored(KeyStore::open_default()?, new)?;
+    let candidates = resign::candidates(shown);
+    let done = resign::resign(&signer, &candidates, &Ok(history), time::OffsetDateTime::now_utc());
+    let mut left_out = 0;
+    let mut results = Vec::new();
+    for c in &candidates {
+        let signed = done.iter().find(|d| std::ptr::eq(d.candidate, c));
+        let (state, detail) = match (&c.found, signed.map(|d| &d.result)) {
+            (Found::Unchanged, Some(Ok(s))) => ("signed", s.bundle.dir.display().to_string()),
+            (Found::Unchanged, Some(Err(e))) => ("failed", e.to_string()),
+            (Found::Unchanged, None) => ("failed", "not signed".to_owned()),
+            (Found::Missing, _) => ("missing", "nothing is at this path any more".to_owned()),
+            (Found::Changed { sha256 }, _) => {
+                ("changed", format!("another file is there now (SHA-256 {sha256})"))
+            }
+            (Found::Unreadable(why), _) => ("unreadable", why.clone()),
+        };
+        if state != "signed" {
+            left_out += 1;
+        }
+        results.push((c, state, detail));
+    }
+    if a.json {
+        print_json(&serde_json::json!({
+            "ok": left_out == 0,
+            "resigned_with": new,
+            "results": results.iter().map(|(c, state, detail)| serde_json::json!({
+                "artifact": c.entry.artifact_path,
+                "sha256": c.entry.sha256,
+                "note": c.entry.note,
+                "old_bundle": c.entry.bundle_dir,
+                "state": state,
+                "detail": detail,
+            })).collect::<Vec<_>>(),
+        }));
+    } else {
+        for (c, state, detail) in &results {
+            let note = c.entry.note.as_deref().map(|n| format!(" (for {})", one_line(n))).unwrap_or_default();
+            match *state {
+                "signed" => println!("signed again: {}{note} -> {detail}", c.entry.artifact_path),
+                _ => println!("NOT signed ({state}): {}{note}: {detail}", c.entry.artifact_path),
+            }
+        }
+        let signed = results.len() - left_out;
+        println!(
+            "{signed} of {} {} signed again with key \"{new}\".{}",
+            results.len(),
+            plural(results.len(), "app", "apps"),
+            if left_out > 0 {
+                format!(
+                    " Find the others (moved, or rebuilt since) and sign them with `countersign sign --key {new}`."
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(if left_out == 0 { 0 } else { 1 })
 }

@@ -325,6 +325,11 @@ pub struct HistoryArgs {
     /// Write the listed signings as CSV to this file (never replacing one that exists).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// With --key: sign again with this stored key every listed app that is still where it
+    /// was and unchanged, each into a new bundle beside its old one; what moved or changed is
+    /// listed. After `keys replace`.
+    #[arg(long, value_name = "NEW", requires = "key")]
+    pub resign_with: Option<String>,
     /// Print as JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -319,3 +319,61 @@ fn history_by_key_finds_a_renamed_key_groups_by_note_and_filters_by_day() {
         "{err}"
     );
 }
+
+#[test]
+fn the_history_signs_again_with_the_new_key_what_is_unchanged_and_lists_what_moved_or_changed() {
+    let Some(k) = Keychain::new() else { return };
+    k.ok(&["keys", "generate", "--name", "acme"]);
+    k.ok(&["cert", "self-sign", "acme", "--cn", "Acme App Signing"]);
+    let apps = k.path().join("apps");
+    std::fs::create_dir(&apps).unwrap();
+    let (kept, moved, rebuilt) = (apps.join("kept.jar"), apps.join("moved.jar"), apps.join("rebuilt.jar"));
+    for (jar, key) in [(&kept, "com.acme.kept"), (&moved, "com.acme.moved"), (&rebuilt, "com.acme.rebuilt")] {
+        make_app_jar(jar, key, "1.0", 2_000);
+        let bundle = jar.with_file_name(format!("{}-bundle", jar.file_stem().unwrap().to_string_lossy()));
+        k.ok(&[
+            "sign",
+            &jar.display().to_string(),
+            "--key",
+            "acme",
+            "--note",
+            "for Globex",
+            "--out",
+            &bundle.display().to_string(),
+        ]);
+    }
+    std::fs::rename(&moved, k.path().join("moved-away.jar")).unwrap();
+    make_app_jar(&rebuilt, "com.acme.rebuilt", "1.1", 3_000);
+    k.ok(&["keys", "replace", "acme", "--name", "acme-2", "--reason", "compromised"]);
+
+    let (code, out, err) = k.run(&["history", "--key", "acme", "--resign-with", "acme-2", "--json"]);
+    assert_eq!(code, 1, "something was left out: {out}{err}");
+    let results = json(&out)["results"].as_array().unwrap().clone();
+    let state = |name: &str| {
+        results
+            .iter()
+            .find(|r| r["artifact"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{out}"))["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(results.len(), 3, "{out}");
+    assert_eq!(state("kept.jar"), "signed");
+    assert_eq!(state("moved.jar"), "missing");
+    assert_eq!(state("rebuilt.jar"), "changed");
+
+    // The new bundle is beside the old one, signed by the new key, and verifies.
+    let new_bundle = apps.join("kept-bundle-2");
+    assert!(apps.join("kept-bundle").join("manifest.json").is_file(), "the old bundle stays");
+    let (code, out, err) = k.run(&["verify", &new_bundle.display().to_string(), "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let entries = history(&k);
+    let newest = &entries[0];
+    assert_eq!(newest["key_name"], "acme-2", "{newest}");
+    assert_eq!(newest["note"], "for Globex", "the customer's note goes along");
+    assert!(
+        !new_bundle.join("moved.jar").exists() && !apps.join("rebuilt-bundle-2").exists(),
+        "nothing is guessed"
+    );
+}
