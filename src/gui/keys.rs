@@ -14,7 +14,7 @@ use super::secret::{SecretText, secret_field};
 use super::widgets::{self, PathField, Tone};
 use super::{KeyRow, View};
 use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS};
-use countersign::keystore::{BackupWritten, KeyRecord, KeyStore, KeyStoreError};
+use countersign::keystore::{BackupWritten, KeyRecord, KeyStore, KeyStoreError, ReplaceReason};
 
 /// Results of the Keys view's jobs.
 #[derive(Debug)]
@@ -35,6 +35,8 @@ pub enum Message {
     BackupFileChosen(Result<Option<PathBuf>, NoDialog>),
     Imported(Result<KeyRecord, ImportFailure>),
     Deleted(Result<KeyRecord, Failure>),
+    /// A key was replaced by a new one (issue 15's first step).
+    Replaced(Result<Box<countersign::keystore::Replaced>, Failure>),
 }
 
 pub struct KeysView {
@@ -50,6 +52,11 @@ pub struct KeysView {
     backup_repeat: SecretText,
     /// The key whose deletion waits for confirmation.
     confirm_delete: Option<String>,
+    /// The name typed for the key that replaces the chosen one, and why it is replaced.
+    replace_with: String,
+    replace_reason: ReplaceReason,
+    /// The key whose replacement waits for confirmation.
+    confirm_replace: Option<String>,
     /// Keychain entries of ours that no key lists, once looked for (`None`: not yet, or
     /// the keychain cannot be searched).
     unlisted: Option<Vec<String>>,
@@ -218,6 +225,26 @@ impl KeysView {
                             e => e.to_string(),
                         });
                     }
+                }
+            }
+            Message::Replaced(result) => {
+                actions.push(Action::ReloadKeys);
+                match result {
+                    Ok(r) => {
+                        self.replace_with.clear();
+                        actions.success(format!(
+                            "Made key \"{}\" with a certificate for {}; key \"{}\" is {}. Next: send customers the new certificate (Trust store view) and see who got apps signed with the old key (History).",
+                            r.new.name,
+                            r.certificate.subject(),
+                            r.old.name,
+                            match r.old.status.replaced() {
+                                Some((ReplaceReason::Compromised, ..)) => "marked compromised and signs nothing more",
+                                _ => "retired: signing with it warns",
+                            }
+                        ));
+                        actions.push(Action::SelectKey(r.new.name.clone()));
+                    }
+                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::Deleted(result) => {
@@ -572,6 +599,8 @@ impl KeysView {
             });
         }
 
+        self.replace_section(ui, cx, &row.record);
+
         section(ui, "Delete the key");
         ui.horizontal_wrapped(|ui| {
             let delete = egui::Button::new(RichText::new("Delete…").color(widgets::colour(ui, Tone::Bad)));
@@ -579,6 +608,81 @@ impl KeysView {
                 self.confirm_delete = Some(name.clone());
             }
             ui.weak("Removes the key from the keychain; asks first.");
+        });
+    }
+
+    /// Draws "Replace the key": a new key with this one's subject, this one retired or
+    /// marked compromised, after a confirmation that says what it means.
+    fn replace_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, record: &KeyRecord) {
+        if record.status.replaced().is_some() {
+            return;
+        }
+        section(ui, "Replace the key");
+        ui.label("When a key leaves with a person, nears its end, or may have leaked: a new key with this key's certificate subject takes its place.");
+        let name = record.name.clone();
+        if self.replace_with.is_empty() {
+            self.replace_with = format!("{name}-2");
+        }
+        widgets::field(ui, "Name for the new key", &mut self.replace_with, "acme-2");
+        ui.radio_value(
+            &mut self.replace_reason,
+            ReplaceReason::Planned,
+            "Planned: this key is retired, and signing with it warns",
+        );
+        ui.radio_value(
+            &mut self.replace_reason,
+            ReplaceReason::Compromised,
+            "Compromised: this key may have leaked, and Countersign signs nothing more with it",
+        );
+        let new = self.replace_with.trim().to_owned();
+        let taken = cx.key(&new).is_some();
+        let ready = !new.is_empty() && !taken && !record.certificates.is_empty();
+        let why = || {
+            if taken {
+                format!("A key named \"{new}\" exists already.")
+            } else if new.is_empty() {
+                "Name the new key first.".to_owned()
+            } else {
+                "This key has no certificate to take the subject from: give it one first.".to_owned()
+            }
+        };
+        if ui
+            .add_enabled(ready, egui::Button::new("Replace this key…"))
+            .on_disabled_hover_text(why())
+            .clicked()
+        {
+            self.confirm_replace = Some(name.clone());
+        }
+        if self.confirm_replace.as_deref() != Some(name.as_str()) {
+            return;
+        }
+        widgets::banner(
+            ui,
+            Tone::Warn,
+            &format!(
+                "Replace \"{name}\" with a new key \"{new}\", and {}? Customers must add the new certificate to UPM's trust store before apps signed with \"{new}\" install; UPM has no revocation, so a leaked key stays trusted until each customer removes its certificate.",
+                match self.replace_reason {
+                    ReplaceReason::Planned => format!("retire \"{name}\" (signing with it will warn)"),
+                    ReplaceReason::Compromised =>
+                        format!("mark \"{name}\" compromised (it will sign nothing more)"),
+                }
+            ),
+        );
+        ui.horizontal(|ui| {
+            if widgets::primary(ui, true, "Replace now", || "").clicked() {
+                self.confirm_replace = None;
+                let store = cx.store();
+                let reason = self.replace_reason;
+                let old = name.clone();
+                cx.jobs.spawn("replacing a key", move || {
+                    Message::Replaced(
+                        store.and_then(|s| Ok(Box::new(s.replace(&old, &new, reason, widgets::now())?))),
+                    )
+                });
+            }
+            if ui.button("Cancel").clicked() {
+                self.confirm_replace = None;
+            }
         });
     }
 
@@ -746,6 +850,9 @@ impl Default for KeysView {
             backup_passphrase: SecretText::new(),
             backup_repeat: SecretText::new(),
             confirm_delete: None,
+            replace_with: String::new(),
+            replace_reason: ReplaceReason::Planned,
+            confirm_replace: None,
             unlisted: None,
             adopt_names: Default::default(),
             searching: false,

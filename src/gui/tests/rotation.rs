@@ -79,3 +79,35 @@ fn a_compromised_key_is_refused_in_the_sign_view_and_a_retired_one_warns() {
     assert_eq!(entries.len(), 2, "{}", w.texts());
     assert_eq!(entries[1].key_name.as_deref(), Some("beta"));
 }
+
+#[test]
+fn a_key_is_replaced_from_the_keys_view_after_a_confirmation() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = Window::open(&k);
+    let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
+    w.store.generate("acme", Algorithm::Ed25519).unwrap();
+    w.store.self_sign("acme", &subject, 365, OffsetDateTime::now_utc()).unwrap();
+    w.click("I already have a key: import it");
+    w.harness.state_mut().refresh();
+    w.settle();
+    w.click("acme");
+    w.expect("Replace the key");
+    w.click("Compromised: this key may have leaked, and Countersign signs nothing more with it");
+    w.click("Replace this key…");
+    w.expect("Replace \"acme\" with a new key \"acme-2\", and mark \"acme\" compromised (it will sign nothing more)?");
+    w.click("Cancel");
+    assert_eq!(w.store.list().unwrap().len(), 1, "Cancel changes nothing");
+    w.click("Replace this key…");
+    w.click("Replace now");
+    w.expect("Made key \"acme-2\"");
+    w.expect("marked compromised and signs nothing more");
+    let old = w.store.get("acme").unwrap();
+    assert!(
+        matches!(old.status.replaced(), Some((ReplaceReason::Compromised, _, "acme-2"))),
+        "{:?}",
+        old.status
+    );
+    let new = w.store.get("acme-2").unwrap();
+    let chain = w.store.certificates(&new).pop().unwrap();
+    assert!(chain[0].subject().contains("Acme Support"), "the new certificate keeps the subject");
+}
