@@ -26,6 +26,7 @@ mod interop_openssl;
 mod keychain;
 mod keychain_restart;
 mod truststore_presence;
+mod truststore_swap;
 mod verify_companions;
 #[cfg(feature = "gui")]
 mod window_x11;
