@@ -236,39 +236,85 @@ fn uid_of(user: &str) -> Result<u32, Failure> {
 
 pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
     match command {
-        TruststoreCommand::Package { cert, out, include_atlassian_cas } => {
-            package_cmd(&cert, &out, include_atlassian_cas)
+        TruststoreCommand::Package { cert, out, include_atlassian_cas, remove } => {
+            package_cmd(&cert, &remove, &out, include_atlassian_cas)
         }
-        TruststoreCommand::Check { dir, product_user, key, cert, json } => {
+        TruststoreCommand::Check { dir, product_user, key, cert, expect, reject, json } => {
             let current = match (key, cert) {
                 (Some(name), _) => Some(Current::Key(name)),
                 (None, Some(file)) => Some(Current::File(file)),
                 (None, None) => None,
             };
-            check_cmd(&dir, product_user.as_deref(), current.as_ref(), json)
+            check_cmd(&dir, product_user.as_deref(), current.as_ref(), &expect, &reject, json)
         }
     }
 }
 
-/// `truststore package`: writes a UPM trust-store package for a certificate file or a key's certificate.
-fn package_cmd(cert: &str, out: &Path, include_atlassian_cas: bool) -> Result<u8, Failure> {
-    let (chain, name) = if Path::new(cert).is_file() {
-        let input = countersign::bundle::CertificateInput::from_file(Path::new(cert))?;
-        (input.chain, input.bundle_stem)
+/// True when a CERT|KEY argument names a certificate file: one that exists, or one that reads
+/// like a path (a folder in it, or a certificate's extension), so that a missing file is
+/// reported as such rather than as a missing key.
+fn names_a_file(arg: &str) -> bool {
+    let path = Path::new(arg);
+    let cert_extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["crt", "pem", "cer", "der"].iter().any(|x| e.eq_ignore_ascii_case(x)));
+    path.is_file() || arg.contains('/') || arg.contains('\\') || cert_extension
+}
+
+/// The certificates of a CERT|KEY argument, each a chain, and the stem of the file name they
+/// are delivered under: a file's (its first certificate is the signer's), or every
+/// certificate kept with a stored key, newest last.
+fn certificates_of(arg: &str) -> Result<(Vec<Vec<Certificate>>, String), Failure> {
+    if names_a_file(arg) {
+        let input = countersign::bundle::CertificateInput::from_file(Path::new(arg))?;
+        return Ok((vec![input.chain], input.bundle_stem));
+    }
+    let store = KeyStore::open_default()?;
+    let record = store.get(arg)?;
+    let chains = store.certificates(&record);
+    if chains.is_empty() {
+        return Err(Failure::bad_input(format!(
+            "Key \"{arg}\" has no certificate yet. Make one: countersign cert self-sign {arg}"
+        )));
+    }
+    Ok((chains, record.file_stem()))
+}
+
+/// `truststore package`: writes a UPM trust-store package for a certificate file or a key's
+/// certificate; with `remove`, a swap kit that also removes those certificates.
+fn package_cmd(
+    cert: &str,
+    remove: &[String],
+    out: &Path,
+    include_atlassian_cas: bool,
+) -> Result<u8, Failure> {
+    let (mut chains, name) = certificates_of(cert)?;
+    let chain = chains.pop().unwrap_or_default();
+    let mut removals = Vec::new();
+    for arg in remove {
+        let (chains, stem) = certificates_of(arg)?;
+        // The signer's own certificate of each chain: never the CA above it.
+        for c in chains.into_iter().filter_map(|chain| chain.into_iter().next()) {
+            removals.push(truststore::Removal { certificate: c, delivered_as: format!("{stem}.crt") });
+        }
+    }
+    let files = truststore::package_swap(&chain, &name, &removals, out, include_atlassian_cas)?;
+    if removals.is_empty() {
+        println!("Wrote a UPM trust-store package to {}:", out.display());
     } else {
-        let store = KeyStore::open_default()?;
-        let record = store.get(cert)?;
-        let chain = store.certificates(&record).pop().ok_or_else(|| {
-            Failure::bad_input(format!(
-                "Key \"{cert}\" has no certificate yet. Make one: countersign cert self-sign {cert}"
-            ))
-        })?;
-        (chain, record.file_stem())
-    };
-    let files = truststore::package(&chain, &name, out, include_atlassian_cas)?;
-    println!("Wrote a UPM trust-store package to {}:", out.display());
+        println!("Wrote a UPM trust-store swap kit to {}:", out.display());
+    }
     for f in files {
         println!("  {f}");
+    }
+    for r in &removals {
+        println!(
+            "Removes {} (delivered as {}, SHA-256 {}), by fingerprint.",
+            r.certificate.subject(),
+            r.delivered_as,
+            r.certificate.fingerprint()
+        );
     }
     Ok(0)
 }
@@ -315,17 +361,66 @@ fn check_cmd(
     dir: &Path,
     product_user: Option<&str>,
     current: Option<&Current>,
+    expect: &[std::path::PathBuf],
+    reject: &[std::path::PathBuf],
     json: bool,
 ) -> Result<u8, Failure> {
     let uid = product_user.map(uid_of).transpose()?;
-    // The certificate first: a key or file that cannot be read is bad input, before any finding.
+    // The certificates first: a key or file that cannot be read is bad input, before any finding.
     let current = current.map(Current::load).transpose()?;
+    let load_all = |files: &[std::path::PathBuf]| -> Result<Vec<(Certificate, String)>, Failure> {
+        files.iter().map(|f| Current::File(f.clone()).load()).collect()
+    };
+    let (expected, rejected) = (load_all(expect)?, load_all(reject)?);
+    if let Some((e, r)) = expected.iter().find_map(|e| rejected.iter().find(|r| r.0 == e.0).map(|r| (e, r))) {
+        return Err(Failure::bad_input(format!(
+            "{} and {} hold the same certificate ({}): it cannot be both expected and rejected. Expect the new certificate and reject the old one.",
+            e.1,
+            r.1,
+            e.0.subject()
+        )));
+    }
     let store = truststore::TrustStore::load(dir)?;
     let lint = truststore::check_store(&store, OffsetDateTime::now_utc(), uid);
     let presence = current.as_ref().map(|(cert, _)| truststore::presence(&store, cert));
     let found = presence.as_ref().is_none_or(truststore::Presence::is_present);
+    let swap =
+        truststore::swap_check(&store, expected.iter().map(|(c, _)| c), rejected.iter().map(|(c, _)| c));
+    let swapped = swap.done();
+    // Every file of the store that holds a certificate (a rejected one may be in several).
+    let holding = |cert: &Certificate| -> Vec<String> {
+        store.certificates().filter(|(_, c)| *c == cert).map(|(f, _)| f.display().to_string()).collect()
+    };
     if json {
-        let mut value = serde_json::json!({ "ok": lint.passed() && found, "lint": lint });
+        let mut value = serde_json::json!({ "ok": lint.passed() && found && swapped, "lint": lint });
+        if !expected.is_empty() || !rejected.is_empty() {
+            let entries = |certs: &[(Certificate, String)], presences: &[truststore::Presence]| {
+                certs
+                    .iter()
+                    .zip(presences)
+                    .map(|((cert, source), presence)| {
+                        serde_json::json!({
+                            "source": source,
+                            "subject": cert.subject(),
+                            "serial": cert.serial_hex(),
+                            "sha256_fingerprint": cert.fingerprint(),
+                            "present": presence.is_present(),
+                            "presence": presence,
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            };
+            value["swap"] = serde_json::json!({
+                "done": swapped,
+                "expected": entries(&expected, &swap.expected),
+                "rejected": entries(&rejected, &swap.rejected),
+            });
+            for (entry, (cert, _)) in
+                value["swap"]["rejected"].as_array_mut().into_iter().flatten().zip(&rejected)
+            {
+                entry["files"] = serde_json::json!(holding(cert));
+            }
+        }
         if let (Some((cert, source)), Some(presence)) = (&current, &presence) {
             value["current_certificate"] = serde_json::json!({
                 "source": source,
@@ -342,6 +437,43 @@ fn check_cmd(
         if let (Some((cert, _)), Some(presence)) = (&current, &presence) {
             println!("{}", presence_line(cert, presence));
         }
+        for ((cert, source), presence) in expected.iter().zip(&swap.expected) {
+            let state = match presence.file().filter(|_| presence.is_present()) {
+                Some(file) => format!("present ({})", file.display()),
+                None => "missing".to_owned(),
+            };
+            println!("Expected {source} ({}, SHA-256 {}): {state}.", cert.subject(), cert.fingerprint());
+        }
+        for (cert, source) in &rejected {
+            let files = holding(cert);
+            let state = if files.is_empty() {
+                "gone".to_owned()
+            } else {
+                format!("still there ({})", files.join(", "))
+            };
+            println!("Rejected {source} ({}, SHA-256 {}): {state}.", cert.subject(), cert.fingerprint());
+        }
+        if (!expected.is_empty() || !rejected.is_empty()) && swapped {
+            println!("The swap is done: every expected certificate is there and no rejected one is.");
+        }
+    }
+    if !json && !swapped {
+        let add: Vec<String> = expected
+            .iter()
+            .zip(&swap.expected)
+            .filter(|(_, p)| !p.is_present())
+            .map(|((_, source), _)| format!("add {source}"))
+            .collect();
+        let remove: Vec<String> = rejected
+            .iter()
+            .flat_map(|(cert, _)| holding(cert))
+            .map(|file| format!("remove {file}"))
+            .collect();
+        eprintln!(
+            "countersign: the swap is not done in {}: {}.",
+            dir.display(),
+            add.into_iter().chain(remove).collect::<Vec<_>>().join("; ")
+        );
     }
     if !json && !lint.passed() {
         let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
@@ -355,7 +487,7 @@ fn check_cmd(
             dir.display()
         );
     }
-    Ok(if lint.passed() && found { 0 } else { 1 })
+    Ok(if lint.passed() && found && swapped { 0 } else { 1 })
 }
 
 /// "Your current certificate: present (file)", "missing", "an older one (file)", ...

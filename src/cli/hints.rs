@@ -134,6 +134,10 @@ impl Hint for PackageError {
     fn hint(&self) -> Option<String> {
         match self {
             PackageError::Write(e) => e.hint(),
+            PackageError::RemovesAdded { .. } => {
+                Some("--cert takes the new certificate, --remove the old one.".into())
+            }
+            PackageError::Exists(_) => Some("Give --out a path that does not exist yet.".into()),
             _ => None,
         }
     }

@@ -151,6 +151,11 @@ pub enum TruststoreCommand {
         /// Also add Atlassian's Marketplace CA certificates.
         #[arg(long)]
         include_atlassian_cas: bool,
+        /// Make a swap kit: an old certificate the customer must remove (a file, PEM or DER,
+        /// the first of a chain; or a stored key's name: every certificate kept with it).
+        /// Repeat for several. The kit adds scripts that remove it by SHA-256 fingerprint.
+        #[arg(long, value_name = "CERT|KEY")]
+        remove: Vec<String>,
     },
     /// Check a trust-store folder the way UPM sees it.
     Check {
@@ -166,6 +171,14 @@ pub enum TruststoreCommand {
         /// trust store; exit status 1 when it is not.
         #[arg(long, value_name = "FILE")]
         cert: Option<PathBuf>,
+        /// A certificate (file, PEM or DER; the first of a chain) that must be in the trust
+        /// store, under any file name. Repeat for several; exit status 1 when one is missing.
+        #[arg(long, value_name = "FILE")]
+        expect: Vec<PathBuf>,
+        /// A certificate (file) that must no longer be in the trust store, under any file name:
+        /// the old one of a swap. Repeat for several; exit status 1 when one is still there.
+        #[arg(long, value_name = "FILE")]
+        reject: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },

@@ -27,6 +27,7 @@ mod keychain;
 mod keychain_restart;
 mod rotation;
 mod truststore_presence;
+mod truststore_swap;
 mod verify_companions;
 #[cfg(feature = "gui")]
 mod window_x11;
