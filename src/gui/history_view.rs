@@ -27,6 +27,9 @@ pub struct HistoryView {
     skipped: usize,
     error: Option<HistoryError>,
     export_path: PathField,
+    /// Only signings with this key (a stored key's name), to answer "who must hear about
+    /// this key?" after it is replaced; with the public keys it stands for.
+    by_key: Option<(String, Vec<String>)>,
 }
 
 impl HistoryView {
@@ -54,7 +57,64 @@ impl HistoryView {
     }
 
     fn shown(&self) -> Vec<&Entry> {
-        self.entries.iter().filter(|e| history::matches(e, &self.search)).collect()
+        let matching = |e: &&Entry| history::matches(e, &self.search);
+        match &self.by_key {
+            Some((_, fingerprints)) => {
+                history::signed_with(&self.entries, fingerprints, None).into_iter().filter(matching).collect()
+            }
+            None => self.entries.iter().filter(matching).collect(),
+        }
+    }
+
+    /// Draws the key filter: every key, or one key's signings (matched by public key, so a
+    /// key renamed since still matches).
+    fn key_filter(&mut self, ui: &mut egui::Ui, cx: &ViewContext) {
+        let mut chosen = self.by_key.as_ref().map(|(name, _)| name.clone());
+        let before = chosen.clone();
+        ui.horizontal(|ui| {
+            let l = ui.label("Signed with");
+            egui::ComboBox::from_id_salt("history-key")
+                .selected_text(chosen.clone().unwrap_or_else(|| "any key".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut chosen, None, "any key");
+                    for r in cx.keys {
+                        ui.selectable_value(&mut chosen, Some(r.record.name.clone()), &r.record.name);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        if chosen != before {
+            self.by_key = chosen.map(|name| {
+                let mut fingerprints: Vec<String> =
+                    cx.key(&name).map(|r| r.record.fingerprint.clone()).into_iter().collect();
+                for f in history::fingerprints_named(&self.entries, &name) {
+                    if !fingerprints.contains(&f) {
+                        fingerprints.push(f);
+                    }
+                }
+                (name, fingerprints)
+            });
+        }
+    }
+
+    /// With a key chosen: who got apps signed with it, one line per note (the customer).
+    fn who_got_it(&self, ui: &mut egui::Ui, shown: &[&Entry]) {
+        let Some((name, _)) = &self.by_key else { return };
+        let groups = history::by_note(shown);
+        ui.label(RichText::new(format!("Who got apps signed with key \"{name}\"")).strong());
+        for g in &groups {
+            let mut apps: Vec<&str> = g.entries.iter().map(|e| e.file.as_str()).collect();
+            apps.dedup();
+            ui.label(format!(
+                "{}: {} signing(s), last {}: {}",
+                g.note.as_deref().unwrap_or("(no note)"),
+                g.entries.len(),
+                g.entries.first().map(|e| widgets::when(&e.time)).unwrap_or_default(),
+                apps.join(", ")
+            ));
+        }
+        ui.add_space(4.0);
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
@@ -99,6 +159,7 @@ impl HistoryView {
                 )
             });
         }
+        self.key_filter(ui, cx);
         let shown: Vec<Entry> = self.shown().into_iter().cloned().collect();
         if ui
             .add_enabled(!shown.is_empty(), egui::Button::new("Export CSV…"))
@@ -122,6 +183,7 @@ impl HistoryView {
         }
         ui.add_space(6.0);
         let shown = self.shown();
+        self.who_got_it(ui, &shown);
         if shown.is_empty() {
             ui.weak(if self.entries.is_empty() {
                 "Nothing signed yet."

@@ -111,3 +111,62 @@ fn a_key_is_replaced_from_the_keys_view_after_a_confirmation() {
     let chain = w.store.certificates(&new).pop().unwrap();
     assert!(chain[0].subject().contains("Acme Support"), "the new certificate keeps the subject");
 }
+
+/// Signs `jar` with the stored key `key` through the core, with `note`, into the history.
+fn sign_with(w: &Window, key: &str, jar: &std::path::Path, note: &str) {
+    let signer = countersign::signer::Signer::stored(w.store.clone(), key).unwrap();
+    let options = countersign::signer::SignOptions {
+        layout: countersign::batch::Layout::FolderEach(None),
+        note: Some(note.to_owned()),
+        zip: false,
+        existing: countersign::batch::Existing::NextFree,
+        now: OffsetDateTime::now_utc(),
+    };
+    let progress = [countersign::progress::Progress::new()];
+    let signed = countersign::signer::sign(
+        &signer,
+        &[jar.to_path_buf()],
+        options,
+        &Ok(w.history.clone()),
+        &progress,
+        |_, _| {},
+    );
+    assert!(signed[0].is_ok());
+}
+
+#[test]
+fn the_history_answers_who_got_apps_signed_with_a_key() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = Window::open(&k);
+    let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
+    for name in ["acme", "other"] {
+        w.store.generate(name, Algorithm::Ed25519).unwrap();
+        w.store.self_sign(name, &subject, 365, OffsetDateTime::now_utc()).unwrap();
+    }
+    let (a, b, c) = (k.path().join("a.jar"), k.path().join("b.jar"), k.path().join("c.jar"));
+    for jar in [&a, &b, &c] {
+        make_app_jar(jar, "com.acme.x", "1.0", 100);
+    }
+    sign_with(&w, "acme", &a, "for Globex");
+    sign_with(&w, "acme", &b, "for Initech");
+    sign_with(&w, "other", &c, "for Globex");
+    w.click("I already have a key: import it");
+    w.harness.state_mut().refresh();
+    w.settle();
+    w.click("History");
+    w.expect("3 of 3 signing(s)");
+    w.click("Signed with");
+    // The key's name is in the table too; the menu's entry comes first, right after its box.
+    w.harness.query_all_by_label("acme").next().unwrap().click();
+    w.settle();
+    w.expect("Who got apps signed with key \"acme\"");
+    w.expect("for Globex: 1 signing(s)");
+    w.expect("for Initech: 1 signing(s)");
+    w.expect("2 of 3 signing(s)");
+    let csv = k.path().join("acme.csv");
+    w.type_into("CSV file", &csv.display().to_string());
+    w.click("Export CSV…");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 3, "the header and acme's two signings: {text}");
+    assert!(!text.contains("c.jar"), "{text}");
+}
