@@ -93,8 +93,7 @@ impl CertificatesView {
                         ));
                     }
                     Ok(c) => actions.success(format!(
-                        "{} certificate: {}, valid until {}. It goes into every bundle signed with this key; customers who trust the old one need the new one before it expires.",
-                        if renew { "Renewed the" } else { "Made a self-signed" },
+                        "Made a self-signed certificate: {}, valid until {}. It goes into every bundle signed with this key; customers who trust the old one need the new one before it expires.",
                         c.subject(),
                         certs::day(c.not_after())
                     )),

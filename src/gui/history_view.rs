@@ -160,14 +160,16 @@ impl HistoryView {
             });
         }
         self.key_filter(ui, cx);
-        let shown: Vec<Entry> = self.shown().into_iter().cloned().collect();
+        let any_shown = !self.shown().is_empty();
         if ui
-            .add_enabled(!shown.is_empty(), egui::Button::new("Export CSV…"))
+            .add_enabled(any_shown, egui::Button::new("Export CSV…"))
             .on_disabled_hover_text("Nothing to export: no signing matches.")
             .clicked()
         {
             let dialogs = cx.dialogs();
             let typed = self.export_path.path();
+            // Copied only when asked for, not on every frame.
+            let shown: Vec<Entry> = self.shown().into_iter().cloned().collect();
             cx.jobs.spawn("exporting the history", move || {
                 let export = || -> Result<Option<(PathBuf, usize)>, Failure> {
                     let Some((path, replace)) =

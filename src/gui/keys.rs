@@ -455,6 +455,8 @@ impl KeysView {
             self.backup_passphrase.clear();
             self.backup_repeat.clear();
             self.backup_path.clear();
+            self.replace_with.clear();
+            self.confirm_replace = None;
             self.details_for = Some(name.clone());
         }
         pane_heading(ui, &format!("Key \"{name}\""));

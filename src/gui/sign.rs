@@ -251,14 +251,15 @@ impl SignView {
             }
             Message::BatchFinished => {
                 self.running = false;
-                if self.waiting() == 0 {
-                    // The next signing asks again about earlier bundles.
-                    self.existing = None;
-                }
+                // An answer about earlier bundles was for this batch's files only: files added
+                // while it ran are asked about again before they replace anything.
+                self.existing = None;
                 cx.actions.push(Action::ReloadKeys);
                 cx.actions.push(Action::ReloadHistory);
                 // What was added while this batch ran is signed next.
-                self.start_batch(cx);
+                if self.queue_active {
+                    self.ask_or_start(cx);
+                }
             }
         }
     }
@@ -392,6 +393,12 @@ impl SignView {
         for item in self.items.iter_mut().filter(|i| matches!(i.state, State::Cancelled)) {
             item.state = State::Waiting;
         }
+        self.ask_or_start(cx);
+    }
+
+    /// Signs the files waiting, unless some would land on an earlier bundle and the person
+    /// has not said yet whether to replace it or keep both.
+    fn ask_or_start(&mut self, cx: &mut ViewContext) {
         if self.existing.is_none() {
             let base = self.out_dir.path();
             self.earlier = self
@@ -623,7 +630,8 @@ impl SignView {
             self.items.retain(|i| i.id != id);
             self.add_files(&mut cx.jobs, vec![path]);
             if key_ok && !self.running {
-                self.sign_waiting(cx);
+                // Only the retried file: cancelled ones wait for Sign.
+                self.ask_or_start(cx);
             }
         }
         if let Some(dir) = open_dir {
