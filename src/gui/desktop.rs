@@ -294,12 +294,15 @@ mod linux {
 #[cfg(all(test, target_os = "linux"))]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt as _;
     use std::path::Path;
 
     use super::{DialogKind, DialogRequest, linux};
 
     /// A stand-in for zenity that records its arguments and answers as told.
+    ///
+    /// A child process writes it, not this one: a file this process holds open for writing is
+    /// inherited by any child another test thread forks meanwhile, and running it then fails
+    /// with "Text file busy" (ETXTBSY) until that child has exec'd.
     fn fake_zenity(dir: &Path, answer: &str, status: i32) -> std::path::PathBuf {
         let program = dir.join("zenity");
         let args = dir.join("args");
@@ -307,8 +310,12 @@ mod tests {
             "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\nprintf '%s' '{answer}'\nexit {status}\n",
             args.display()
         );
-        std::fs::write(&program, script).unwrap();
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let written = std::process::Command::new("sh")
+            .args(["-c", "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", &script])
+            .arg(&program)
+            .status()
+            .unwrap();
+        assert!(written.success(), "writing the stand-in zenity: {written}");
         program
     }
 
