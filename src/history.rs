@@ -291,6 +291,18 @@ pub fn fingerprints_named(entries: &[Entry], name: &str) -> Vec<String> {
     out
 }
 
+/// The fingerprints that stand for the key named `name`: the stored key's (`stored`, when a
+/// key of that name is stored), then every other one the history recorded under that name.
+pub fn fingerprints_for(stored: Option<&str>, entries: &[Entry], name: &str) -> Vec<String> {
+    let mut out: Vec<String> = stored.map(str::to_ascii_lowercase).into_iter().collect();
+    for f in fingerprints_named(entries, name) {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
 /// Every entry signed by a key with one of `fingerprints` (SHA-256 of the public key, hex in
 /// any case), on `since` or later when given, in the order of `entries`. By fingerprint, not
 /// by name: a key renamed after it signed still matches, and a key file's signings too.

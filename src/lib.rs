@@ -15,6 +15,7 @@ pub mod keystore;
 pub mod pem;
 pub mod progress;
 pub mod resign;
+pub mod rotation;
 pub mod signer;
 pub mod signing;
 pub mod truststore;

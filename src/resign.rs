@@ -78,23 +78,29 @@ pub struct Resigned<'a> {
 /// Signs every [`Found::Unchanged`] candidate with `signer`, each into a new bundle beside its
 /// old one (`<name>-bundle-2` and so on next to `<name>-bundle`), with its old note, and
 /// records each signing in `history`. Candidates that moved or changed are not touched.
+///
+/// `progress` has one handle per candidate, in the same order (those not signed are left
+/// alone): each reports its file's hashing, and cancelling one stops that file.
 pub fn resign<'a>(
     signer: &Signer,
     candidates: &'a [Candidate],
     history: &Result<History, HistoryError>,
     now: OffsetDateTime,
+    progress: &[Progress],
 ) -> Vec<Resigned<'a>> {
     // One batch per (folder, note): a batch has one note and one place for its bundles.
-    let mut groups: BTreeMap<(PathBuf, Option<String>), Vec<&Candidate>> = BTreeMap::new();
-    for c in candidates.iter().filter(|c| c.found == Found::Unchanged) {
+    type Batch<'c> = Vec<(&'c Candidate, Progress)>;
+    let mut groups: BTreeMap<(PathBuf, Option<String>), Batch> = BTreeMap::new();
+    for (i, c) in candidates.iter().enumerate().filter(|(_, c)| c.found == Found::Unchanged) {
         let old = Path::new(&c.entry.bundle_dir);
         let base = old.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        groups.entry((base, c.entry.note.clone())).or_default().push(c);
+        let handle = progress.get(i).cloned().unwrap_or_default();
+        groups.entry((base, c.entry.note.clone())).or_default().push((c, handle));
     }
     let mut out = Vec::new();
     for ((base, note), group) in groups {
-        let paths: Vec<PathBuf> = group.iter().map(|c| PathBuf::from(&c.entry.artifact_path)).collect();
-        let progress: Vec<Progress> = group.iter().map(|_| Progress::new()).collect();
+        let paths: Vec<PathBuf> = group.iter().map(|(c, _)| PathBuf::from(&c.entry.artifact_path)).collect();
+        let handles: Vec<Progress> = group.iter().map(|(_, p)| p.clone()).collect();
         let options = SignOptions {
             layout: Layout::FolderEach(Some(base)),
             note,
@@ -102,8 +108,82 @@ pub fn resign<'a>(
             existing: Existing::NextFree,
             now,
         };
-        let results = signer::sign(signer, &paths, options, history, &progress, |_, _| {});
-        out.extend(group.into_iter().zip(results).map(|(candidate, result)| Resigned { candidate, result }));
+        let results = signer::sign(signer, &paths, options, history, &handles, |_, _| {});
+        out.extend(
+            group.into_iter().zip(results).map(|((candidate, _), result)| Resigned { candidate, result }),
+        );
     }
     out
+}
+
+/// What became of one candidate, for people to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Signed again into this new bundle.
+    Signed {
+        /// The new bundle's folder.
+        bundle: PathBuf,
+    },
+    /// It was there unchanged, but signing failed (why).
+    Failed(String),
+    /// Nothing is at its recorded path any more.
+    Missing,
+    /// Another file is at its path (its SHA-256 now).
+    Changed {
+        /// The SHA-256 of what is there now.
+        sha256: String,
+    },
+    /// It could not be read (why).
+    Unreadable(String),
+}
+
+impl Outcome {
+    /// One word for it, as `history --resign-with --json` writes it.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Outcome::Signed { .. } => "signed",
+            Outcome::Failed(_) => "failed",
+            Outcome::Missing => "missing",
+            Outcome::Changed { .. } => "changed",
+            Outcome::Unreadable(_) => "unreadable",
+        }
+    }
+
+    /// What happened, in a sentence (the new bundle's folder when signed).
+    pub fn detail(&self) -> String {
+        match self {
+            Outcome::Signed { bundle } => bundle.display().to_string(),
+            Outcome::Failed(why) | Outcome::Unreadable(why) => why.clone(),
+            Outcome::Missing => "nothing is at this path any more".to_owned(),
+            Outcome::Changed { sha256 } => format!("another file is there now (SHA-256 {sha256})"),
+        }
+    }
+}
+
+/// One candidate and what became of it.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The latest signing of it with the old key.
+    pub entry: Entry,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// Every candidate, in order, with what became of it in `done` (from [`resign`]).
+pub fn report(candidates: &[Candidate], done: &[Resigned]) -> Vec<Report> {
+    candidates
+        .iter()
+        .map(|c| {
+            let signed = done.iter().find(|d| std::ptr::eq(d.candidate, c)).map(|d| &d.result);
+            let outcome = match (&c.found, signed) {
+                (Found::Unchanged, Some(Ok(s))) => Outcome::Signed { bundle: s.bundle.dir.clone() },
+                (Found::Unchanged, Some(Err(e))) => Outcome::Failed(e.to_string()),
+                (Found::Unchanged, None) => Outcome::Failed("it was not signed".to_owned()),
+                (Found::Missing, _) => Outcome::Missing,
+                (Found::Changed { sha256 }, _) => Outcome::Changed { sha256: sha256.clone() },
+                (Found::Unreadable(why), _) => Outcome::Unreadable(why.clone()),
+            };
+            Report { entry: c.entry.clone(), outcome }
+        })
+        .collect()
 }

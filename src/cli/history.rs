@@ -67,16 +67,9 @@ pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
 /// The public keys `--key NAME` stands for: the stored key of that name, every key the
 /// history recorded under that name (renamed or deleted since), or a fingerprint itself.
 fn key_fingerprints(name: &str, entries: &[Entry]) -> Result<Vec<String>, Failure> {
-    let mut fingerprints = Vec::new();
     // The key list is only read: a machine without a keychain still answers from the history.
-    if let Some(record) = KeyStore::open_default().ok().and_then(|s| s.get(name).ok()) {
-        fingerprints.push(record.fingerprint);
-    }
-    for f in history::fingerprints_named(entries, name) {
-        if !fingerprints.contains(&f) {
-            fingerprints.push(f);
-        }
-    }
+    let stored = KeyStore::open_default().ok().and_then(|s| s.get(name).ok()).map(|r| r.fingerprint);
+    let mut fingerprints = history::fingerprints_for(stored.as_deref(), entries, name);
     if fingerprints.is_empty() && name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
         fingerprints.push(name.to_ascii_lowercase());
     }
@@ -211,29 +204,16 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 /// `history --key OLD --resign-with NEW`: signs the listed apps again with NEW, and says what
 /// could not be (moved, changed, unreadable). Exit status 1 when anything was left out.
 fn resign(a: &HistoryArgs, new: &str, shown: &[&Entry], history: History) -> Result<u8, Failure> {
-    use countersign::resign::{self, Found};
+    use countersign::resign::{self, Outcome};
     let signer = countersign::signer::Signer::stored(KeyStore::open_default()?, new)?;
     let candidates = resign::candidates(shown);
-    let done = resign::resign(&signer, &candidates, &Ok(history), time::OffsetDateTime::now_utc());
-    let mut left_out = 0;
-    let mut results = Vec::new();
-    for c in &candidates {
-        let signed = done.iter().find(|d| std::ptr::eq(d.candidate, c));
-        let (state, detail) = match (&c.found, signed.map(|d| &d.result)) {
-            (Found::Unchanged, Some(Ok(s))) => ("signed", s.bundle.dir.display().to_string()),
-            (Found::Unchanged, Some(Err(e))) => ("failed", e.to_string()),
-            (Found::Unchanged, None) => ("failed", "not signed".to_owned()),
-            (Found::Missing, _) => ("missing", "nothing is at this path any more".to_owned()),
-            (Found::Changed { sha256 }, _) => {
-                ("changed", format!("another file is there now (SHA-256 {sha256})"))
-            }
-            (Found::Unreadable(why), _) => ("unreadable", why.clone()),
-        };
-        if state != "signed" {
-            left_out += 1;
-        }
-        results.push((c, state, detail));
-    }
+    let progress: Vec<countersign::progress::Progress> =
+        candidates.iter().map(|_| countersign::progress::Progress::new()).collect();
+    let done = resign::resign(&signer, &candidates, &Ok(history), time::OffsetDateTime::now_utc(), &progress);
+    let reports = resign::report(&candidates, &done);
+    let left_out = reports.iter().filter(|r| !matches!(r.outcome, Outcome::Signed { .. })).count();
+    let results: Vec<(&countersign::resign::Report, &str, String)> =
+        reports.iter().map(|r| (r, r.outcome.state(), r.outcome.detail())).collect();
     if a.json {
         print_json(&serde_json::json!({
             "ok": left_out == 0,

@@ -22,6 +22,8 @@ pub enum Action {
     Notify(Notice),
     /// Makes the named key the one chosen in the Keys and Certificates views.
     SelectKey(String),
+    /// Opens the "Replace a key" page on the named key.
+    ReplaceKey(String),
     /// Checks a signed bundle in the Verify view.
     VerifyBundle(PathBuf),
 }

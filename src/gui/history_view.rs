@@ -86,13 +86,8 @@ impl HistoryView {
         });
         if chosen != before {
             self.by_key = chosen.map(|name| {
-                let mut fingerprints: Vec<String> =
-                    cx.key(&name).map(|r| r.record.fingerprint.clone()).into_iter().collect();
-                for f in history::fingerprints_named(&self.entries, &name) {
-                    if !fingerprints.contains(&f) {
-                        fingerprints.push(f);
-                    }
-                }
+                let stored = cx.key(&name).map(|r| r.record.fingerprint.as_str());
+                let fingerprints = history::fingerprints_for(stored, &self.entries, &name);
                 (name, fingerprints)
             });
         }

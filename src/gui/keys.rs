@@ -35,8 +35,6 @@ pub enum Message {
     BackupFileChosen(Result<Option<PathBuf>, NoDialog>),
     Imported(Result<KeyRecord, ImportFailure>),
     Deleted(Result<KeyRecord, Failure>),
-    /// A key was replaced by a new one (issue 15's first step).
-    Replaced(Result<Box<countersign::keystore::Replaced>, Failure>),
 }
 
 pub struct KeysView {
@@ -52,11 +50,6 @@ pub struct KeysView {
     backup_repeat: SecretText,
     /// The key whose deletion waits for confirmation.
     confirm_delete: Option<String>,
-    /// The name typed for the key that replaces the chosen one, and why it is replaced.
-    replace_with: String,
-    replace_reason: ReplaceReason,
-    /// The key whose replacement waits for confirmation.
-    confirm_replace: Option<String>,
     /// Keychain entries of ours that no key lists, once looked for (`None`: not yet, or
     /// the keychain cannot be searched).
     unlisted: Option<Vec<String>>,
@@ -225,26 +218,6 @@ impl KeysView {
                             e => e.to_string(),
                         });
                     }
-                }
-            }
-            Message::Replaced(result) => {
-                actions.push(Action::ReloadKeys);
-                match result {
-                    Ok(r) => {
-                        self.replace_with.clear();
-                        actions.success(format!(
-                            "Made key \"{}\" with a certificate for {}; key \"{}\" is {}. Next: send customers the new certificate (Trust store view) and see who got apps signed with the old key (History).",
-                            r.new.name,
-                            r.certificate.subject(),
-                            r.old.name,
-                            match r.old.status.replaced() {
-                                Some((ReplaceReason::Compromised, ..)) => "marked compromised and signs nothing more",
-                                _ => "retired: signing with it warns",
-                            }
-                        ));
-                        actions.push(Action::SelectKey(r.new.name.clone()));
-                    }
-                    Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
             Message::Deleted(result) => {
@@ -455,8 +428,6 @@ impl KeysView {
             self.backup_passphrase.clear();
             self.backup_repeat.clear();
             self.backup_path.clear();
-            self.replace_with.clear();
-            self.confirm_replace = None;
             self.details_for = Some(name.clone());
         }
         pane_heading(ui, &format!("Key \"{name}\""));
@@ -601,7 +572,7 @@ impl KeysView {
             });
         }
 
-        self.replace_section(ui, cx, &row.record);
+        self.replace_section(ui, cx, row);
 
         section(ui, "Delete the key");
         ui.horizontal_wrapped(|ui| {
@@ -613,79 +584,39 @@ impl KeysView {
         });
     }
 
-    /// Draws "Replace the key": a new key with this one's subject, this one retired or
-    /// marked compromised, after a confirmation that says what it means.
-    fn replace_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, record: &KeyRecord) {
-        if record.status.replaced().is_some() {
-            return;
-        }
+    /// Draws "Replace the key": the way into the "Replace a key" page, or how far the
+    /// replacement of this key got.
+    fn replace_section(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, row: &KeyRow) {
+        let record = &row.record;
         section(ui, "Replace the key");
-        ui.label("When a key leaves with a person, nears its end, or may have leaked: a new key with this key's certificate subject takes its place.");
-        let name = record.name.clone();
-        if self.replace_with.is_empty() {
-            self.replace_with = format!("{name}-2");
-        }
-        widgets::field(ui, "Name for the new key", &mut self.replace_with, "acme-2");
-        ui.radio_value(
-            &mut self.replace_reason,
-            ReplaceReason::Planned,
-            "Planned: this key is retired, and signing with it warns",
-        );
-        ui.radio_value(
-            &mut self.replace_reason,
-            ReplaceReason::Compromised,
-            "Compromised: this key may have leaked, and Countersign signs nothing more with it",
-        );
-        let new = self.replace_with.trim().to_owned();
-        let taken = cx.key(&new).is_some();
-        let ready = !new.is_empty() && !taken && !record.certificates.is_empty();
-        let why = || {
-            if taken {
-                format!("A key named \"{new}\" exists already.")
-            } else if new.is_empty() {
-                "Name the new key first.".to_owned()
-            } else {
-                "This key has no certificate to take the subject from: give it one first.".to_owned()
+        let button = match record.status.replaced() {
+            None => {
+                ui.label("When a key leaves with a person, nears its end, or may have leaked: a new key takes its place, customers are told and sent a kit, and their apps are signed again. Four steps, on one page.");
+                "Replace this key…"
+            }
+            Some((reason, since, by)) => {
+                let done = row.steps.as_ref().map(|s| s.done_count(record)).unwrap_or(1);
+                ui.label(format!(
+                    "{} on {}, replaced by \"{by}\": {done} of 4 steps done.",
+                    match reason {
+                        ReplaceReason::Planned => "Retired",
+                        ReplaceReason::Compromised => "Marked compromised",
+                    },
+                    countersign::certs::day(since)
+                ));
+                if done < 4 { "Continue the replacement…" } else { "Review the replacement…" }
             }
         };
+        let has_certificate = !record.certificates.is_empty() || record.status.replaced().is_some();
         if ui
-            .add_enabled(ready, egui::Button::new("Replace this key…"))
-            .on_disabled_hover_text(why())
+            .add_enabled(has_certificate, egui::Button::new(button))
+            .on_disabled_hover_text(
+                "This key has no certificate to take the subject from: give it one first.",
+            )
             .clicked()
         {
-            self.confirm_replace = Some(name.clone());
+            cx.actions.push(Action::ReplaceKey(record.name.clone()));
         }
-        if self.confirm_replace.as_deref() != Some(name.as_str()) {
-            return;
-        }
-        widgets::banner(
-            ui,
-            Tone::Warn,
-            &format!(
-                "Replace \"{name}\" with a new key \"{new}\", and {}? Customers must add the new certificate to UPM's trust store before apps signed with \"{new}\" install; UPM has no revocation, so a leaked key stays trusted until each customer removes its certificate.",
-                match self.replace_reason {
-                    ReplaceReason::Planned => format!("retire \"{name}\" (signing with it will warn)"),
-                    ReplaceReason::Compromised =>
-                        format!("mark \"{name}\" compromised (it will sign nothing more)"),
-                }
-            ),
-        );
-        ui.horizontal(|ui| {
-            if widgets::primary(ui, true, "Replace now", || "").clicked() {
-                self.confirm_replace = None;
-                let store = cx.store();
-                let reason = self.replace_reason;
-                let old = name.clone();
-                cx.jobs.spawn("replacing a key", move || {
-                    Message::Replaced(
-                        store.and_then(|s| Ok(Box::new(s.replace(&old, &new, reason, widgets::now())?))),
-                    )
-                });
-            }
-            if ui.button("Cancel").clicked() {
-                self.confirm_replace = None;
-            }
-        });
     }
 
     fn generate(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
@@ -852,9 +783,6 @@ impl Default for KeysView {
             backup_passphrase: SecretText::new(),
             backup_repeat: SecretText::new(),
             confirm_delete: None,
-            replace_with: String::new(),
-            replace_reason: ReplaceReason::Planned,
-            confirm_replace: None,
             unlisted: None,
             adopt_names: Default::default(),
             searching: false,

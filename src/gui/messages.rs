@@ -12,7 +12,9 @@ use countersign::keystore::KeyStoreError;
 use countersign::signing::SignError;
 use countersign::truststore::{PackageError, TrustStoreError};
 
-use super::{KeyRow, certificates, first_run, history_view, keys, sign, truststore_view, verify};
+use super::{
+    KeyRow, certificates, first_run, history_view, keys, replace_view, sign, truststore_view, verify,
+};
 
 /// One result of background work.
 #[derive(Debug)]
@@ -41,6 +43,7 @@ pub enum Message {
     Verify(verify::Message),
     History(history_view::Message),
     TrustStore(truststore_view::Message),
+    Replace(replace_view::Message),
 }
 
 /// Why something the window asked of the core failed: the core's own error, shown in its
@@ -73,6 +76,8 @@ pub enum Failure {
     TrustStore(#[from] TrustStoreError),
     #[error(transparent)]
     Package(#[from] PackageError),
+    #[error(transparent)]
+    Rotation(#[from] countersign::rotation::RotationError),
     /// One file of a batch failed: the batch only lends its error while it reports the
     /// result, so its sentence is what is kept.
     #[error("{0}")]
@@ -102,4 +107,5 @@ view_messages!(
     verify => Verify,
     history_view => History,
     truststore_view => TrustStore,
+    replace_view => Replace,
 );

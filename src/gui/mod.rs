@@ -27,6 +27,7 @@ mod history_view;
 mod keys;
 mod messages;
 mod notices;
+mod replace_view;
 mod secret;
 mod sign;
 #[cfg(test)]
@@ -112,6 +113,8 @@ pub enum View {
     Verify,
     History,
     TrustStore,
+    /// The "Replace a key" page, opened from the Keys view (no tab of its own).
+    Replace,
 }
 
 impl View {
@@ -122,6 +125,7 @@ impl View {
     fn named(name: &str) -> Option<View> {
         View::ALL
             .into_iter()
+            .chain([View::Replace])
             .find(|v| v.title().to_lowercase().replace(' ', "-") == name.trim().to_lowercase())
     }
 
@@ -133,6 +137,7 @@ impl View {
             View::Verify => "Verify",
             View::History => "History",
             View::TrustStore => "Trust store",
+            View::Replace => "Replace a key",
         }
     }
 }
@@ -144,6 +149,11 @@ pub struct KeyRow {
     pub record: KeyRecord,
     pub keychain_problem: Option<String>,
     pub chains: Vec<Vec<Certificate>>,
+    /// For a replaced key: how far its replacement got (steps 2 to 4), as the data folder
+    /// keeps it.
+    pub steps: Option<countersign::rotation::Steps>,
+    /// Why those steps could not be read.
+    pub steps_problem: Option<String>,
 }
 
 impl KeyRow {
@@ -173,6 +183,7 @@ struct Views {
     verify: verify::VerifyView,
     history: history_view::HistoryView,
     trust: truststore_view::TrustStoreView,
+    replace: replace_view::ReplaceView,
 }
 
 /// The application.
@@ -286,6 +297,7 @@ impl App {
             let load = || -> Result<Vec<KeyRow>, Failure> {
                 let store = store?;
                 let records = store.list()?;
+                let replacements = countersign::rotation::Replacements::in_home(store.home());
                 Ok(records
                     .into_iter()
                     .map(|record| {
@@ -300,7 +312,15 @@ impl App {
                             Err(e) => Some(e.to_string()),
                         };
                         let chains = store.certificates(&record);
-                        KeyRow { record, keychain_problem, chains }
+                        let (steps, steps_problem) = if record.status.replaced().is_some() {
+                            match replacements.get(&record.id) {
+                                Ok(steps) => (Some(steps), None),
+                                Err(e) => (None, Some(e.to_string())),
+                            }
+                        } else {
+                            (None, None)
+                        };
+                        KeyRow { record, keychain_problem, chains, steps, steps_problem }
                     })
                     .collect())
             };
@@ -355,6 +375,7 @@ impl App {
             Message::Verify(m) => views.verify.apply(m),
             Message::History(m) => views.history.apply(m, &mut cx),
             Message::TrustStore(m) => views.trust.apply(m, &mut cx),
+            Message::Replace(m) => views.replace.apply(m, &mut cx),
         }
     }
 
@@ -400,7 +421,9 @@ impl App {
                 ui.separator();
                 let setup = self.needs_setup();
                 for v in View::ALL {
-                    let selected = self.view == v && !setup;
+                    // The "Replace a key" page belongs to Keys, which stays lit while it is open.
+                    let selected =
+                        (self.view == v || (self.view == View::Replace && v == View::Keys)) && !setup;
                     if ui
                         .add_enabled(!setup, egui::Button::selectable(selected, v.title()))
                         .on_disabled_hover_text("Make or import a signing key first, or press Skip for now.")
@@ -497,6 +520,7 @@ impl App {
                     View::Verify => views.verify.ui(ui, &mut cx),
                     View::History => views.history.ui(ui, &mut cx),
                     View::TrustStore => views.trust.ui(ui, &mut cx),
+                    View::Replace => views.replace.ui(ui, &mut cx),
                 }
             });
         });
@@ -586,6 +610,11 @@ impl App {
                     self.notices.push(notice, self.view, now);
                 }
                 Action::SelectKey(name) => self.selected_key = Some(name),
+                Action::ReplaceKey(name) => {
+                    self.views.replace.open(name.clone());
+                    self.selected_key = Some(name);
+                    self.open_view(View::Replace);
+                }
                 Action::VerifyBundle(dir) => {
                     self.open_view(View::Verify);
                     let (views, mut cx) = self.split();

@@ -401,6 +401,12 @@ impl KeyStore {
         KeyStore { home, secrets }
     }
 
+    /// The data folder that holds the index (and, beside it, the history and the progress of
+    /// key replacements).
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
     /// The index file, [`INDEX_FILE`] in the data folder (which need not exist yet).
     pub fn index_path(&self) -> PathBuf {
         self.home.join(INDEX_FILE)

@@ -178,7 +178,7 @@ fn every_view_is_photographed_in_light_and_dark() {
     let dir = screenshot_path().with_file_name("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let mut taken = Vec::new();
-    for view in ["sign", "keys", "certificates", "verify", "history", "trust-store"] {
+    for view in ["sign", "keys", "certificates", "verify", "history", "trust-store", "replace-a-key"] {
         for theme in ["light", "dark"] {
             let mut cmd = k.cmd(&k.home(), &k.service, &[]);
             cmd.env("DISPLAY", &x.display)

@@ -92,12 +92,16 @@ fn a_key_is_replaced_from_the_keys_view_after_a_confirmation() {
     w.settle();
     w.click("acme");
     w.expect("Replace the key");
-    w.click("Compromised: this key may have leaked, and Countersign signs nothing more with it");
     w.click("Replace this key…");
+    w.expect("Replace a key");
+    assert!(!w.is_enabled("Replace \"acme\"…"), "the reason is asked first");
+    w.expect("Say why the key is replaced first: planned, or compromised.");
+    w.click("Compromised: this key may have leaked, and Countersign signs nothing more with it");
+    w.click("Replace \"acme\"…");
     w.expect("Replace \"acme\" with a new key \"acme-2\", and mark \"acme\" compromised (it will sign nothing more)?");
     w.click("Cancel");
     assert_eq!(w.store.list().unwrap().len(), 1, "Cancel changes nothing");
-    w.click("Replace this key…");
+    w.click("Replace \"acme\"…");
     w.click("Replace now");
     w.expect("Made key \"acme-2\"");
     w.expect("marked compromised and signs nothing more");
@@ -110,6 +114,109 @@ fn a_key_is_replaced_from_the_keys_view_after_a_confirmation() {
     let new = w.store.get("acme-2").unwrap();
     let chain = w.store.certificates(&new).pop().unwrap();
     assert!(chain[0].subject().contains("Acme Support"), "the new certificate keeps the subject");
+}
+
+/// The guided page of issue 15, end to end: replace, who must hear (exported), the swap kit
+/// (and a customer's trust store checked before and after it is applied), the apps signed
+/// again with one moved and one changed; left half-way and resumed from a new window.
+#[test]
+fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
+    let Some(k) = Keychain::new() else { return };
+    let mut w = Window::open(&k);
+    w.desktop.without_dialogs();
+    let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
+    w.store.generate("acme", Algorithm::Ed25519).unwrap();
+    w.store.self_sign("acme", &subject, 365, OffsetDateTime::now_utc()).unwrap();
+    let (a, b, c) = (k.path().join("a.jar"), k.path().join("b.jar"), k.path().join("c.jar"));
+    for jar in [&a, &b, &c] {
+        make_app_jar(jar, "com.acme.x", "1.0", 100);
+    }
+    sign_with(&w, "acme", &a, "for Globex");
+    sign_with(&w, "acme", &b, "for Initech");
+    sign_with(&w, "acme", &c, "for Initech");
+    // Since then: b.jar was rebuilt, c.jar moved away.
+    make_app_jar(&b, "com.acme.x", "1.1", 200);
+    std::fs::rename(&c, k.path().join("c-moved.jar")).unwrap();
+    let old_certificate = w.store.certificates(&w.store.get("acme").unwrap()).pop().unwrap().remove(0);
+
+    w.click("I already have a key: import it");
+    w.harness.state_mut().refresh();
+    w.settle();
+    w.click("acme");
+    w.click("Replace this key…");
+    w.click("Planned: this key is retired, and signing with it warns");
+    w.click("Replace \"acme\"…");
+    w.click("Replace now");
+    w.expect("Made key \"acme-2\"");
+    w.expect("\"acme\" was retired on");
+
+    // 2: who must hear.
+    w.expect("3 signing(s) with \"acme\", for 2 customer(s)");
+    w.expect("for Globex");
+    w.expect("for Initech");
+    let csv = k.path().join("told.csv");
+    w.type_into("Customer list (CSV)", &csv.display().to_string());
+    w.click("Export CSV…");
+    w.expect("Exported the list to");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 4, "the header and three signings");
+    assert!(!w.is_enabled("Make the swap kit…"), "step 3 waits for step 2");
+    w.click("I have told them");
+    w.expect("Done on");
+    w.expect("2 customer(s), 3 signing(s), exported to");
+
+    // Left here; a new window later picks it up from the data folder.
+    drop(w);
+    let mut w = Window::open(&k);
+    w.desktop.without_dialogs();
+    w.click("Keys");
+    w.click("acme");
+    w.expect("replaced by \"acme-2\": 2 of 4 steps done.");
+    w.click("Continue the replacement…");
+    w.expect("2 customer(s), 3 signing(s)");
+
+    // 3: the kit, and a customer's store checked before and after it is applied.
+    let store = k.path().join("customer-truststore");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::write(store.join("renamed-by-customer.pem"), old_certificate.to_pem()).unwrap();
+    w.type_into("Customer's trust-store folder", &store.display().to_string());
+    w.click("Check the swap");
+    w.expect("The swap is not done in this folder yet");
+    w.expect("as ");
+    let kits = k.path().join("kits");
+    std::fs::create_dir(&kits).unwrap();
+    w.type_into("Kit folder", &kits.display().to_string());
+    w.click("Make the swap kit…");
+    w.expect("Wrote the swap kit");
+    let kit = kits.join("acme-2-swap-kit");
+    let removals = std::fs::read_to_string(kit.join("remove.sha256")).unwrap();
+    assert!(removals.contains(&old_certificate.fingerprint()), "{removals}");
+    let new_cert = std::fs::read(kit.join("upmconfig/truststore/acme-2.crt")).unwrap();
+    std::fs::remove_file(store.join("renamed-by-customer.pem")).unwrap();
+    std::fs::write(store.join("acme-2.crt"), new_cert).unwrap();
+    w.click("Check the swap");
+    w.expect("The swap is done in this folder");
+
+    // 4: a.jar is signed again; b.jar (changed) and c.jar (moved) are listed, not signed.
+    w.click("Look for the apps");
+    w.expect("there, unchanged: will be signed again");
+    w.expect("changed: another file is there now");
+    w.expect("missing: nothing is at this path any more");
+    w.click("Sign 1 app(s) again with \"acme-2\"");
+    w.expect("signed again into");
+    w.expect("All four steps are done for \"acme\"");
+    w.expect("1 signed again, 1 missing, 1 changed, 0 failed.");
+    assert!(k.path().join("a-bundle-2").is_dir(), "the new bundle is beside the old one");
+    let entries = w.history.load().unwrap().entries;
+    let again: Vec<_> = entries.iter().filter(|e| e.key_name.as_deref() == Some("acme-2")).collect();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].note.as_deref(), Some("for Globex"), "signed again for the same customer");
+
+    // What the data folder keeps is counts, times and paths: nothing secret.
+    let kept = std::fs::read_to_string(k.home().join(countersign::rotation::FILE_NAME)).unwrap();
+    assert!(!kept.contains("PRIVATE"), "{kept}");
+    w.click("Keys");
+    w.click("acme");
+    w.expect("4 of 4 steps done.");
 }
 
 /// Signs `jar` with the stored key `key` through the core, with `note`, into the history.
