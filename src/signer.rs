@@ -36,6 +36,17 @@ pub enum SignerError {
         /// The key that replaced it.
         replaced_by: String,
     },
+    /// A key file holds a key that this machine's key list marked compromised (a backup of
+    /// it, say): refused like the stored key.
+    #[error("This key file holds key \"{name}\", which was marked compromised on {} and replaced by \"{replaced_by}\": Countersign does not sign with it, from the keychain or from a file. Sign with \"{replaced_by}\".", crate::certs::day(*since))]
+    CompromisedKeyFile {
+        /// The compromised key's name in the key list.
+        name: String,
+        /// When it was marked compromised.
+        since: OffsetDateTime,
+        /// The key that replaced it.
+        replaced_by: String,
+    },
 }
 
 /// Whether `record` may sign: `Err` when it was marked compromised
@@ -110,6 +121,28 @@ impl Signer {
     /// A key read from a file (or made in memory): no certificate until one is given.
     pub fn from_key(key: PrivateKey) -> Self {
         Signer { key, certificate: None, stored: None, warning: None, override_compromised: false }
+    }
+
+    /// [`from_key`](Self::from_key) for a key read from a file, checked against the key list
+    /// in data folder `home`: a key that list marked compromised is refused
+    /// ([`SignerError::CompromisedKeyFile`]) and a retired one warns, as when stored. A key
+    /// the list does not hold, or a list that cannot be read (a build machine without
+    /// Countersign's data folder), signs as before.
+    pub fn from_key_file(key: PrivateKey, home: &std::path::Path) -> Result<Self, SignerError> {
+        let fingerprint = key.public_key().fingerprint();
+        let known = crate::keystore::records_in(home)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|r| r.fingerprint.eq_ignore_ascii_case(&fingerprint));
+        let warning = match known.as_ref().map(standing) {
+            None => None,
+            Some(Ok(warning)) => warning,
+            Some(Err(SignerError::Compromised { name, since, replaced_by })) => {
+                return Err(SignerError::CompromisedKeyFile { name, since, replaced_by });
+            }
+            Some(Err(e)) => return Err(e),
+        };
+        Ok(Signer { warning, ..Self::from_key(key) })
     }
 
     /// Signs with this certificate instead of the stored key's own.

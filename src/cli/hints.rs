@@ -111,6 +111,9 @@ impl Hint for SignerError {
             SignerError::Compromised { name, .. } => Some(format!(
                 "`countersign keys delete {name}` deletes it. Only if you must, --i-know signs with it anyway, and the history records that."
             )),
+            SignerError::CompromisedKeyFile { replaced_by, .. } => Some(format!(
+                "--key {replaced_by} signs with the new key. A key file is never signed with past the refusal; sign from the keychain with --key and --i-know if you must."
+            )),
         }
     }
 }

@@ -534,7 +534,14 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         ));
     }
     let signer = match (&a.key_file, &a.key) {
-        (Some(path), _) => Signer::from_key(load_key_file(path)?),
+        (Some(path), _) => {
+            let key = load_key_file(path)?;
+            match countersign::keystore::default_home() {
+                // A key this machine marked compromised is refused from a file too.
+                Ok(home) => Signer::from_key_file(key, &home)?,
+                Err(_) => Signer::from_key(key),
+            }
+        }
         (None, Some(name)) => {
             let store = KeyStore::open_default()?;
             if a.i_know {

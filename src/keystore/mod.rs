@@ -440,24 +440,7 @@ impl KeyStore {
     }
 
     fn read_index(&self) -> Result<Index, KeyStoreError> {
-        let path = self.index_path();
-        let bytes = match crate::atomic::read_small(&path, MAX_INDEX_BYTES) {
-            Ok(b) => b,
-            Err(_) if !path.exists() => return Ok(Index { format_version: INDEX_FORMAT, keys: Vec::new() }),
-            Err(e) => return Err(KeyStoreError::BadIndex { path, detail: e.to_string() }),
-        };
-        let index: Index = serde_json::from_slice(&bytes)
-            .map_err(|e| KeyStoreError::BadIndex { path: path.clone(), detail: e.to_string() })?;
-        if index.format_version > INDEX_FORMAT {
-            return Err(KeyStoreError::BadIndex {
-                path,
-                detail: format!(
-                    "it is format {}, newer than this Countersign reads; update Countersign",
-                    index.format_version
-                ),
-            });
-        }
-        Ok(index)
+        read_index_at(self.index_path())
     }
 
     fn write_index(&self, index: &Index) -> Result<(), KeyStoreError> {
@@ -941,6 +924,33 @@ impl KeyStore {
         let listed: Vec<String> = self.list()?.into_iter().map(|k| k.id).collect();
         Ok(self.secrets.ids()?.map(|ids| ids.into_iter().filter(|id| !listed.contains(id)).collect()))
     }
+}
+
+/// The key records of the index in data folder `home`, read without the keychain: for a
+/// signing with a key file, to tell whether that key is one this machine marked compromised.
+/// The index is written whole (temporary file, then rename), so no lock is needed to read it.
+pub fn records_in(home: &Path) -> Result<Vec<KeyRecord>, KeyStoreError> {
+    Ok(read_index_at(home.join(INDEX_FILE))?.keys)
+}
+
+fn read_index_at(path: PathBuf) -> Result<Index, KeyStoreError> {
+    let bytes = match crate::atomic::read_small(&path, MAX_INDEX_BYTES) {
+        Ok(b) => b,
+        Err(_) if !path.exists() => return Ok(Index { format_version: INDEX_FORMAT, keys: Vec::new() }),
+        Err(e) => return Err(KeyStoreError::BadIndex { path, detail: e.to_string() }),
+    };
+    let index: Index = serde_json::from_slice(&bytes)
+        .map_err(|e| KeyStoreError::BadIndex { path: path.clone(), detail: e.to_string() })?;
+    if index.format_version > INDEX_FORMAT {
+        return Err(KeyStoreError::BadIndex {
+            path,
+            detail: format!(
+                "it is format {}, newer than this Countersign reads; update Countersign",
+                index.format_version
+            ),
+        });
+    }
+    Ok(index)
 }
 
 /// A self-signed certificate for `key`, valid `days` from `now`, with a minute's grace before

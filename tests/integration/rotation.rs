@@ -146,6 +146,62 @@ fn a_compromised_key_is_refused_by_sign_unless_i_know_which_the_history_records(
     k.ok(&["sign", "app.jar", "--key", "acme", "--out", "fresh"]);
 }
 
+/// Runs `countersign` with the key file's passphrase in the environment.
+fn run_with_passphrase(k: &Keychain, args: &[&str]) -> (i32, String, String) {
+    decode(
+        k.cmd(&k.home(), &k.service, args)
+            .env("COUNTERSIGN_PASSPHRASE", "a long passphrase")
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_key_file_of_a_compromised_key_is_refused_and_of_a_retired_one_warns() {
+    let Some(k) = Keychain::new() else { return };
+    acme_with_certificate(&k);
+    std::fs::write(k.path().join("acme.crt"), k.ok(&["cert", "show", "acme", "--pem"])).unwrap();
+    let (code, out, err) = run_with_passphrase(&k, &["keys", "backup", "acme", "--out", "acme-backup.pem"]);
+    assert_eq!(code, 0, "{out}{err}");
+    k.ok(&["keys", "replace", "acme", "--name", "acme-2", "--reason", "compromised"]);
+
+    // The backup holds the same key: refused as the stored key is, with nothing written.
+    let (code, out, err) = run_with_passphrase(
+        &k,
+        &["sign", "app.jar", "--key-file", "acme-backup.pem", "--cert", "acme.crt", "--out", "leaked"],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    let refusal = format!(
+        "countersign: This key file holds key \"acme\", which was marked compromised on {} and replaced by \"acme-2\"",
+        today()
+    );
+    assert!(err.starts_with(&refusal), "{err}");
+    assert!(err.contains("--key acme-2 signs with the new key"), "{err}");
+    assert!(!k.path().join("leaked").exists(), "nothing written");
+    assert!(history(&k).is_empty(), "nothing recorded");
+
+    // Another key's file signs as before; a retired key's file warns and signs.
+    k.ok(&["keys", "generate", "--name", "beta"]);
+    k.ok(&["cert", "self-sign", "beta", "--cn", "Beta"]);
+    std::fs::write(k.path().join("beta.crt"), k.ok(&["cert", "show", "beta", "--pem"])).unwrap();
+    let (code, out, err) = run_with_passphrase(&k, &["keys", "backup", "beta", "--out", "beta-backup.pem"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let sign_beta = |out: &str| {
+        run_with_passphrase(
+            &k,
+            &["sign", "app.jar", "--key-file", "beta-backup.pem", "--cert", "beta.crt", "--out", out],
+        )
+    };
+    let (code, out, err) = sign_beta("beta-active");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("warning"), "{err}");
+    k.ok(&["keys", "replace", "beta", "--name", "beta-2"]);
+    let (code, out, err) = sign_beta("beta-retired");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("warning: Key \"beta\" was retired on"), "{err}");
+    assert!(k.path().join("beta-retired/app.jar.sig").is_file());
+}
+
 #[test]
 fn bad_replacements_say_why_in_one_sentence_and_change_nothing() {
     let Some(k) = Keychain::new() else { return };
