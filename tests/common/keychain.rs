@@ -41,6 +41,103 @@ impl Drop for AloneGuard {
     }
 }
 
+/// The password of the session's throwaway keyring, where the tests are told it (`.ci/run`).
+const PASSWORD_ENV: &str = "COUNTERSIGN_TEST_KEYRING_PASSWORD";
+
+/// The pid of the process that owns the Secret Service name on this session bus.
+#[cfg(target_os = "linux")]
+pub fn keyring_daemon() -> Option<u32> {
+    let out = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            "string:org.freedesktop.secrets",
+        ])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .skip_while(|w| *w != "uint32")
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Replaces whatever keyring daemon runs with an unlocked one, as logging in again does.
+#[cfg(target_os = "linux")]
+pub fn unlock_keyring(password: &str, old: Option<u32>) {
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+    let mut child = Command::new("gnome-keyring-daemon")
+        .args(["--replace", "--unlock", "--components=secrets"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gnome-keyring-daemon runs");
+    child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+    child.wait().unwrap();
+    let start = Instant::now();
+    while keyring_daemon().is_none() || keyring_daemon() == old {
+        assert!(start.elapsed() < Duration::from_secs(60), "no new keyring daemon took the name");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// GNOME Keyring 42 (Debian 12's) now and then aborts under a burst of short-lived clients
+/// (upstream gnome-keyring issues 190, 196 and 199: a NULL client record in
+/// `gkd_secret_service_get_pkcs11_session`), and D-Bus starts a replacement that is locked.
+/// On a desktop, logging in again unlocks it; here, where the throwaway keyring's password
+/// is known, this does the same, says so loudly, and returns true. `err` is what a
+/// Countersign command said.
+fn recover_a_dead_daemon(err: &str) -> bool {
+    #[cfg(target_os = "linux")]
+    if let Ok(password) = std::env::var(PASSWORD_ENV)
+        && (err.contains("locked") || err.contains("stopped while Countersign was using it"))
+    {
+        use std::io::Write as _;
+        // Past the test harness's capture, so the note shows in a passing run's log too.
+        let _ = writeln!(
+            std::io::stderr(),
+            "NOTE: the keyring daemon was replaced by a locked one (GNOME Keyring aborts under bursts of clients, upstream gnome-keyring issue 196). Unlocking the replacement, as logging in again does. Countersign said: {}",
+            err.trim()
+        );
+        unlock_keyring(&password, keyring_daemon());
+        return true;
+    }
+    let _ = err;
+    false
+}
+
+/// Runs `test` (a test that loads the keychain heavily, holding it [`alone`]); if it fails
+/// because the keyring daemon died under it (the daemon's pid changed meanwhile: see
+/// [`recover_a_dead_daemon`]), unlocks the replacement and runs it once more, saying so.
+/// A failure with the same daemon throughout, or a second failure, fails the test.
+pub fn again_if_the_daemon_dies(test: impl Fn()) {
+    #[cfg(target_os = "linux")]
+    if let Ok(password) = std::env::var(PASSWORD_ENV) {
+        let before = keyring_daemon();
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&test));
+        let Err(panic) = first else { return };
+        let after = keyring_daemon();
+        if before.is_none() || after == before {
+            std::panic::resume_unwind(panic);
+        }
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "NOTE: the keyring daemon died during this test (pid {before:?}, now {after:?}; GNOME Keyring aborts under bursts of clients, upstream gnome-keyring issue 196). Unlocking its replacement and running the test once more."
+        );
+        unlock_keyring(&password, after);
+        test();
+        return;
+    }
+    test();
+}
+
 /// See [`AloneGuard`].
 pub fn alone() -> AloneGuard {
     let guard = KEYCHAIN_SERVICE.write().unwrap_or_else(PoisonError::into_inner);
@@ -79,7 +176,10 @@ impl Keychain {
             service: format!("countersign-test-{}", countersign::hex::lower(&id)),
             _turn: turn,
         };
-        let (code, _, err) = k.run(&["keys", "list"]);
+        let (mut code, _, mut err) = k.run(&["keys", "list"]);
+        if code != 0 && recover_a_dead_daemon(&err) {
+            (code, _, err) = k.run(&["keys", "list"]);
+        }
         if code != 0 {
             let msg = format!(
                 "no usable Secret Service ({}); run the tests inside a D-Bus session with an unlocked gnome-keyring, as .ci/run does",

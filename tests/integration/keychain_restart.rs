@@ -11,36 +11,15 @@
 // Linux only: it needs GNOME Keyring.
 #![cfg(target_os = "linux")]
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::keychain::Keychain;
+use crate::common::keychain::{Keychain, keyring_daemon, unlock_keyring};
 use crate::common::*;
 use countersign::keys::Algorithm;
 use countersign::keystore::{KeyHealth, KeyStore, KeyStoreError, KeychainProblem, Secrets};
 
 const PASSWORD_ENV: &str = "COUNTERSIGN_TEST_KEYRING_PASSWORD";
-
-/// The pid of the process that owns the Secret Service name on this session bus.
-fn keyring_daemon() -> Option<u32> {
-    let out = Command::new("dbus-send")
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus.GetConnectionUnixProcessID",
-            "string:org.freedesktop.secrets",
-        ])
-        .output()
-        .ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .skip_while(|w| *w != "uint32")
-        .nth(1)?
-        .parse()
-        .ok()
-}
 
 /// Bytes waiting, unread, in the sockets of process `pid` (`ss` reads the kernel's queues).
 fn unread_bytes(pid: u32) -> u64 {
@@ -76,25 +55,6 @@ fn kill_daemon_during<T: Send>(op: impl FnOnce() -> T + Send) -> T {
         signal(daemon, "-KILL");
         call.join().expect("the call returns")
     })
-}
-
-/// Replaces whatever keyring daemon runs with an unlocked one, as logging in again does.
-fn unlock_keyring(password: &str, old: Option<u32>) {
-    let mut child = Command::new("gnome-keyring-daemon")
-        .args(["--replace", "--unlock", "--components=secrets"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon runs");
-    use std::io::Write as _;
-    child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
-    child.wait().unwrap();
-    let start = Instant::now();
-    while keyring_daemon().is_none() || keyring_daemon() == old {
-        assert!(start.elapsed() < Duration::from_secs(60), "no new keyring daemon took the name");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Leaves an unlocked keyring behind whatever happens, so that the tests after this one
