@@ -41,6 +41,8 @@ pub struct Candidate {
 /// signed again once per note, not once per signing), newest entry first.
 pub fn candidates(entries: &[&Entry]) -> Vec<Candidate> {
     let mut seen: Vec<(&str, &str, Option<&str>)> = Vec::new();
+    // Each file is read once, however many customers it was signed for.
+    let mut looked: BTreeMap<(&str, &str), Found> = BTreeMap::new();
     let mut out = Vec::new();
     for e in entries {
         let key = (e.artifact_path.as_str(), e.sha256.as_str(), e.note.as_deref());
@@ -48,10 +50,32 @@ pub fn candidates(entries: &[&Entry]) -> Vec<Candidate> {
             continue;
         }
         seen.push(key);
-        let found = look_at(Path::new(&e.artifact_path), &e.sha256);
+        let found = looked
+            .entry((e.artifact_path.as_str(), e.sha256.as_str()))
+            .or_insert_with(|| look_at(Path::new(&e.artifact_path), &e.sha256))
+            .clone();
         out.push(Candidate { entry: (*e).clone(), found });
     }
     out
+}
+
+/// Splits `candidates` into those still to sign and those already signed again with the key
+/// of public key SHA-256 `new_fingerprint`: `entries` (the whole history) holds a signing of
+/// the same file (SHA-256) for the same note by that key, so signing it once more would only
+/// make another bundle (a second run after one that was cancelled or partly failed).
+pub fn split_already_resigned(
+    candidates: Vec<Candidate>,
+    entries: &[Entry],
+    new_fingerprint: &str,
+) -> (Vec<Candidate>, Vec<Candidate>) {
+    let note = |n: &Option<String>| n.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    candidates.into_iter().partition(|c| {
+        !entries.iter().any(|e| {
+            e.key_fingerprint.eq_ignore_ascii_case(new_fingerprint)
+                && e.sha256 == c.entry.sha256
+                && note(&e.note) == note(&c.entry.note)
+        })
+    })
 }
 
 fn look_at(path: &Path, recorded: &str) -> Found {

@@ -33,7 +33,7 @@ const MAX_BYTES: u64 = 4 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {
     /// The file (or its lock) could not be opened, read or locked.
-    #[error("Could not read how far key replacements have got, in {}: {source}. Check that the data folder is readable and writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
+    #[error("Could not read or keep how far key replacements have got, in {}: {source}. Check that the data folder is readable and writable, or set COUNTERSIGN_HOME to another folder.", .path.display())]
     Read {
         /// The progress file or its lock.
         path: PathBuf,
@@ -147,9 +147,20 @@ impl Steps {
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// The format of the progress file this version writes; a newer one is not rewritten, so
+/// that what a newer Countersign recorded is not lost.
+const FORMAT: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
 struct FileContents {
+    format_version: u32,
     replacements: Vec<Steps>,
+}
+
+impl Default for FileContents {
+    fn default() -> Self {
+        FileContents { format_version: FORMAT, replacements: Vec::new() }
+    }
 }
 
 /// The progress of every key replacement, in the data folder.
@@ -213,12 +224,27 @@ impl Replacements {
 
     fn read(&self) -> Result<FileContents, RotationError> {
         let path = self.path();
-        match crate::atomic::read_small(&path, MAX_BYTES) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| RotationError::Damaged { path, reason: e.to_string() }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileContents::default()),
-            Err(source) => Err(RotationError::Read { path, source }),
+        let bytes = match crate::atomic::read_small(&path, MAX_BYTES) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileContents::default()),
+            // Larger than any file Countersign writes.
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                return Err(RotationError::Damaged { path, reason: e.to_string() });
+            }
+            Err(source) => return Err(RotationError::Read { path, source }),
+        };
+        let contents: FileContents = serde_json::from_slice(&bytes)
+            .map_err(|e| RotationError::Damaged { path: path.clone(), reason: e.to_string() })?;
+        if contents.format_version > FORMAT {
+            return Err(RotationError::Damaged {
+                path,
+                reason: format!(
+                    "it is format {}, newer than this Countersign reads; update Countersign",
+                    contents.format_version
+                ),
+            });
         }
+        Ok(contents)
     }
 }
 
@@ -280,6 +306,19 @@ mod tests {
         assert!(e.to_string().contains("Move it away"), "{e}");
         assert!(r.update("k1", |s| s.told = None).is_err());
         assert_eq!(std::fs::read(r.path()).unwrap(), b"{ not json");
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Replacements::in_home(dir.path());
+        let newer = br#"{"format_version": 9, "replacements": [], "more": "from a newer Countersign"}"#;
+        std::fs::write(r.path(), newer).unwrap();
+        let e = r.update("k1", |s| s.told = None).unwrap_err();
+        assert!(e.to_string().contains("newer than this Countersign reads"), "{e}");
+        assert_eq!(std::fs::read(r.path()).unwrap(), newer);
+        std::fs::write(r.path(), vec![b' '; usize::try_from(MAX_BYTES + 1).unwrap()]).unwrap();
+        assert!(matches!(r.get("k1"), Err(RotationError::Damaged { .. })));
     }
 
     #[test]

@@ -130,10 +130,18 @@ impl Signer {
     /// Countersign's data folder), signs as before.
     pub fn from_key_file(key: PrivateKey, home: &std::path::Path) -> Result<Self, SignerError> {
         let fingerprint = key.public_key().fingerprint();
-        let known = crate::keystore::records_in(home)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|r| r.fingerprint.eq_ignore_ascii_case(&fingerprint));
+        let records = match crate::keystore::records_in(home) {
+            Ok(records) => records,
+            // Said beside each result rather than refused: the key list is this machine's, and
+            // a build machine's may be anything; but not passed over in silence.
+            Err(e) => {
+                let warning = format!(
+                    "Countersign could not read this machine's key list, so it could not check whether this key was marked compromised: {e}"
+                );
+                return Ok(Signer { warning: Some(warning), ..Self::from_key(key) });
+            }
+        };
+        let known = records.into_iter().find(|r| r.fingerprint.eq_ignore_ascii_case(&fingerprint));
         let warning = match known.as_ref().map(standing) {
             None => None,
             Some(Ok(warning)) => warning,

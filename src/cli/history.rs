@@ -28,7 +28,7 @@ pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
             .filter(|e| history::matches(e, &query))
             .collect();
         if let Some(new) = &a.resign_with {
-            return resign(&a, new, &shown, history);
+            return resign(&a, new, &shown, &newest_first, history);
         }
         return by_key(&a, name, &fingerprints, &shown, &history);
     }
@@ -38,17 +38,7 @@ pub fn run(a: HistoryArgs) -> Result<u8, Failure> {
         .filter(|e| since.is_none_or(|day| history::signed_since(e, day)))
         .collect();
 
-    if let Some(path) = &a.csv {
-        history::export_csv(&shown, path, false)?;
-        if !a.json {
-            println!(
-                "Wrote {} {} to {}.",
-                shown.len(),
-                plural(shown.len(), "signing", "signings"),
-                path.display()
-            );
-        }
-    }
+    export_csv(&a, &shown, "")?;
     if a.json {
         print_json(&serde_json::json!({
             "ok": true,
@@ -81,6 +71,26 @@ fn key_fingerprints(name: &str, entries: &[Entry]) -> Result<Vec<String>, Failur
     Ok(fingerprints)
 }
 
+/// `--csv FILE`: writes `shown` there (never over a file) and, unless `--json`, says so;
+/// `what` follows "signings" in that sentence.
+fn export_csv<E: std::borrow::Borrow<Entry>>(
+    a: &HistoryArgs,
+    shown: &[E],
+    what: &str,
+) -> Result<(), Failure> {
+    let Some(path) = &a.csv else { return Ok(()) };
+    history::export_csv(shown, path, false)?;
+    if !a.json {
+        println!(
+            "Wrote {} {}{what} to {}.",
+            shown.len(),
+            plural(shown.len(), "signing", "signings"),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// `history --key NAME`: the key's signings grouped by note, listed, as JSON, or as CSV.
 fn by_key(
     a: &HistoryArgs,
@@ -90,17 +100,7 @@ fn by_key(
     history: &History,
 ) -> Result<u8, Failure> {
     let groups = history::by_note(shown);
-    if let Some(path) = &a.csv {
-        history::export_csv(shown, path, false)?;
-        if !a.json {
-            println!(
-                "Wrote {} {} with key \"{name}\" to {}.",
-                shown.len(),
-                plural(shown.len(), "signing", "signings"),
-                path.display()
-            );
-        }
-    }
+    export_csv(a, shown, &format!(" with key \"{name}\""))?;
     if a.json {
         print_json(&serde_json::json!({
             "ok": true,
@@ -203,10 +203,21 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 
 /// `history --key OLD --resign-with NEW`: signs the listed apps again with NEW, and says what
 /// could not be (moved, changed, unreadable). Exit status 1 when anything was left out.
-fn resign(a: &HistoryArgs, new: &str, shown: &[&Entry], history: History) -> Result<u8, Failure> {
+fn resign(
+    a: &HistoryArgs,
+    new: &str,
+    shown: &[&Entry],
+    all: &[Entry],
+    history: History,
+) -> Result<u8, Failure> {
     use countersign::resign::{self, Outcome};
     let signer = countersign::signer::Signer::stored(KeyStore::open_default()?, new)?;
-    let candidates = resign::candidates(shown);
+    // A second run (after one that was cancelled or partly failed) signs only what is left.
+    let (candidates, already) = resign::split_already_resigned(
+        resign::candidates(shown),
+        all,
+        &signer.key().public_key().fingerprint(),
+    );
     let progress: Vec<countersign::progress::Progress> =
         candidates.iter().map(|_| countersign::progress::Progress::new()).collect();
     let done = resign::resign(&signer, &candidates, &Ok(history), time::OffsetDateTime::now_utc(), &progress);
@@ -226,8 +237,17 @@ fn resign(a: &HistoryArgs, new: &str, shown: &[&Entry], history: History) -> Res
                 "state": state,
                 "detail": detail,
             })).collect::<Vec<_>>(),
+            "already_signed_again": already.iter().map(|c| serde_json::json!({
+                "artifact": c.entry.artifact_path,
+                "sha256": c.entry.sha256,
+                "note": c.entry.note,
+            })).collect::<Vec<_>>(),
         }));
     } else {
+        for c in &already {
+            let note = c.entry.note.as_deref().map(|n| format!(" (for {})", one_line(n))).unwrap_or_default();
+            println!("already signed again with \"{new}\": {}{note}", c.entry.artifact_path);
+        }
         for (c, state, detail) in &results {
             let note = c.entry.note.as_deref().map(|n| format!(" (for {})", one_line(n))).unwrap_or_default();
             match *state {

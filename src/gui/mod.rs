@@ -95,13 +95,20 @@ impl Config {
     }
 }
 
+/// The keys of a shortcut: the platform's command key (Ctrl, or ⌘ on a Mac) with a key, or
+/// keys named as they are everywhere.
+enum ShortcutKeys {
+    Command(egui::Key),
+    Plain(&'static str),
+}
+
 /// The keyboard shortcuts, as the Help menu lists them.
-const SHORTCUTS: &[(&str, &str)] = &[
-    ("Ctrl+O", "Sign: add files"),
-    ("Ctrl+Enter", "Sign: sign the files waiting"),
-    ("Ctrl+C", "Sign: copy the signature of the file signed last"),
-    ("Enter", "Run the form the cursor is in (Verify, Trust store, first run)"),
-    ("Tab / Shift+Tab", "Move between controls; Space or Enter presses a button"),
+const SHORTCUTS: &[(ShortcutKeys, &str)] = &[
+    (ShortcutKeys::Command(egui::Key::O), "Sign: add files"),
+    (ShortcutKeys::Command(egui::Key::Enter), "Sign: sign the files waiting"),
+    (ShortcutKeys::Command(egui::Key::C), "Sign: copy the signature of the file signed last"),
+    (ShortcutKeys::Plain("Enter"), "Run the form the cursor is in (Verify, Trust store, first run)"),
+    (ShortcutKeys::Plain("Tab / Shift+Tab"), "Move between controls; Space or Enter presses a button"),
 ];
 
 /// The views, in the order of the navigation bar.
@@ -454,7 +461,14 @@ impl App {
                         ui.label(RichText::new("Keyboard shortcuts").strong());
                         egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
                             for (keys, what) in SHORTCUTS {
-                                ui.label(RichText::new(*keys).monospace());
+                                let keys = match keys {
+                                    // egui names the command key as the platform does: Ctrl, or ⌘.
+                                    ShortcutKeys::Command(key) => ui.ctx().format_shortcut(
+                                        &egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, *key),
+                                    ),
+                                    ShortcutKeys::Plain(keys) => (*keys).to_owned(),
+                                };
+                                ui.label(RichText::new(keys).monospace());
                                 ui.label(*what);
                                 ui.end_row();
                             }

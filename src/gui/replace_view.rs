@@ -25,9 +25,14 @@ use countersign::resign::{self, Candidate, Found, Outcome, Report};
 use countersign::rotation::{self, Replacements, Step, Steps};
 use countersign::truststore::{self, Removal, SwapCheck, TrustStore};
 
+/// A result of one of the page's jobs, and the key it was started for (`None`: it is not
+/// about one key). A result for another key than the one now shown is not shown.
+#[derive(Debug)]
+pub struct Message(Option<String>, Event);
+
 /// Results of the page's jobs.
 #[derive(Debug)]
-pub enum Message {
+pub enum Event {
     /// The signing history, read for steps 2 and 4.
     HistoryLoaded(Result<Vec<Entry>, Failure>),
     Replaced(Result<Box<countersign::keystore::Replaced>, Failure>),
@@ -41,8 +46,12 @@ pub enum Message {
     KitMade(Result<Option<PathBuf>, Failure>),
     CheckFolderChosen(Result<Option<PathBuf>, NoDialog>),
     Checked(Result<SwapCheck, Failure>),
-    /// What is at each artifact's recorded path now.
-    Looked(Vec<Candidate>),
+    /// What is at each artifact's recorded path now, and the artifacts signed again already
+    /// (by an earlier run).
+    Looked {
+        to_sign: Vec<Candidate>,
+        already: Vec<Candidate>,
+    },
     /// What became of each candidate once signed again.
     Resigned(Result<Vec<Report>, Failure>),
 }
@@ -64,6 +73,8 @@ pub struct ReplaceView {
     check_dir: PathField,
     check: Option<Result<SwapCheck, String>>,
     candidates: Option<Vec<Candidate>>,
+    /// Artifacts an earlier run signed again already: listed, not signed once more.
+    already: Vec<Candidate>,
     looking: bool,
     /// One handle per candidate while they are signed again (empty otherwise).
     resigning: Vec<Progress>,
@@ -95,14 +106,23 @@ impl ReplaceView {
     }
 
     /// Applies a finished job of this page.
-    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+    pub(super) fn apply(&mut self, Message(key, event): Message, cx: &mut ViewContext) {
         let actions = &mut *cx.actions;
-        match message {
-            Message::HistoryLoaded(result) => {
+        if key.is_some() && key != self.key {
+            // Started for a key no longer shown: what it recorded shows when that key is.
+            if matches!(event, Event::KitMade(_) | Event::Resigned(_)) {
+                actions.push(Action::ReloadKeys);
+                actions.push(Action::ReloadHistory);
+                self.entries = None;
+            }
+            return;
+        }
+        match event {
+            Event::HistoryLoaded(result) => {
                 self.loading_history = false;
                 self.entries = Some(result.map_err(|e| super::hints::explain(&e)));
             }
-            Message::Replaced(result) => {
+            Event::Replaced(result) => {
                 actions.push(Action::ReloadKeys);
                 match result {
                     Ok(r) => {
@@ -121,13 +141,13 @@ impl ReplaceView {
                     Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
-            Message::Recorded(result) => {
+            Event::Recorded(result) => {
                 actions.push(Action::ReloadKeys);
                 if let Err(e) = result {
                     actions.failure(super::hints::explain(&e));
                 }
             }
-            Message::Exported(result) => match result {
+            Event::Exported(result) => match result {
                 Ok(Some(path)) => {
                     actions.success(format!("Exported the list to {}.", path.display()));
                     self.exported = Some(path);
@@ -136,9 +156,9 @@ impl ReplaceView {
                 Err(Failure::NoDialog(e)) => self.csv.no_dialog(&e),
                 Err(e) => actions.failure(super::hints::explain(&e)),
             },
-            Message::CsvChosen(answer) => self.csv.chosen(answer),
-            Message::KitFolderChosen(answer) => self.kit_dir.chosen(answer),
-            Message::KitMade(result) => {
+            Event::CsvChosen(answer) => self.csv.chosen(answer),
+            Event::KitFolderChosen(answer) => self.kit_dir.chosen(answer),
+            Event::KitMade(result) => {
                 actions.push(Action::ReloadKeys);
                 match result {
                     Ok(Some(path)) => actions.success(format!(
@@ -150,17 +170,18 @@ impl ReplaceView {
                     Err(e) => actions.failure(super::hints::explain(&e)),
                 }
             }
-            Message::CheckFolderChosen(answer) => {
+            Event::CheckFolderChosen(answer) => {
                 self.check = None;
                 self.check_dir.chosen(answer);
             }
-            Message::Checked(result) => self.check = Some(result.map_err(|e| super::hints::explain(&e))),
-            Message::Looked(candidates) => {
+            Event::Checked(result) => self.check = Some(result.map_err(|e| super::hints::explain(&e))),
+            Event::Looked { to_sign, already } => {
                 self.looking = false;
                 self.reports = None;
-                self.candidates = Some(candidates);
+                self.candidates = Some(to_sign);
+                self.already = already;
             }
-            Message::Resigned(result) => {
+            Event::Resigned(result) => {
                 self.resigning.clear();
                 actions.push(Action::ReloadKeys);
                 actions.push(Action::ReloadHistory);
@@ -180,7 +201,7 @@ impl ReplaceView {
             self.loading_history = true;
             let history = cx.config.history.clone();
             cx.jobs.spawn("reading the signing history", move || {
-                Message::HistoryLoaded(history.load().map(|l| l.entries).map_err(Failure::from))
+                Message(None, Event::HistoryLoaded(history.load().map(|l| l.entries).map_err(Failure::from)))
             });
         }
         let Some(old) = self.key_picker(ui, cx) else {
@@ -231,24 +252,29 @@ impl ReplaceView {
             }
         }
         let mut chosen = self.key.clone();
-        ui.horizontal(|ui| {
-            let l = ui.label("Key to replace");
-            let picker = egui::ComboBox::from_id_salt("replace-key")
-                .selected_text(chosen.clone().unwrap_or_default())
-                .width(280.0)
-                .show_ui(ui, |ui| {
-                    for r in &rows {
-                        let text = match r.record.status.replaced() {
-                            Some((_, _, by)) => format!("{} (replaced by {by})", r.record.name),
-                            None => r.record.name.clone(),
-                        };
-                        ui.selectable_value(&mut chosen, Some(r.record.name.clone()), text);
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            widgets::first_control(ui, &picker);
-        });
+        let busy = self.looking || !self.resigning.is_empty();
+        ui.add_enabled_ui(!busy, |ui| {
+            ui.horizontal(|ui| {
+                let l = ui.label("Key to replace");
+                let picker = egui::ComboBox::from_id_salt("replace-key")
+                    .selected_text(chosen.clone().unwrap_or_default())
+                    .width(280.0)
+                    .show_ui(ui, |ui| {
+                        for r in &rows {
+                            let text = match r.record.status.replaced() {
+                                Some((_, _, by)) => format!("{} (replaced by {by})", r.record.name),
+                                None => r.record.name.clone(),
+                            };
+                            ui.selectable_value(&mut chosen, Some(r.record.name.clone()), text);
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                widgets::first_control(ui, &picker);
+            })
+        })
+        .response
+        .on_disabled_hover_text("Wait for the apps of this key, or cancel signing them again, first.");
         if chosen != self.key
             && let Some(name) = chosen
         {
@@ -329,8 +355,12 @@ impl ReplaceView {
                 let store = cx.store();
                 let old = name.clone();
                 cx.jobs.spawn("replacing a key", move || {
-                    Message::Replaced(
-                        store.and_then(|s| Ok(Box::new(s.replace(&old, &new, reason, widgets::now())?))),
+                    Message(
+                        None,
+                        Event::Replaced(
+                            store
+                                .and_then(|s| Ok(Box::new(s.replace(&old, &new, reason, widgets::now())?))),
+                        ),
                     )
                 });
             }
@@ -404,8 +434,12 @@ impl ReplaceView {
             if events.browse {
                 let dialogs = cx.dialogs();
                 let suggested = format!("{}-signings.csv", old.record.file_stem());
+                let key = Some(old.record.name.clone());
                 cx.jobs.spawn("choosing a file", move || {
-                    Message::CsvChosen(dialogs.save("Export who got apps signed with the key", &suggested))
+                    Message(
+                        key,
+                        Event::CsvChosen(dialogs.save("Export who got apps signed with the key", &suggested)),
+                    )
                 });
             }
             if ui.button("Export CSV…").clicked() {
@@ -413,6 +447,7 @@ impl ReplaceView {
                 let typed = self.csv.path();
                 let rows: Vec<Entry> = signed.iter().map(|e| (*e).clone()).collect();
                 let suggested = format!("{}-signings.csv", old.record.file_stem());
+                let key = Some(old.record.name.clone());
                 cx.jobs.spawn("exporting the history", move || {
                     let export = || -> Result<Option<PathBuf>, Failure> {
                         let Some((path, replace)) = dialogs.save_target(
@@ -426,7 +461,7 @@ impl ReplaceView {
                         history::export_csv(&rows, &path, replace)?;
                         Ok(Some(path))
                     };
-                    Message::Exported(export())
+                    Message(key, Event::Exported(export()))
                 });
             }
         }
@@ -498,8 +533,9 @@ impl ReplaceView {
             let events = self.kit_dir.ui(ui, "Kit folder", "empty: choose in a dialog", "Choose kit folder…");
             if events.browse {
                 let dialogs = cx.dialogs();
+                let key = Some(old.record.name.clone());
                 cx.jobs.spawn("choosing a folder", move || {
-                    Message::KitFolderChosen(dialogs.folder("Where should the swap kit go?"))
+                    Message(key, Event::KitFolderChosen(dialogs.folder("Where should the swap kit go?")))
                 });
             }
             ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
@@ -524,8 +560,12 @@ impl ReplaceView {
         self.check_dir.warn_if_missing(ui);
         if events.browse {
             let dialogs = cx.dialogs();
+            let key = Some(old.record.name.clone());
             cx.jobs.spawn("choosing a folder", move || {
-                Message::CheckFolderChosen(dialogs.folder("Choose the customer's trust-store folder"))
+                Message(
+                    key,
+                    Event::CheckFolderChosen(dialogs.folder("Choose the customer's trust-store folder")),
+                )
             });
         }
         if events.changed {
@@ -541,11 +581,15 @@ impl ReplaceView {
             let expect: Vec<_> = new.current_certificate().cloned().into_iter().collect();
             let reject: Vec<_> = old.chains.iter().filter_map(|c| c.first().cloned()).collect();
             let dir = dir.unwrap_or_default();
+            let key = Some(old.record.name.clone());
             cx.jobs.spawn("checking a trust store", move || {
-                Message::Checked(
-                    TrustStore::load(&dir)
-                        .map(|store| truststore::swap_check(&store, &expect, &reject))
-                        .map_err(Failure::from),
+                Message(
+                    key,
+                    Event::Checked(
+                        TrustStore::load(&dir)
+                            .map(|store| truststore::swap_check(&store, &expect, &reject))
+                            .map_err(Failure::from),
+                    ),
                 )
             });
         }
@@ -571,6 +615,7 @@ impl ReplaceView {
             .collect();
         let home = cx.config.store.as_ref().map(|s| s.home().to_path_buf()).map_err(Clone::clone);
         let key_id = old.record.id.clone();
+        let key = Some(old.record.name.clone());
         cx.jobs.spawn("making a swap kit", move || {
             let make = || -> Result<Option<PathBuf>, Failure> {
                 let Some(dir) = dialogs.folder_target(typed, "Where should the swap kit go?")? else {
@@ -585,7 +630,7 @@ impl ReplaceView {
                 })?;
                 Ok(Some(out))
             };
-            Message::KitMade(make())
+            Message(key, Event::KitMade(make()))
         });
     }
 
@@ -642,12 +687,27 @@ impl ReplaceView {
             self.looking = true;
             let signed: Vec<Entry> =
                 Self::signed_with_old(entries, &old.record).into_iter().cloned().collect();
+            let key = Some(old.record.name.clone());
+            let all = entries.clone();
+            let new_fingerprint = new.record.fingerprint.clone();
             cx.jobs.spawn("looking for the apps", move || {
                 let refs: Vec<&Entry> = signed.iter().collect();
-                Message::Looked(resign::candidates(&refs))
+                let (to_sign, already) =
+                    resign::split_already_resigned(resign::candidates(&refs), &all, &new_fingerprint);
+                Message(key, Event::Looked { to_sign, already })
             });
         }
         if let Some(reports) = &self.reports {
+            let failed = reports.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).count();
+            if failed > 0 {
+                widgets::banner(
+                    ui,
+                    Tone::Warn,
+                    &format!(
+                        "{failed} app(s) were not signed again (cancelled, or failed as said below). The step stays to do: press Look for the apps to sign what is left."
+                    ),
+                );
+            }
             for r in reports {
                 let (tone, text) = match &r.outcome {
                     Outcome::Signed { bundle } => {
@@ -662,7 +722,15 @@ impl ReplaceView {
         let Some(candidates) = &self.candidates else {
             return;
         };
-        if candidates.is_empty() {
+        for c in &self.already {
+            candidate_line(
+                ui,
+                &c.entry,
+                Tone::Good,
+                &format!("already signed again with \"{}\"", new.record.name),
+            );
+        }
+        if candidates.is_empty() && self.already.is_empty() {
             ui.label("The history records no app signed with the old key: nothing to sign again.");
         }
         for c in candidates {
@@ -694,15 +762,17 @@ impl ReplaceView {
         let label = format!("Sign {ready_count} app(s) again with \"{}\"", new.record.name);
         let clicked =
             widgets::primary(ui, blocked.is_none(), &label, || blocked.clone().unwrap_or_default()).clicked();
-        // Nothing signed again (all moved or changed) still finishes the step, with the list.
+        // Nothing (more) to sign again: all moved, changed, or signed by an earlier run. That
+        // still finishes the step, with the list above.
         if ready
             && ready_count == 0
-            && !candidates.is_empty()
+            && !(candidates.is_empty() && self.already.is_empty())
             && steps.resigned.is_none()
             && ui.button("Nothing to sign again: mark as done").clicked()
         {
             let reports = resign::report(candidates, &[]);
-            let tally = tally(&reports);
+            let mut tally = tally(&reports);
+            tally.signed += self.already.len();
             record_step(cx, &old.record, move |s| s.resigned = Some(tally));
         }
         if clicked {
@@ -717,6 +787,7 @@ impl ReplaceView {
         let history = cx.config.history.clone();
         let new = new.to_owned();
         let key_id = old.id.clone();
+        let key = Some(old.name.clone());
         cx.jobs.spawn("signing apps again", move || {
             let run = || -> Result<Vec<Report>, Failure> {
                 let store = store?;
@@ -724,13 +795,15 @@ impl ReplaceView {
                 let signer = countersign::signer::Signer::stored(store, &new)?;
                 let done = resign::resign(&signer, &candidates, &Ok(history), widgets::now(), &progress);
                 let reports = resign::report(&candidates, &done);
-                if !progress.iter().any(Progress::is_cancelled) {
-                    let tally = tally(&reports);
+                // Done only when nothing was cancelled or failed: otherwise the step stays to
+                // do, and looking again lists what is left (what was signed shows as such).
+                let tally = tally(&reports);
+                if !progress.iter().any(Progress::is_cancelled) && tally.failed == 0 {
                     Replacements::in_home(&home).update(&key_id, move |s| s.resigned = Some(tally))?;
                 }
                 Ok(reports)
             };
-            Message::Resigned(run())
+            Message(key, Event::Resigned(run()))
         });
     }
 }
@@ -757,7 +830,7 @@ fn record_step(cx: &mut ViewContext, old: &KeyRecord, change: impl FnOnce(&mut S
             Replacements::in_home(&home).update(&key_id, change)?;
             Ok(())
         };
-        Message::Recorded(record())
+        Message(None, Event::Recorded(record()))
     });
 }
 

@@ -41,6 +41,10 @@ impl Drop for AloneGuard {
     }
 }
 
+/// The keyring daemon the first test of this process met (`None`: none, or not yet asked).
+#[cfg(target_os = "linux")]
+static FIRST_DAEMON: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+
 /// The password of the session's throwaway keyring, where the tests are told it (`.ci/run`).
 const PASSWORD_ENV: &str = "COUNTERSIGN_TEST_KEYRING_PASSWORD";
 
@@ -94,9 +98,14 @@ pub fn unlock_keyring(password: &str, old: Option<u32>) {
 /// is known, this does the same, says so loudly, and returns true. `err` is what a
 /// Countersign command said.
 fn recover_a_dead_daemon(err: &str) -> bool {
+    // Only Countersign's sentences for a locked or restarted keychain, and only once the
+    // daemon is another process than the one the tests started with: any other refusal is
+    // the test's to report.
     #[cfg(target_os = "linux")]
     if let Ok(password) = std::env::var(PASSWORD_ENV)
-        && (err.contains("locked") || err.contains("stopped while Countersign was using it"))
+        && (err.contains("the keychain is locked, and its unlock prompt was dismissed")
+            || err.contains("stopped while Countersign was using it"))
+        && keyring_daemon() != *FIRST_DAEMON.get_or_init(keyring_daemon)
     {
         use std::io::Write as _;
         // Past the test harness's capture, so the note shows in a passing run's log too.
@@ -177,6 +186,10 @@ impl Keychain {
             _turn: turn,
         };
         let (mut code, _, mut err) = k.run(&["keys", "list"]);
+        #[cfg(target_os = "linux")]
+        if code == 0 {
+            FIRST_DAEMON.get_or_init(keyring_daemon);
+        }
         if code != 0 && recover_a_dead_daemon(&err) {
             (code, _, err) = k.run(&["keys", "list"]);
         }

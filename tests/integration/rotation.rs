@@ -432,4 +432,12 @@ fn the_history_signs_again_with_the_new_key_what_is_unchanged_and_lists_what_mov
         !new_bundle.join("moved.jar").exists() && !apps.join("rebuilt-bundle-2").exists(),
         "nothing is guessed"
     );
+
+    // Run again (after one cancelled or partly failed, say): what was signed again is not
+    // signed twice.
+    let (code, out, err) = k.run(&["history", "--key", "acme", "--resign-with", "acme-2"]);
+    assert_eq!(code, 1, "the moved and rebuilt apps are still left out: {out}{err}");
+    assert!(out.contains("already signed again with \"acme-2\": ") && out.contains("kept.jar"), "{out}");
+    assert!(!apps.join("kept-bundle-3").exists(), "{out}");
+    assert_eq!(history(&k).len(), entries.len(), "nothing more recorded");
 }

@@ -181,7 +181,9 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     w.type_into("Customer's trust-store folder", &store.display().to_string());
     w.click("Check the swap");
     w.expect("The swap is not done in this folder yet");
-    w.expect("as ");
+    w.expect("Old certificate of \"acme\": in the folder, as ");
+    w.expect("renamed-by-customer.pem");
+    w.expect("New certificate of \"acme-2\": not in the folder");
     let kits = k.path().join("kits");
     std::fs::create_dir(&kits).unwrap();
     w.type_into("Kit folder", &kits.display().to_string());
@@ -210,6 +212,11 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     let again: Vec<_> = entries.iter().filter(|e| e.key_name.as_deref() == Some("acme-2")).collect();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].note.as_deref(), Some("for Globex"), "signed again for the same customer");
+
+    // Looking again finds a.jar signed already: nothing is signed twice.
+    w.click("Look for the apps");
+    w.expect("already signed again with \"acme-2\"");
+    assert!(!w.is_enabled("Sign 0 app(s) again with \"acme-2\""));
 
     // What the data folder keeps is counts, times and paths: nothing secret.
     let kept = std::fs::read_to_string(k.home().join(countersign::rotation::FILE_NAME)).unwrap();
