@@ -1,0 +1,293 @@
+//! The measurements of `sign_large` (see its header): Unix only, for `wait4`'s peak memory.
+// A benchmark stops at the first thing that goes wrong, saying what.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64ct::{Base64, Encoding};
+
+struct Measured {
+    wall: Duration,
+    peak_rss_kib: i64,
+}
+
+/// Runs the command to completion, reaping it with wait4 to read its peak memory.
+#[allow(unsafe_code)] // wait4 has no safe wrapper in std
+fn measure(dir: &Path, program: &str, args: &[&str]) -> Measured {
+    let stderr_path = dir.join("child-stderr.txt");
+    let start = Instant::now();
+    let child = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        // Signings are recorded in the data folder's history: keep the bench's out of the user's.
+        .env("COUNTERSIGN_HOME", dir.join("home"))
+        .stdout(Stdio::null())
+        .stderr(File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data that wait4 fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet reaped; the pointers are valid for the call.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    // The child is reaped; dropping the handle does not wait again.
+    drop(child);
+    assert_eq!(reaped, pid, "wait4 failed");
+    let exit = std::process::ExitStatus::from_raw(status);
+    if !exit.success() {
+        let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        panic!("{program} {args:?} failed ({exit}): {err}");
+    }
+    // ru_maxrss is in KiB on Linux.
+    Measured { wall, peak_rss_kib: usage.ru_maxrss }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// A real jar (countersign inspects before signing): a descriptor and one stored entry of
+/// pseudo-random bytes, written in 1 MiB pieces so the bench itself stays small.
+fn make_jar(path: &Path, mib: usize) {
+    use zip::write::SimpleFileOptions;
+    let file = BufWriter::new(File::create(path).expect("create jar"));
+    let mut zip = zip::ZipWriter::new(file);
+    let small = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("atlassian-plugin.xml", small).expect("entry");
+    zip.write_all(br#"<atlassian-plugin key="com.example.bench" name="Bench" plugins-version="2"><plugin-info><version>1.0</version></plugin-info></atlassian-plugin>"#)
+        .expect("write");
+    zip.start_file("blob.bin", small.large_file(true)).expect("entry");
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut chunk = vec![0u8; 1 << 20];
+    for _ in 0..mib {
+        for b in chunk.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b.copy_from_slice(&x.to_le_bytes()[..b.len()]);
+        }
+        zip.write_all(&chunk).expect("write");
+    }
+    zip.finish().expect("finish jar");
+}
+
+fn binary() -> PathBuf {
+    // Cargo builds the package's binaries for benches and names the path at compile time.
+    PathBuf::from(env!("CARGO_BIN_EXE_countersign"))
+}
+
+/// Median wall time and highest peak memory of a few runs of one operation.
+struct Row {
+    name: String,
+    walls: Vec<Duration>,
+    peak_rss_kib: i64,
+}
+
+impl Row {
+    fn median(&self) -> f64 {
+        median(self.walls.clone()).as_secs_f64()
+    }
+}
+
+#[derive(Default)]
+struct Table(Vec<Row>);
+
+impl Table {
+    fn record(&mut self, name: &str, m: Measured) {
+        match self.0.iter_mut().find(|r| r.name == name) {
+            Some(r) => {
+                r.walls.push(m.wall);
+                r.peak_rss_kib = r.peak_rss_kib.max(m.peak_rss_kib);
+            }
+            None => {
+                self.0.push(Row { name: name.to_owned(), walls: vec![m.wall], peak_rss_kib: m.peak_rss_kib })
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> &Row {
+        self.0.iter().find(|r| r.name == name).expect("a measured row")
+    }
+}
+
+fn ratio_note(ratio: f64, target: f64) -> String {
+    if ratio <= target { format!("target {target:.1}x met") } else { format!("TARGET {target:.1}x MISSED") }
+}
+
+pub fn main() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        println!("SKIPPED: openssl is not installed; this benchmark compares against it.");
+        return;
+    }
+    // Sizes in MiB of content; 5120 (a 5 GB zip64 jar) is worth a run by hand, for the memory.
+    let sizes: Vec<usize> = std::env::var("COUNTERSIGN_BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 32, 256]);
+    let runs_override: Option<usize> =
+        std::env::var("COUNTERSIGN_BENCH_RUNS").ok().and_then(|v| v.parse().ok());
+    let batch_mib: usize =
+        std::env::var("COUNTERSIGN_BENCH_BATCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let bin = binary();
+    let bin = bin.to_str().expect("utf-8 path");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(d).output().expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "key.pem"]);
+    openssl(&["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "key.pem",
+        "-subj",
+        "/CN=Bench",
+        "-days",
+        "30",
+        "-out",
+        "bench.crt",
+    ]);
+    let warm =
+        |path: &Path| std::io::copy(&mut File::open(path).expect("jar"), &mut std::io::sink()).expect("read");
+
+    let mut table = Table::default();
+    let mut summary = Vec::new();
+    for &mib in &sizes {
+        let jar = format!("app-{mib}.jar");
+        make_jar(&d.join(&jar), mib);
+        warm(&d.join(&jar));
+        let mb = std::fs::metadata(d.join(&jar)).expect("jar").len() as f64 / 1e6;
+        // Small files are over in milliseconds: more pairs for a steady median.
+        let runs = runs_override.unwrap_or(if mib <= 32 { 7 } else { 3 }).max(1);
+        let (sign, osign, verify, overify) = (
+            format!("sign {mb:.0} MB: countersign"),
+            format!("sign {mb:.0} MB: openssl"),
+            format!("verify {mb:.0} MB: countersign"),
+            format!("verify {mb:.0} MB: openssl"),
+        );
+        // openssl reads the whole file into memory and cannot take one beyond its buffer limits.
+        let openssl_can = mib < 2048;
+        for _ in 0..runs {
+            // Next to the jar, as a release script does; --overwrite for the runs after the first.
+            table.record(
+                &sign,
+                measure(
+                    d,
+                    bin,
+                    &["sign", &jar, "--key-file", "key.pem", "--cert", "bench.crt", "--overwrite"],
+                ),
+            );
+            let sig = format!("{jar}.sig");
+            table.record(&verify, measure(d, bin, &["verify", &jar, "--sig", &sig, "--cert", "bench.crt"]));
+            if openssl_can {
+                table.record(
+                    &osign,
+                    measure(
+                        d,
+                        "openssl",
+                        &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", &jar, "-out", "sig.bin"],
+                    ),
+                );
+                table.record(
+                    &overify,
+                    measure(
+                        d,
+                        "openssl",
+                        &[
+                            "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", &jar,
+                            "-sigfile", "sig.bin",
+                        ],
+                    ),
+                );
+                let mut ours = String::new();
+                File::open(d.join(&sig)).and_then(|mut f| f.read_to_string(&mut ours)).expect("our .sig");
+                let theirs = std::fs::read(d.join("sig.bin")).expect("openssl's signature");
+                assert_eq!(
+                    Base64::decode_vec(&ours).expect("Base64"),
+                    theirs,
+                    "signatures differ from openssl's"
+                );
+            }
+        }
+        if openssl_can {
+            let s = table.get(&sign).median() / table.get(&osign).median();
+            let v = table.get(&verify).median() / table.get(&overify).median();
+            let target = if mib <= 1 { 1.5 } else { 1.0 };
+            summary.push(format!(
+                "{mb:.0} MB: sign {s:.2}x openssl ({}), verify {v:.2}x ({})",
+                ratio_note(s, target),
+                ratio_note(v, target)
+            ));
+        }
+        std::fs::remove_file(d.join(&jar)).expect("remove jar");
+    }
+
+    // Four jars: one command, against one command per jar, one after another.
+    let jars: Vec<String> = (1..=4).map(|i| format!("batch-{i}.jar")).collect();
+    for j in &jars {
+        make_jar(&d.join(j), batch_mib);
+        warm(&d.join(j));
+    }
+    let runs = runs_override.unwrap_or(3).max(1);
+    let (together, apart) =
+        (format!("4 x {batch_mib} MiB: one command"), format!("4 x {batch_mib} MiB: one by one"));
+    for run in 0..runs {
+        let out = format!("batch-out-{run}");
+        let mut args = vec!["sign"];
+        args.extend(jars.iter().map(String::as_str));
+        args.extend(["--key-file", "key.pem", "--cert", "bench.crt", "--out", &out]);
+        table.record(&together, measure(d, bin, &args));
+        let start = Instant::now();
+        let mut peak = 0;
+        for (i, j) in jars.iter().enumerate() {
+            let out = format!("apart-{run}-{i}");
+            peak = peak.max(
+                measure(d, bin, &["sign", j, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out])
+                    .peak_rss_kib,
+            );
+        }
+        table.record(&apart, Measured { wall: start.elapsed(), peak_rss_kib: peak });
+    }
+    let b = table.get(&together).median() / table.get(&apart).median();
+    summary.push(format!("4 jars in one command: {b:.2}x the time of one by one ({})", ratio_note(b, 0.7)));
+
+    println!(
+        "\nmedian wall time, highest peak RSS; {} cores\n",
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    println!("{:<36} {:>5} {:>10} {:>14}", "operation", "runs", "wall s", "peak RSS MiB");
+    for r in &table.0 {
+        println!(
+            "{:<36} {:>5} {:>10.3} {:>14.1}",
+            r.name,
+            r.walls.len(),
+            r.median(),
+            r.peak_rss_kib as f64 / 1024.0
+        );
+    }
+    println!();
+    for line in &summary {
+        println!("{line}");
+    }
+    let peak =
+        table.0.iter().filter(|r| !r.name.contains("openssl")).map(|r| r.peak_rss_kib).max().unwrap_or(0)
+            as f64
+            / 1024.0;
+    println!(
+        "countersign peak memory: {peak:.1} MiB ({})",
+        if peak < 64.0 { "target met: under 64 MiB" } else { "TARGET MISSED: 64 MiB or more" }
+    );
+    println!("signatures identical to openssl's: yes");
+}
