@@ -94,6 +94,10 @@ impl ReplaceView {
     /// Shows key `name`, forgetting what was typed and found for another key (the history,
     /// which is every key's, stays).
     fn choose(&mut self, name: String) {
+        if self.looking || !self.resigning.is_empty() {
+            // Work for the key shown is under way: it stays shown (its Cancel with it).
+            return;
+        }
         if self.key.as_deref() != Some(name.as_str()) {
             *self = ReplaceView {
                 key: Some(name),
