@@ -17,7 +17,9 @@ use countersign::certs::{self, Certificate, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_
 #[derive(Debug)]
 pub enum Message {
     /// A self-signed certificate was made (`renew`: for the subject of the current one).
-    Made { renew: bool, result: Result<Box<Certificate>, Failure> },
+    /// `stale_copy`: after a renewal, the customer's copy (for that key) that held the
+    /// certificate renewed.
+    Made { renew: bool, result: Result<Box<Certificate>, Failure>, stale_copy: Option<(String, PathBuf)> },
     /// A certificate request was written there (`None`: the save dialog was cancelled).
     RequestSaved(Result<Option<PathBuf>, Failure>),
     /// An issued certificate was kept with key `key` (`None`: the file dialog was cancelled).
@@ -82,10 +84,13 @@ impl CertificatesView {
     pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         let actions = &mut *cx.actions;
         match message {
-            Message::Made { renew, result } => {
+            Message::Made { renew, result, stale_copy } => {
                 actions.push(Action::ReloadKeys);
                 match result {
                     Ok(c) if renew => {
+                        if stale_copy.is_some() {
+                            self.stale_copy = stale_copy;
+                        }
                         actions.success(format!(
                             "Renewed: {}, valid until {}. Bundles signed from now on carry it; customers need it in UPM's trust store before the old one expires.",
                             c.subject(),
@@ -343,7 +348,13 @@ impl CertificatesView {
         ui.horizontal(|ui| {
             let ok = days.is_some() && !subject.common_name.is_empty();
             if ui.add_enabled(ok, egui::Button::new("Make self-signed certificate")).clicked() {
-                Self::self_sign(cx, &name, Some(subject.clone()), days.unwrap_or(DEFAULT_VALIDITY_DAYS));
+                Self::self_sign(
+                    cx,
+                    &name,
+                    Some(subject.clone()),
+                    days.unwrap_or(DEFAULT_VALIDITY_DAYS),
+                    None,
+                );
             }
             if ui
                 .add_enabled(days.is_some() && current.is_some(), egui::Button::new("Renew…"))
@@ -383,18 +394,10 @@ impl CertificatesView {
         ui.horizontal(|ui| {
             if widgets::primary(ui, true, "Renew now", || "").clicked() {
                 self.confirm_renew = None;
+                // Same key and subject as the current certificate: the core's renewal. The job
+                // also looks whether the customer's copy the first run wrote holds the old one.
                 let copy = cx.config.documents.join(format!("{}.crt", row.record.file_stem()));
-                let holds_current = std::fs::read(&copy)
-                    .ok()
-                    .and_then(|b| Certificate::all_from_file_bytes(&b, "crt").ok())
-                    .is_some_and(|chain| {
-                        chain.first().is_some_and(|c| c.fingerprint() == current.fingerprint())
-                    });
-                if holds_current {
-                    self.stale_copy = Some((row.record.name.clone(), copy));
-                }
-                // Same key and subject as the current certificate: the core's renewal.
-                Self::self_sign(cx, &row.record.name, None, days);
+                Self::self_sign(cx, &row.record.name, None, days, Some((copy, current.clone())));
             }
             if ui.button("Cancel").clicked() {
                 self.confirm_renew = None;
@@ -491,11 +494,26 @@ impl CertificatesView {
     }
 
     /// A new self-signed certificate with `subject`, or (`None`) the renewal of the current one.
-    fn self_sign(cx: &mut ViewContext, name: &str, subject: Option<Subject>, days: u32) {
+    /// Makes a self-signed certificate for key `name` with `subject`, or (`None`) renews its
+    /// current one. `copy`: a customer's copy of the current certificate to look at first.
+    fn self_sign(
+        cx: &mut ViewContext,
+        name: &str,
+        subject: Option<Subject>,
+        days: u32,
+        copy: Option<(PathBuf, Certificate)>,
+    ) {
         let store = cx.store();
         let key = name.to_owned();
         cx.jobs.spawn("making a certificate", move || {
             let renew = subject.is_none();
+            let stale_copy = copy.and_then(|(copy, current)| {
+                let holds_current = countersign::atomic::read_small(&copy, 1 << 20)
+                    .ok()
+                    .and_then(|b| Certificate::all_from_file_bytes(&b, "crt").ok())
+                    .is_some_and(|chain| chain.first().is_some_and(|c| c == &current));
+                holds_current.then(|| (key.clone(), copy))
+            });
             let result = store.and_then(|s| {
                 let cert = match &subject {
                     Some(subject) => s.self_sign(&key, subject, days, widgets::now())?,
@@ -503,7 +521,7 @@ impl CertificatesView {
                 };
                 Ok(Box::new(cert))
             });
-            Message::Made { renew, result }
+            Message::Made { renew, result, stale_copy }
         });
     }
 
