@@ -14,6 +14,9 @@ pub struct ViewContext<'a> {
     pub keys: &'a [KeyRow],
     /// The keys could not be read (no keychain): the window says so once, above the view.
     pub keys_failed: bool,
+    /// The keys are being read for the first time (nothing loaded yet): "no keys" would be
+    /// premature.
+    pub keys_loading: bool,
     /// The key chosen in the Keys and Certificates views; changed with `Action::SelectKey`.
     pub selected_key: Option<&'a str>,
     pub config: &'a Config,

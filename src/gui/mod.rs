@@ -284,6 +284,7 @@ impl App {
             keys,
             selected_key: self.selected_key.as_deref(),
             keys_failed: matches!(self.keys, KeyList::Failed(_)),
+            keys_loading: matches!(self.keys, KeyList::Loading),
             config: &self.config,
             jobs: self.worker.jobs(&self.ctx),
             actions: &mut self.actions,

@@ -242,7 +242,11 @@ impl ReplaceView {
             .filter(|r| r.current_certificate().is_some() || r.record.status.replaced().is_some())
             .collect();
         if rows.is_empty() {
-            ui.weak("No key has a certificate yet: there is nothing to replace.");
+            if cx.keys_loading {
+                ui.add(egui::Spinner::new());
+            } else {
+                ui.weak("No key has a certificate yet: there is nothing to replace.");
+            }
             return None;
         }
         if self.key.as_ref().is_none_or(|k| !rows.iter().any(|r| &r.record.name == k)) {

@@ -82,7 +82,11 @@ impl TrustStoreView {
         let rows: Vec<KeyRow> =
             cx.keys.iter().filter(|r| r.current_certificate().is_some()).cloned().collect();
         if rows.is_empty() {
-            ui.weak("No key has a certificate yet (see the Certificates view).");
+            if cx.keys_loading {
+                ui.add(egui::Spinner::new());
+            } else {
+                ui.weak("No key has a certificate yet (see the Certificates view).");
+            }
             return;
         }
         if self.key.as_ref().is_none_or(|k| !rows.iter().any(|r| &r.record.name == k)) {
