@@ -490,11 +490,8 @@ impl ReplaceView {
             return;
         }
         let label = if signed.is_empty() { "Nobody to tell: mark as done" } else { "I have told them" };
-        if ui
-            .add_enabled(ready, egui::Button::new(label))
-            .on_disabled_hover_text("Replace the key first (step 1).")
-            .clicked()
-        {
+        // The page's primary action is the next step's: at most one of them is enabled.
+        if widgets::primary(ui, ready, label, || "Replace the key first (step 1).").clicked() {
             let told = rotation::Told {
                 at: rotation::now(),
                 customers: groups.len(),
@@ -547,9 +544,7 @@ impl ReplaceView {
                 });
             }
             ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
-            if ui
-                .add_enabled(ready, egui::Button::new("Make the swap kit…"))
-                .on_disabled_hover_text("Do step 2 first: know who gets the kit.")
+            if widgets::primary(ui, ready, "Make the swap kit…", || "Do step 2 first: know who gets the kit.")
                 .clicked()
             {
                 self.make_kit(cx, old, new);
