@@ -252,3 +252,40 @@ pub fn occurrences_in_own_memory(needle: &[u8]) -> Option<Vec<usize>> {
     found.dedup();
     Some(found)
 }
+
+/// Standard output of a `--json` command, parsed (panicking with the text when it is not JSON).
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A vendor's self-signed Ed25519 certificate for `cn`, valid for a year, written as PEM to
+/// `file` in `dir`.
+pub fn vendor_certificate(dir: &Path, file: &str, cn: &str) -> countersign::certs::Certificate {
+    use countersign::keys::{Algorithm, PrivateKey};
+    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let subject = countersign::certs::Subject { common_name: cn.into(), ..Default::default() };
+    let cert = countersign::certs::self_signed(
+        &key,
+        &subject,
+        now - time::Duration::minutes(1),
+        now + time::Duration::days(365),
+    )
+    .unwrap();
+    std::fs::write(dir.join(file), cert.to_pem()).unwrap();
+    cert
+}
+
+/// The modes UPM's trust store wants: the folder 755, its files 644 (Unix; nothing elsewhere).
+pub fn upm_modes(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for e in std::fs::read_dir(dir).unwrap() {
+            std::fs::set_permissions(e.unwrap().path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}

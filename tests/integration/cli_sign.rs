@@ -17,10 +17,6 @@ fn setup_with_openssl(d: &Path) {
     openssl_self_signed(d, "key.pem", "vendor.crt", "365");
 }
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 #[test]
 fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
     if !openssl_available() {

@@ -27,10 +27,6 @@ fn ok(d: &Path, args: &[&str]) -> String {
     out
 }
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 /// Two jars signed with notes (one with a comma, one a would-be formula), each into its own
 /// folder (`tools/`, `reports/`).
 fn sign_two(d: &Path) {

@@ -9,10 +9,6 @@ use crate::common::keychain::{Keychain, listed_ids};
 use crate::common::*;
 use serde_json::Value;
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 fn today() -> String {
     countersign::certs::day(time::OffsetDateTime::now_utc())
 }

@@ -1,16 +1,12 @@
 //! `truststore check --cert FILE` / `--key NAME`: whether the trust store holds your current
 //! certificate, found by content whatever the file is called, or an older one of the same key.
 
-#[cfg(unix)]
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::common::keychain::Keychain;
 use crate::common::*;
-use countersign::certs::{self, Subject};
-use countersign::keys::{Algorithm, PrivateKey};
+use countersign::certs;
 use serde_json::Value;
-use time::{Duration, OffsetDateTime};
 
 /// A trust store as UPM wants it: Atlassian's CAs, mode 755/644.
 fn store_with_cas(dir: &Path) {
@@ -18,33 +14,7 @@ fn store_with_cas(dir: &Path) {
     for (name, pem) in countersign::truststore::ATLASSIAN_CAS {
         std::fs::write(dir.join(name), pem).unwrap();
     }
-    fix_modes(dir);
-}
-
-fn fix_modes(dir: &Path) {
-    #[cfg(unix)]
-    {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        for e in std::fs::read_dir(dir).unwrap() {
-            std::fs::set_permissions(e.unwrap().path(), std::fs::Permissions::from_mode(0o644)).unwrap();
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
-fn vendor_certificate(d: &Path, file: &str, cn: &str) -> certs::Certificate {
-    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-    let now = OffsetDateTime::now_utc();
-    let subject = Subject { common_name: cn.into(), ..Default::default() };
-    let cert =
-        certs::self_signed(&key, &subject, now - Duration::minutes(1), now + Duration::days(365)).unwrap();
-    std::fs::write(d.join(file), cert.to_pem()).unwrap();
-    cert
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    upm_modes(dir);
 }
 
 #[test]
@@ -56,7 +26,7 @@ fn truststore_check_finds_the_current_certificate_under_another_file_name() {
     store_with_cas(&store);
     // The customer renamed it, and keeps it as .pem.
     std::fs::copy(d.join("vendor.crt"), store.join("from-acme-2025.pem")).unwrap();
-    fix_modes(&store);
+    upm_modes(&store);
     let (code, out, err) = run(&["truststore", "check", "store", "--cert", "vendor.crt"], d);
     assert_eq!(code, 0, "{out}{err}");
     let line =
@@ -87,7 +57,7 @@ fn truststore_check_says_when_the_current_certificate_is_missing() {
     let store = d.join("store");
     store_with_cas(&store);
     std::fs::copy(d.join("other.crt"), store.join("vendor.crt")).unwrap();
-    fix_modes(&store);
+    upm_modes(&store);
     let (code, out, err) = run(&["truststore", "check", "store", "--cert", "vendor.crt"], d);
     assert_eq!(code, 1, "a store without your certificate refuses your apps: {out}{err}");
     assert!(
@@ -121,7 +91,7 @@ fn truststore_check_with_a_renewed_key_finds_the_older_certificate() {
     store_with_cas(&store);
     // The customer still has the certificate from before the renewal.
     std::fs::copy(d.join("old.crt"), store.join("acme.crt")).unwrap();
-    fix_modes(&store);
+    upm_modes(&store);
     let (code, out, err) = k.run(&["truststore", "check", "store", "--key", "acme"]);
     assert_eq!(code, 1, "{out}{err}");
     let line =
@@ -138,7 +108,7 @@ fn truststore_check_with_a_renewed_key_finds_the_older_certificate() {
     assert_eq!(v["current_certificate"]["source"], "key \"acme\"");
     // Once the renewed certificate is in, it is found, whatever its name.
     std::fs::copy(d.join("new.crt"), store.join("acme-renewed.crt")).unwrap();
-    fix_modes(&store);
+    upm_modes(&store);
     let (code, out, err) = k.run(&["truststore", "check", "store", "--key", "acme"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("present (") && out.contains("acme-renewed.crt"), "{out}");

@@ -9,45 +9,8 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::*;
-use countersign::certs::{self, Subject};
-use countersign::keys::{Algorithm, PrivateKey};
+use countersign::certs;
 use serde_json::Value;
-use time::{Duration, OffsetDateTime};
-
-fn certificate(d: &Path, file: &str, cn: &str) -> certs::Certificate {
-    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-    let now = OffsetDateTime::now_utc();
-    let subject = Subject { common_name: cn.into(), ..Default::default() };
-    let cert =
-        certs::self_signed(&key, &subject, now - Duration::minutes(1), now + Duration::days(365)).unwrap();
-    std::fs::write(d.join(file), cert.to_pem()).unwrap();
-    cert
-}
-
-fn modes(dir: &Path) {
-    #[cfg(unix)]
-    {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        for e in std::fs::read_dir(dir).unwrap() {
-            std::fs::set_permissions(e.unwrap().path(), std::fs::Permissions::from_mode(0o644)).unwrap();
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
 
 /// Runs the kit's Linux script with the system's `sh` on `store`: (exit code, stdout, stderr).
 fn apply_linux(kit: &Path, store: &Path) -> (i32, String, String) {
@@ -62,9 +25,9 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
     }
     let dir = tempdir();
     let d = dir.path();
-    let new = certificate(d, "acme-2026.crt", "Acme Signing 2026");
-    let old = certificate(d, "acme.crt", "Acme Signing");
-    let other = certificate(d, "other.crt", "Another Vendor");
+    let new = vendor_certificate(d, "acme-2026.crt", "Acme Signing 2026");
+    let old = vendor_certificate(d, "acme.crt", "Acme Signing");
+    let other = vendor_certificate(d, "other.crt", "Another Vendor");
     // The customer's store: the old certificate renamed, another vendor's kept as DER, and a
     // DER copy of the old one too.
     let store = d.join("store");
@@ -72,7 +35,7 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
     std::fs::copy(d.join("acme.crt"), store.join("vendor-from-2024.pem")).unwrap();
     std::fs::write(store.join("another-vendor.der"), other.der()).unwrap();
     std::fs::write(store.join("acme-copy.cer"), old.der()).unwrap();
-    modes(&store);
+    upm_modes(&store);
 
     let (code, out, err) =
         run(&["truststore", "package", "--cert", "acme-2026.crt", "--remove", "acme.crt", "--out", "kit"], d);
@@ -149,7 +112,7 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
     // The kit's script, with the system's sh (dash on Debian) and openssl.
     let (code, out, err) = apply_linux(&kit, &store);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(names(&store), ["acme-2026.crt", "another-vendor.der"], "{out}");
+    assert_eq!(listing(&store), ["acme-2026.crt", "another-vendor.der"], "{out}");
     assert_eq!(std::fs::read(store.join("acme-2026.crt")).unwrap(), new.to_pem().as_bytes());
     assert_eq!(std::fs::read(store.join("another-vendor.der")).unwrap(), other.der());
     assert!(out.contains("vendor-from-2024.pem") && out.contains("acme-copy.cer"), "{out}");
@@ -167,7 +130,7 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
     assert_eq!(json(&out)["swap"]["done"], true, "{out}");
     let (code, out, err) = apply_linux(&kit, &store);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(names(&store), ["acme-2026.crt", "another-vendor.der"]);
+    assert_eq!(listing(&store), ["acme-2026.crt", "another-vendor.der"]);
 }
 
 #[test]
@@ -177,15 +140,15 @@ fn the_swap_script_changes_nothing_when_the_new_name_is_taken() {
     }
     let dir = tempdir();
     let d = dir.path();
-    certificate(d, "new.crt", "New");
-    certificate(d, "old.crt", "Old");
-    certificate(d, "stranger.crt", "Stranger");
+    vendor_certificate(d, "new.crt", "New");
+    vendor_certificate(d, "old.crt", "Old");
+    vendor_certificate(d, "stranger.crt", "Stranger");
     let store = d.join("store");
     std::fs::create_dir(&store).unwrap();
     std::fs::copy(d.join("old.crt"), store.join("old.crt")).unwrap();
     // Another certificate already under the new one's name.
     std::fs::copy(d.join("stranger.crt"), store.join("new.crt")).unwrap();
-    modes(&store);
+    upm_modes(&store);
     let (code, _, err) =
         run(&["truststore", "package", "--cert", "new.crt", "--remove", "old.crt", "--out", "kit"], d);
     assert_eq!(code, 0, "{err}");
@@ -205,8 +168,8 @@ fn the_swap_script_changes_nothing_when_the_new_name_is_taken() {
 fn the_swap_kit_refuses_bad_input_and_writes_nothing() {
     let dir = tempdir();
     let d = dir.path();
-    certificate(d, "new.crt", "New");
-    certificate(d, "old.crt", "Old");
+    vendor_certificate(d, "new.crt", "New");
+    vendor_certificate(d, "old.crt", "Old");
     std::fs::copy(d.join("new.crt"), d.join("new-again.pem")).unwrap();
     std::fs::write(d.join("notes.txt"), "hello").unwrap();
 

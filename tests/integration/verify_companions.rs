@@ -12,10 +12,6 @@ use countersign::progress::Progress;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 /// A certificate for `key`, valid from `start_days_ago`, written to `file` in `d`.
 fn certificate(d: &Path, key: &PrivateKey, file: &str, start_days_ago: i64) -> Certificate {
     let now = OffsetDateTime::now_utc();
