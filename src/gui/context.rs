@@ -35,6 +35,12 @@ impl ViewContext<'_> {
         self.config.dialogs.clone()
     }
 
+    /// Why `name` cannot be given to a new key: a key of that name is listed. `None` when it is
+    /// free (the core still checks, ignoring case, when the key is made).
+    pub fn name_taken(&self, name: &str) -> Option<String> {
+        self.key(name).map(|_| format!("A key named \"{name}\" exists already."))
+    }
+
     /// The stored key named `name`, as last loaded.
     pub fn key(&self, name: &str) -> Option<&KeyRow> {
         self.keys.iter().find(|r| r.record.name == name)

@@ -481,7 +481,6 @@ impl KeysView {
         }
 
         section(ui, "Rename the key");
-        let taken = |new: &str| new != name && cx.key(new).is_some();
         let (rename, new) = ui
             .horizontal(|ui| {
                 let l = ui.label("New name");
@@ -492,10 +491,8 @@ impl KeysView {
                 let new = self.rename_to.trim().to_owned();
                 let why = if new.is_empty() || new == name {
                     Some("Type the new name first.".to_owned())
-                } else if taken(&new) {
-                    Some(format!("A key named \"{new}\" exists already."))
                 } else {
-                    None
+                    cx.name_taken(&new)
                 };
                 let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 let button = ui.add_enabled(why.is_none(), egui::Button::new("Rename"));
@@ -643,10 +640,8 @@ impl KeysView {
         let name = self.new_name.trim().to_owned();
         let why = if name.is_empty() {
             Some("Type a name for the key first.".to_owned())
-        } else if cx.key(&name).is_some() {
-            Some(format!("A key named \"{name}\" exists already."))
         } else {
-            None
+            cx.name_taken(&name)
         };
         ui.add_space(8.0);
         let (generate, cancel) = ui
@@ -706,10 +701,8 @@ impl KeysView {
             )
         } else if name.is_empty() {
             Some("Type a name for the key first.".to_owned())
-        } else if cx.key(&name).is_some() {
-            Some(format!("A key named \"{name}\" exists already."))
         } else {
-            None
+            cx.name_taken(&name)
         };
         ui.add_space(8.0);
         let text = if restore { "Restore key" } else { "Import key" };

@@ -325,19 +325,20 @@ impl ReplaceView {
             self.confirm = false;
         }
         let new = self.new_name.trim().to_owned();
-        let taken = cx.key(&new).is_some();
         let why = if new.is_empty() {
-            Some("Name the new key first.")
-        } else if taken {
-            Some("A key of that name exists already: choose another name.")
+            Some("Name the new key first.".to_owned())
+        } else if let Some(taken) = cx.name_taken(&new) {
+            Some(taken)
         } else if self.reason.is_none() {
-            Some("Say why the key is replaced first: planned, or compromised.")
+            Some("Say why the key is replaced first: planned, or compromised.".to_owned())
         } else {
             None
         };
         let label = format!("Replace \"{}\"…", record.name);
-        if widgets::primary(ui, why.is_none() && !self.confirm, &label, || why.unwrap_or("Confirm below."))
-            .clicked()
+        if widgets::primary(ui, why.is_none() && !self.confirm, &label, || {
+            why.clone().unwrap_or_else(|| "Confirm below.".to_owned())
+        })
+        .clicked()
         {
             self.confirm = true;
         }
