@@ -5,12 +5,18 @@
 //! signature bundle) is staged completely before the first rename, so a failure while
 //! writing leaves nothing behind, and the renames happen in the order given, so the file
 //! that marks a group as complete can be written last.
+//!
+//! Who may read a file is decided when its temporary file is created ([`Access`]): a file
+//! meant for others gets the mode any new file gets under the user's umask, a secret one
+//! its owner alone.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
+
+use crate::progress::Progress;
 
 /// Prefix of the temporary files, so a leftover from a killed process is recognisable.
 pub const TEMP_PREFIX: &str = ".countersign-partial-";
@@ -30,6 +36,9 @@ pub enum WriteError {
     /// The OS refused to write into the folder: no permission, or a read-only file system.
     #[error("Countersign may not write into {}: permission denied. Choose a folder you can write to.", .0.display())]
     PermissionDenied(PathBuf),
+    /// The work was cancelled through its [`Progress`] while the file was being written.
+    #[error("Cancelled; nothing was written.")]
+    Cancelled,
     /// Any other I/O failure while creating, filling, syncing or renaming the file.
     #[error("Could not write {}: {source}. Check free space and that the folder is writable; nothing was left behind.", .path.display())]
     Io {
@@ -53,22 +62,75 @@ impl WriteError {
     }
 }
 
+/// Who may read the files written (on Unix, their mode; Windows gives a new file the
+/// folder's inherited permissions whatever is asked, as every Windows program's files get).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Whoever the user's umask lets read a new file: the mode `cp`, an editor or a compiler
+    /// gives what it creates (0666 without the umask's bits, 0644 under the usual 022). For
+    /// everything meant to be handed on: bundles, certificates, requests, public keys,
+    /// exports. A customer's service user can then read what a support engineer copied.
+    Shared,
+    /// The owner alone (0600), whatever the umask: a key backup, and the data folder's own
+    /// files (the key list, the replacement progress).
+    OwnerOnly,
+}
+
 /// A group of files written together: all of them appear, or none does.
 #[derive(Debug)]
 pub struct StagedFiles {
     dir: PathBuf,
+    access: Access,
     staged: Vec<(PathBuf, NamedTempFile)>,
+    /// Flushes of large files started as soon as they were written, so that their data goes
+    /// to the disk while other work runs; [`commit`](Self::commit) waits for them.
+    early_syncs: Vec<(PathBuf, std::thread::JoinHandle<io::Result<()>>)>,
 }
 
 impl StagedFiles {
-    /// Stages files for the folder `dir`, which must exist. Temporary files that a killed
-    /// Countersign left there are cleared first (see [`sweep_leftovers`]).
+    /// Stages files for the folder `dir`, which must exist, readable as [`Access::Shared`]
+    /// says. Temporary files that a killed Countersign left there are cleared first (see
+    /// [`sweep_leftovers`]).
     pub fn new(dir: &Path) -> Result<Self, WriteError> {
+        Self::with_access(dir, Access::Shared)
+    }
+
+    /// [`new`](Self::new), the files readable as `access` says.
+    pub fn with_access(dir: &Path, access: Access) -> Result<Self, WriteError> {
         if !dir.is_dir() {
             return Err(WriteError::NoFolder(dir.to_path_buf()));
         }
         sweep_leftovers(dir);
-        Ok(Self { dir: dir.to_path_buf(), staged: Vec::new() })
+        Ok(Self { dir: dir.to_path_buf(), access, staged: Vec::new(), early_syncs: Vec::new() })
+    }
+
+    /// A new temporary file in the folder, created with the mode its [`Access`] asks for.
+    fn temp_file(&self, path: &Path) -> Result<NamedTempFile, WriteError> {
+        let prefix = temp_prefix();
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Given to open(2), so the kernel takes the umask's bits away (and a folder's
+            // default ACL applies) exactly as for any program's new file.
+            let mode = match self.access {
+                Access::Shared => 0o666,
+                Access::OwnerOnly => 0o600,
+            };
+            builder.permissions(std::fs::Permissions::from_mode(mode));
+        }
+        let temp = builder.tempfile_in(&self.dir).map_err(|e| WriteError::from_io(path, e))?;
+        #[cfg(unix)]
+        if self.access == Access::OwnerOnly {
+            // Exactly 0600: an odd umask (0277, say) must not leave the owner unable to read
+            // their own backup.
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| WriteError::from_io(path, e))?;
+        }
+        Ok(temp)
     }
 
     /// The final paths, in the order they will be renamed into place.
@@ -88,15 +150,100 @@ impl StagedFiles {
         fill: impl FnOnce(&mut File) -> io::Result<()>,
     ) -> Result<PathBuf, WriteError> {
         let path = self.dir.join(name);
-        let mut temp = tempfile::Builder::new()
-            .prefix(&temp_prefix())
-            .tempfile_in(&self.dir)
-            .map_err(|e| WriteError::from_io(&path, e))?;
+        let mut temp = self.temp_file(&path)?;
         fill(temp.as_file_mut())
             .and_then(|()| temp.as_file_mut().flush())
             .map_err(|e| WriteError::from_io(&path, e))?;
         self.staged.push((path.clone(), temp));
         Ok(path)
+    }
+
+    /// Stages a copy of `source` (open at its start; `source_path` is where it was opened)
+    /// named `name`, advancing `progress` by its length and stopping when it is cancelled.
+    /// The system copies it where it can, never through this process's memory:
+    /// `copy_file_range` on Linux (a clone on Btrfs and XFS), `clonefile` on APFS,
+    /// `CopyFileEx` on Windows. Its flush to disk starts at once, in the background, so that
+    /// it runs while the copy is being hashed; [`commit`](Self::commit) waits for it.
+    /// Returns the copy, opened for reading it back.
+    pub fn add_copy(
+        &mut self,
+        name: &str,
+        source_path: &Path,
+        source: &File,
+        progress: &Progress,
+    ) -> Result<File, WriteError> {
+        let path = self.dir.join(name);
+        let io_err = |e| WriteError::from_io(&path, e);
+        let temp = self.system_copy(&path, source_path, source, progress)?;
+        let copy = temp.as_file().try_clone().map_err(io_err)?;
+        let syncing = temp.as_file().try_clone().map_err(io_err)?;
+        self.early_syncs.push((path.clone(), std::thread::spawn(move || syncing.sync_data())));
+        self.staged.push((path, temp));
+        Ok(copy)
+    }
+
+    /// Linux: std's `io::copy` between two files is `copy_file_range` (falling back to
+    /// `sendfile`, then to reading and writing), here in pieces so that progress shows and a
+    /// cancel is heard, into a temporary file made as any other.
+    #[cfg(target_os = "linux")]
+    fn system_copy(
+        &self,
+        path: &Path,
+        _source_path: &Path,
+        source: &File,
+        progress: &Progress,
+    ) -> Result<NamedTempFile, WriteError> {
+        /// Bytes per `copy_file_range` call: a fraction of a second from the page cache.
+        const PIECE: u64 = 64 << 20;
+        let mut temp = self.temp_file(path)?;
+        loop {
+            progress.check().map_err(|_| WriteError::Cancelled)?;
+            let copied = io::copy(&mut Read::take(source, PIECE), temp.as_file_mut())
+                .map_err(|e| WriteError::from_io(path, e))?;
+            if copied == 0 {
+                return Ok(temp);
+            }
+            progress.advance(copied);
+        }
+    }
+
+    /// macOS and Windows: `std::fs::copy` clones on APFS and is `CopyFileExW` on Windows, but
+    /// only into a path it creates itself, and it gives the copy the source's permissions.
+    /// So it copies to a fresh temporary name, and the copy then gets the permissions a
+    /// temporary file of this group is created with (on Windows, it loses a read-only mark).
+    /// One call: the system copies in one go (a clone takes no time at all).
+    #[cfg(not(target_os = "linux"))]
+    fn system_copy(
+        &self,
+        path: &Path,
+        source_path: &Path,
+        _source: &File,
+        progress: &Progress,
+    ) -> Result<NamedTempFile, WriteError> {
+        let io_err = |e| WriteError::from_io(path, e);
+        progress.check().map_err(|_| WriteError::Cancelled)?;
+        let permissions = {
+            let probe = self.temp_file(path)?;
+            probe.as_file().metadata().map_err(io_err)?.permissions()
+        };
+        let mut copied = 0;
+        let temp = tempfile::Builder::new()
+            .prefix(&temp_prefix())
+            .rand_bytes(12)
+            .make_in(&self.dir, |p| {
+                // A copy cut short is not left under its temporary name.
+                let copy = std::fs::copy(source_path, p)
+                    .and_then(|n| File::options().read(true).write(true).open(p).map(|f| (n, f)));
+                copy.map(|(n, f)| {
+                    copied = n;
+                    f
+                })
+                .inspect_err(|_| drop(std::fs::remove_file(p)))
+            })
+            .map_err(io_err)?;
+        temp.as_file().set_permissions(permissions).map_err(io_err)?;
+        progress.advance(copied);
+        Ok(temp)
     }
 
     /// Fails with [`WriteError::AlreadyExists`] for the first staged name already taken.
@@ -106,9 +253,15 @@ impl StagedFiles {
 
     /// Renames every staged file into place, in the order staged. Unless `overwrite`, an
     /// existing file is never replaced: the group is then rolled back and nothing remains.
-    pub fn commit(self, overwrite: bool) -> Result<Vec<PathBuf>, WriteError> {
+    pub fn commit(mut self, overwrite: bool) -> Result<Vec<PathBuf>, WriteError> {
         if !overwrite {
             self.check_free()?;
+        }
+        for (path, syncing) in self.early_syncs.drain(..) {
+            match syncing.join() {
+                Ok(synced) => synced.map_err(|e| WriteError::from_io(&path, e))?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         }
         // Every file's bytes reach the disk before any name does. Synced here, together,
         // rather than each as it is written: the first sync flushes the others' data with it
@@ -208,13 +361,24 @@ pub fn check_writable(dir: &Path) -> Result<(), WriteError> {
         .map_err(|e| WriteError::from_io(&dir.join("x"), e))
 }
 
-/// Writes one file atomically; see [`StagedFiles`].
+/// Writes one file atomically, readable as [`Access::Shared`] says (a file for others);
+/// see [`StagedFiles`].
 pub fn write_file(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), WriteError> {
+    write_file_with(path, bytes, overwrite, Access::Shared)
+}
+
+/// Writes one file atomically, readable by its owner alone ([`Access::OwnerOnly`]): a key
+/// backup, the data folder's files.
+pub fn write_owner_only(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), WriteError> {
+    write_file_with(path, bytes, overwrite, Access::OwnerOnly)
+}
+
+fn write_file_with(path: &Path, bytes: &[u8], overwrite: bool, access: Access) -> Result<(), WriteError> {
     let (dir, name) = split(path)?;
     if !overwrite {
         check_free([path])?;
     }
-    let mut staged = StagedFiles::new(&dir)?;
+    let mut staged = StagedFiles::with_access(&dir, access)?;
     staged.add_bytes(&name, bytes)?;
     staged.commit(overwrite).map(drop)
 }
@@ -366,6 +530,79 @@ mod tests {
         write_file(&p, b"3", true).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"3");
         assert_eq!(names(dir.path()), ["x"]);
+    }
+
+    /// This process's umask, as the kernel reports it (tests must not change it: it is the
+    /// whole process's, and other tests create files meanwhile).
+    #[cfg(target_os = "linux")]
+    fn umask() -> u32 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find_map(|l| l.strip_prefix("Umask:")).unwrap();
+        u32::from_str_radix(line.trim(), 8).unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// Files for others get the mode the umask gives any new file; an owner-only one 0600.
+    /// (tests/integration/file_modes.rs runs every writer under umask 022 and 077.)
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn files_for_others_follow_the_umask_and_owner_only_ones_are_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("vendor.crt");
+        write_file(&shared, b"cert", false).unwrap();
+        assert_eq!(mode(&shared), 0o666 & !umask());
+        let secret = dir.path().join("key.backup.pem");
+        write_owner_only(&secret, b"secret", false).unwrap();
+        assert_eq!(mode(&secret), 0o600);
+        // Replacing keeps the rule of the writer, not the old file's mode.
+        write_owner_only(&shared, b"now secret", true).unwrap();
+        assert_eq!(mode(&shared), 0o600);
+    }
+
+    /// A copy staged from an open file: its bytes, counted in the progress, flushed and
+    /// placed with the group; cancelled, nothing is left.
+    #[test]
+    fn a_copy_is_staged_with_progress_and_a_cancel_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let source_path = dir.path().join("app.jar");
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&source_path, &bytes).unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+
+        let mut staged = StagedFiles::new(&out).unwrap();
+        let progress = Progress::new();
+        progress.start(bytes.len() as u64);
+        let source = File::open(&source_path).unwrap();
+        let mut copy = staged.add_copy("app.jar", &source_path, &source, &progress).unwrap();
+        assert_eq!(progress.done(), bytes.len() as u64);
+        // The copy shares its position with the staged file, which was just written.
+        std::io::Seek::seek(&mut copy, io::SeekFrom::Start(0)).unwrap();
+        let mut read_back = Vec::new();
+        copy.read_to_end(&mut read_back).unwrap();
+        assert!(read_back == bytes, "the copy reads back as the source");
+        staged.add_bytes("app.jar.sig", b"sig").unwrap();
+        staged.commit(false).unwrap();
+        assert_eq!(names(&out), ["app.jar", "app.jar.sig"]);
+        assert!(std::fs::read(out.join("app.jar")).unwrap() == bytes, "the placed copy is the source");
+        #[cfg(target_os = "linux")]
+        assert_eq!(mode(&out.join("app.jar")), 0o666 & !umask());
+
+        let again = dir.path().join("again");
+        std::fs::create_dir(&again).unwrap();
+        let mut staged = StagedFiles::new(&again).unwrap();
+        let cancelled = Progress::new();
+        cancelled.cancel();
+        let source = File::open(&source_path).unwrap();
+        let err = staged.add_copy("app.jar", &source_path, &source, &cancelled).unwrap_err();
+        assert!(matches!(err, WriteError::Cancelled), "{err}");
+        drop(staged);
+        assert!(names(&again).is_empty());
     }
 
     #[test]

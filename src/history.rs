@@ -179,7 +179,13 @@ impl History {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let mut file = File::options().read(true).append(true).create(true).open(&self.path).map_err(err)?;
+        let mut options = File::options();
+        options.read(true).append(true).create(true);
+        // Who got what is the signer's business: a new history is the owner's alone, as the
+        // key list is.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&self.path).map_err(err)?;
         file.lock().map_err(err)?;
         // A torn last line (no newline) would swallow this entry too: start a fresh line.
         if !ends_with_newline(&mut file).map_err(err)? {

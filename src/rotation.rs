@@ -218,7 +218,7 @@ impl Replacements {
         let mut bytes = serde_json::to_vec_pretty(&contents)
             .map_err(|e| RotationError::Damaged { path: self.path(), reason: e.to_string() })?;
         bytes.push(b'\n');
-        crate::atomic::write_file(&self.path(), &bytes, true)?;
+        crate::atomic::write_owner_only(&self.path(), &bytes, true)?;
         Ok(steps)
     }
 

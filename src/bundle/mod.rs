@@ -2,7 +2,7 @@
 //! back (folder or zip), and verifying it the way UPM will.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -274,6 +274,8 @@ impl BundleNames {
 /// certificate, the output folder and names) run before the long signing pass; the files
 /// appear together at the end, or not at all.
 pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<SignedBundle, BundleError> {
+    // The app as it was when it was looked into: what is signed must still be that file.
+    let seen = Version::of(req.artifact);
     let app = archive::inspect(req.artifact)?;
     let signer_cert = req.certificate.and_then(CertificateInput::signer);
     let mut warnings = app.warnings.clone();
@@ -303,7 +305,20 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
     crate::atomic::check_writable(&out_dir)?;
     let mut staged = StagedFiles::new(&out_dir)?;
 
-    let signed = signing::sign_file(req.artifact, req.key, progress)?;
+    // With a copy of the app in the bundle, the copy is what gets signed: the system makes
+    // it (no pass through this process), and both passes then read the bundle's own file,
+    // which nothing else writes, so the signature, the manifest and the app the customer
+    // gets are the same bytes by construction. In place, the app itself is read twice.
+    let (signed, copy) = if copy_artifact {
+        let (copy, signed) = copy_and_sign(req, &app.file_name, seen.as_ref(), &mut staged, progress)?;
+        (signed, Some(copy))
+    } else {
+        let signed = signing::sign_file(req.artifact, req.key, progress)?;
+        if Version::of(req.artifact) != seen {
+            return Err(BundleError::ArtifactChanged(req.artifact.to_path_buf()));
+        }
+        (signed, None)
+    };
     let signature_base64 = signed.signature.to_base64();
     let cert_pem: Option<String> = signer_cert.map(|_| chain.iter().map(Certificate::to_pem).collect());
     let manifest =
@@ -326,20 +341,13 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         ),
     };
 
-    if copy_artifact {
-        let mut copied_sha = None;
-        staged.add_with(&app.file_name, |file| {
-            copied_sha = Some(copy_hashed(req.artifact, file)?);
-            Ok(())
-        })?;
-        if copied_sha != Some(signed.sha256) {
-            return Err(BundleError::ArtifactChanged(req.artifact.to_path_buf()));
-        }
-        progress.check().map_err(|_| SignError::Cancelled)?;
-    }
+    let signed_bytes = match &copy {
+        Some(file) => SignedBytes::Copy(file),
+        None => SignedBytes::Artifact(req.artifact),
+    };
     stage_bundle(
         &mut staged,
-        req.artifact,
+        &signed_bytes,
         &app.file_name,
         &names,
         &bundle,
@@ -352,6 +360,48 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
         files.insert(1, out_dir.join(name));
     }
     Ok(SignedBundle { dir: out_dir, files, manifest, signature_base64, app, warnings })
+}
+
+/// Which version of a file is at a path: its size and modification time. A build writing
+/// the app, or replacing it, changes one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Version {
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Version {
+    /// `None` when the file cannot be looked at; reading it then fails with its own reason.
+    fn of(path: &Path) -> Option<Version> {
+        std::fs::metadata(path).ok().map(|m| Version { size: m.len(), modified: m.modified().ok() })
+    }
+}
+
+/// Stages the bundle's copy of the app and signs the copy. The app must be the one looked
+/// into before (`seen`), and must not change while it is copied: a build still writing it
+/// would otherwise leave a torn copy, signed and verifying.
+fn copy_and_sign(
+    req: &SignRequest<'_>,
+    file_name: &str,
+    seen: Option<&Version>,
+    staged: &mut StagedFiles,
+    progress: &Progress,
+) -> Result<(File, signing::Signed), BundleError> {
+    let read_err = |source| SignError::Read { path: req.artifact.to_path_buf(), source };
+    let changed = || BundleError::ArtifactChanged(req.artifact.to_path_buf());
+    let source = File::open(req.artifact).map_err(read_err)?;
+    let size = source.metadata().map_err(read_err)?.len();
+    progress.start(size.saturating_mul(1 + signing::passes(req.key)));
+    let copy = staged.add_copy(file_name, req.artifact, &source, progress).map_err(|e| match e {
+        WriteError::Cancelled => BundleError::Sign(SignError::Cancelled),
+        e => BundleError::Write(e),
+    })?;
+    // By path: a file renamed over the app meanwhile counts as a change too.
+    if Version::of(req.artifact).as_ref() != seen || copy.metadata().map_err(read_err)?.len() != size {
+        return Err(changed());
+    }
+    let signed = signing::sign_open(&copy, req.artifact, signing::Source::Private, req.key, progress)?;
+    Ok((copy, signed))
 }
 
 /// Before signing: the key's algorithm, and the certificate's key and validity. A
@@ -498,11 +548,19 @@ struct BundleText<'a> {
     install_md: String,
 }
 
+/// Where the zip takes the signed app's bytes from.
+enum SignedBytes<'a> {
+    /// The bundle's own copy, which is what was signed.
+    Copy(&'a File),
+    /// The app itself, signed in place; it might have changed since.
+    Artifact(&'a Path),
+}
+
 /// Stages the bundle's files in the order they appear, the manifest last; the optional zip
 /// holds the app and all of them, and its copy of the app must hash as what was signed.
 fn stage_bundle(
     staged: &mut StagedFiles,
-    artifact: &Path,
+    signed_bytes: &SignedBytes<'_>,
     artifact_name: &str,
     names: &BundleNames,
     text: &BundleText<'_>,
@@ -523,10 +581,12 @@ fn stage_bundle(
         members.push((&names.manifest, text.manifest_json.as_bytes()));
         let mut copied_sha = None;
         staged.add_with(zip_name, |file| {
-            copied_sha = Some(write_zip(file, artifact, artifact_name, &members)?);
+            copied_sha = write_zip(file, signed_bytes, artifact_name, &members)?;
             Ok(())
         })?;
-        if copied_sha != Some(signed_sha256) {
+        if let SignedBytes::Artifact(artifact) = signed_bytes
+            && copied_sha != Some(signed_sha256)
+        {
             return Err(BundleError::ArtifactChanged(artifact.to_path_buf()));
         }
     }
@@ -542,52 +602,45 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Copies `source` into `file`, returning the SHA-256 of the bytes copied.
-fn copy_hashed(source: &Path, file: &mut File) -> io::Result<[u8; 32]> {
-    let mut source = File::open(source)?;
-    let mut sha = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = source.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        sha.update(&buf[..n]);
-        file.write_all(&buf[..n])?;
-    }
-    Ok(sha.finalize().into())
-}
-
 fn hex_sha(bytes: &[u8]) -> String {
     crate::hex::lower(&Sha256::digest(bytes))
 }
 
-/// Writes the zip bundle: the artifact (stored, it is compressed already) and the small
-/// files (deflated). Returns the SHA-256 of the artifact bytes as copied, so the caller can
-/// tell whether they are the bytes that were signed.
+/// Writes the zip bundle: the app (stored, it is compressed already) and the small files
+/// (deflated). Read from the app itself, the app's bytes are hashed on the way (SHA-256,
+/// returned), so the caller can tell whether they are the bytes that were signed; the
+/// bundle's own copy needs no such check.
 fn write_zip(
     file: &mut File,
-    artifact: &Path,
+    signed_bytes: &SignedBytes<'_>,
     artifact_name: &str,
     members: &[(&str, &[u8])],
-) -> io::Result<[u8; 32]> {
+) -> io::Result<Option<[u8; 32]>> {
     use zip::write::SimpleFileOptions;
     let mut zip = zip::ZipWriter::new(&mut *file);
     let to_io = |e: zip::result::ZipError| io::Error::other(e.to_string());
-    let len = std::fs::metadata(artifact)?.len();
+    let (mut source, mut sha) = match signed_bytes {
+        SignedBytes::Copy(copy) => {
+            let mut copy = *copy;
+            copy.seek(io::SeekFrom::Start(0))?;
+            (copy.try_clone()?, None)
+        }
+        SignedBytes::Artifact(path) => (File::open(path)?, Some(Sha256::new())),
+    };
+    let len = source.metadata()?.len();
     let stored = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .large_file(len >= u32::MAX as u64);
     zip.start_file(artifact_name, stored).map_err(to_io)?;
-    let mut source = File::open(artifact)?;
-    let mut sha = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = source.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        sha.update(&buf[..n]);
+        if let Some(sha) = sha.as_mut() {
+            sha.update(&buf[..n]);
+        }
         zip.write_all(&buf[..n])?;
     }
     let deflated = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
@@ -596,5 +649,5 @@ fn write_zip(
         zip.write_all(bytes)?;
     }
     zip.finish().map_err(to_io)?;
-    Ok(sha.finalize().into())
+    Ok(sha.map(|s| s.finalize().into()))
 }

@@ -446,7 +446,7 @@ impl KeyStore {
     fn write_index(&self, index: &Index) -> Result<(), KeyStoreError> {
         let json = serde_json::to_vec_pretty(index)
             .map_err(|e| KeyStoreError::BadIndex { path: self.index_path(), detail: e.to_string() })?;
-        crate::atomic::write_file(&self.index_path(), &json, true)?;
+        crate::atomic::write_owner_only(&self.index_path(), &json, true)?;
         Ok(())
     }
 
@@ -878,7 +878,7 @@ impl KeyStore {
         let mut file = zeroize::Zeroizing::new(String::with_capacity(encrypted.len() + certs_pem.len()));
         file.push_str(&encrypted);
         file.push_str(&certs_pem);
-        crate::atomic::write_file(out, file.as_bytes(), replace)?;
+        crate::atomic::write_owner_only(out, file.as_bytes(), replace)?;
 
         let now = OffsetDateTime::now_utc();
         let now = now.replace_nanosecond(0).unwrap_or(now);

@@ -18,6 +18,7 @@ mod certificates;
 mod cli_bad_input;
 mod cli_sign;
 mod crash_kill;
+mod file_modes;
 mod fuzz_regressions;
 mod history;
 mod hostile_archives;
