@@ -1,6 +1,8 @@
-//! Signs and verifies jars of 1, 32 and 256 MiB with the release `countersign` binary and
-//! with `openssl pkeyutl` in the same run, then four 48 MiB jars in one command against one
-//! command per jar, and prints wall time and peak memory of each.
+//! Signs and verifies jars of 1, 32 and 256 MiB with the release `countersign` binary (into a
+//! bundle folder of its own, with the app's copy, and in place) and with `openssl pkeyutl` in
+//! the same run, then four 48 MiB jars in one command against one command per jar, and prints
+//! wall time and peak memory of each, beside the processor and its SHA-512 speed (the
+//! `sha2` crate's and OpenSSL's), the limit of every Ed25519 figure.
 //!
 //! `cargo bench --bench sign_large`; `COUNTERSIGN_BENCH_SIZES` (MiB, comma-separated; add
 //! 5120 for a 5 GB zip64 jar), `COUNTERSIGN_BENCH_RUNS` and `COUNTERSIGN_BENCH_BATCH_MB`
