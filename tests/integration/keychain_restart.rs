@@ -43,13 +43,21 @@ fn signal(pid: u32, sig: &str) {
 /// unread in the daemon's socket, then kills the daemon: `op` is cut off mid-call.
 fn kill_daemon_during<T: Send>(op: impl FnOnce() -> T + Send) -> T {
     let daemon = keyring_daemon().expect("a keyring daemon owns org.freedesktop.secrets");
-    let idle = unread_bytes(daemon);
     signal(daemon, "-STOP");
+    // Counted once it is stopped: from then on its queues only grow. (Counted before, a
+    // message it was still reading could hide ours: seen once under a full test run.)
+    let idle = unread_bytes(daemon);
     std::thread::scope(|s| {
         let call = s.spawn(op);
         let start = Instant::now();
         while unread_bytes(daemon) <= idle {
-            assert!(start.elapsed() < Duration::from_secs(60), "the call never reached the keyring daemon");
+            if start.elapsed() > Duration::from_secs(60) {
+                // Killed, the daemon lets the call return, so the test fails instead of the
+                // scope waiting for ever on a call to a stopped daemon.
+                signal(daemon, "-KILL");
+                let _ = call.join();
+                panic!("the call never reached the keyring daemon");
+            }
             std::thread::yield_now();
         }
         signal(daemon, "-KILL");
