@@ -130,40 +130,53 @@ fn processor() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
 }
 
-/// SHA-512 throughput in MB/s: the `sha2` crate Countersign signs with (median of 9 passes
-/// over 64 MiB in memory), and OpenSSL's libcrypto (`openssl speed`, 16 KiB blocks), so a
-/// reader can tell the hash from the rest of each figure.
+/// SHA-512 throughput in MB/s: the `sha2` crate Countersign signs with (passes over 64 MiB in
+/// memory) and OpenSSL's libcrypto (`openssl speed`, 16 KiB blocks), taken in turns (this
+/// machine's speed drifts by a third within minutes), medians of three turns. So a reader
+/// can tell the hash from the rest of each figure.
 fn sha512_speeds() -> (f64, Option<f64>) {
     use sha2::{Digest, Sha512};
     let data: Vec<u8> = (0..64usize << 20).map(|i| i.to_le_bytes()[0] ^ 0x5a).collect();
-    let walls: Vec<Duration> = (0..9)
-        .map(|_| {
-            let start = Instant::now();
-            let mut hash = Sha512::new();
-            for piece in data.chunks(64 << 10) {
-                hash.update(piece);
-            }
-            std::hint::black_box(hash.finalize());
-            start.elapsed()
-        })
-        .collect();
-    let ours = data.len() as f64 / median(walls).as_secs_f64() / 1e6;
-    let out = Command::new("openssl")
-        .args(["speed", "-evp", "sha512", "-bytes", "16384", "-seconds", "3"])
-        .stderr(Stdio::null())
-        .output()
-        .ok();
-    // The last line: "sha512  <1000s of bytes per second>k".
-    let openssl = out.and_then(|o| {
-        String::from_utf8_lossy(&o.stdout)
+    let ours_once = || {
+        let walls: Vec<Duration> = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                let mut hash = Sha512::new();
+                for piece in data.chunks(64 << 10) {
+                    hash.update(piece);
+                }
+                std::hint::black_box(hash.finalize());
+                start.elapsed()
+            })
+            .collect();
+        data.len() as f64 / median(walls).as_secs_f64() / 1e6
+    };
+    let openssl_once = || {
+        let out = Command::new("openssl")
+            .args(["speed", "-evp", "sha512", "-bytes", "16384", "-seconds", "1"])
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        // The last line: "sha512  <1000s of bytes per second>k".
+        String::from_utf8_lossy(&out.stdout)
             .lines()
             .last()
             .and_then(|l| {
                 l.split_whitespace().nth(1).and_then(|v| v.trim_end_matches('k').parse::<f64>().ok())
             })
             .map(|kb| kb / 1000.0)
-    });
-    (ours, openssl)
+    };
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..3 {
+        ours.push(ours_once());
+        theirs.extend(openssl_once());
+    }
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    (mid(ours).unwrap_or_default(), mid(theirs))
 }
 
 fn ratio_note(ratio: f64, target: f64) -> String {
