@@ -50,7 +50,9 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    fn from_io(path: &Path, source: io::Error) -> Self {
+    /// The error for an I/O failure writing the file at `path`, told apart by kind (no
+    /// permission, a file in the way, anything else).
+    pub fn from_io(path: &Path, source: io::Error) -> Self {
         match source.kind() {
             io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
                 let folder = path.parent().unwrap_or(path).to_path_buf();
@@ -133,6 +135,11 @@ impl StagedFiles {
         Ok(temp)
     }
 
+    /// The folder the files are staged in and placed into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The final paths, in the order they will be renamed into place.
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
         self.staged.iter().map(|(p, _)| p.as_path())
@@ -158,92 +165,98 @@ impl StagedFiles {
         Ok(path)
     }
 
+    /// Stages an empty file named `name` and returns it, open for writing (a copy that the
+    /// caller fills as it reads the original, say). See [`flush_in_background`](Self::flush_in_background).
+    pub fn add_open(&mut self, name: &str) -> Result<File, WriteError> {
+        let path = self.dir.join(name);
+        let temp = self.temp_file(&path)?;
+        let file = temp.as_file().try_clone().map_err(|e| WriteError::from_io(&path, e))?;
+        self.staged.push((path, temp));
+        Ok(file)
+    }
+
+    /// Starts flushing a staged file's data to disk (`file`, a handle on the file staged as
+    /// `name`) on a thread of its own, so that it runs while other work does; [`commit`]
+    /// waits for it. For a large file, whose flush would otherwise hold up the commit.
+    ///
+    /// [`commit`]: Self::commit
+    pub fn flush_in_background(&mut self, name: &str, file: &File) -> Result<(), WriteError> {
+        let path = self.dir.join(name);
+        let syncing = file.try_clone().map_err(|e| WriteError::from_io(&path, e))?;
+        self.early_syncs.push((path, std::thread::spawn(move || syncing.sync_data())));
+        Ok(())
+    }
+
     /// Stages a copy of `source` (open at its start; `source_path` is where it was opened)
-    /// named `name`, advancing `progress` by its length and stopping when it is cancelled.
-    /// The system copies it where it can, never through this process's memory:
-    /// `copy_file_range` on Linux (a clone on Btrfs and XFS), `clonefile` on APFS,
-    /// `CopyFileEx` on Windows. Its flush to disk starts at once, in the background, so that
-    /// it runs while the copy is being hashed; [`commit`](Self::commit) waits for it.
-    /// Returns the copy, opened for reading it back.
-    pub fn add_copy(
+    /// named `name`, made by the system without reading it through this process, where the
+    /// system can; `None` where it cannot, and nothing is staged. Its flush to disk starts at
+    /// once ([`flush_in_background`](Self::flush_in_background)). Returns the copy, open.
+    ///
+    /// - Linux: a clone (`FICLONE`), which shares the blocks and takes no time, on Btrfs,
+    ///   XFS and the like. Elsewhere (ext4, tmpfs) `None`: a copy in the kernel
+    ///   (`copy_file_range`) measured slower than writing the copy while hashing (see
+    ///   `bundle::sign_artifact`).
+    /// - macOS and Windows: `std::fs::copy`, which clones on APFS and ReFS and copies in the
+    ///   kernel elsewhere (`fcopyfile`, `CopyFileExW`).
+    pub fn add_system_copy(
         &mut self,
         name: &str,
         source_path: &Path,
         source: &File,
         progress: &Progress,
-    ) -> Result<File, WriteError> {
+    ) -> Result<Option<File>, WriteError> {
         let path = self.dir.join(name);
         let io_err = |e| WriteError::from_io(&path, e);
-        let temp = self.system_copy(&path, source_path, source, progress)?;
+        progress.check().map_err(|_| WriteError::Cancelled)?;
+        let Some(temp) = self.system_copy(&path, source_path, source)? else { return Ok(None) };
+        progress.advance(source.metadata().map_err(io_err)?.len());
         let copy = temp.as_file().try_clone().map_err(io_err)?;
-        let syncing = temp.as_file().try_clone().map_err(io_err)?;
-        self.early_syncs.push((path.clone(), std::thread::spawn(move || syncing.sync_data())));
         self.staged.push((path, temp));
-        Ok(copy)
+        self.flush_in_background(name, &copy)?;
+        Ok(Some(copy))
     }
 
-    /// Linux: std's `io::copy` between two files is `copy_file_range` (falling back to
-    /// `sendfile`, then to reading and writing), here in pieces so that progress shows and a
-    /// cancel is heard, into a temporary file made as any other.
+    /// Linux: `FICLONE` into a temporary file made as any other; `None` where the file
+    /// system cannot clone (or the two are on different file systems).
     #[cfg(target_os = "linux")]
     fn system_copy(
         &self,
         path: &Path,
         _source_path: &Path,
         source: &File,
-        progress: &Progress,
-    ) -> Result<NamedTempFile, WriteError> {
-        /// Bytes per `copy_file_range` call: a fraction of a second from the page cache.
-        const PIECE: u64 = 64 << 20;
-        let mut temp = self.temp_file(path)?;
-        loop {
-            progress.check().map_err(|_| WriteError::Cancelled)?;
-            let copied = io::copy(&mut Read::take(source, PIECE), temp.as_file_mut())
-                .map_err(|e| WriteError::from_io(path, e))?;
-            if copied == 0 {
-                return Ok(temp);
-            }
-            progress.advance(copied);
-        }
+    ) -> Result<Option<NamedTempFile>, WriteError> {
+        let temp = self.temp_file(path)?;
+        Ok(rustix::fs::ioctl_ficlone(temp.as_file(), source).is_ok().then_some(temp))
     }
 
-    /// macOS and Windows: `std::fs::copy` clones on APFS and is `CopyFileExW` on Windows, but
-    /// only into a path it creates itself, and it gives the copy the source's permissions.
-    /// So it copies to a fresh temporary name, and the copy then gets the permissions a
-    /// temporary file of this group is created with (on Windows, it loses a read-only mark).
-    /// One call: the system copies in one go (a clone takes no time at all).
+    /// macOS and Windows: `std::fs::copy` clones or copies in the kernel, but only into a
+    /// path it creates itself, and it gives the copy the source's permissions. So it copies
+    /// to a fresh temporary name, and the copy then gets the permissions a temporary file of
+    /// this group is created with (on Windows, it also loses a read-only mark).
     #[cfg(not(target_os = "linux"))]
     fn system_copy(
         &self,
         path: &Path,
         source_path: &Path,
         _source: &File,
-        progress: &Progress,
-    ) -> Result<NamedTempFile, WriteError> {
+    ) -> Result<Option<NamedTempFile>, WriteError> {
         let io_err = |e| WriteError::from_io(path, e);
-        progress.check().map_err(|_| WriteError::Cancelled)?;
         let permissions = {
             let probe = self.temp_file(path)?;
             probe.as_file().metadata().map_err(io_err)?.permissions()
         };
-        let mut copied = 0;
         let temp = tempfile::Builder::new()
             .prefix(&temp_prefix())
             .rand_bytes(12)
             .make_in(&self.dir, |p| {
                 // A copy cut short is not left under its temporary name.
-                let copy = std::fs::copy(source_path, p)
-                    .and_then(|n| File::options().read(true).write(true).open(p).map(|f| (n, f)));
-                copy.map(|(n, f)| {
-                    copied = n;
-                    f
-                })
-                .inspect_err(|_| drop(std::fs::remove_file(p)))
+                std::fs::copy(source_path, p)
+                    .and_then(|_| File::options().read(true).write(true).open(p))
+                    .inspect_err(|_| drop(std::fs::remove_file(p)))
             })
             .map_err(io_err)?;
         temp.as_file().set_permissions(permissions).map_err(io_err)?;
-        progress.advance(copied);
-        Ok(temp)
+        Ok(Some(temp))
     }
 
     /// Fails with [`WriteError::AlreadyExists`] for the first staged name already taken.
@@ -564,45 +577,56 @@ mod tests {
         assert_eq!(mode(&shared), 0o600);
     }
 
-    /// A copy staged from an open file: its bytes, counted in the progress, flushed and
-    /// placed with the group; cancelled, nothing is left.
+    /// A file staged open, filled by the caller and flushed in the background, is placed
+    /// with the group; a system copy is the source's bytes, or where the system cannot make
+    /// one (no clone on this file system), nothing at all.
     #[test]
-    fn a_copy_is_staged_with_progress_and_a_cancel_leaves_nothing() {
+    fn an_open_file_and_a_system_copy_are_staged_whole_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
         let source_path = dir.path().join("app.jar");
-        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| i.to_le_bytes()[0] ^ 0x5a).collect();
         std::fs::write(&source_path, &bytes).unwrap();
         let out = dir.path().join("out");
         std::fs::create_dir(&out).unwrap();
 
         let mut staged = StagedFiles::new(&out).unwrap();
-        let progress = Progress::new();
-        progress.start(bytes.len() as u64);
-        let source = File::open(&source_path).unwrap();
-        let mut copy = staged.add_copy("app.jar", &source_path, &source, &progress).unwrap();
-        assert_eq!(progress.done(), bytes.len() as u64);
-        // The copy shares its position with the staged file, which was just written.
-        std::io::Seek::seek(&mut copy, io::SeekFrom::Start(0)).unwrap();
-        let mut read_back = Vec::new();
-        copy.read_to_end(&mut read_back).unwrap();
-        assert!(read_back == bytes, "the copy reads back as the source");
+        let mut open = staged.add_open("app.jar").unwrap();
+        open.write_all(&bytes).unwrap();
+        staged.flush_in_background("app.jar", &open).unwrap();
         staged.add_bytes("app.jar.sig", b"sig").unwrap();
+        assert!(names(&out).iter().all(|n| n.starts_with(TEMP_PREFIX)));
         staged.commit(false).unwrap();
         assert_eq!(names(&out), ["app.jar", "app.jar.sig"]);
-        assert!(std::fs::read(out.join("app.jar")).unwrap() == bytes, "the placed copy is the source");
+        assert!(std::fs::read(out.join("app.jar")).unwrap() == bytes, "the placed file is what was written");
         #[cfg(target_os = "linux")]
         assert_eq!(mode(&out.join("app.jar")), 0o666 & !umask());
 
         let again = dir.path().join("again");
         std::fs::create_dir(&again).unwrap();
         let mut staged = StagedFiles::new(&again).unwrap();
+        let progress = Progress::new();
+        progress.start(bytes.len() as u64);
+        let source = File::open(&source_path).unwrap();
+        match staged.add_system_copy("app.jar", &source_path, &source, &progress).unwrap() {
+            Some(mut copy) => {
+                assert_eq!(progress.done(), bytes.len() as u64);
+                std::io::Seek::seek(&mut copy, io::SeekFrom::Start(0)).unwrap();
+                let mut read_back = Vec::new();
+                copy.read_to_end(&mut read_back).unwrap();
+                assert!(read_back == bytes, "the copy reads back as the source");
+                staged.commit(false).unwrap();
+                assert_eq!(names(&again), ["app.jar"]);
+            }
+            None => {
+                assert_eq!(progress.done(), 0);
+                assert!(names(&again).is_empty(), "no copy, no file: {:?}", names(&again));
+            }
+        }
         let cancelled = Progress::new();
         cancelled.cancel();
-        let source = File::open(&source_path).unwrap();
-        let err = staged.add_copy("app.jar", &source_path, &source, &cancelled).unwrap_err();
+        let mut staged = StagedFiles::new(&again).unwrap();
+        let err = staged.add_system_copy("other.jar", &source_path, &source, &cancelled).unwrap_err();
         assert!(matches!(err, WriteError::Cancelled), "{err}");
-        drop(staged);
-        assert!(names(&again).is_empty());
     }
 
     #[test]

@@ -377,9 +377,18 @@ impl Version {
     }
 }
 
-/// Stages the bundle's copy of the app and signs the copy. The app must be the one looked
-/// into before (`seen`), and must not change while it is copied: a build still writing it
-/// would otherwise leave a torn copy, signed and verifying.
+/// Stages the bundle's copy of the app and signs it: what the customer gets, the signature
+/// and the manifest's SHA-256 are then the same bytes by construction.
+///
+/// Where the system can clone the app (Btrfs, XFS, APFS, ReFS) or copy it in the kernel
+/// (macOS, Windows), it does, and both passes read the copy. Otherwise (ext4, tmpfs) the
+/// first pass writes the copy as it reads the app, and the second reads the copy: one read
+/// of the app, and no copy phase of its own (on Linux, `copy_file_range` first and then two
+/// passes over the copy measured 1.20 s for 256 MiB against 1.05 s in place; see the
+/// README's benchmark).
+///
+/// The app must be the one looked into before (`seen`) once it is copied: a build still
+/// writing it would otherwise leave a torn copy, signed and verifying.
 fn copy_and_sign(
     req: &SignRequest<'_>,
     file_name: &str,
@@ -388,19 +397,53 @@ fn copy_and_sign(
     progress: &Progress,
 ) -> Result<(File, signing::Signed), BundleError> {
     let read_err = |source| SignError::Read { path: req.artifact.to_path_buf(), source };
+    let write_err = |e: WriteError| match e {
+        WriteError::Cancelled => BundleError::Sign(SignError::Cancelled),
+        e => BundleError::Write(e),
+    };
     let changed = || BundleError::ArtifactChanged(req.artifact.to_path_buf());
     let source = File::open(req.artifact).map_err(read_err)?;
     let size = source.metadata().map_err(read_err)?.len();
     progress.start(size.saturating_mul(1 + signing::passes(req.key)));
-    let copy = staged.add_copy(file_name, req.artifact, &source, progress).map_err(|e| match e {
-        WriteError::Cancelled => BundleError::Sign(SignError::Cancelled),
-        e => BundleError::Write(e),
+    if let Some(copy) =
+        staged.add_system_copy(file_name, req.artifact, &source, progress).map_err(write_err)?
+    {
+        // By path: a file renamed over the app meanwhile counts as a change too.
+        if Version::of(req.artifact).as_ref() != seen || copy.metadata().map_err(read_err)?.len() != size {
+            return Err(changed());
+        }
+        let signed = signing::sign_open(&copy, req.artifact, signing::Source::Private, req.key, progress)?;
+        return Ok((copy, signed));
+    }
+    // The copy is written within the first pass: no phase of its own in the progress.
+    progress.start(size.saturating_mul(signing::passes(req.key)));
+    let copy = staged.add_open(file_name).map_err(write_err)?;
+    let copy_path = staged.dir().join(file_name);
+    let mut flush_failed = None;
+    let signed = signing::sign_copying(
+        &source,
+        req.artifact,
+        &copy,
+        &mut || {
+            staged.flush_in_background(file_name, &copy).map_err(|e| {
+                let message = e.to_string();
+                flush_failed = Some(e);
+                SignError::Crypto(message)
+            })
+        },
+        req.key,
+        progress,
+    );
+    if let Some(e) = flush_failed {
+        return Err(BundleError::Write(e));
+    }
+    let signed = signed.map_err(|e| match e {
+        SignError::Copy { source, .. } => BundleError::Write(WriteError::from_io(&copy_path, source)),
+        e => BundleError::Sign(e),
     })?;
-    // By path: a file renamed over the app meanwhile counts as a change too.
-    if Version::of(req.artifact).as_ref() != seen || copy.metadata().map_err(read_err)?.len() != size {
+    if Version::of(req.artifact).as_ref() != seen {
         return Err(changed());
     }
-    let signed = signing::sign_open(&copy, req.artifact, signing::Source::Private, req.key, progress)?;
     Ok((copy, signed))
 }
 

@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
@@ -57,6 +57,14 @@ pub enum SignError {
     /// The file's bytes differed between the two passes of an Ed25519 signing.
     #[error("{} changed while it was being signed. Wait until it is completely written (a build still running?) and sign again.", .0.display())]
     Changed(PathBuf),
+    /// Writing the copy of the file, as it was read, failed (see [`sign_copying`]).
+    #[error("Could not write the copy of {}: {source}.", .path.display())]
+    Copy {
+        /// The file being copied.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
     /// The signature primitive failed (not expected with a valid key).
     #[error("The signature could not be made ({0}).")]
     Crypto(String),
@@ -166,27 +174,47 @@ fn stream_file(
     path: &Path,
     progress: &Progress,
     sha256: bool,
+    sink: impl FnMut(&[u8]),
+) -> Result<Pass, SignError> {
+    stream_file_to(file, None, path, progress, sha256, sink)
+}
+
+/// [`stream_file`], the reading thread also writing every piece to `copy` (from its start).
+fn stream_file_to(
+    file: &File,
+    copy: Option<&File>,
+    path: &Path,
+    progress: &Progress,
+    sha256: bool,
     mut sink: impl FnMut(&[u8]),
 ) -> Result<Pass, SignError> {
     let read_err = |source| SignError::Read { path: path.to_path_buf(), source };
+    let copy_err = |source| SignError::Copy { path: path.to_path_buf(), source };
     let mut reader = file;
     reader.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    let mut copy = copy;
+    if let Some(copy) = copy.as_mut() {
+        copy.seek(SeekFrom::Start(0)).map_err(copy_err)?;
+    }
     // Buffers travel as (buffer, bytes filled) and keep their full length, so a recycled
     // one needs no clearing.
     let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(QUEUE);
     let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(QUEUE + 2);
     std::thread::scope(|scope| {
-        let read = scope.spawn(move || -> io::Result<Pass> {
+        let read = scope.spawn(move || -> Result<Pass, SignError> {
             let mut sha = sha256.then(Sha256::new);
             let mut size = 0u64;
             loop {
                 let mut buf = empty_rx.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
-                let n = read_full(&mut reader, &mut buf)?;
+                let n = read_full(&mut reader, &mut buf).map_err(read_err)?;
                 if n == 0 {
                     break;
                 }
                 if let Some(sha) = sha.as_mut() {
                     sha.update(&buf[..n]);
+                }
+                if let Some(copy) = copy.as_mut() {
+                    copy.write_all(&buf[..n]).map_err(copy_err)?;
                 }
                 size += n as u64;
                 if full_tx.send((buf, n)).is_err() {
@@ -213,7 +241,7 @@ fn stream_file(
         if cancelled {
             return Err(SignError::Cancelled);
         }
-        pass.map_err(read_err)
+        pass
     })
 }
 
@@ -286,19 +314,58 @@ pub fn sign_open(
     key: &PrivateKey,
     progress: &Progress,
 ) -> Result<Signed, SignError> {
-    match key {
+    sign_passes(file, None, &mut || Ok(()), path, source, key, progress)
+}
+
+/// Signs the exact bytes of `file` (read from its start) and writes them into `copy` on the
+/// way, in one read: the first pass hashes, takes the SHA-256 and writes the copy together.
+/// `between` runs once the copy is whole (to start flushing it, say). Ed25519's second pass
+/// then reads the copy, which is what the signature is meant for: it holds the bytes the
+/// first pass read by construction, whatever happens to `file` meanwhile. Progress as
+/// [`sign_open`]'s.
+pub fn sign_copying(
+    file: &File,
+    path: &Path,
+    copy: &File,
+    between: &mut dyn FnMut() -> Result<(), SignError>,
+    key: &PrivateKey,
+    progress: &Progress,
+) -> Result<Signed, SignError> {
+    sign_passes(file, Some(copy), between, path, Source::MayChange, key, progress)
+}
+
+fn sign_passes(
+    file: &File,
+    copy: Option<&File>,
+    between: &mut dyn FnMut() -> Result<(), SignError>,
+    path: &Path,
+    source: Source,
+    key: &PrivateKey,
+    progress: &Progress,
+) -> Result<Signed, SignError> {
+    let (signature, algorithm, passes) = match key {
         PrivateKey::Ed25519(k) => {
             let expanded = ExpandedSecretKey::from(k.as_bytes());
             let passes: RefCell<Vec<Pass>> = RefCell::new(Vec::with_capacity(2));
             let failure: RefCell<Option<SignError>> = RefCell::new(None);
+            let between = RefCell::new(between);
             let result = raw_sign_byupdate::<Sha512, _>(
                 &expanded,
                 |hash: &mut Sha512| {
-                    // The manifest's SHA-256 comes from the first pass; the second takes it
-                    // again only to see whether the file changed in between.
                     let first = passes.borrow().is_empty();
-                    let sha256 = first || source == Source::MayChange;
-                    match stream_file(file, path, progress, sha256, |chunk| hash.update(chunk)) {
+                    let pass = if first {
+                        // The manifest's SHA-256, and the copy, come from the first pass.
+                        stream_file_to(file, copy, path, progress, true, |chunk| hash.update(chunk))
+                    } else {
+                        // The copy is the bytes the first pass read; the file itself may have
+                        // changed, so its SHA-256 is taken again to see.
+                        let again = copy.unwrap_or(file);
+                        let sha256 = copy.is_none() && source == Source::MayChange;
+                        (between.borrow_mut())().and_then(|()| {
+                            stream_file(again, path, progress, sha256, |chunk| hash.update(chunk))
+                        })
+                    };
+                    match pass {
                         Ok(pass) => {
                             passes.borrow_mut().push(pass);
                             Ok(())
@@ -315,39 +382,31 @@ pub fn sign_open(
                 return Err(e);
             }
             let signature = result.map_err(|e| SignError::Crypto(e.to_string()))?;
-            let passes = passes.into_inner();
-            let first = passes.first().copied();
-            let (Some(Pass { sha256: Some(sha256), size }), Some(second)) = (first, passes.get(1)) else {
-                return Err(SignError::Crypto("the file was not read twice".into()));
-            };
-            let same = match second.sha256 {
-                Some(again) => again == sha256 && second.size == size,
-                None => second.size == size,
-            };
-            if !same {
-                return Err(SignError::Changed(path.to_path_buf()));
-            }
-            Ok(Signed {
-                signature: Signature(signature.to_bytes().to_vec()),
-                algorithm: Algorithm::Ed25519,
-                sha256,
-                size,
-            })
+            (signature.to_bytes().to_vec(), Algorithm::Ed25519, passes.into_inner())
         }
         PrivateKey::EcdsaP384(k) => {
             let mut sha384 = Sha384::new();
-            let pass = stream_file(file, path, progress, true, |chunk| sha384.update(chunk))?;
+            let pass = stream_file_to(file, copy, path, progress, true, |chunk| sha384.update(chunk))?;
+            between()?;
             let digest = sha384.finalize();
             let sig: p384::ecdsa::Signature =
                 k.sign_prehash(&digest).map_err(|e| SignError::Crypto(e.to_string()))?;
-            Ok(Signed {
-                signature: Signature(sig.to_der().as_bytes().to_vec()),
-                algorithm: Algorithm::EcdsaP384,
-                sha256: pass.sha256.unwrap_or_default(),
-                size: pass.size,
-            })
+            (sig.to_der().as_bytes().to_vec(), Algorithm::EcdsaP384, vec![pass])
         }
+    };
+    let Some(&Pass { sha256: Some(sha256), size }) = passes.first() else {
+        return Err(SignError::Crypto("the file was not read".into()));
+    };
+    // A second read saw the same bytes: the same SHA-256 where it was taken again, the same
+    // length where it was not (a file nothing else writes).
+    let same = passes.iter().skip(1).all(|again| match again.sha256 {
+        Some(other) => other == sha256 && again.size == size,
+        None => again.size == size,
+    });
+    if !same {
+        return Err(SignError::Changed(path.to_path_buf()));
     }
+    Ok(Signed { signature: Signature(signature), algorithm, sha256, size })
 }
 
 /// Checks `signature` over the exact bytes of the file at `path` under `key`.
