@@ -95,6 +95,16 @@ impl Row {
     fn median(&self) -> f64 {
         median(self.walls.clone()).as_secs_f64()
     }
+
+    /// The median of this row's runs each divided by `other`'s run of the same round: the
+    /// two ran seconds apart, so a machine whose speed drifts over minutes (a shared virtual
+    /// one) cancels out, where a ratio of medians compares different moments.
+    fn paired_ratio(&self, other: &Row) -> f64 {
+        let mut ratios: Vec<f64> =
+            self.walls.iter().zip(&other.walls).map(|(a, b)| a.as_secs_f64() / b.as_secs_f64()).collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN)
+    }
 }
 
 #[derive(Default)]
@@ -296,10 +306,10 @@ pub fn main() {
             }
         }
         if openssl_can {
-            let o = table.get(&osign).median();
-            let b = table.get(&bundle).median() / o;
-            let s = table.get(&sign).median() / o;
-            let v = table.get(&verify).median() / table.get(&overify).median();
+            let o = table.get(&osign);
+            let b = table.get(&bundle).paired_ratio(o);
+            let s = table.get(&sign).paired_ratio(o);
+            let v = table.get(&verify).paired_ratio(table.get(&overify));
             // The targets of issue 19: a small file pays process start and fsyncs, a large
             // one the hash; verifying hashes once where openssl also reads the file first.
             let (sign_target, verify_target) = if mib <= 1 { (1.3, 1.3) } else { (1.0, 0.9) };
@@ -344,7 +354,7 @@ pub fn main() {
             std::fs::remove_dir_all(d.join(format!("apart-{run}-{i}"))).expect("remove a bundle");
         }
     }
-    let b = table.get(&together).median() / table.get(&apart).median();
+    let b = table.get(&together).paired_ratio(table.get(&apart));
     summary.push(format!("4 jars in one command: {b:.2}x the time of one by one ({})", ratio_note(b, 0.6)));
 
     let (ours, theirs) = sha512_speeds();
@@ -365,7 +375,7 @@ pub fn main() {
             r.peak_rss_kib as f64 / 1024.0
         );
     }
-    println!();
+    println!("\nratios: medians of each round's pair, run seconds apart");
     for line in &summary {
         println!("{line}");
     }
