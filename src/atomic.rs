@@ -83,11 +83,24 @@ pub enum Access {
 pub struct StagedFiles {
     dir: PathBuf,
     access: Access,
-    staged: Vec<(PathBuf, NamedTempFile)>,
+    staged: Vec<Staged>,
     /// Flushes of large files started as soon as they were written, so that their data goes
     /// to the disk while other work runs; [`commit`](Self::commit) waits for them.
     early_syncs: Vec<(PathBuf, std::thread::JoinHandle<io::Result<()>>)>,
 }
+
+/// One file of a group, under its temporary name until the group is placed.
+#[derive(Debug)]
+struct Staged {
+    /// Where it goes.
+    path: PathBuf,
+    temp: NamedTempFile,
+    /// The permissions it gets once placed, where they differ from its temporary ones.
+    placed_mode: Option<std::fs::Permissions>,
+}
+
+/// A staged file, and the permissions it gets once placed (see [`Staged`]).
+type TempFile = (NamedTempFile, Option<std::fs::Permissions>);
 
 impl StagedFiles {
     /// Stages files for the folder `dir`, which must exist, readable as [`Access::Shared`]
@@ -106,8 +119,11 @@ impl StagedFiles {
         Ok(Self { dir: dir.to_path_buf(), access, staged: Vec::new(), early_syncs: Vec::new() })
     }
 
-    /// A new temporary file in the folder, created with the mode its [`Access`] asks for.
-    fn temp_file(&self, path: &Path) -> Result<NamedTempFile, WriteError> {
+    /// A new temporary file in the folder, the owner's alone (0600) while it is written, and
+    /// the permissions it gets once placed, as its [`Access`] asks: nobody else can change
+    /// or read a staged file, whatever the umask or the folder allow.
+    fn temp_file(&self, path: &Path) -> Result<TempFile, WriteError> {
+        let io_err = |e| WriteError::from_io(path, e);
         let prefix = temp_prefix();
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
@@ -115,24 +131,28 @@ impl StagedFiles {
         {
             use std::os::unix::fs::PermissionsExt;
             // Given to open(2), so the kernel takes the umask's bits away (and a folder's
-            // default ACL applies) exactly as for any program's new file.
+            // default ACL applies) exactly as for any program's new file: what a shared file
+            // gets once placed.
             let mode = match self.access {
                 Access::Shared => 0o666,
                 Access::OwnerOnly => 0o600,
             };
             builder.permissions(std::fs::Permissions::from_mode(mode));
         }
-        let temp = builder.tempfile_in(&self.dir).map_err(|e| WriteError::from_io(path, e))?;
+        let temp = builder.tempfile_in(&self.dir).map_err(io_err)?;
         #[cfg(unix)]
-        if self.access == Access::OwnerOnly {
-            // Exactly 0600: an odd umask (0277, say) must not leave the owner unable to read
-            // their own backup.
+        {
             use std::os::unix::fs::PermissionsExt;
-            temp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| WriteError::from_io(path, e))?;
+            let created = temp.as_file().metadata().map_err(io_err)?.permissions();
+            // Exactly 0600 meanwhile; an owner-only file stays so (an odd umask, 0277 say,
+            // must not leave the owner unable to read their own backup).
+            temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io_err)?;
+            let placed =
+                (self.access == Access::Shared && created.mode() & 0o7777 != 0o600).then_some(created);
+            Ok((temp, placed))
         }
-        Ok(temp)
+        #[cfg(not(unix))]
+        Ok((temp, None))
     }
 
     /// The folder the files are staged in and placed into.
@@ -142,7 +162,7 @@ impl StagedFiles {
 
     /// The final paths, in the order they will be renamed into place.
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.staged.iter().map(|(p, _)| p.as_path())
+        self.staged.iter().map(|f| f.path.as_path())
     }
 
     /// Stages a file named `name` in the folder with the given content.
@@ -157,11 +177,11 @@ impl StagedFiles {
         fill: impl FnOnce(&mut File) -> io::Result<()>,
     ) -> Result<PathBuf, WriteError> {
         let path = self.dir.join(name);
-        let mut temp = self.temp_file(&path)?;
+        let (mut temp, placed_mode) = self.temp_file(&path)?;
         fill(temp.as_file_mut())
             .and_then(|()| temp.as_file_mut().flush())
             .map_err(|e| WriteError::from_io(&path, e))?;
-        self.staged.push((path.clone(), temp));
+        self.staged.push(Staged { path: path.clone(), temp, placed_mode });
         Ok(path)
     }
 
@@ -169,9 +189,9 @@ impl StagedFiles {
     /// caller fills as it reads the original, say). See [`flush_in_background`](Self::flush_in_background).
     pub fn add_open(&mut self, name: &str) -> Result<File, WriteError> {
         let path = self.dir.join(name);
-        let temp = self.temp_file(&path)?;
+        let (temp, placed_mode) = self.temp_file(&path)?;
         let file = temp.as_file().try_clone().map_err(|e| WriteError::from_io(&path, e))?;
-        self.staged.push((path, temp));
+        self.staged.push(Staged { path, temp, placed_mode });
         Ok(file)
     }
 
@@ -189,15 +209,18 @@ impl StagedFiles {
 
     /// Stages a copy of `source` (open at its start; `source_path` is where it was opened)
     /// named `name`, made by the system without reading it through this process, where the
-    /// system can; `None` where it cannot, and nothing is staged. Its flush to disk starts at
-    /// once ([`flush_in_background`](Self::flush_in_background)). Returns the copy, open.
+    /// system can; `None` where it cannot, and nothing is staged: the caller then writes the
+    /// copy itself. Its flush to disk starts at once
+    /// ([`flush_in_background`](Self::flush_in_background)). Returns the copy, open.
     ///
     /// - Linux: a clone (`FICLONE`), which shares the blocks and takes no time, on Btrfs,
     ///   XFS and the like. Elsewhere (ext4, tmpfs) `None`: a copy in the kernel
     ///   (`copy_file_range`) measured slower than writing the copy while hashing (see
     ///   `bundle::sign_artifact`).
     /// - macOS and Windows: `std::fs::copy`, which clones on APFS and ReFS and copies in the
-    ///   kernel elsewhere (`fcopyfile`, `CopyFileExW`).
+    ///   kernel elsewhere (`fcopyfile`, `CopyFileExW`), in one call that a cancel cannot
+    ///   interrupt. Where it fails (the app locked by another program, a full disk), `None`:
+    ///   the caller's own copy then says which file was at fault.
     pub fn add_system_copy(
         &mut self,
         name: &str,
@@ -208,10 +231,12 @@ impl StagedFiles {
         let path = self.dir.join(name);
         let io_err = |e| WriteError::from_io(&path, e);
         progress.check().map_err(|_| WriteError::Cancelled)?;
-        let Some(temp) = self.system_copy(&path, source_path, source)? else { return Ok(None) };
+        let Some((temp, placed_mode)) = self.system_copy(&path, source_path, source)? else {
+            return Ok(None);
+        };
         progress.advance(source.metadata().map_err(io_err)?.len());
         let copy = temp.as_file().try_clone().map_err(io_err)?;
-        self.staged.push((path, temp));
+        self.staged.push(Staged { path, temp, placed_mode });
         self.flush_in_background(name, &copy)?;
         Ok(Some(copy))
     }
@@ -224,39 +249,36 @@ impl StagedFiles {
         path: &Path,
         _source_path: &Path,
         source: &File,
-    ) -> Result<Option<NamedTempFile>, WriteError> {
-        let temp = self.temp_file(path)?;
-        Ok(rustix::fs::ioctl_ficlone(temp.as_file(), source).is_ok().then_some(temp))
+    ) -> Result<Option<TempFile>, WriteError> {
+        let (temp, placed_mode) = self.temp_file(path)?;
+        Ok(rustix::fs::ioctl_ficlone(temp.as_file(), source).is_ok().then_some((temp, placed_mode)))
     }
 
     /// macOS and Windows: `std::fs::copy` clones or copies in the kernel, but only into a
-    /// path it creates itself, and it gives the copy the source's permissions. So it copies
-    /// to a fresh temporary name, and the copy then gets the permissions a temporary file of
-    /// this group is created with (on Windows, it also loses a read-only mark).
+    /// path it creates itself, and it gives the copy the app's permissions (a read-only app,
+    /// a read-only copy). So it copies to a fresh temporary name, and the copy then gets the
+    /// permissions of a temporary file of this group (0600 on a Mac; on Windows, without a
+    /// read-only mark), before it is opened for writing.
     #[cfg(not(target_os = "linux"))]
     fn system_copy(
         &self,
         path: &Path,
         source_path: &Path,
         _source: &File,
-    ) -> Result<Option<NamedTempFile>, WriteError> {
+    ) -> Result<Option<TempFile>, WriteError> {
         let io_err = |e| WriteError::from_io(path, e);
-        let permissions = {
-            let probe = self.temp_file(path)?;
-            probe.as_file().metadata().map_err(io_err)?.permissions()
+        let (permissions, placed_mode) = {
+            let (probe, placed_mode) = self.temp_file(path)?;
+            (probe.as_file().metadata().map_err(io_err)?.permissions(), placed_mode)
         };
-        let temp = tempfile::Builder::new()
-            .prefix(&temp_prefix())
-            .rand_bytes(12)
-            .make_in(&self.dir, |p| {
-                // A copy cut short is not left under its temporary name.
-                std::fs::copy(source_path, p)
-                    .and_then(|_| File::options().read(true).write(true).open(p))
-                    .inspect_err(|_| drop(std::fs::remove_file(p)))
-            })
-            .map_err(io_err)?;
-        temp.as_file().set_permissions(permissions).map_err(io_err)?;
-        Ok(Some(temp))
+        let copied = tempfile::Builder::new().prefix(&temp_prefix()).rand_bytes(12).make_in(&self.dir, |p| {
+            // A copy cut short is not left under its temporary name.
+            std::fs::copy(source_path, p)
+                .and_then(|_| std::fs::set_permissions(p, permissions.clone()))
+                .and_then(|()| File::options().read(true).write(true).open(p))
+                .inspect_err(|_| drop(std::fs::remove_file(p)))
+        });
+        Ok(copied.ok().map(|temp| (temp, placed_mode)))
     }
 
     /// Fails with [`WriteError::AlreadyExists`] for the first staged name already taken.
@@ -276,14 +298,18 @@ impl StagedFiles {
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        // Every file's bytes reach the disk before any name does. Synced here, together,
-        // rather than each as it is written: the first sync flushes the others' data with it
-        // on most file systems, so a bundle costs about one disk flush instead of four.
-        for (path, temp) in &self.staged {
+        // Every file's bytes reach the disk before any name does, and with its permissions
+        // for once it is placed. Synced here, together, rather than each as it is written:
+        // the first sync flushes the others' data with it on most file systems, so a bundle
+        // costs about one disk flush instead of four.
+        for Staged { path, temp, placed_mode } in &self.staged {
+            if let Some(mode) = placed_mode {
+                temp.as_file().set_permissions(mode.clone()).map_err(|e| WriteError::from_io(path, e))?;
+            }
             temp.as_file().sync_all().map_err(|e| WriteError::from_io(path, e))?;
         }
         let mut placed: Vec<PathBuf> = Vec::new();
-        for (path, temp) in self.staged {
+        for Staged { path, temp, .. } in self.staged {
             let result = if overwrite {
                 temp.persist(&path).map(drop)
             } else {
@@ -566,6 +592,13 @@ mod tests {
     #[test]
     fn files_for_others_follow_the_umask_and_owner_only_ones_are_0600() {
         let dir = tempfile::tempdir().unwrap();
+        // While staged, a file is its owner's alone, whatever it becomes once placed.
+        let mut staged = StagedFiles::new(dir.path()).unwrap();
+        staged.add_bytes("staged.crt", b"cert").unwrap();
+        let temp = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+        assert_eq!(mode(&temp), 0o600, "{}", temp.display());
+        staged.commit(false).unwrap();
+        assert_eq!(mode(&dir.path().join("staged.crt")), 0o666 & !umask());
         let shared = dir.path().join("vendor.crt");
         write_file(&shared, b"cert", false).unwrap();
         assert_eq!(mode(&shared), 0o666 & !umask());

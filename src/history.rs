@@ -186,6 +186,15 @@ impl History {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&self.path).map_err(err)?;
+        #[cfg(unix)]
+        {
+            // Also a history an earlier version left readable by others, or one made under
+            // a umask that took the owner's own bits away. Failing only weakens privacy.
+            use std::os::unix::fs::PermissionsExt;
+            if file.metadata().map(|m| m.permissions().mode() & 0o777 != 0o600).unwrap_or(false) {
+                let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+            }
+        }
         file.lock().map_err(err)?;
         // A torn last line (no newline) would swallow this entry too: start a fresh line.
         if !ends_with_newline(&mut file).map_err(err)? {

@@ -6,11 +6,11 @@
 //! `openssl pkeyutl -sign -rawin`. ECDSA P-384 hashes the file once with SHA-384 and signs
 //! the digest (RFC 6979), giving the DER signature `openssl dgst -sha384 -verify` accepts.
 //!
-//! The first pass also computes the file's SHA-256 (for the manifest), on the reading thread.
-//! A file that may change meanwhile ([`Source::MayChange`]: the person's own) has its SHA-256
-//! taken again in the second Ed25519 pass, so a change between the passes is reported
-//! instead of producing a signature that matches neither version; a file only Countersign
-//! writes ([`Source::Private`]: the bundle's own copy) is only hashed for the signature.
+//! Every pass also computes the SHA-256 of what it read, on the reading thread (the first
+//! pass's goes into the manifest). The two Ed25519 passes compare theirs, so a change
+//! between them is reported instead of producing a signature that matches neither version
+//! and, worse, gives away the key (see `sign_passes`). The second pass may read a copy the
+//! first one wrote ([`sign_copying`]): the bundle's own copy of the app.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -275,22 +275,11 @@ pub fn sha256_file(path: &Path, progress: &Progress) -> Result<([u8; 32], u64), 
     Ok((pass.sha256.unwrap_or_default(), pass.size))
 }
 
-/// Whether the file signed can change while it is read (Ed25519 reads it twice).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// The person's own file, which a build may still be writing: the second pass takes its
-    /// SHA-256 again, and a difference is [`SignError::Changed`].
-    MayChange,
-    /// A file no other program writes (the bundle's own copy of the app, not yet in
-    /// place): the second pass only hashes for the signature.
-    Private,
-}
-
-/// Signs the exact bytes of the file at `path`, which may change meanwhile ([`Source::MayChange`]).
+/// Signs the exact bytes of the file at `path`.
 pub fn sign_file(path: &Path, key: &PrivateKey, progress: &Progress) -> Result<Signed, SignError> {
     let (file, len) = open(path)?;
     progress.start(len.saturating_mul(passes(key)));
-    sign_open(&file, path, Source::MayChange, key, progress)
+    sign_open(&file, path, key, progress)
 }
 
 /// How many times signing with `key` reads the whole file: twice for Ed25519 (the nonce,
@@ -310,19 +299,18 @@ pub fn passes(key: &PrivateKey) -> u64 {
 pub fn sign_open(
     file: &File,
     path: &Path,
-    source: Source,
     key: &PrivateKey,
     progress: &Progress,
 ) -> Result<Signed, SignError> {
-    sign_passes(file, None, &mut || Ok(()), path, source, key, progress)
+    sign_passes(file, None, &mut || Ok(()), path, key, progress)
 }
 
 /// Signs the exact bytes of `file` (read from its start) and writes them into `copy` on the
 /// way, in one read: the first pass hashes, takes the SHA-256 and writes the copy together.
 /// `between` runs once the copy is whole (to start flushing it, say). Ed25519's second pass
 /// then reads the copy, which is what the signature is meant for: it holds the bytes the
-/// first pass read by construction, whatever happens to `file` meanwhile. Progress as
-/// [`sign_open`]'s.
+/// first pass read, whatever happens to `file` meanwhile, and its SHA-256 must be the first
+/// pass's. Progress as [`sign_open`]'s.
 pub fn sign_copying(
     file: &File,
     path: &Path,
@@ -331,7 +319,7 @@ pub fn sign_copying(
     key: &PrivateKey,
     progress: &Progress,
 ) -> Result<Signed, SignError> {
-    sign_passes(file, Some(copy), between, path, Source::MayChange, key, progress)
+    sign_passes(file, Some(copy), between, path, key, progress)
 }
 
 fn sign_passes(
@@ -339,7 +327,6 @@ fn sign_passes(
     copy: Option<&File>,
     between: &mut dyn FnMut() -> Result<(), SignError>,
     path: &Path,
-    source: Source,
     key: &PrivateKey,
     progress: &Progress,
 ) -> Result<Signed, SignError> {
@@ -357,12 +344,15 @@ fn sign_passes(
                         // The manifest's SHA-256, and the copy, come from the first pass.
                         stream_file_to(file, copy, path, progress, true, |chunk| hash.update(chunk))
                     } else {
-                        // The copy is the bytes the first pass read; the file itself may have
-                        // changed, so its SHA-256 is taken again to see.
+                        // Its SHA-256 again, always: two passes over different bytes give a
+                        // signature from which, with any other signature of the first bytes,
+                        // the private key follows (the nonce comes from the first pass, the
+                        // challenge from the second). The file may have changed; a copy may
+                        // have been written by another member of a group-writable folder,
+                        // or read back wrong.
                         let again = copy.unwrap_or(file);
-                        let sha256 = copy.is_none() && source == Source::MayChange;
                         (between.borrow_mut())().and_then(|()| {
-                            stream_file(again, path, progress, sha256, |chunk| hash.update(chunk))
+                            stream_file(again, path, progress, true, |chunk| hash.update(chunk))
                         })
                     };
                     match pass {
@@ -397,12 +387,7 @@ fn sign_passes(
     let Some(&Pass { sha256: Some(sha256), size }) = passes.first() else {
         return Err(SignError::Crypto("the file was not read".into()));
     };
-    // A second read saw the same bytes: the same SHA-256 where it was taken again, the same
-    // length where it was not (a file nothing else writes).
-    let same = passes.iter().skip(1).all(|again| match again.sha256 {
-        Some(other) => other == sha256 && again.size == size,
-        None => again.size == size,
-    });
+    let same = passes.iter().skip(1).all(|again| again.sha256 == Some(sha256) && again.size == size);
     if !same {
         return Err(SignError::Changed(path.to_path_buf()));
     }
@@ -542,6 +527,92 @@ mod tests {
                     .valid
             );
         }
+    }
+
+    /// Signing while copying: the signature is the one-shot signature of the bytes, the copy
+    /// holds them, and `between` ran once the copy was whole.
+    #[test]
+    fn signing_while_copying_signs_the_bytes_and_copies_them() {
+        use ed25519_dalek::Signer;
+        let data: Vec<u8> = (0..5 * CHUNK + 3).map(|i| i.to_le_bytes()[0] ^ 0x3c).collect();
+        let f = file_with(&data);
+        let copy = tempfile::tempfile().unwrap();
+        for key in [
+            PrivateKey::generate(Algorithm::Ed25519).unwrap(),
+            PrivateKey::generate(Algorithm::EcdsaP384).unwrap(),
+        ] {
+            let mut copied_when_asked = None;
+            let progress = Progress::new();
+            let signed = sign_copying(
+                f.as_file(),
+                f.path(),
+                &copy,
+                &mut || {
+                    copied_when_asked = Some(copy.metadata().unwrap().len());
+                    Ok(())
+                },
+                &key,
+                &progress,
+            )
+            .unwrap();
+            assert_eq!(copied_when_asked, Some(data.len() as u64));
+            assert_eq!(progress.done(), data.len() as u64 * passes(&key));
+            let mut read_back = Vec::new();
+            (&copy).seek(SeekFrom::Start(0)).unwrap();
+            (&copy).read_to_end(&mut read_back).unwrap();
+            assert!(read_back == data, "the copy holds the bytes");
+            assert_eq!(signed.sha256, <[u8; 32]>::from(Sha256::digest(&data)));
+            if let PrivateKey::Ed25519(inner) = &key {
+                assert_eq!(signed.signature.as_bytes(), inner.sign(&data).to_bytes());
+            }
+            let checked =
+                verify_file(f.path(), &key.public_key(), &signed.signature, &Progress::new()).unwrap();
+            assert!(checked.valid);
+        }
+    }
+
+    /// A copy that changes between the two Ed25519 passes (another member of a
+    /// group-writable folder, a bad read) is refused: a signature over two different
+    /// messages, beside any signature of the first, gives the private key away.
+    #[test]
+    fn a_copy_changed_between_the_passes_is_refused_not_signed() {
+        use std::io::Write as _;
+        let data: Vec<u8> = (0..3 * CHUNK).map(|i| i.to_le_bytes()[0]).collect();
+        let f = file_with(&data);
+        let copy = tempfile::tempfile().unwrap();
+        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let result = sign_copying(
+            f.as_file(),
+            f.path(),
+            &copy,
+            &mut || {
+                // Same length, one byte different.
+                (&copy).seek(SeekFrom::Start(1000)).unwrap();
+                (&copy).write_all(&[data[1000] ^ 1]).unwrap();
+                Ok(())
+            },
+            &key,
+            &Progress::new(),
+        );
+        assert!(matches!(result, Err(SignError::Changed(_))), "{result:?}");
+        // The same in place: a file changed between the passes.
+        let g = file_with(&data);
+        let mut changed = false;
+        let in_place = sign_passes(
+            g.as_file(),
+            None,
+            &mut || {
+                let mut w = g.as_file();
+                w.seek(SeekFrom::Start(5)).unwrap();
+                w.write_all(&[data[5] ^ 1]).unwrap();
+                changed = true;
+                Ok(())
+            },
+            g.path(),
+            &key,
+            &Progress::new(),
+        );
+        assert!(changed && matches!(in_place, Err(SignError::Changed(_))), "{in_place:?}");
     }
 
     #[test]

@@ -18,8 +18,9 @@ use std::process::Command;
 use crate::common::keychain::Keychain;
 use crate::common::*;
 
-/// The masks of a shared machine's default and of a private one.
-const MASKS: [u32; 2] = [0o022, 0o077];
+/// The masks of a shared machine's default and of a private one; a group-writable one (the
+/// default for users with their own group); and one that keeps the group reading.
+const MASKS: [u32; 4] = [0o022, 0o077, 0o002, 0o027];
 
 /// `cmd` run by a shell that set the umask first, with the same arguments, environment and
 /// working folder (the umask is the process's own, so it is set in the child).
