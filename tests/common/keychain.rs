@@ -201,7 +201,7 @@ impl Keychain {
             if std::env::var_os("CI").is_some() {
                 panic!("{msg}");
             }
-            eprintln!("SKIPPED: {msg}");
+            skipped(&msg);
             return None;
         }
         if cfg!(target_os = "linux") && !have_tool("secret-tool", "--version") {

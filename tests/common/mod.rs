@@ -9,19 +9,44 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// True when a required outside tool is present. Without it a test skips with a printed
-/// reason on a developer's machine, and fails when `CI` is set.
+/// reason on a developer's machine, and fails when `CI` is set; under Wine (see
+/// [`under_wine`]) it skips, by name, even then.
 pub fn have_tool(tool: &str, version_arg: &str) -> bool {
     // Present means it runs at all: some tools (secret-tool) have no version flag and
     // exit non-zero on any probe.
     let ok = Command::new(tool).arg(version_arg).output().is_ok();
     if !ok {
+        if under_wine() {
+            skipped(&format!(
+                "Wine: `{tool}` is a Linux program, which a Windows test cannot start; the Linux run checks this with it"
+            ));
+            return false;
+        }
         let msg = format!("`{tool}` is not installed; this test needs it as an independent verifier");
         if std::env::var_os("CI").is_some() {
             panic!("{msg} (CI is set, so a missing tool is a failure: .ci/run installs it)");
         }
-        eprintln!("SKIPPED: {msg}");
+        skipped(&msg);
     }
     ok
+}
+
+/// True when these are the Windows tests running under Wine on Linux (`.ci/run` sets
+/// `COUNTERSIGN_TEST_UNDER_WINE`, which Wine passes on from the Linux environment). The
+/// independent verifiers (openssl, the JDK) and the Linux desktop tools are Linux programs
+/// there, out of a Windows test's reach.
+pub fn under_wine() -> bool {
+    cfg!(windows) && std::env::var_os("COUNTERSIGN_TEST_UNDER_WINE").is_some()
+}
+
+/// Says that the running test skips, and why, on stderr past the test harness's capture
+/// (written to the handle, not through `eprintln!`), so that a run's log names every
+/// skipped test: `SKIPPED <test>: <reason>`.
+pub fn skipped(reason: &str) {
+    use std::io::Write as _;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
 }
 
 pub fn openssl_available() -> bool {

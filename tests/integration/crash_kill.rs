@@ -115,10 +115,18 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
 
     // What complete runs write. Their text files (INSTALL.md, manifest.json) carry the
     // signing time and the manifest's hash, so those are compared with both masked.
+    // The kill moments are fractions of how long a complete run takes: the shortest of three,
+    // since one slow run (this shared machine's speed drifts) put most moments after the end.
     let reference = |name: &str, zip: bool| {
         let out = work.join(name);
         std::fs::create_dir(&out).unwrap();
-        let took = duration_of(sign(&out, zip));
+        let mut took = duration_of(sign(&out, zip));
+        for again in 0..2 {
+            let timing = work.join(format!("{name}-timing-{again}"));
+            std::fs::create_dir(&timing).unwrap();
+            took = took.min(duration_of(sign(&timing, zip)));
+            std::fs::remove_dir_all(&timing).unwrap();
+        }
         (out, took)
     };
     let (ref_folder, folder_time) = reference("reference-folder", false);
@@ -408,7 +416,7 @@ fn a_full_disk_or_read_only_folder_leaves_nothing_behind() {
         let msg =
             "no private mount namespace (`unshare -r -m` failed), so no tiny tmpfs for the full-disk test";
         assert!(std::env::var_os("CI").is_none(), "{msg}");
-        eprintln!("SKIPPED: {msg}");
+        skipped(msg);
         return;
     }
     // The zip (which holds the 300 KB jar) cannot fit at all; the folder bundle fits only

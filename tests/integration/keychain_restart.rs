@@ -104,7 +104,7 @@ fn a_keyring_that_dies_mid_call_is_reported_as_such_and_no_key_is_lost() {
                 "{PASSWORD_ENV} is not set: this test replaces the session's keyring daemon, so it runs only on a throwaway keyring (.ci/run's)"
             );
             assert!(std::env::var_os("CI").is_none(), "{msg}");
-            eprintln!("SKIPPED: {msg}");
+            skipped(&msg);
             return;
         }
     };

@@ -242,7 +242,7 @@ fn have_imagemagick() -> bool {
         if std::env::var_os("CI").is_some() {
             panic!("{msg} (CI is set, so a missing tool is a failure: .ci/run installs it)");
         }
-        eprintln!("SKIPPED: {msg}");
+        skipped(msg);
     }
     real
 }
