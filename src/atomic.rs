@@ -82,6 +82,8 @@ pub enum Access {
 #[derive(Debug)]
 pub struct StagedFiles {
     dir: PathBuf,
+    // Windows gives a new file the folder's inherited permissions whatever is asked.
+    #[cfg_attr(not(unix), allow(dead_code))]
     access: Access,
     staged: Vec<Staged>,
     /// Flushes of large files started as soon as they were written, so that their data goes

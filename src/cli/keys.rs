@@ -248,7 +248,15 @@ fn summary(store: &KeyStore, record: &KeyRecord) -> KeySummary {
 fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
     let records = store.list()?;
     let summaries: Vec<KeySummary> = records.iter().map(|r| summary(store, r)).collect();
-    let orphans = store.orphans().unwrap_or(None).unwrap_or_default();
+    let orphans = match store.orphans() {
+        Ok(found) => found.unwrap_or_default(),
+        // Said, not swallowed: a search that always failed hid that no unlisted entry was
+        // ever found on Windows.
+        Err(e) => {
+            eprintln!("warning: could not look for Countersign entries the key list does not name: {e}");
+            Vec::new()
+        }
+    };
     if json {
         print_json(
             &serde_json::json!({ "ok": true, "keys": summaries, "unlisted_keychain_entries": orphans }),

@@ -172,17 +172,48 @@ impl Secrets {
     /// The ids of all of this service's entries, where the store can search (the Secret
     /// Service can; the mock store cannot, and then `None`).
     pub fn ids(&self) -> Result<Option<Vec<String>>, KeyStoreError> {
-        let spec = std::collections::HashMap::from([("service", self.service.as_str())]);
+        let (key, value) = search_for(&self.service);
+        let spec = std::collections::HashMap::from([(key, value.as_str())]);
         self.connection.call(|store| match store.search(&spec) {
             // Reading each entry's name is part of the same locked call, so no other
-            // Countersign can delete an entry between the search and the read.
-            Ok(entries) => {
-                Ok(Some(entries.iter().filter_map(|e| e.get_specifiers()).map(|(_, user)| user).collect()))
-            }
+            // Countersign can delete an entry between the search and the read. Only this
+            // service's entries count, whatever the store's search also matched.
+            Ok(entries) => Ok(Some(
+                entries
+                    .iter()
+                    .filter_map(|e| e.get_specifiers())
+                    .filter(|(service, _)| *service == self.service)
+                    .map(|(_, user)| user)
+                    .collect(),
+            )),
             Err(keyring_core::Error::NotSupportedByStore(_)) => Ok(None),
             Err(e) => Err(e),
         })
     }
+}
+
+/// The search that finds a service's entries: the Secret Service and the macOS Keychain
+/// match the service attribute.
+#[cfg(not(target_os = "windows"))]
+fn search_for(service: &str) -> (&'static str, String) {
+    ("service", service.to_owned())
+}
+
+/// The search that finds a service's entries: the Windows Credential Manager store takes
+/// only a regular expression over each credential's target name, which is `<user>.<service>`
+/// (the store's default delimiters). It refuses a `service` key outright ("unknown key"),
+/// so that until this was found under Wine, unlisted entries were never found on Windows.
+#[cfg(target_os = "windows")]
+fn search_for(service: &str) -> (&'static str, String) {
+    // The characters a regular expression gives a meaning to, as regex::escape lists them.
+    let escaped: String = service
+        .chars()
+        .flat_map(|c| {
+            let meta = "\\.+*?()|[]{}^$#&-~".contains(c);
+            meta.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect();
+    ("pattern", format!("^[^.]+\\.{escaped}$"))
 }
 
 #[cfg(target_os = "linux")]

@@ -105,7 +105,13 @@ fn a_compromised_key_is_refused_by_sign_unless_i_know_which_the_history_records(
     assert!(!k.path().join("app.jar.sig").exists() && !k.path().join("out").exists(), "nothing written");
     assert!(history(&k).is_empty(), "nothing recorded");
     // --i-know goes with a stored key only.
-    openssl_ed25519_key(k.path(), "file.pem");
+    // Any key file will do (made here, not by openssl: this test needs no verifier).
+    let file_key = countersign::keys::PrivateKey::generate(countersign::keys::Algorithm::Ed25519).unwrap();
+    std::fs::write(
+        k.path().join("file.pem"),
+        countersign::pem::encode("PRIVATE KEY", &file_key.to_pkcs8_der().unwrap()),
+    )
+    .unwrap();
     let (code, _, err) = k.run(&["sign", "app.jar", "--key-file", "file.pem", "--i-know"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("it goes with --key NAME, not with a key file"), "{err}");
