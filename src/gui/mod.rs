@@ -679,9 +679,22 @@ pub fn run() -> ExitCode {
     for &renderer in RENDERERS {
         let options = eframe::NativeOptions { viewport: viewport.clone(), renderer, ..Default::default() };
         let config = Config::from_environment();
-        match eframe::run_native("Countersign", options, Box::new(|_cc| Ok(Box::new(App::new(config))))) {
+        let report =
+            std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
+        let app = Box::new(move |cc: &eframe::CreationContext<'_>| -> Result<Box<dyn eframe::App>, _> {
+            if report {
+                eprintln!("countersign: drawing with {}", renderer_in_use(cc));
+            }
+            Ok(Box::new(App::new(config)))
+        });
+        match eframe::run_native("Countersign", options, app) {
             Ok(()) => return ExitCode::SUCCESS,
-            Err(e) => failures.push(format!("{renderer}: {e}")),
+            Err(e) => {
+                if report {
+                    eprintln!("countersign: {renderer} could not draw the window ({e})");
+                }
+                failures.push(format!("{renderer}: {e}"));
+            }
         }
     }
     let message = format!(
@@ -691,6 +704,36 @@ pub fn run() -> ExitCode {
     eprintln!("countersign: {message}");
     tell_without_a_terminal(&message);
     ExitCode::from(2)
+}
+
+/// What draws the window: the wgpu adapter (its name, graphics API and kind: a software
+/// one such as WARP or llvmpipe says "Cpu"), or the OpenGL renderer. What a smoke test
+/// prints, so that a run on a machine without a GPU shows which fallback it got.
+fn renderer_in_use(cc: &eframe::CreationContext<'_>) -> String {
+    #[cfg(target_os = "windows")]
+    if let Some(state) = &cc.wgpu_render_state {
+        let info = state.adapter.get_info();
+        return format!(
+            "wgpu on {:?}: {} ({:?} device, driver {} {})",
+            info.backend, info.name, info.device_type, info.driver, info.driver_info
+        );
+    }
+    match &cc.gl {
+        Some(gl) => {
+            use eframe::glow::HasContext as _;
+            // SAFETY: glGetString of two constant names on the context eframe just made
+            // current for this thread; glow copies the strings it returns.
+            #[allow(unsafe_code)]
+            let (renderer, version) = unsafe {
+                (
+                    gl.get_parameter_string(eframe::glow::RENDERER),
+                    gl.get_parameter_string(eframe::glow::VERSION),
+                )
+            };
+            format!("OpenGL: {renderer} ({version})")
+        }
+        None => "an unknown renderer".to_owned(),
+    }
 }
 
 /// Where a window program may have no terminal to print to (started from the Start menu,

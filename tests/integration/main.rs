@@ -31,4 +31,6 @@ mod truststore_presence;
 mod truststore_swap;
 mod verify_companions;
 #[cfg(feature = "gui")]
+mod window_wine;
+#[cfg(feature = "gui")]
 mod window_x11;

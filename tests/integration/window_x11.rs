@@ -231,7 +231,7 @@ fn every_view_is_photographed_in_light_and_dark() {
 
 /// ImageMagick's `convert`. Some images put a stand-in of that name on the PATH that only
 /// converts PNG for display, so being able to run `convert` is not enough.
-fn have_imagemagick() -> bool {
+pub(crate) fn have_imagemagick() -> bool {
     if !have_tool("convert", "-version") {
         return false;
     }
@@ -247,14 +247,14 @@ fn have_imagemagick() -> bool {
     real
 }
 
-fn screenshot_path() -> PathBuf {
+pub(crate) fn screenshot_path() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join("window-screenshot.png")
 }
 
 /// `convert FILE -format FORMAT info:`, trimmed.
-fn convert_format(image: &Path, format: &str) -> String {
+pub(crate) fn convert_format(image: &Path, format: &str) -> String {
     let out = Command::new("convert").arg(image).args(["-format", format, "info:"]).output().unwrap();
     assert!(out.status.success(), "convert {format} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
@@ -280,12 +280,12 @@ fn cpu_ticks(pid: u32) -> u64 {
 }
 
 /// The app's process, killed if the test ends before it exits.
-struct App {
-    child: Child,
+pub(crate) struct App {
+    pub(crate) child: Child,
 }
 
 impl App {
-    fn wait_timeout(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+    pub(crate) fn wait_timeout(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let end = Instant::now() + limit;
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -309,14 +309,14 @@ impl Drop for App {
 }
 
 /// The app's stderr, read line by line on a thread.
-struct StderrLines {
+pub(crate) struct StderrLines {
     rx: mpsc::Receiver<String>,
     seen: std::cell::RefCell<String>,
     reader: Option<thread::JoinHandle<()>>,
 }
 
 impl StderrLines {
-    fn read(stderr: impl Read + Send + 'static) -> Self {
+    pub(crate) fn read(stderr: impl Read + Send + 'static) -> Self {
         let (tx, rx) = mpsc::channel();
         let reader = thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
@@ -337,7 +337,7 @@ impl StderrLines {
     }
 
     /// The first line containing `needle`, waiting up to `limit`.
-    fn wait_for(&self, needle: &str, limit: Duration) -> Option<String> {
+    pub(crate) fn wait_for(&self, needle: &str, limit: Duration) -> Option<String> {
         let end = Instant::now() + limit;
         loop {
             let left = end.saturating_duration_since(Instant::now());
@@ -354,7 +354,7 @@ impl StderrLines {
     }
 
     /// Everything read so far (without waiting).
-    fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         while let Ok(line) = self.rx.try_recv() {
             self.take(line);
         }
@@ -362,7 +362,7 @@ impl StderrLines {
     }
 
     /// Everything, once the process has closed its stderr.
-    fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         if let Some(r) = self.reader.take() {
             let _ = r.join();
         }
@@ -371,9 +371,9 @@ impl StderrLines {
 }
 
 /// A private X server on a free display, killed when dropped.
-struct Xvfb {
+pub(crate) struct Xvfb {
     child: Child,
-    display: String,
+    pub(crate) display: String,
     width: u64,
     height: u64,
     /// A screenshot of the bare desktop, before any window.
@@ -382,7 +382,7 @@ struct Xvfb {
 }
 
 impl Xvfb {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let (width, height) = (1280, 800);
         let dir = tempdir();
         let log = std::fs::File::create(dir.path().join("xvfb.log")).unwrap();
@@ -421,21 +421,21 @@ impl Xvfb {
         x
     }
 
-    fn command(&self, program: &str) -> Command {
+    pub(crate) fn command(&self, program: &str) -> Command {
         let mut c = Command::new(program);
         c.env("DISPLAY", &self.display).env_remove("WAYLAND_DISPLAY");
         c
     }
 
     /// Runs a tool against this display, asserting success; returns stdout.
-    fn run_ok(&self, program: &str, args: &[&str]) -> String {
+    pub(crate) fn run_ok(&self, program: &str, args: &[&str]) -> String {
         let out = self.command(program).args(args).output().unwrap();
         assert!(out.status.success(), "{program} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The id of the first window whose name matches, waiting up to 30 s.
-    fn find_window(&self, name: &str) -> Option<String> {
+    pub(crate) fn find_window(&self, name: &str) -> Option<String> {
         let mut child = self
             .command("xdotool")
             .args(["search", "--sync", "--name", name])
@@ -458,7 +458,7 @@ impl Xvfb {
     }
 
     /// The whole screen as PNG.
-    fn screenshot(&self, png: &Path) {
+    pub(crate) fn screenshot(&self, png: &Path) {
         let xwd = png.with_extension("xwd");
         self.run_ok("xwd", &["-root", "-silent", "-out", xwd.to_str().unwrap()]);
         let out = Command::new("convert")
@@ -471,7 +471,7 @@ impl Xvfb {
     }
 
     /// One window as PNG.
-    fn screenshot_window(&self, window: &str, png: &Path) {
+    pub(crate) fn screenshot_window(&self, window: &str, png: &Path) {
         let xwd = png.with_extension("xwd");
         self.run_ok("xwd", &["-id", window, "-silent", "-out", xwd.to_str().unwrap()]);
         let out = Command::new("convert")
@@ -487,7 +487,7 @@ impl Xvfb {
     /// WM_PROTOCOLS/WM_DELETE_WINDOW client message. (This Xvfb has no window manager, and
     /// Debian 12's xdotool has no `windowquit`; its `windowclose` destroys the window
     /// under the app instead, which winit does not survive.)
-    fn close_window(&self, window: &str) -> Result<(), String> {
+    pub(crate) fn close_window(&self, window: &str) -> Result<(), String> {
         let window: u64 = window.parse().map_err(|e| format!("window id {window}: {e}"))?;
         xlib::send_delete_window(&self.display, window)
     }
