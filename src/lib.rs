@@ -12,6 +12,7 @@ pub mod hex;
 pub mod history;
 pub mod keys;
 pub mod keystore;
+pub mod overview;
 pub mod pem;
 pub mod progress;
 pub mod resign;

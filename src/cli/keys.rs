@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::{Failure, passphrase_for, print_json};
-use countersign::certs::Certificate;
 use countersign::keys::Algorithm;
-use countersign::keystore::{KeyHealth, KeyRecord, KeyStatus, KeyStore, ReplaceReason};
+use countersign::keystore::{KeyRecord, KeyStatus, KeyStore, ReplaceReason};
+use countersign::overview::KeyOverview;
 
 use super::KeysCommand;
 
@@ -59,7 +59,7 @@ fn import_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure> 
         "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
-    print_kept_certificate(&record);
+    print_kept_certificate(store, &record);
     println!("The key is now in the keychain: delete or lock away {} if it is a plain file.", file.display());
     Ok(0)
 }
@@ -114,14 +114,14 @@ fn restore_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure>
         "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
-    print_kept_certificate(&record);
+    print_kept_certificate(store, &record);
     Ok(0)
 }
 
 /// Says which certificate an imported or restored key file brought with it, if any.
-fn print_kept_certificate(record: &KeyRecord) {
+fn print_kept_certificate(store: &KeyStore, record: &KeyRecord) {
     if !record.certificates.is_empty() {
-        println!("Kept the certificate from the file with the key: {}.", certificate_state(record));
+        println!("Kept the certificate from the file with the key: {}.", summary(store, record).certificate);
     }
 }
 
@@ -212,42 +212,29 @@ struct KeySummary {
     status: KeyStatus,
 }
 
-fn certificate_state(record: &KeyRecord) -> String {
-    match record.certificates.last() {
-        None => "none".into(),
-        Some(pem) => match Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate") {
-            Ok(chain) => chain
-                .first()
-                .map(|c| c.validity_at(OffsetDateTime::now_utc()).to_string())
-                .unwrap_or_else(|| "none".into()),
-            Err(e) => format!("unreadable ({e})"),
-        },
+impl KeySummary {
+    fn of(key: &KeyOverview) -> Self {
+        let record = &key.record;
+        KeySummary {
+            name: record.name.clone(),
+            algorithm: record.algorithm.id().to_owned(),
+            fingerprint: record.fingerprint.clone(),
+            created: record.created.clone(),
+            last_used: record.last_used.clone(),
+            last_backed_up: record.last_backed_up.map(countersign::certs::rfc3339),
+            certificate: key.certificate_summary(OffsetDateTime::now_utc()),
+            keychain: key.keychain.to_string(),
+            status: record.status.clone(),
+        }
     }
 }
 
 fn summary(store: &KeyStore, record: &KeyRecord) -> KeySummary {
-    let keychain = match store.health(record) {
-        Ok(KeyHealth::Ok) => "ok".to_owned(),
-        Ok(KeyHealth::SecretMissing) => "missing from the keychain".to_owned(),
-        Ok(KeyHealth::SecretMismatch { found }) => format!("keychain holds another key ({found})"),
-        Err(e) => format!("unknown ({e})"),
-    };
-    KeySummary {
-        name: record.name.clone(),
-        algorithm: record.algorithm.id().to_owned(),
-        fingerprint: record.fingerprint.clone(),
-        created: record.created.clone(),
-        last_used: record.last_used.clone(),
-        last_backed_up: record.last_backed_up.map(countersign::certs::rfc3339),
-        certificate: certificate_state(record),
-        keychain,
-        status: record.status.clone(),
-    }
+    KeySummary::of(&store.overview_of(record.clone()))
 }
 
 fn list(store: &KeyStore, json: bool) -> Result<u8, Failure> {
-    let records = store.list()?;
-    let summaries: Vec<KeySummary> = records.iter().map(|r| summary(store, r)).collect();
+    let summaries: Vec<KeySummary> = store.overview()?.iter().map(KeySummary::of).collect();
     let orphans = match store.orphans() {
         Ok(found) => found.unwrap_or_default(),
         // Said, not swallowed: a search that always failed hid that no unlisted entry was

@@ -452,13 +452,13 @@ impl KeysView {
             });
             ui.end_row();
             ui.label(RichText::new("Keychain").strong());
-            match &row.keychain_problem {
+            match row.keychain.problem() {
                 None => widgets::badge(ui, Tone::Good, "ok"),
                 Some(_) => widgets::badge(ui, Tone::Bad, "problem"),
             };
             ui.end_row();
         });
-        if let Some(p) = &row.keychain_problem {
+        if let Some(p) = row.keychain.problem() {
             widgets::banner(
                 ui,
                 Tone::Bad,
@@ -923,7 +923,8 @@ fn key_entry(ui: &mut egui::Ui, row: &KeyRow, selected: bool, now: time::OffsetD
     );
     let elided = name.elided;
     let (cert_tone, cert_text) = widgets::validity(row.certificate_state(now));
-    let (keychain_tone, keychain_text) = match &row.keychain_problem {
+    let keychain_problem = row.keychain.problem();
+    let (keychain_tone, keychain_text) = match &keychain_problem {
         None => (Tone::Good, "keychain ok"),
         Some(_) => (Tone::Bad, "keychain problem"),
     };
@@ -989,10 +990,8 @@ fn key_entry(ui: &mut egui::Ui, row: &KeyRow, selected: bool, now: time::OffsetD
         }
     }
     // The pointer gets what the entry had no room for: a name cut short, a keychain problem.
-    let hover: Vec<&str> = [elided.then_some(record.name.as_str()), row.keychain_problem.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let hover: Vec<&str> =
+        [elided.then_some(record.name.as_str()), keychain_problem.as_deref()].into_iter().flatten().collect();
     if hover.is_empty() { response } else { response.on_hover_text(hover.join("\n")) }
 }
 

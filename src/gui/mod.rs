@@ -11,11 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
-use time::OffsetDateTime;
 
-use countersign::certs::{Certificate, ValidityState};
 use countersign::history::History;
-use countersign::keystore::{KeyHealth, KeyRecord, KeyStore};
+use countersign::keystore::KeyStore;
 
 mod actions;
 mod certificates;
@@ -149,29 +147,9 @@ impl View {
     }
 }
 
-/// A stored key as the window shows it: the index record, whether the keychain still holds
-/// it, and its certificates (oldest first, each a chain with the signer first).
-#[derive(Debug, Clone)]
-pub struct KeyRow {
-    pub record: KeyRecord,
-    pub keychain_problem: Option<String>,
-    pub chains: Vec<Vec<Certificate>>,
-    /// For a replaced key: how far its replacement got (steps 2 to 4), as the data folder
-    /// keeps it.
-    pub steps: Option<countersign::rotation::Steps>,
-    /// Why those steps could not be read.
-    pub steps_problem: Option<String>,
-}
-
-impl KeyRow {
-    pub fn current_certificate(&self) -> Option<&Certificate> {
-        self.chains.last().and_then(|c| c.first())
-    }
-
-    pub fn certificate_state(&self, now: OffsetDateTime) -> Option<ValidityState> {
-        self.current_certificate().map(|c| c.validity_at(now))
-    }
-}
+/// A stored key as the window shows it: the core's overview of it, the same the command
+/// line's `keys list` shows.
+pub type KeyRow = countersign::overview::KeyOverview;
 
 #[derive(Debug)]
 enum KeyList {
@@ -302,36 +280,7 @@ impl App {
         self.keys_generation += 1;
         let generation = self.keys_generation;
         self.worker.jobs(ctx).spawn("loading keys", move || {
-            let load = || -> Result<Vec<KeyRow>, Failure> {
-                let store = store?;
-                let records = store.list()?;
-                let replacements = countersign::rotation::Replacements::in_home(store.home());
-                Ok(records
-                    .into_iter()
-                    .map(|record| {
-                        let keychain_problem = match store.health(&record) {
-                            Ok(KeyHealth::Ok) => None,
-                            Ok(KeyHealth::SecretMissing) => {
-                                Some("its private key is missing from the keychain".to_owned())
-                            }
-                            Ok(KeyHealth::SecretMismatch { found }) => {
-                                Some(format!("the keychain holds another key ({found})"))
-                            }
-                            Err(e) => Some(e.to_string()),
-                        };
-                        let chains = store.certificates(&record);
-                        let (steps, steps_problem) = if record.status.replaced().is_some() {
-                            match replacements.get(&record.id) {
-                                Ok(steps) => (Some(steps), None),
-                                Err(e) => (None, Some(e.to_string())),
-                            }
-                        } else {
-                            (None, None)
-                        };
-                        KeyRow { record, keychain_problem, chains, steps, steps_problem }
-                    })
-                    .collect())
-            };
+            let load = || -> Result<Vec<KeyRow>, Failure> { Ok(store?.overview()?) };
             Message::KeysLoaded { generation, result: load() }
         });
     }

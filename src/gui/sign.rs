@@ -285,7 +285,7 @@ fn key_notes(row: Option<&KeyRow>, keys_failed: bool) -> (Option<String>, Vec<St
         return (Some(why.into()), vec![]);
     };
     let name = &row.record.name;
-    if let Some(problem) = &row.keychain_problem {
+    if let Some(problem) = row.keychain.problem() {
         return (
             Some(format!(
                 "Key \"{name}\" cannot sign: {problem}. Restore it from a backup in the Keys view."

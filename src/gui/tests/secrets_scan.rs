@@ -952,12 +952,6 @@ fn the_windows_key_rows_debug_without_key_bytes() {
     let dir = tempdir();
     let store = KeyStore::new(dir.path().join("home"), Secrets::in_memory("countersign-debug-rows").unwrap());
     store.add("k", &key).unwrap();
-    let row = crate::gui::KeyRow {
-        record: store.get("k").unwrap(),
-        keychain_problem: None,
-        chains: vec![],
-        steps: None,
-        steps_problem: None,
-    };
+    let row: crate::gui::KeyRow = store.overview_of(store.get("k").unwrap());
     assert_clean(&scanner, "KeyRow", &format!("{row:?} {row:#?}"));
 }
