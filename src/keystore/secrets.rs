@@ -170,7 +170,8 @@ impl Secrets {
     }
 
     /// The ids of all of this service's entries, where the store can search (the Secret
-    /// Service can; the mock store cannot, and then `None`).
+    /// Service, the Credential Manager and the in-memory store can; a store that cannot
+    /// gives `None`).
     pub fn ids(&self) -> Result<Option<Vec<String>>, KeyStoreError> {
         let (key, value) = search_for(&self.service);
         let spec = std::collections::HashMap::from([(key, value.as_str())]);

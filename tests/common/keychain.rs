@@ -320,3 +320,72 @@ impl Drop for Keychain {
         clear_service(&self.service, &listed_ids(&self.home().join("keys.json")));
     }
 }
+
+/// A test's own data folder over an in-memory keychain (keyring-core's mock store, which
+/// stores, searches and deletes as the real ones do, in this process only): for the window's
+/// flows, which are about the window and not about the keychain. The tests about the
+/// keychain itself (the window-and-command-lines race, the secret scan, the keychain
+/// restart) use [`Keychain`], the real one; the rest need no daemon.
+pub struct MemoryKeychain {
+    dir: tempfile::TempDir,
+    secrets: countersign::keystore::Secrets,
+}
+
+impl MemoryKeychain {
+    pub fn new() -> Self {
+        MemoryKeychain {
+            dir: tempdir(),
+            secrets: countersign::keystore::Secrets::in_memory("countersign-test").unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// The secret as the store holds it.
+    pub fn lookup(&self, id: &str) -> Option<Zeroizing<String>> {
+        self.secrets.get(id).unwrap()
+    }
+
+    pub fn secrets(&self) -> countersign::keystore::Secrets {
+        self.secrets.clone()
+    }
+}
+
+/// Where a test's window keeps its data and secrets: the real keychain or the in-memory one.
+pub trait TestKeychain {
+    /// The test's own folder (documents, dialogs start here).
+    fn folder(&self) -> &Path;
+    /// The data folder (`COUNTERSIGN_HOME`).
+    fn data_home(&self) -> PathBuf;
+    fn connect(&self) -> countersign::keystore::Secrets;
+}
+
+impl TestKeychain for MemoryKeychain {
+    fn folder(&self) -> &Path {
+        self.path()
+    }
+    fn data_home(&self) -> PathBuf {
+        self.home()
+    }
+    fn connect(&self) -> countersign::keystore::Secrets {
+        self.secrets()
+    }
+}
+
+impl TestKeychain for Keychain {
+    fn folder(&self) -> &Path {
+        self.path()
+    }
+    fn data_home(&self) -> PathBuf {
+        self.home()
+    }
+    fn connect(&self) -> countersign::keystore::Secrets {
+        countersign::keystore::Secrets::platform(&self.service).unwrap()
+    }
+}

@@ -3,7 +3,7 @@
 //! layout alone, buttons that say why they are disabled.
 
 use super::harness::Window;
-use crate::common::keychain::Keychain;
+use crate::common::keychain::MemoryKeychain;
 use crate::common::*;
 use countersign::certs::{self, Certificate, Subject};
 use countersign::keys::Algorithm;
@@ -11,7 +11,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use time::{Duration, OffsetDateTime};
 
 /// Opens the window on a store that already has a key with a certificate, in the Sign view.
-fn window_with_key(k: &Keychain) -> Window {
+fn window_with_key(k: &MemoryKeychain) -> Window {
     let mut w = Window::open(k);
     w.store.generate("acme", Algorithm::Ed25519).unwrap();
     let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
@@ -27,7 +27,7 @@ const NO_DIALOG: &str = "No file dialog is available on this desktop; type the p
 
 #[test]
 fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     w.desktop.without_dialogs();
 
@@ -131,7 +131,7 @@ fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
 
 #[test]
 fn dialogs_start_in_the_folder_last_used() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let out = k.path().join("bundles");
     std::fs::create_dir(&out).unwrap();
@@ -148,7 +148,7 @@ fn dialogs_start_in_the_folder_last_used() {
 
 #[test]
 fn a_missing_output_folder_is_caught_as_it_is_typed_and_can_be_made() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     // Nothing queued: an empty state, and Sign says why it is off.
     w.expect("Add a .jar or .obr to start");
@@ -174,7 +174,7 @@ fn a_missing_output_folder_is_caught_as_it_is_typed_and_can_be_made() {
 
 #[test]
 fn a_failed_file_is_retried_from_its_card() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("late.jar");
     w.type_into("Or a path:", &jar.display().to_string());
@@ -191,7 +191,7 @@ fn a_failed_file_is_retried_from_its_card() {
 
 #[test]
 fn signing_the_same_app_again_asks_to_replace_or_keep_both() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("widget.jar");
     make_app_jar(&jar, "com.acme.widget", "1.0", 100);
@@ -223,7 +223,7 @@ fn signing_the_same_app_again_asks_to_replace_or_keep_both() {
 
 #[test]
 fn notices_float_over_the_view_and_every_copy_says_so() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("app.jar");
     make_app_jar(&jar, "com.acme.app", "1.0", 100);
@@ -262,7 +262,7 @@ fn notices_float_over_the_view_and_every_copy_says_so() {
 
 #[test]
 fn renewing_marks_the_old_certificate_and_offers_to_update_the_customers_copy() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.type_into("Organisation", "Acme Software");
     w.type_into("Your name or team", "Acme Support");
@@ -287,7 +287,7 @@ fn renewing_marks_the_old_certificate_and_offers_to_update_the_customers_copy() 
 
 #[test]
 fn without_a_keychain_the_window_says_so_in_one_sentence_and_verify_still_works() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let dbus = "The system keychain is not available: no Secret Service answers on this D-Bus session. (Keychain said: org.freedesktop.DBus.Error.ServiceUnknown)";
     let mut w = Window::open_without_keychain(&k, dbus);
     w.expect("Countersign cannot reach the system keychain, so keys cannot be used or made right now.");
@@ -337,7 +337,7 @@ fn without_a_keychain_the_window_says_so_in_one_sentence_and_verify_still_works(
 
 #[test]
 fn the_first_run_says_why_its_tabs_wait_and_enter_creates_the_key() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     assert!(!w.is_enabled("Keys"), "the views wait for the first key");
     w.expect("Fill in both names first.");
@@ -353,7 +353,7 @@ fn the_first_run_says_why_its_tabs_wait_and_enter_creates_the_key() {
 
 #[test]
 fn the_keyboard_starts_in_each_views_content_and_the_shortcuts_sign() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let focused = |w: &Window, label: &str| w.harness.get_by_label(label).accesskit_node().is_focused();
     assert!(focused(&w, "Choose files…"), "Sign starts at its first control");
@@ -380,7 +380,7 @@ fn the_keyboard_starts_in_each_views_content_and_the_shortcuts_sign() {
 
 #[test]
 fn the_trust_store_check_says_whether_your_current_certificate_is_there() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let record = w.store.get("acme").unwrap();
     let current = w.store.certificates(&record).pop().unwrap().remove(0);
@@ -414,7 +414,7 @@ fn the_trust_store_check_says_whether_your_current_certificate_is_there() {
 
 #[test]
 fn verify_finds_the_signature_and_certificate_beside_an_app() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("big-widget.jar");
     make_app_jar(&jar, "com.acme.widget", "1.0", 100);
@@ -438,7 +438,7 @@ fn verify_finds_the_signature_and_certificate_beside_an_app() {
 
 #[test]
 fn a_backup_carries_the_certificate_says_when_it_was_made_and_a_second_restore_is_refused() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     w.click("Keys");
     w.expect("never (back it up below)");

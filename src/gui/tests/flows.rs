@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::harness::Window;
-use crate::common::keychain::Keychain;
+use crate::common::keychain::MemoryKeychain;
 use crate::common::*;
 use countersign::bundle::{self, VerifyTarget};
 use countersign::certs::{self, Subject};
@@ -34,7 +34,7 @@ fn verify_dir(dir: &Path) -> bundle::Report {
 }
 
 /// Opens the window on a store that already has a key, past the first-run setup.
-fn window_with_key(k: &Keychain) -> Window {
+fn window_with_key(k: &MemoryKeychain) -> Window {
     let mut w = Window::open(k);
     key_with_certificate(&w, "acme");
     // The window read an empty store at start; the Keys view reloads it.
@@ -47,7 +47,7 @@ fn window_with_key(k: &Keychain) -> Window {
 
 #[test]
 fn first_run_makes_a_key_and_certificate_and_shows_the_customers_copy() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.expect("Welcome to Countersign");
     assert!(!w.is_enabled("Create signing key and certificate"), "the button waits for both names");
@@ -79,7 +79,7 @@ fn first_run_makes_a_key_and_certificate_and_shows_the_customers_copy() {
 
 #[test]
 fn the_keyboard_moves_between_fields_and_presses_buttons() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.type_into("Organisation", "Initech");
     w.harness.key_press(egui::Key::Tab);
@@ -98,7 +98,7 @@ fn the_keyboard_moves_between_fields_and_presses_buttons() {
 
 #[test]
 fn a_dropped_jar_is_signed_into_a_bundle_the_core_accepts_and_lands_in_history() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("acme-app-1.2.jar");
     make_app_jar(&jar, "com.acme.app", "1.2.0", 50_000);
@@ -144,7 +144,7 @@ fn a_dropped_jar_is_signed_into_a_bundle_the_core_accepts_and_lands_in_history()
 
 #[test]
 fn several_files_are_signed_as_a_queue_each_with_its_result() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let out = k.path().join("out");
     std::fs::create_dir(&out).unwrap();
@@ -173,7 +173,7 @@ fn several_files_are_signed_as_a_queue_each_with_its_result() {
 
 #[test]
 fn signing_can_be_cancelled_and_leaves_nothing_behind() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let out = k.path().join("out");
     std::fs::create_dir(&out).unwrap();
@@ -196,7 +196,7 @@ fn signing_can_be_cancelled_and_leaves_nothing_behind() {
 
 #[test]
 fn the_sign_view_explains_each_error() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("app.jar");
     make_app_jar(&jar, "com.acme.app", "1.0", 100);
@@ -236,7 +236,7 @@ fn the_sign_view_explains_each_error() {
 
 #[test]
 fn keys_are_generated_renamed_backed_up_copied_and_deleted_from_the_window() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.click("I already have a key: import it");
     w.click("New key…");
@@ -299,7 +299,7 @@ fn keys_are_generated_renamed_backed_up_copied_and_deleted_from_the_window() {
 /// string. Checked by searching the whole of this process's memory for it.
 #[test]
 fn passphrases_typed_into_the_window_are_wiped_and_leave_no_copy_in_memory() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     w.click("Keys");
     // Made at run time, and kept only here: the test's own copy is not counted.
@@ -355,7 +355,7 @@ fn passphrases_typed_into_the_window_are_wiped_and_leave_no_copy_in_memory() {
 
 #[test]
 fn certificates_are_made_requested_imported_and_renewed_from_the_window() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.store.generate("acme", Algorithm::Ed25519).unwrap();
     w.store.generate("other", Algorithm::Ed25519).unwrap();
@@ -417,7 +417,7 @@ fn certificates_are_made_requested_imported_and_renewed_from_the_window() {
 
 #[test]
 fn verify_passes_a_good_bundle_and_says_why_a_tampered_one_fails() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("app.jar");
     make_app_jar(&jar, "com.acme.app", "1.0", 5000);
@@ -448,7 +448,7 @@ fn verify_passes_a_good_bundle_and_says_why_a_tampered_one_fails() {
 
 #[test]
 fn verify_clears_a_stale_verdict_and_checks_on_enter() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     let jar = k.path().join("app.jar");
     make_app_jar(&jar, "com.acme.app", "1.0", 5000);
@@ -470,7 +470,7 @@ fn verify_clears_a_stale_verdict_and_checks_on_enter() {
 
 #[test]
 fn a_trust_store_package_is_made_and_checked_from_the_window() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = window_with_key(&k);
     w.click("Trust store");
     let out = k.path().join("packages");
@@ -492,7 +492,7 @@ fn a_trust_store_package_is_made_and_checked_from_the_window() {
 /// view and listed again under a name, and then signs.
 #[test]
 fn a_key_the_list_lost_is_found_and_listed_again_from_the_window() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.store.generate("kept", Algorithm::Ed25519).unwrap();
     let old_index = std::fs::read(w.store.index_path()).unwrap();

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use crate::gui::desktop::{Desktop, DialogKind, DialogRequest, NoDialog};
 use crate::gui::{App, Config, Dialogs};
 use countersign::history::History;
-use countersign::keystore::{KeyStore, Secrets};
+use countersign::keystore::KeyStore;
 use eframe::egui;
 use egui_kittest::Harness;
 pub use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use crate::common::keychain::Keychain;
+use crate::common::keychain::TestKeychain;
 
 /// One scripted answer of a dialog.
 type Answer = Result<Vec<PathBuf>, NoDialog>;
@@ -91,26 +91,26 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn open(k: &Keychain) -> Self {
-        let store = KeyStore::new(k.home(), Secrets::platform(&k.service).expect("keychain"));
+    pub fn open(k: &impl TestKeychain) -> Self {
+        let store = KeyStore::new(k.data_home(), k.connect());
         Self::open_with(k, Ok(store.clone()), store)
     }
 
     /// A window whose key store could not be opened, for the reason `why` (as on a machine
     /// without a keychain); `store` is there for the test only.
-    pub fn open_without_keychain(k: &Keychain, why: &str) -> Self {
-        let store = KeyStore::new(k.home(), Secrets::platform(&k.service).expect("keychain"));
+    pub fn open_without_keychain(k: &impl TestKeychain, why: &str) -> Self {
+        let store = KeyStore::new(k.data_home(), k.connect());
         Self::open_with(k, Err(why.to_owned()), store)
     }
 
-    fn open_with(k: &Keychain, for_window: Result<KeyStore, String>, store: KeyStore) -> Self {
+    fn open_with(k: &impl TestKeychain, for_window: Result<KeyStore, String>, store: KeyStore) -> Self {
         let desktop = Arc::new(ScriptedDesktop::default());
-        let documents = k.path().join("Documents");
-        let history = History::in_home(&k.home());
+        let documents = k.folder().join("Documents");
+        let history = History::in_home(&k.data_home());
         let config = Config {
             store: for_window,
             history: history.clone(),
-            dialogs: Dialogs::new(desktop.clone(), k.path().to_path_buf()),
+            dialogs: Dialogs::new(desktop.clone(), k.folder().to_path_buf()),
             documents: documents.clone(),
         };
         let mut app = App::new(config);

@@ -2,13 +2,13 @@
 //! key list and the chosen key's details stand side by side.
 
 use super::harness::Window;
-use crate::common::keychain::Keychain;
+use crate::common::keychain::MemoryKeychain;
 use countersign::keys::Algorithm;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 #[test]
 fn the_toolbar_makes_a_key_that_is_then_chosen_and_shown_beside_the_list() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.click("I already have a key: import it");
     w.expect("No keys yet");
@@ -74,7 +74,7 @@ fn the_toolbar_makes_a_key_that_is_then_chosen_and_shown_beside_the_list() {
 /// detail panel's controls are inside the window.
 #[test]
 fn the_keys_view_holds_at_800_by_600() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.store.generate("acme", Algorithm::Ed25519).unwrap();
     w.click("I already have a key: import it");

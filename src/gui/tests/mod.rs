@@ -1,5 +1,6 @@
 //! The window's tests, one per user flow, driven headlessly with egui_kittest against the real
-//! keychain and the real core. They live with the binary because the window does: the library
+//! core and an in-memory keychain (`MemoryKeychain`), so that they need no daemon. The tests
+//! about the keychain itself (`race`, `secrets_scan`) use the real one. They live with the binary because the window does: the library
 //! holds no interface code. Helpers shared with the integration tests come from
 //! `tests/common/` (`crate::common`).
 // Tests assert by panicking, and build hostile archives byte by byte with deliberate casts.

@@ -3,7 +3,7 @@
 //! its replacement signs; a retired key warns and signs.
 
 use super::harness::Window;
-use crate::common::keychain::Keychain;
+use crate::common::keychain::MemoryKeychain;
 use crate::common::*;
 use countersign::certs::Subject;
 use countersign::keys::Algorithm;
@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 #[test]
 fn a_compromised_key_is_refused_in_the_sign_view_and_a_retired_one_warns() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
     let now = OffsetDateTime::now_utc();
@@ -82,7 +82,7 @@ fn a_compromised_key_is_refused_in_the_sign_view_and_a_retired_one_warns() {
 
 #[test]
 fn a_key_is_replaced_from_the_keys_view_after_a_confirmation() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
     w.store.generate("acme", Algorithm::Ed25519).unwrap();
@@ -121,7 +121,7 @@ fn a_key_is_replaced_from_the_keys_view_after_a_confirmation() {
 /// again with one moved and one changed; left half-way and resumed from a new window.
 #[test]
 fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.desktop.without_dialogs();
     let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
@@ -250,7 +250,7 @@ fn sign_with(w: &Window, key: &str, jar: &std::path::Path, note: &str) {
 
 #[test]
 fn the_history_answers_who_got_apps_signed_with_a_key() {
-    let Some(k) = Keychain::new() else { return };
+    let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
     for name in ["acme", "other"] {
