@@ -242,7 +242,7 @@ pub fn truststore(command: TruststoreCommand) -> Result<u8, Failure> {
         TruststoreCommand::Check { dir, product_user, key, cert, expect, reject, json } => {
             let current = match (key, cert) {
                 (Some(name), _) => Some(Current::Key(name)),
-                (None, Some(file)) => Some(Current::File(file)),
+                (None, Some(arg)) => Some(Current::of(&arg)),
                 (None, None) => None,
             };
             check_cmd(&dir, product_user.as_deref(), current.as_ref(), &expect, &reject, json)
@@ -260,6 +260,20 @@ fn names_a_file(arg: &str) -> bool {
         .and_then(|e| e.to_str())
         .is_some_and(|e| ["crt", "pem", "cer", "der"].iter().any(|x| e.eq_ignore_ascii_case(x)));
     path.is_file() || arg.contains('/') || arg.contains('\\') || cert_extension
+}
+
+/// The certificate of a CERT|KEY argument: a file's, or a stored key's current one (its
+/// chain, signer first).
+pub(super) fn certificate_input(arg: &str) -> Result<countersign::bundle::CertificateInput, Failure> {
+    if names_a_file(arg) {
+        return Ok(countersign::bundle::CertificateInput::from_file(Path::new(arg))?);
+    }
+    let (mut chains, bundle_stem) = certificates_of(arg)?;
+    Ok(countersign::bundle::CertificateInput {
+        chain: chains.pop().unwrap_or_default(),
+        source_name: format!("key \"{arg}\""),
+        bundle_stem,
+    })
 }
 
 /// The certificates of a CERT|KEY argument, each a chain, and the stem of the file name they
@@ -325,7 +339,26 @@ enum Current {
     File(std::path::PathBuf),
 }
 
+/// The certificates `--reject` names: a file's, or every one kept with a stored key (the
+/// signer's of each chain), each with where it came from.
+fn rejected_by(arg: &str) -> Result<Vec<(Certificate, String)>, Failure> {
+    if names_a_file(arg) {
+        return Ok(vec![Current::File(arg.into()).load()?]);
+    }
+    let (chains, _) = certificates_of(arg)?;
+    Ok(chains
+        .into_iter()
+        .filter_map(|chain| chain.into_iter().next())
+        .map(|c| (c, format!("key \"{arg}\"")))
+        .collect())
+}
+
 impl Current {
+    /// A CERT|KEY argument: a file, or a stored key's name.
+    fn of(arg: &str) -> Self {
+        if names_a_file(arg) { Current::File(arg.into()) } else { Current::Key(arg.to_owned()) }
+    }
+
     /// The certificate (the signer's, a chain's first) and how to name where it came from.
     fn load(&self) -> Result<(Certificate, String), Failure> {
         match self {
@@ -361,17 +394,18 @@ fn check_cmd(
     dir: &Path,
     product_user: Option<&str>,
     current: Option<&Current>,
-    expect: &[std::path::PathBuf],
-    reject: &[std::path::PathBuf],
+    expect: &[String],
+    reject: &[String],
     json: bool,
 ) -> Result<u8, Failure> {
     let uid = product_user.map(uid_of).transpose()?;
     // The certificates first: a key or file that cannot be read is bad input, before any finding.
     let current = current.map(Current::load).transpose()?;
-    let load_all = |files: &[std::path::PathBuf]| -> Result<Vec<(Certificate, String)>, Failure> {
-        files.iter().map(|f| Current::File(f.clone()).load()).collect()
-    };
-    let (expected, rejected) = (load_all(expect)?, load_all(reject)?);
+    let expected = expect.iter().map(|arg| Current::of(arg).load()).collect::<Result<Vec<_>, _>>()?;
+    let mut rejected = Vec::new();
+    for arg in reject {
+        rejected.extend(rejected_by(arg)?);
+    }
     if let Some((e, r)) = expected.iter().find_map(|e| rejected.iter().find(|r| r.0 == e.0).map(|r| (e, r))) {
         return Err(Failure::bad_input(format!(
             "{} and {} hold the same certificate ({}): it cannot be both expected and rejected. Expect the new certificate and reject the old one.",

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use countersign::archive::{self, AppInfo};
 use countersign::atomic::WriteError;
 use countersign::batch::{BatchError, Existing, Layout};
-use countersign::bundle::{self, BundleError, CertificateInput, Report, VerifyTarget};
+use countersign::bundle::{self, BundleError, Report, VerifyTarget};
 use countersign::history::HistoryError;
 use countersign::keys::{KeyError, PrivateKey};
 use countersign::keystore::KeyStore;
@@ -167,18 +167,21 @@ pub enum TruststoreCommand {
         /// (compared by content, not file name); exit status 1 when it is not.
         #[arg(long, value_name = "NAME", conflicts_with = "cert")]
         key: Option<String>,
-        /// Also say whether this certificate (PEM or DER; the first of a chain) is in the
-        /// trust store; exit status 1 when it is not.
-        #[arg(long, value_name = "FILE")]
-        cert: Option<PathBuf>,
-        /// A certificate (file, PEM or DER; the first of a chain) that must be in the trust
-        /// store, under any file name. Repeat for several; exit status 1 when one is missing.
-        #[arg(long, value_name = "FILE")]
-        expect: Vec<PathBuf>,
-        /// A certificate (file) that must no longer be in the trust store, under any file name:
-        /// the old one of a swap. Repeat for several; exit status 1 when one is still there.
-        #[arg(long, value_name = "FILE")]
-        reject: Vec<PathBuf>,
+        /// Also say whether this certificate (a file, PEM or DER, the first of a chain; or a
+        /// stored key's name: its current one) is in the trust store; exit status 1 when it
+        /// is not.
+        #[arg(long, value_name = "CERT|KEY")]
+        cert: Option<String>,
+        /// A certificate that must be in the trust store, under any file name: a file (PEM or
+        /// DER; the first of a chain) or a stored key's name (its current certificate). Repeat
+        /// for several; exit status 1 when one is missing.
+        #[arg(long, value_name = "CERT|KEY")]
+        expect: Vec<String>,
+        /// A certificate that must no longer be in the trust store, under any file name: the
+        /// old one of a swap. A file, or a stored key's name (every certificate kept with it).
+        /// Repeat for several; exit status 1 when one is still there.
+        #[arg(long, value_name = "CERT|KEY")]
+        reject: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -274,9 +277,10 @@ pub struct SignArgs {
     /// is used unless --cert is given.
     #[arg(long, value_name = "NAME")]
     pub key: Option<String>,
-    /// The signer's certificate (PEM or DER; a chain with the signer first), shipped in the bundle.
-    #[arg(long, value_name = "CERT.crt")]
-    pub cert: Option<PathBuf>,
+    /// The signer's certificate, shipped in the bundle: a file (PEM or DER; a chain with the
+    /// signer first), or a stored key's name (its current certificate).
+    #[arg(long, value_name = "CERT|KEY")]
+    pub cert: Option<String>,
     /// Folder for the bundle, made if missing; it gets a copy of the app too, so the folder
     /// is the whole bundle. With several apps, each gets <name>-bundle/ in it. [default: the
     /// app's folder; with several apps, <name>-bundle/ next to each]
@@ -557,7 +561,7 @@ fn sign(a: SignArgs) -> Result<u8, Failure> {
         }
     };
     let signer = match &a.cert {
-        Some(path) => signer.with_certificate(CertificateInput::from_file(path)?),
+        Some(arg) => signer.with_certificate(certs::certificate_input(arg)?),
         None => signer,
     };
     let several = a.artifacts.len() > 1;

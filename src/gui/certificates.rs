@@ -1,6 +1,7 @@
 //! The Certificates view: for one key, its certificates with their expiry, and making,
 //! requesting, importing, renewing and saving them.
 
+use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
@@ -347,7 +348,16 @@ impl CertificatesView {
         }
         ui.horizontal(|ui| {
             let ok = days.is_some() && !subject.common_name.is_empty();
-            if ui.add_enabled(ok, egui::Button::new("Make self-signed certificate")).clicked() {
+            let why_not = if days.is_none() {
+                "Give the validity in days first."
+            } else {
+                "Give the common name first."
+            };
+            if ui
+                .add_enabled(ok, egui::Button::new("Make self-signed certificate"))
+                .disabled_because(why_not)
+                .clicked()
+            {
                 Self::self_sign(
                     cx,
                     &name,
@@ -361,7 +371,11 @@ impl CertificatesView {
                 .on_hover_text(
                     "A new certificate for the same key and subject; signatures made before stay valid",
                 )
-                .on_disabled_hover_text("There is no certificate to renew yet: make one first.")
+                .disabled_because(if current.is_none() {
+                    "There is no certificate to renew yet: make one first."
+                } else {
+                    "Give the validity in days first."
+                })
                 .clicked()
             {
                 self.confirm_renew = Some(name.clone());
@@ -449,7 +463,7 @@ impl CertificatesView {
                 !subject.common_name.is_empty(),
                 egui::Button::new("Save certificate request (CSR)…"),
             )
-            .on_disabled_hover_text("Give the common name above first.")
+            .disabled_because("Give the common name above first.")
             .clicked()
         {
             self.save_request(cx, row, subject.clone());

@@ -1,5 +1,6 @@
 //! The History view: every signing, newest first, searchable, exportable to CSV.
 
+use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
@@ -158,7 +159,7 @@ impl HistoryView {
         let any_shown = !self.shown().is_empty();
         if ui
             .add_enabled(any_shown, egui::Button::new("Export CSV…"))
-            .on_disabled_hover_text("Nothing to export: no signing matches.")
+            .disabled_because("Nothing to export: no signing matches.")
             .clicked()
         {
             let dialogs = cx.dialogs();

@@ -1,6 +1,7 @@
 //! The Keys view: the stored keys, and everything done to one (generate, import or restore,
 //! back up, rename, delete, copy the public key).
 
+use crate::gui::widgets::DisabledBecause as _;
 use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
@@ -398,7 +399,7 @@ impl KeysView {
                             let list = egui::Button::new(format!("List {id}"));
                             if ui
                                 .add_enabled(!name.is_empty(), list)
-                                .on_disabled_hover_text("Type a name for it first.")
+                                .disabled_because("Type a name for it first.")
                                 .clicked()
                             {
                                 let store = cx.store();
@@ -497,7 +498,7 @@ impl KeysView {
                 let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 let button = ui.add_enabled(why.is_none(), egui::Button::new("Rename"));
                 let button = match &why {
-                    Some(why) => button.on_disabled_hover_text(why),
+                    Some(why) => button.disabled_because(why),
                     None => button,
                 };
                 (why.is_none() && (button.clicked() || entered), new)
@@ -607,9 +608,7 @@ impl KeysView {
         let has_certificate = !record.certificates.is_empty() || record.status.replaced().is_some();
         if ui
             .add_enabled(has_certificate, egui::Button::new(button))
-            .on_disabled_hover_text(
-                "This key has no certificate to take the subject from: give it one first.",
-            )
+            .disabled_because("This key has no certificate to take the subject from: give it one first.")
             .clicked()
         {
             cx.actions.push(Action::ReplaceKey(record.name.clone()));

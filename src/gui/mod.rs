@@ -5,6 +5,7 @@
 //! (`messages.rs`) that `App::apply` hands to the view that owns it, followed by a repaint.
 //! With nothing running, egui repaints only on input.
 
+use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -383,7 +384,7 @@ impl App {
                         (self.view == v || (self.view == View::Replace && v == View::Keys)) && !setup;
                     if ui
                         .add_enabled(!setup, egui::Button::selectable(selected, v.title()))
-                        .on_disabled_hover_text("Make or import a signing key first, or press Skip for now.")
+                        .disabled_because("Make or import a signing key first, or press Skip for now.")
                         .clicked()
                     {
                         self.actions.push(Action::ShowView(v));

@@ -8,6 +8,7 @@
 //! 3. Their swap kit, and a check of a customer's trust store once they applied it.
 //! 4. Sign again with the new key what they have, listing what moved or changed.
 
+use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
@@ -261,6 +262,7 @@ impl ReplaceView {
         }
         let mut chosen = self.key.clone();
         let busy = self.looking || !self.resigning.is_empty();
+        const BUSY: &str = "Wait for the apps of this key, or cancel signing them again, first.";
         ui.add_enabled_ui(!busy, |ui| {
             ui.horizontal(|ui| {
                 let l = ui.label("Key to replace");
@@ -277,12 +279,11 @@ impl ReplaceView {
                         }
                     })
                     .response
-                    .labelled_by(l.id);
+                    .labelled_by(l.id)
+                    .disabled_because(BUSY);
                 widgets::first_control(ui, &picker);
             })
-        })
-        .response
-        .on_disabled_hover_text("Wait for the apps of this key, or cancel signing them again, first.");
+        });
         if chosen != self.key
             && let Some(name) = chosen
         {
@@ -578,7 +579,7 @@ impl ReplaceView {
         let dir = self.check_dir.path();
         if ui
             .add_enabled(dir.is_some(), egui::Button::new("Check the swap"))
-            .on_disabled_hover_text("Type or choose a trust-store folder first.")
+            .disabled_because("Type or choose a trust-store folder first.")
             .clicked()
             || (events.submitted && dir.is_some())
         {
@@ -685,6 +686,7 @@ impl ReplaceView {
         };
         if ui
             .add_enabled(!self.looking, egui::Button::new("Look for the apps"))
+            .disabled_because("Looking for them now.")
             .on_hover_text("Reads each app at the path the history recorded and compares its SHA-256.")
             .clicked()
         {

@@ -2,6 +2,7 @@
 //! the machine has cores (the core's batch call, the same as the command line's), each with
 //! its own progress bar and result.
 
+use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
@@ -575,7 +576,11 @@ impl SignView {
                 self.sign_waiting(cx);
             }
             let finished = self.items.iter().any(|i| matches!(i.state, State::Done(_) | State::Failed(_)));
-            if ui.add_enabled(finished, egui::Button::new("Clear finished")).clicked() {
+            if ui
+                .add_enabled(finished, egui::Button::new("Clear finished"))
+                .disabled_because("No signing has finished yet.")
+                .clicked()
+            {
                 self.items.retain(|i| !matches!(i.state, State::Done(_) | State::Failed(_)));
             }
         });

@@ -274,7 +274,27 @@ pub fn primary<S: AsRef<str>>(
     }
     let why = why_not();
     ui.label(RichText::new(why.as_ref()).color(ui.visuals().weak_text_color()));
-    response.on_disabled_hover_text(why.as_ref())
+    response.disabled_because(why.as_ref())
+}
+
+/// Why a control is disabled, for everyone: the tooltip for the pointer, and the accessible
+/// description for a screen reader, which otherwise announces only "dimmed".
+pub trait DisabledBecause {
+    /// When the control is disabled, says `why` in its tooltip and accessible description.
+    #[must_use]
+    fn disabled_because(self, why: &str) -> Self;
+}
+
+impl DisabledBecause for Response {
+    fn disabled_because(self, why: &str) -> Self {
+        if self.enabled() {
+            return self;
+        }
+        if self.ctx.has_accesskit_node(self.id) {
+            self.ctx.accesskit_node_builder(self.id, |node| node.set_description(why));
+        }
+        self.on_disabled_hover_text(why)
+    }
 }
 
 /// Where the "a view was just opened" flag lives in egui's memory.

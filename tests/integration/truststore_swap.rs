@@ -273,4 +273,40 @@ fn the_swap_kit_removes_every_certificate_of_a_stored_key() {
         k.run(&["truststore", "package", "--cert", "acme-new", "--remove", "new.crt", "--out", "kit2"]);
     assert_eq!(code, 2, "{err}");
     assert!(!d.join("kit2").exists());
+
+    // `truststore check` takes the keys' names as `package` does: the new key's current
+    // certificate must be there, under any name, and none of the old key's.
+    let store = d.join("store");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::copy(d.join("new.crt"), store.join("vendor.crt")).unwrap();
+    std::fs::copy(d.join("renewed.crt"), store.join("old.crt")).unwrap();
+    let check = ["truststore", "check", "store", "--expect", "acme-new", "--reject", "acme-old"];
+    let (code, out, err) = k.run(&check);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.lines().any(|l| l.starts_with("Expected key \"acme-new\"") && !l.ends_with(": missing.")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("Rejected key \"acme-old\"") && l.contains("still there (store/old.crt)")),
+        "{out}"
+    );
+    std::fs::remove_file(store.join("old.crt")).unwrap();
+    let (code, out, err) = k.run(&check);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = k.run(&["truststore", "check", "store", "--cert", "acme-new"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // `sign --cert` takes a key's name too: the old key with the new key's certificate is
+    // refused (the certificate is another key's), the new key with its own signs.
+    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0.0", 1000);
+    let (code, out, err) =
+        k.run(&["sign", "app.jar", "--key", "acme-old", "--cert", "acme-new", "--out", "b1"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!d.join("b1").exists());
+    let (code, out, err) =
+        k.run(&["sign", "app.jar", "--key", "acme-new", "--cert", "acme-new", "--out", "b2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(d.join("b2/acme-new.crt")).unwrap(), read("new.crt").to_pem());
 }

@@ -204,6 +204,29 @@ impl Window {
         out.join("\n")
     }
 
+    /// The labels of the disabled controls that give a screen reader no reason (no accessible
+    /// description).
+    pub fn disabled_without_reason(&self) -> Vec<String> {
+        fn walk<'a>(n: egui_kittest::Node<'a>, out: &mut Vec<String>) {
+            use egui_kittest::kittest::NodeT as _;
+            let a = n.accesskit_node();
+            if a.is_disabled() && a.description().is_none_or(|d| d.trim().is_empty()) {
+                out.push(format!("{:?} {:?}", a.role(), a.label().unwrap_or_default()));
+            }
+            for c in n.children() {
+                walk(c, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.harness.root(), &mut out);
+        out
+    }
+
+    /// The accessible description of the control labelled `label`.
+    pub fn description_of(&self, label: &str) -> Option<String> {
+        self.harness.get_by_label(label).accesskit_node().description()
+    }
+
     #[track_caller]
     pub fn expect(&self, part: &str) {
         assert!(

@@ -95,3 +95,31 @@ fn the_keys_view_holds_at_800_by_600() {
         assert!(r.right() <= 800.0 && r.bottom() <= 600.0, "{label}: {r:?}");
     }
 }
+
+/// A screen reader hears why a control is disabled, in every view: the accessible
+/// description carries the reason the tooltip shows (Keys' "Rename" and "Save backup…" among
+/// them).
+#[test]
+fn every_disabled_control_tells_a_screen_reader_why() {
+    let k = MemoryKeychain::new();
+    let mut w = Window::open(&k);
+    // The first run: the navigation is disabled until a key exists or it is skipped.
+    assert_eq!(w.disabled_without_reason(), Vec::<String>::new(), "first run");
+    w.store.generate("acme", Algorithm::Ed25519).unwrap();
+    w.click("I already have a key: import it");
+    w.harness.state_mut().refresh();
+    w.settle();
+    for view in ["Sign", "Keys", "Certificates", "Verify", "History", "Trust store"] {
+        w.click(view);
+        assert_eq!(w.disabled_without_reason(), Vec::<String>::new(), "the {view} view");
+    }
+    w.click("Keys");
+    assert!(!w.is_enabled("Rename"));
+    assert_eq!(w.description_of("Rename").as_deref(), Some("Type the new name first."));
+    assert!(!w.is_enabled("Save backup…"));
+    assert!(
+        w.description_of("Save backup…").is_some_and(|d| d.contains("passphrase")),
+        "{:?}",
+        w.description_of("Save backup…")
+    );
+}
