@@ -191,12 +191,21 @@ impl HistoryView {
             return;
         }
         ui.weak(format!("{} of {} signing(s)", shown.len(), self.entries.len()));
+        // Wider than the window when paths are long: the table scrolls sideways inside the view
+        // rather than running off its edge, each cell on one line.
+        egui::ScrollArea::horizontal().id_salt("history-table-scroll").show(ui, |ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+            Self::table(ui, &shown);
+        });
+    }
+
+    fn table(ui: &mut egui::Ui, shown: &[&Entry]) {
         egui::Grid::new("history-table").num_columns(6).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
             for h in ["Time (UTC)", "File", "App", "Key", "Note", "Bundle"] {
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
-            for e in shown {
+            for e in shown.iter().copied() {
                 ui.label(e.time.replace('T', " ").trim_end_matches('Z').to_owned());
                 ui.label(&e.file).on_hover_text(format!("SHA-256 {}\n{}", e.sha256, e.artifact_path));
                 ui.label(match (&e.plugin_key, &e.version) {

@@ -142,6 +142,33 @@ fn a_dropped_jar_is_signed_into_a_bundle_the_core_accepts_and_lands_in_history()
     assert!(text.lines().count() == 2 && text.contains("ACME-42 for Globex"), "{text}");
 }
 
+/// At 1,280 px the History table, with a long bundle folder, runs past the window's edge only
+/// inside a sideways scroll: every column can be brought into view, the Bundle one included.
+#[test]
+fn the_history_table_scrolls_sideways_at_1280_pixels() {
+    let k = MemoryKeychain::new();
+    let mut w = window_with_key(&k);
+    let folder =
+        k.path().join("customers-globex-corporation-production-cluster-upgrade-2026-with-custom-builds");
+    std::fs::create_dir(&folder).unwrap();
+    let jar = folder.join("acme-app-with-a-long-name-for-globex-1.2.jar");
+    make_app_jar(&jar, "com.acme.app.with.a.long.plugin.key", "1.2.0", 1_000);
+    w.drop_files(&[&jar]);
+    w.type_into("Note", "ACME-42 for Globex Corporation, production cluster");
+    w.click("Sign 1 file");
+    w.expect("Signed.");
+    w.harness.set_size(eframe::egui::vec2(1280.0, 800.0));
+    w.click("History");
+    let bundle_dir = w.history.load().unwrap().entries[0].bundle_dir.clone();
+    let cell = w.harness.get_by_label(&bundle_dir);
+    cell.scroll_to_me();
+    w.settle();
+    let r = w.harness.get_by_label(&bundle_dir).rect();
+    assert!(r.left() >= 0.0 && r.right() <= 1280.0, "the Bundle column cannot be brought into view: {r:?}");
+    let r = w.harness.get_by_label("Bundle").rect();
+    assert!(r.right() <= 1280.0, "{r:?}");
+}
+
 #[test]
 fn several_files_are_signed_as_a_queue_each_with_its_result() {
     let k = MemoryKeychain::new();
