@@ -331,10 +331,14 @@ impl SignView {
         self.settings_grid(ui, cx);
         let rows: &[KeyRow] = cx.keys;
         let row = chosen.as_ref().and_then(|k| rows.iter().find(|r| &r.record.name == k));
-        let blocker = Self::key_banners(ui, row, cx.keys_failed).or_else(|| self.folder_blocker());
+        // What keeps the key from signing is said above, in a banner; the output folder's
+        // problem beside the Sign button.
+        let key_blocker = Self::key_banners(ui, row, cx.keys_failed);
+        let said_above = key_blocker.is_some();
+        let blocker = key_blocker.or_else(|| self.folder_blocker());
 
         ui.add_space(6.0);
-        self.sign_buttons(ui, cx, blocker.as_deref());
+        self.sign_buttons(ui, cx, blocker.as_deref(), said_above);
         self.earlier_question(ui, cx);
         ui.add_space(6.0);
         self.item_list(ui, cx, &ctx, blocker.is_none());
@@ -546,15 +550,24 @@ impl SignView {
         for w in &warnings {
             widgets::banner(ui, Tone::Warn, w);
         }
-        if let Some(b) = &blocker {
+        // Without a keychain the window's banner above every view says it already.
+        if let Some(b) = &blocker
+            && !keys_failed
+        {
             widgets::banner(ui, Tone::Bad, b);
         }
         blocker
     }
 
     /// Draws the Sign and Clear finished buttons (`blocker`: what keeps the key or the
-    /// output folder from signing).
-    fn sign_buttons(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, blocker: Option<&str>) {
+    /// output folder from signing; `said_above`: the view shows it already).
+    fn sign_buttons(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &mut ViewContext,
+        blocker: Option<&str>,
+        said_above: bool,
+    ) {
         let waiting = self.waiting();
         ui.horizontal(|ui| {
             let can_sign = blocker.is_none() && waiting > 0 && !self.running && self.earlier.is_empty();
@@ -571,7 +584,10 @@ impl SignView {
                 }
                 None => "Add a .jar or .obr to sign first.".to_owned(),
             };
-            let sign = widgets::primary(ui, can_sign, &label, why).on_hover_text("Ctrl+Enter");
+            // A blocker on screen already, in a banner above (or, without a keychain, in the
+            // window's own banner), would be said twice beside the button.
+            let sign =
+                widgets::primary_saying(ui, can_sign, &label, why, !said_above).on_hover_text("Ctrl+Enter");
             if sign.clicked() {
                 self.sign_waiting(cx);
             }

@@ -263,6 +263,19 @@ pub fn primary<S: AsRef<str>>(
     text: &str,
     why_not: impl FnOnce() -> S,
 ) -> Response {
+    primary_saying(ui, enabled, text, why_not, true)
+}
+
+/// [`primary`], with the reason it is disabled beside it only when `say_beside`: where the
+/// view already shows that reason (a banner above), the button gives it only to the pointer and
+/// to a screen reader, so that the screen says each problem once.
+pub fn primary_saying<S: AsRef<str>>(
+    ui: &mut Ui,
+    enabled: bool,
+    text: &str,
+    why_not: impl FnOnce() -> S,
+    say_beside: bool,
+) -> Response {
     let button = if enabled {
         egui::Button::new(RichText::new(text).strong().color(Color32::WHITE)).fill(ACCENT)
     } else {
@@ -273,7 +286,9 @@ pub fn primary<S: AsRef<str>>(
         return response;
     }
     let why = why_not();
-    ui.label(RichText::new(why.as_ref()).color(ui.visuals().weak_text_color()));
+    if say_beside {
+        ui.label(RichText::new(why.as_ref()).color(ui.visuals().weak_text_color()));
+    }
     response.disabled_because(why.as_ref())
 }
 

@@ -291,6 +291,11 @@ fn without_a_keychain_the_window_says_so_in_one_sentence_and_verify_still_works(
     let dbus = "The system keychain is not available: no Secret Service answers on this D-Bus session. (Keychain said: org.freedesktop.DBus.Error.ServiceUnknown)";
     let mut w = Window::open_without_keychain(&k, dbus);
     w.expect("Countersign cannot reach the system keychain, so keys cannot be used or made right now.");
+    // Once: not again in a red box, nor beside the Sign button (which still gives the reason
+    // to a screen reader).
+    assert_eq!(w.count_containing("keychain"), 1, "{}", w.texts());
+    assert!(!w.is_enabled("Sign files"));
+    assert!(w.description_of("Sign files").is_some_and(|d| d.contains("cannot be reached")));
     w.expect_not("org.freedesktop.DBus");
     w.expect_not("make one in the Keys view");
     w.expect_not("Welcome to Countersign");

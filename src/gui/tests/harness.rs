@@ -184,6 +184,11 @@ impl Window {
         self.settle();
     }
 
+    /// How many labels on screen contain `part`.
+    pub fn count_containing(&self, part: &str) -> usize {
+        self.harness.query_all_by_label_contains(part).count()
+    }
+
     pub fn has_containing(&self, part: &str) -> bool {
         self.harness.query_all_by_label_contains(part).next().is_some()
     }
