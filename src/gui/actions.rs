@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::View;
+use super::failure::{Failure, explain};
 use super::notices::Notice;
 
 /// One request to the window as a whole.
@@ -26,6 +27,8 @@ pub enum Action {
     ReplaceKey(String),
     /// Checks a signed bundle in the Verify view.
     VerifyBundle(PathBuf),
+    /// Shows a folder in the system's file manager (off the UI thread; a failure is said).
+    OpenFolder(PathBuf),
 }
 
 /// The actions pushed since the app last applied them, in order.
@@ -47,6 +50,11 @@ impl Actions {
     /// Shows the outcome of something that failed, in its own words.
     pub fn failure(&mut self, text: impl Into<String>) {
         self.push(Action::Notify(Notice::failure(text)));
+    }
+
+    /// Shows a failure, explained with what to do in the window.
+    pub fn failed(&mut self, failure: &Failure) {
+        self.failure(explain(failure));
     }
 
     /// Everything pushed so far, leaving the queue empty.

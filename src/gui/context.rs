@@ -5,7 +5,7 @@
 use countersign::keystore::KeyStore;
 
 use super::actions::Actions;
-use super::messages::Failure;
+use super::failure::Failure;
 use super::worker::Jobs;
 use super::{Config, Dialogs, KeyRow};
 

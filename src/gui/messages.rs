@@ -2,19 +2,8 @@
 //! thread by `App::apply` and handed to the view that owns them. Errors stay typed until a
 //! view shows them.
 
-use countersign::archive::ArchiveError;
-use countersign::atomic::WriteError;
-use countersign::bundle::BundleError;
-use countersign::certs::CertError;
-use countersign::history::HistoryError;
-use countersign::keys::KeyError;
-use countersign::keystore::KeyStoreError;
-use countersign::signing::SignError;
-use countersign::truststore::{PackageError, TrustStoreError};
-
-use super::{
-    KeyRow, certificates, first_run, history_view, keys, replace_view, sign, truststore_view, verify,
-};
+use super::failure::Failure;
+use super::{KeyRow, certificates, first_run, history, keys, replace, sign, trust_store, verify};
 
 /// One result of background work.
 #[derive(Debug)]
@@ -41,52 +30,9 @@ pub enum Message {
     Certificates(certificates::Message),
     Sign(sign::Message),
     Verify(verify::Message),
-    History(history_view::Message),
-    TrustStore(truststore_view::Message),
-    Replace(replace_view::Message),
-}
-
-/// Why something the window asked of the core failed: the core's own error, shown in its
-/// own words.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// There is no key store (no data folder, no keychain), in the words of whoever opened
-    /// the window.
-    #[error("{0}")]
-    NoKeyStore(String),
-    #[error(transparent)]
-    KeyStore(#[from] KeyStoreError),
-    #[error(transparent)]
-    Signer(#[from] countersign::signer::SignerError),
-    #[error(transparent)]
-    Key(#[from] KeyError),
-    #[error(transparent)]
-    Certificate(#[from] CertError),
-    #[error(transparent)]
-    Write(#[from] WriteError),
-    #[error(transparent)]
-    Bundle(#[from] BundleError),
-    #[error(transparent)]
-    History(#[from] HistoryError),
-    #[error(transparent)]
-    Archive(#[from] ArchiveError),
-    #[error(transparent)]
-    Sign(#[from] SignError),
-    #[error(transparent)]
-    TrustStore(#[from] TrustStoreError),
-    #[error(transparent)]
-    Package(#[from] PackageError),
-    #[error(transparent)]
-    Rotation(#[from] countersign::rotation::RotationError),
-    /// One file of a batch failed: the batch only lends its error while it reports the
-    /// result, so its sentence is what is kept.
-    #[error("{0}")]
-    BatchItem(String),
-    /// No file dialog could be shown; the path is to be typed.
-    #[error(transparent)]
-    NoDialog(#[from] super::desktop::NoDialog),
-    #[error("Verification was cancelled.")]
-    VerificationCancelled,
+    History(history::Message),
+    TrustStore(trust_store::Message),
+    Replace(replace::Message),
 }
 
 macro_rules! view_messages {
@@ -105,7 +51,7 @@ view_messages!(
     certificates => Certificates,
     sign => Sign,
     verify => Verify,
-    history_view => History,
-    truststore_view => TrustStore,
-    replace_view => Replace,
+    history => History,
+    trust_store => TrustStore,
+    replace => Replace,
 );

@@ -5,7 +5,6 @@
 //! (`messages.rs`) that `App::apply` hands to the view that owns it, followed by a repaint.
 //! With nothing running, egui repaints only on input.
 
-use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,32 +16,27 @@ use countersign::history::History;
 use countersign::keystore::KeyStore;
 
 mod actions;
-mod certificates;
 mod context;
 pub(crate) mod desktop;
-mod first_run;
-mod hints;
-mod history_view;
-mod keys;
+mod failure;
 mod messages;
 mod notices;
-mod replace_view;
 mod secret;
-mod sign;
 #[cfg(test)]
 mod tests;
 mod theme;
-mod truststore_view;
-mod verify;
+mod views;
 mod widgets;
 mod worker;
 
 use actions::{Action, Actions};
 use context::ViewContext;
 pub use desktop::{Dialogs, NativeDesktop};
-use messages::{Failure, Message};
+use failure::Failure;
+use messages::Message;
 use notices::{Notice, Notices};
-use widgets::Tone;
+use views::{certificates, first_run, history, keys, replace, sign, trust_store, verify};
+use widgets::{DisabledBecause as _, Tone};
 use worker::Worker;
 
 /// Set to print how long the first frame took, and the frame count on exit (measurements).
@@ -167,9 +161,9 @@ struct Views {
     keys: keys::KeysView,
     certificates: certificates::CertificatesView,
     verify: verify::VerifyView,
-    history: history_view::HistoryView,
-    trust: truststore_view::TrustStoreView,
-    replace: replace_view::ReplaceView,
+    history: history::HistoryView,
+    trust: trust_store::TrustStoreView,
+    replace: replace::ReplaceView,
 }
 
 /// The application.
@@ -306,7 +300,7 @@ impl App {
         let history = self.config.history.clone();
         self.worker
             .jobs(ctx)
-            .spawn("reading the signing history", move || history_view::Message::Loaded(history.load()));
+            .spawn("reading the signing history", move || history::Message::Loaded(history.load()));
     }
 
     /// Applies one result of background work: the app's own, or handed to its view.
@@ -585,6 +579,12 @@ impl App {
                     let (views, mut cx) = self.split();
                     views.verify.take_paths(vec![dir]);
                     views.verify.start(&mut cx);
+                }
+                Action::OpenFolder(folder) => {
+                    let dialogs = self.config.dialogs.clone();
+                    self.worker.jobs(&self.ctx).spawn("opening a folder", move || {
+                        Message::FolderOpened(dialogs.open_folder(&folder))
+                    });
                 }
             }
         }

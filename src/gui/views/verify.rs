@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::context::ViewContext;
-use super::desktop::NoDialog;
-use super::messages::Failure;
-use super::widgets::{self, PathField, Tone};
+use crate::gui::context::ViewContext;
+use crate::gui::desktop::NoDialog;
+use crate::gui::failure::Failure;
+use crate::gui::widgets::{self, PathField, Tone};
 use countersign::bundle::{self, Outcome, Report, Verdict, VerifyTarget};
 use countersign::progress::Progress;
 use countersign::truststore::TrustStore;
@@ -45,7 +45,7 @@ pub struct VerifyView {
 impl VerifyView {
     /// Takes dropped paths: a `.sig` is the signature, a certificate file the certificate,
     /// anything else (a bundle folder or zip, or the app) what to check.
-    pub(super) fn take_paths(&mut self, paths: Vec<PathBuf>) {
+    pub(in crate::gui) fn take_paths(&mut self, paths: Vec<PathBuf>) {
         let ext = |p: &PathBuf| p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
         let mut target_set = false;
         for p in &paths {
@@ -67,7 +67,7 @@ impl VerifyView {
     }
 
     /// Applies a finished job of this view.
-    pub(super) fn apply(&mut self, message: Message) {
+    pub(in crate::gui) fn apply(&mut self, message: Message) {
         match message {
             Message::TargetChosen(Ok(Some(p))) => self.take_paths(vec![p]),
             Message::TargetChosen(Ok(None)) => {}
@@ -85,7 +85,7 @@ impl VerifyView {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        super::heading(ui, "Verify");
+        crate::gui::heading(ui, "Verify");
         ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
         ui.add_space(6.0);
         let target = self.target.ui_first(
@@ -187,7 +187,7 @@ impl VerifyView {
             };
             ui.label(RichText::new(title).strong());
             match result {
-                Err(e) => widgets::banner(ui, Tone::Bad, &super::hints::explain(e)),
+                Err(e) => widgets::banner(ui, Tone::Bad, &crate::gui::failure::explain(e)),
                 Ok(report) => show_report(ui, report),
             }
         }
@@ -202,7 +202,7 @@ impl VerifyView {
     }
 
     /// Runs the check in the background with what the fields say.
-    pub(super) fn start(&mut self, cx: &mut ViewContext) {
+    pub(in crate::gui) fn start(&mut self, cx: &mut ViewContext) {
         let target = VerifyTarget {
             path: self.target.path().unwrap_or_default(),
             signature: self.signature.path(),

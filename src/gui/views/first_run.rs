@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 
-use super::View;
-use super::actions::Action;
-use super::context::ViewContext;
-use super::messages::{Failure, Message as AppMessage};
-use super::widgets::{self, Tone};
+use crate::gui::View;
+use crate::gui::actions::Action;
+use crate::gui::context::ViewContext;
+use crate::gui::failure::Failure;
+use crate::gui::widgets::{self, Tone};
 use countersign::atomic::WriteError;
 use countersign::certs::Subject;
 use countersign::keys::Algorithm;
@@ -56,12 +56,12 @@ fn key_name_for(organisation: &str) -> String {
 }
 
 impl FirstRun {
-    pub(super) fn in_progress(&self) -> bool {
+    pub(in crate::gui) fn in_progress(&self) -> bool {
         self.working || self.created.is_some()
     }
 
     /// Applies the finished job of the first run.
-    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+    pub(in crate::gui) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         match message {
             Message::Made(result) => {
                 self.working = false;
@@ -76,7 +76,7 @@ impl FirstRun {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         ui.add_space(12.0);
-        super::heading(ui, "Welcome to Countersign");
+        crate::gui::heading(ui, "Welcome to Countersign");
         if let Some(done) = &self.created {
             ui.add_space(8.0);
             widgets::banner(
@@ -102,10 +102,7 @@ impl FirstRun {
                     if ui.button("Open folder").clicked()
                         && let Some(folder) = folder
                     {
-                        let dialogs = cx.dialogs();
-                        cx.jobs.spawn("opening a folder", move || {
-                            AppMessage::FolderOpened(dialogs.open_folder(&folder))
-                        });
+                        cx.actions.push(Action::OpenFolder(folder));
                     }
                     if ui.button("Copy path").clicked() {
                         ui.ctx().copy_text(path_text.clone());

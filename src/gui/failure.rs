@@ -1,15 +1,62 @@
-//! What the window adds to the core's errors: the core says what went wrong and what to do in
-//! words that fit any face; here the doing gets the window's own buttons and views.
+//! What goes wrong, as the window holds it (`Failure`, the core's typed errors side by side),
+//! and how the window explains it: the core says what went wrong and what to do in words that
+//! fit any face; here the doing gets the window's own buttons and views.
 
+use countersign::archive::ArchiveError;
 use countersign::atomic::WriteError;
 use countersign::batch::BatchError;
 use countersign::bundle::BundleError;
+use countersign::certs::CertError;
+use countersign::history::HistoryError;
 use countersign::keys::KeyError;
 use countersign::keystore::KeyStoreError;
 use countersign::signer::SignerError;
+use countersign::signing::SignError;
 use countersign::truststore::Remedy;
+use countersign::truststore::{PackageError, TrustStoreError};
 
-use super::messages::Failure;
+/// Why something the window asked of the core failed: the core's own error, shown in its
+/// own words.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// There is no key store (no data folder, no keychain), in the words of whoever opened
+    /// the window.
+    #[error("{0}")]
+    NoKeyStore(String),
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
+    #[error(transparent)]
+    Signer(#[from] countersign::signer::SignerError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Certificate(#[from] CertError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    TrustStore(#[from] TrustStoreError),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Rotation(#[from] countersign::rotation::RotationError),
+    /// One file of a batch failed: the batch only lends its error while it reports the
+    /// result, so its sentence is what is kept.
+    #[error("{0}")]
+    BatchItem(String),
+    /// No file dialog could be shown; the path is to be typed.
+    #[error(transparent)]
+    NoDialog(#[from] super::desktop::NoDialog),
+    #[error("Verification was cancelled.")]
+    VerificationCancelled,
+}
 
 /// The error's own sentence, then the window's way to act on it, where there is one.
 pub fn explain(failure: &Failure) -> String {

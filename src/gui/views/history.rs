@@ -1,14 +1,13 @@
 //! The History view: every signing, newest first, searchable, exportable to CSV.
 
-use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::context::ViewContext;
-use super::desktop::NoDialog;
-use super::messages::Failure;
-use super::widgets::{self, PathField, Tone};
+use crate::gui::context::ViewContext;
+use crate::gui::desktop::NoDialog;
+use crate::gui::failure::Failure;
+use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
 use countersign::history::{self, Entry, HistoryError, Loaded};
 
 /// Results of the History view's jobs.
@@ -35,7 +34,7 @@ pub struct HistoryView {
 
 impl HistoryView {
     /// Applies a finished job of this view.
-    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+    pub(in crate::gui) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         match message {
             Message::Loaded(Ok(l)) => {
                 self.entries = l.entries;
@@ -52,7 +51,7 @@ impl HistoryView {
                 }
                 Ok(None) => {}
                 Err(Failure::NoDialog(e)) => self.export_path.no_dialog(&e),
-                Err(e) => cx.actions.failure(super::hints::explain(&e)),
+                Err(e) => cx.actions.failed(&e),
             },
         }
     }
@@ -114,7 +113,7 @@ impl HistoryView {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        super::heading(ui, "History");
+        crate::gui::heading(ui, "History");
         ui.label(format!("Every signing made here, kept in {}.", cx.config.history.path().display()));
         if let Some(e) = &self.error {
             widgets::banner(ui, Tone::Bad, &e.to_string());

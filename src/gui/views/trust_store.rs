@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::KeyRow;
-use super::context::ViewContext;
-use super::desktop::NoDialog;
-use super::messages::Failure;
-use super::widgets::{self, PathField, Tone};
+use crate::gui::KeyRow;
+use crate::gui::context::ViewContext;
+use crate::gui::desktop::NoDialog;
+use crate::gui::failure::Failure;
+use crate::gui::widgets::{self, PathField, Tone};
 use countersign::truststore::{self, Lint, Presence, Severity, TrustStore};
 
 /// Results of the Trust store view's jobs.
@@ -45,7 +45,7 @@ pub struct TrustStoreView {
 
 impl TrustStoreView {
     /// Applies a finished job of this view.
-    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+    pub(in crate::gui) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         match message {
             Message::Packaged(result) => match result {
                 Ok(Some(p)) => {
@@ -54,7 +54,7 @@ impl TrustStoreView {
                 }
                 Ok(None) => {}
                 Err(Failure::NoDialog(e)) => self.package_dir.no_dialog(&e),
-                Err(e) => cx.actions.failure(super::hints::explain(&e)),
+                Err(e) => cx.actions.failed(&e),
             },
             Message::FolderChosen(answer) => {
                 self.lint = None;
@@ -66,7 +66,7 @@ impl TrustStoreView {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        super::heading(ui, "Trust store");
+        crate::gui::heading(ui, "Trust store");
         ui.label(
             "UPM trusts the certificates in the upmconfig/truststore folder of the product's (shared) home.",
         );
@@ -244,8 +244,11 @@ impl TrustStoreView {
             let file = f.file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
             ui.label(RichText::new(format!("{mark} {file}{}", f.message)).color(widgets::colour(ui, tone)));
             if let Some(fix) = &f.fix {
-                let how =
-                    f.remedy.and_then(super::hints::for_remedy).map(|h| format!(" {h}")).unwrap_or_default();
+                let how = f
+                    .remedy
+                    .and_then(crate::gui::failure::for_remedy)
+                    .map(|h| format!(" {h}"))
+                    .unwrap_or_default();
                 ui.label(RichText::new(format!("    Fix: {fix}{how}")).italics());
             }
         }

@@ -8,17 +8,16 @@
 //! 3. Their swap kit, and a check of a customer's trust store once they applied it.
 //! 4. Sign again with the new key what they have, listing what moved or changed.
 
-use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::KeyRow;
-use super::actions::Action;
-use super::context::ViewContext;
-use super::desktop::NoDialog;
-use super::messages::Failure;
-use super::widgets::{self, PathField, Tone};
+use crate::gui::KeyRow;
+use crate::gui::actions::Action;
+use crate::gui::context::ViewContext;
+use crate::gui::desktop::NoDialog;
+use crate::gui::failure::Failure;
+use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
 use countersign::history::{self, Entry};
 use countersign::keystore::{KeyRecord, ReplaceReason};
 use countersign::progress::Progress;
@@ -111,7 +110,7 @@ impl ReplaceView {
     }
 
     /// Applies a finished job of this page.
-    pub(super) fn apply(&mut self, Message(key, event): Message, cx: &mut ViewContext) {
+    pub(in crate::gui) fn apply(&mut self, Message(key, event): Message, cx: &mut ViewContext) {
         let actions = &mut *cx.actions;
         if key.is_some() && key != self.key {
             // Started for a key no longer shown: what it recorded shows when that key is.
@@ -125,7 +124,7 @@ impl ReplaceView {
         match event {
             Event::HistoryLoaded(result) => {
                 self.loading_history = false;
-                self.entries = Some(result.map_err(|e| super::hints::explain(&e)));
+                self.entries = Some(result.map_err(|e| crate::gui::failure::explain(&e)));
             }
             Event::Replaced(result) => {
                 actions.push(Action::ReloadKeys);
@@ -143,13 +142,13 @@ impl ReplaceView {
                             }
                         ));
                     }
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Event::Recorded(result) => {
                 actions.push(Action::ReloadKeys);
                 if let Err(e) = result {
-                    actions.failure(super::hints::explain(&e));
+                    actions.failed(&e);
                 }
             }
             Event::Exported(result) => match result {
@@ -159,7 +158,7 @@ impl ReplaceView {
                 }
                 Ok(None) => {}
                 Err(Failure::NoDialog(e)) => self.csv.no_dialog(&e),
-                Err(e) => actions.failure(super::hints::explain(&e)),
+                Err(e) => actions.failed(&e),
             },
             Event::CsvChosen(answer) => self.csv.chosen(answer),
             Event::KitFolderChosen(answer) => self.kit_dir.chosen(answer),
@@ -172,14 +171,14 @@ impl ReplaceView {
                     )),
                     Ok(None) => {}
                     Err(Failure::NoDialog(e)) => self.kit_dir.no_dialog(&e),
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Event::CheckFolderChosen(answer) => {
                 self.check = None;
                 self.check_dir.chosen(answer);
             }
-            Event::Checked(result) => self.check = Some(result.map_err(|e| super::hints::explain(&e))),
+            Event::Checked(result) => self.check = Some(result.map_err(|e| crate::gui::failure::explain(&e))),
             Event::Looked { to_sign, already } => {
                 self.looking = false;
                 self.reports = None;
@@ -193,14 +192,14 @@ impl ReplaceView {
                 self.entries = None;
                 match result {
                     Ok(reports) => self.reports = Some(reports),
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
         }
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        super::heading(ui, "Replace a key");
+        crate::gui::heading(ui, "Replace a key");
         ui.label("When a key leaves with a person, nears its end, or may have leaked: four steps, in order. What is done is kept, so you can leave this page and come back to it.");
         if self.entries.is_none() && !self.loading_history {
             self.loading_history = true;
@@ -530,11 +529,7 @@ impl ReplaceView {
                 .color(widgets::colour(ui, Tone::Good)),
             );
             if ui.button("Show the kit in its folder").clicked() {
-                let dialogs = cx.dialogs();
-                let folder = kit.folder.clone();
-                cx.jobs.spawn("opening a folder", move || {
-                    super::messages::Message::FolderOpened(dialogs.open_folder(&folder))
-                });
+                cx.actions.push(Action::OpenFolder(kit.folder.clone()));
             }
         } else {
             let events = self.kit_dir.ui(ui, "Kit folder", "empty: choose in a dialog", "Choose kit folder…");

@@ -1,19 +1,18 @@
 //! The Keys view: the stored keys, and everything done to one (generate, import or restore,
 //! back up, rename, delete, copy the public key).
 
-use crate::gui::widgets::DisabledBecause as _;
 use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 use zeroize::Zeroizing;
 
-use super::actions::Action;
-use super::context::ViewContext;
-use super::desktop::NoDialog;
-use super::messages::Failure;
-use super::secret::{SecretText, secret_field};
-use super::widgets::{self, PathField, Tone};
-use super::{KeyRow, View};
+use crate::gui::actions::Action;
+use crate::gui::context::ViewContext;
+use crate::gui::desktop::NoDialog;
+use crate::gui::failure::Failure;
+use crate::gui::secret::{SecretText, secret_field};
+use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
+use crate::gui::{KeyRow, View};
 use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS};
 use countersign::keystore::{BackupWritten, KeyRecord, KeyStore, KeyStoreError, ReplaceReason};
 
@@ -68,7 +67,7 @@ pub struct KeysView {
 
 impl KeysView {
     /// Wipes every passphrase typed into the view (when it is left, or its action is done).
-    pub(super) fn wipe_passphrases(&mut self) {
+    pub(in crate::gui) fn wipe_passphrases(&mut self) {
         self.import_passphrase.clear();
         self.backup_passphrase.clear();
         self.backup_repeat.clear();
@@ -83,7 +82,7 @@ impl KeysView {
     }
 
     /// Applies a finished job of this view.
-    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+    pub(in crate::gui) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         let actions = &mut *cx.actions;
         match message {
             Message::UnlistedFound(result) => {
@@ -97,7 +96,7 @@ impl KeysView {
                     }
                     Ok(None) => actions
                         .failure("This keychain cannot be searched, so unlisted keys cannot be found here."),
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Message::Listed { entry, result } => {
@@ -117,7 +116,7 @@ impl KeysView {
                             self.show(Pane::Details);
                         }
                     }
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Message::Renamed(result) => {
@@ -130,7 +129,7 @@ impl KeysView {
                         actions.push(Action::SelectKey(r.name));
                         self.rename_to.clear();
                     }
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Message::BackedUp(result) => match result {
@@ -157,7 +156,7 @@ impl KeysView {
                 Ok(None) => {}
                 // The passphrases stay: only the path has to be typed.
                 Err(Failure::NoDialog(e)) => self.backup_path.no_dialog(&e),
-                Err(e) => actions.failure(super::hints::explain(&e)),
+                Err(e) => actions.failed(&e),
             },
             Message::BackupFileChosen(answer) => self.backup_path.chosen(answer),
             Message::Generated(result) => {
@@ -175,7 +174,7 @@ impl KeysView {
                             self.show(Pane::Details);
                         }
                     }
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Message::KeyFileChosen(answer) => {
@@ -215,7 +214,7 @@ impl KeysView {
                             self.import_passphrase.clear();
                         }
                         actions.failure(match &e {
-                            ImportFailure::Other(failure) => super::hints::explain(failure),
+                            ImportFailure::Other(failure) => crate::gui::failure::explain(failure),
                             e => e.to_string(),
                         });
                     }
@@ -228,14 +227,14 @@ impl KeysView {
                         "Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.",
                         r.name, r.fingerprint
                     )),
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
         }
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        super::heading(ui, "Keys");
+        crate::gui::heading(ui, "Keys");
         ui.label(
             "Private keys live in the system keychain. Countersign's list holds only their public halves.",
         );

@@ -1,17 +1,16 @@
 //! The Certificates view: for one key, its certificates with their expiry, and making,
 //! requesting, importing, renewing and saving them.
 
-use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::KeyRow;
-use super::actions::Action;
-use super::context::ViewContext;
-use super::desktop::NoDialog;
-use super::messages::Failure;
-use super::widgets::{self, PathField, Tone};
+use crate::gui::KeyRow;
+use crate::gui::actions::Action;
+use crate::gui::context::ViewContext;
+use crate::gui::desktop::NoDialog;
+use crate::gui::failure::Failure;
+use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
 use countersign::certs::{self, Certificate, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, Subject};
 
 /// Results of the Certificates view's jobs.
@@ -82,7 +81,7 @@ impl Default for CertificatesView {
 
 impl CertificatesView {
     /// Applies a finished job of this view.
-    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+    pub(in crate::gui) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         let actions = &mut *cx.actions;
         match message {
             Message::Made { renew, result, stale_copy } => {
@@ -103,7 +102,7 @@ impl CertificatesView {
                         c.subject(),
                         certs::day(c.not_after())
                     )),
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Message::RequestSaved(result) => match result {
@@ -113,7 +112,7 @@ impl CertificatesView {
                 }
                 Ok(None) => {}
                 Err(Failure::NoDialog(e)) => self.request_path.no_dialog(&e),
-                Err(e) => actions.failure(super::hints::explain(&e)),
+                Err(e) => actions.failed(&e),
             },
             Message::PathChosen(which, answer) => self.path_field(which).chosen(answer),
             Message::CustomerCopyUpdated(result) => match result {
@@ -121,7 +120,7 @@ impl CertificatesView {
                     self.stale_copy = None;
                     actions.success(format!("{} now holds the renewed certificate: send it to your customers.", p.display()));
                 }
-                Err(e) => actions.failure(super::hints::explain(&e)),
+                Err(e) => actions.failed(&e),
             },
             Message::Imported(result) => {
                 actions.push(Action::ReloadKeys);
@@ -142,20 +141,20 @@ impl CertificatesView {
                     }
                     Ok(None) => {}
                     Err(Failure::NoDialog(e)) => self.issued_path.no_dialog(&e),
-                    Err(e) => actions.failure(super::hints::explain(&e)),
+                    Err(e) => actions.failed(&e),
                 }
             }
             Message::CertificateSaved(result) => match result {
                 Err(Failure::NoDialog(e)) => self.customer_path.no_dialog(&e),
                 Ok(Some(p)) => actions.success(format!("Saved the certificate to {}. Customers put it in UPM's trust store (the Trust store view makes a ready package).", p.display())),
                 Ok(None) => {}
-                Err(e) => actions.failure(super::hints::explain(&e)),
+                Err(e) => actions.failed(&e),
             },
         }
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
-        super::heading(ui, "Certificates");
+        crate::gui::heading(ui, "Certificates");
         let Some(row) = Self::key_picker(ui, cx) else {
             return;
         };
@@ -187,7 +186,7 @@ impl CertificatesView {
         cx: &mut ViewContext,
         which: PathFor,
         (label, hint, button): (&str, &str, &str),
-        dialog: impl FnOnce(&super::Dialogs) -> Result<Option<PathBuf>, NoDialog> + Send + 'static,
+        dialog: impl FnOnce(&crate::gui::Dialogs) -> Result<Option<PathBuf>, NoDialog> + Send + 'static,
     ) {
         let events = self.path_field(which).ui(ui, label, hint, button);
         match which {

@@ -2,18 +2,17 @@
 //! the machine has cores (the core's batch call, the same as the command line's), each with
 //! its own progress bar and result.
 
-use crate::gui::widgets::DisabledBecause as _;
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::KeyRow;
-use super::actions::Action;
-use super::context::ViewContext;
-use super::desktop::NoDialog;
-use super::messages::{Failure, Message as AppMessage};
-use super::widgets::{self, PathField, Tone};
-use super::worker::Jobs;
+use crate::gui::KeyRow;
+use crate::gui::actions::Action;
+use crate::gui::context::ViewContext;
+use crate::gui::desktop::NoDialog;
+use crate::gui::failure::Failure;
+use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
+use crate::gui::worker::Jobs;
 use countersign::archive::{self, AppInfo, ArtifactKind};
 use countersign::batch::{Existing, Layout};
 use countersign::certs::ValidityState;
@@ -142,7 +141,7 @@ struct Item {
 impl SignView {
     /// After the key list changed: keep the chosen key if it still exists, else take the
     /// one used most recently (or the newest).
-    pub(super) fn keys_changed(&mut self, rows: &[KeyRow]) {
+    pub(in crate::gui) fn keys_changed(&mut self, rows: &[KeyRow]) {
         if self.key.as_ref().is_some_and(|k| rows.iter().any(|r| &r.record.name == k)) {
             return;
         }
@@ -156,7 +155,7 @@ impl SignView {
     }
 
     /// Adds files to the queue and starts reading what they are.
-    pub(super) fn add_files(&mut self, jobs: &mut Jobs, paths: Vec<PathBuf>) {
+    pub(in crate::gui) fn add_files(&mut self, jobs: &mut Jobs, paths: Vec<PathBuf>) {
         for path in paths {
             let queued = self
                 .items
@@ -191,7 +190,7 @@ impl SignView {
     }
 
     /// Applies a finished job of this view.
-    pub(super) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
+    pub(in crate::gui) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         match message {
             Message::Inspected { id, result } => {
                 if let Some(item) = self.item_mut(id) {
@@ -656,8 +655,7 @@ impl SignView {
             }
         }
         if let Some(dir) = open_dir {
-            let dialogs = cx.dialogs();
-            cx.jobs.spawn("opening a folder", move || AppMessage::FolderOpened(dialogs.open_folder(&dir)));
+            cx.actions.push(Action::OpenFolder(dir));
         }
         if let Some(dir) = verify_dir {
             cx.actions.push(Action::VerifyBundle(dir));
@@ -748,7 +746,7 @@ impl SignView {
             let options =
                 SignOptions { layout: Layout::FolderEach(base), note, zip, existing, now: widgets::now() };
             signer::sign(&signer, &paths, options, &Ok(history), &progress, |i, result| {
-                let done = result.map_err(|e| Failure::BatchItem(super::hints::batch_item(e))).map(
+                let done = result.map_err(|e| Failure::BatchItem(crate::gui::failure::batch_item(e))).map(
                     |(signed, warnings)| Done {
                         bundle_dir: signed.dir.clone(),
                         files: signed.files.clone(),
