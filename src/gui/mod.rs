@@ -6,7 +6,6 @@
 //! With nothing running, egui repaints only on input.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,9 +15,11 @@ use countersign::history::History;
 use countersign::keystore::KeyStore;
 
 mod actions;
+mod chrome;
 mod context;
 pub(crate) mod desktop;
 mod failure;
+mod launch;
 mod messages;
 mod notices;
 mod secret;
@@ -30,9 +31,11 @@ mod widgets;
 mod worker;
 
 use actions::{Action, Actions};
+use chrome::keys_unavailable;
 use context::ViewContext;
 pub use desktop::{Dialogs, NativeDesktop};
 use failure::Failure;
+pub use launch::run;
 use messages::Message;
 use notices::{Notice, Notices};
 use views::{certificates, first_run, history, keys, replace, sign, trust_store, verify};
@@ -87,22 +90,6 @@ impl Config {
         Config { store, history: History::in_home(&home), dialogs, documents }
     }
 }
-
-/// The keys of a shortcut: the platform's command key (Ctrl, or ⌘ on a Mac) with a key, or
-/// keys named as they are everywhere.
-enum ShortcutKeys {
-    Command(egui::Key),
-    Plain(&'static str),
-}
-
-/// The keyboard shortcuts, as the Help menu lists them.
-const SHORTCUTS: &[(ShortcutKeys, &str)] = &[
-    (ShortcutKeys::Command(egui::Key::O), "Sign: add files"),
-    (ShortcutKeys::Command(egui::Key::Enter), "Sign: sign the files waiting"),
-    (ShortcutKeys::Command(egui::Key::C), "Sign: copy the signature of the file signed last"),
-    (ShortcutKeys::Plain("Enter"), "Run the form the cursor is in (Verify, Trust store, first run)"),
-    (ShortcutKeys::Plain("Tab / Shift+Tab"), "Move between controls; Space or Enter presses a button"),
-];
 
 /// The views, in the order of the navigation bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,94 +351,6 @@ impl App {
         self.end_frame(&ctx);
     }
 
-    /// The views across the top (inert during the first run) and the busy spinner.
-    fn navigation_bar(&mut self, ui: &mut egui::Ui) {
-        egui::Panel::top("navigation").show(ui, |ui| {
-            ui.add_space(4.0);
-            ui.horizontal(|ui| {
-                ui.heading("Countersign");
-                ui.separator();
-                let setup = self.needs_setup();
-                for v in View::ALL {
-                    // The "Replace a key" page belongs to Keys, which stays lit while it is open.
-                    let selected =
-                        (self.view == v || (self.view == View::Replace && v == View::Keys)) && !setup;
-                    if ui
-                        .add_enabled(!setup, egui::Button::selectable(selected, v.title()))
-                        .disabled_because("Make or import a signing key first, or press Skip for now.")
-                        .clicked()
-                    {
-                        self.actions.push(Action::ShowView(v));
-                    }
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.menu_button("Help", |ui| {
-                        ui.horizontal(|ui| {
-                            ui.label("Theme");
-                            // egui's own theme buttons carry emoji the bundled fonts cannot draw.
-                            let mut preference = ui.ctx().options(|o| o.theme_preference);
-                            let before = preference;
-                            for (choice, name) in [
-                                (egui::ThemePreference::System, "System"),
-                                (egui::ThemePreference::Light, "Light"),
-                                (egui::ThemePreference::Dark, "Dark"),
-                            ] {
-                                ui.selectable_value(&mut preference, choice, name);
-                            }
-                            if preference != before {
-                                ui.ctx().set_theme(preference);
-                            }
-                        });
-                        ui.separator();
-                        ui.label(RichText::new("Keyboard shortcuts").strong());
-                        egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
-                            for (keys, what) in SHORTCUTS {
-                                let keys = match keys {
-                                    // egui names the command key as the platform does: Ctrl, or ⌘.
-                                    ShortcutKeys::Command(key) => ui.ctx().format_shortcut(
-                                        &egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, *key),
-                                    ),
-                                    ShortcutKeys::Plain(keys) => (*keys).to_owned(),
-                                };
-                                ui.label(RichText::new(keys).monospace());
-                                ui.label(*what);
-                                ui.end_row();
-                            }
-                        });
-                    });
-                    if self.worker.pending() > 0 {
-                        ui.add(egui::Spinner::new()).on_hover_text("Working…");
-                    }
-                });
-            });
-            ui.add_space(4.0);
-        });
-    }
-
-    /// The version and how many keys there are, along the bottom.
-    fn status_bar(&mut self, ui: &mut egui::Ui) {
-        egui::Panel::bottom("status").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.weak(format!("Countersign {}", countersign::LONG_VERSION));
-                match &self.keys {
-                    KeyList::Loading => {
-                        ui.weak("· reading keys…");
-                    }
-                    KeyList::Loaded(rows) => {
-                        ui.weak(format!(
-                            "· {} key{} in the keychain",
-                            rows.len(),
-                            if rows.len() == 1 { "" } else { "s" }
-                        ));
-                    }
-                    KeyList::Failed(_) => {
-                        ui.weak("· keys unavailable");
-                    }
-                }
-            });
-        });
-    }
-
     /// The notices, a failed key list, and the current view (or the first run).
     fn central_panel(&mut self, ui: &mut egui::Ui) {
         egui::CentralPanel::default().show(ui, |ui| {
@@ -601,130 +500,6 @@ impl eframe::App for App {
             eprintln!("countersign: {} frames drawn", self.frames);
         }
     }
-}
-
-/// The window's icon, from `resources/`.
-const ICON_PNG: &[u8] = include_bytes!("../../resources/countersign.png");
-
-/// The renderers to try, in order. Windows first tries wgpu (DX12, which has a software
-/// adapter, so the window opens in a remote desktop session or a VM without GPU drivers where
-/// only OpenGL 1.1 exists), then OpenGL; elsewhere OpenGL (glow) serves.
-#[cfg(target_os = "windows")]
-const RENDERERS: &[eframe::Renderer] = &[eframe::Renderer::Wgpu, eframe::Renderer::Glow];
-#[cfg(not(target_os = "windows"))]
-const RENDERERS: &[eframe::Renderer] = &[eframe::Renderer::Glow];
-
-/// Opens the window and runs until it is closed.
-pub fn run() -> ExitCode {
-    let mut viewport = egui::ViewportBuilder::default()
-        .with_title("Countersign")
-        .with_app_id("countersign")
-        .with_inner_size([980.0, 700.0])
-        .with_min_inner_size([640.0, 480.0]);
-    match eframe::icon_data::from_png_bytes(ICON_PNG) {
-        Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
-        Err(e) => eprintln!("countersign: the window icon could not be read ({e}); continuing without it"),
-    }
-    let mut failures = Vec::new();
-    for &renderer in RENDERERS {
-        let options = eframe::NativeOptions { viewport: viewport.clone(), renderer, ..Default::default() };
-        let config = Config::from_environment();
-        let report =
-            std::env::var_os(STARTUP_REPORT_ENV).is_some() || std::env::var_os(SMOKE_TEST_ENV).is_some();
-        let app = Box::new(move |cc: &eframe::CreationContext<'_>| -> Result<Box<dyn eframe::App>, _> {
-            if report {
-                eprintln!("countersign: drawing with {}", renderer_in_use(cc));
-            }
-            Ok(Box::new(App::new(config)))
-        });
-        match eframe::run_native("Countersign", options, app) {
-            Ok(()) => return ExitCode::SUCCESS,
-            Err(e) => {
-                if report {
-                    eprintln!("countersign: {renderer} could not draw the window ({e})");
-                }
-                failures.push(format!("{renderer}: {e}"));
-            }
-        }
-    }
-    let message = format!(
-        "Countersign could not open its window ({}). Everything it does can be done from the command line instead: run `countersign --help` in a terminal.",
-        failures.join("; ")
-    );
-    eprintln!("countersign: {message}");
-    tell_without_a_terminal(&message);
-    ExitCode::from(2)
-}
-
-/// What draws the window: the wgpu adapter (its name, graphics API and kind: a software
-/// one such as WARP or llvmpipe says "Cpu"), or the OpenGL renderer. What a smoke test
-/// prints, so that a run on a machine without a GPU shows which fallback it got.
-fn renderer_in_use(cc: &eframe::CreationContext<'_>) -> String {
-    #[cfg(target_os = "windows")]
-    if let Some(state) = &cc.wgpu_render_state {
-        let info = state.adapter.get_info();
-        return format!(
-            "wgpu on {:?}: {} ({:?} device, driver {} {})",
-            info.backend, info.name, info.device_type, info.driver, info.driver_info
-        );
-    }
-    match &cc.gl {
-        Some(gl) => {
-            use eframe::glow::HasContext as _;
-            // SAFETY: glGetString of two constant names on the context eframe just made
-            // current for this thread; glow copies the strings it returns.
-            #[allow(unsafe_code)]
-            let (renderer, version) = unsafe {
-                (
-                    gl.get_parameter_string(eframe::glow::RENDERER),
-                    gl.get_parameter_string(eframe::glow::VERSION),
-                )
-            };
-            format!("OpenGL: {renderer} ({version})")
-        }
-        None => "an unknown renderer".to_owned(),
-    }
-}
-
-/// Where a window program may have no terminal to print to (started from the Start menu,
-/// Finder or Explorer), a message box says it too.
-#[cfg(any(target_os = "windows", target_os = "macos"))]
-fn tell_without_a_terminal(message: &str) {
-    if std::env::var_os(SMOKE_TEST_ENV).is_some() {
-        return;
-    }
-    let _ = rfd::MessageDialog::new()
-        .set_level(rfd::MessageLevel::Error)
-        .set_title("Countersign")
-        .set_description(message)
-        .set_buttons(rfd::MessageButtons::Ok)
-        .show();
-}
-
-#[cfg(not(any(target_os = "windows", target_os = "macos")))]
-fn tell_without_a_terminal(_message: &str) {}
-
-/// Says that the keys cannot be read, in one sentence for the person, with the details
-/// (the keychain's own words) folded away; true when Try again was pressed.
-fn keys_unavailable(ui: &mut egui::Ui, failure: &Failure) -> bool {
-    let no_keychain = matches!(
-        failure,
-        Failure::NoKeyStore(_) | Failure::KeyStore(countersign::keystore::KeyStoreError::Keychain { .. })
-    );
-    let sentence = if no_keychain {
-        "Countersign cannot reach the system keychain, so keys cannot be used or made right now. Verify and the trust-store check work without it."
-    } else {
-        "Your keys could not be read right now. Verify and the trust-store check work without them."
-    };
-    widgets::banner(ui, Tone::Warn, sentence);
-    let mut again = false;
-    ui.horizontal(|ui| {
-        again = ui.button("Try again").clicked();
-        egui::CollapsingHeader::new("Show details").id_salt("keys-unavailable").show(ui, |ui| {
-            ui.label(failure.to_string());
-        });
-    });
-    again
 }
 
 fn heading(ui: &mut egui::Ui, text: &str) {
