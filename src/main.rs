@@ -6,15 +6,16 @@
 // started from (below); pipes and redirections are inherited either way.
 #![cfg_attr(all(windows, feature = "gui", not(debug_assertions)), windows_subsystem = "windows")]
 
-mod cli;
-#[cfg(feature = "gui")]
-mod gui;
-
 // Test helpers shared with the integration tests in tests/ (the window's tests use them).
 #[cfg(all(test, feature = "gui"))]
 #[path = "../tests/common/mod.rs"]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
+#[macro_use]
 mod common;
+
+mod cli;
+#[cfg(feature = "gui")]
+mod gui;
 
 fn main() -> std::process::ExitCode {
     #[cfg(all(windows, feature = "gui", not(debug_assertions)))]

@@ -49,6 +49,27 @@ pub fn skipped(reason: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
 }
 
+/// Ends the running test unless the named outside tools are there: `require!(openssl)`,
+/// `require!(openssl, java)`. A missing one skips the test with a printed reason on a
+/// developer's machine and fails it when `CI` is set (see [`have_tool`]).
+macro_rules! require {
+    ($($tool:ident),+ $(,)?) => {
+        $(if !crate::common::require_tool(stringify!($tool)) {
+            return;
+        })+
+    };
+}
+
+/// The check behind [`require!`], by the tool's name.
+pub fn require_tool(tool: &str) -> bool {
+    match tool {
+        "openssl" => openssl_available(),
+        "java" => java_available(),
+        "sh" => have_tool("sh", "-c"),
+        other => have_tool(other, "--version"),
+    }
+}
+
 pub fn openssl_available() -> bool {
     have_tool("openssl", "version")
 }

@@ -30,9 +30,7 @@ fn private_key_of(k: &Keychain, name: &str) -> PrivateKey {
 #[test]
 fn openssl_and_the_jdk_accept_our_self_signed_certificate_and_csr() {
     let Some(k) = Keychain::new() else { return };
-    if !openssl_available() || !java_available() {
-        return;
-    }
+    require!(openssl, java);
     k.ok(&["keys", "generate", "--name", "acme"]);
     k.ok(&[
         "cert",
@@ -93,9 +91,7 @@ fn openssl_and_the_jdk_accept_our_self_signed_certificate_and_csr() {
 #[test]
 fn a_ca_issued_certificate_imports_with_its_chain_and_ships_in_the_bundle() {
     let Some(k) = Keychain::new() else { return };
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let d = k.path();
     k.ok(&["keys", "generate", "--name", "acme"]);
     k.ok(&["cert", "request", "acme", "--org", "Acme Ltd", "--cn", "Acme App Signing", "--out", "acme.csr"]);
@@ -277,9 +273,7 @@ fn findings(lint: &serde_json::Value, severity: &str) -> Vec<String> {
 #[cfg(unix)]
 #[test]
 fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_planted_fault() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let root = tempdir();
     let clean = root.path().join("clean");
     atlassian_store(&clean);

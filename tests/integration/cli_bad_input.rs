@@ -113,9 +113,7 @@ fn a_zip_bomb() {
 
 #[test]
 fn an_encrypted_key_with_a_wrong_or_missing_passphrase() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let s = Setup::new();
     openssl(
         &["pkey", "-in", "key.pem", "-aes-256-cbc", "-passout", "pass:right", "-out", "enc.pem"],
@@ -153,9 +151,7 @@ fn a_key_file_that_is_a_certificate() {
 
 #[test]
 fn key_files_of_algorithms_upm_does_not_take() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let s = Setup::new();
     for (args, name, label) in [
         (

@@ -19,9 +19,7 @@ fn setup_with_openssl(d: &Path) {
 
 #[test]
 fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);
@@ -88,9 +86,7 @@ fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
 
 #[test]
 fn a_zip_bundle_holds_everything_and_verifies_on_its_own() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);
@@ -121,9 +117,7 @@ fn a_zip_bundle_holds_everything_and_verifies_on_its_own() {
 
 #[test]
 fn verifying_against_a_trust_store_names_the_certificate_that_verified() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);
@@ -151,9 +145,7 @@ fn verifying_against_a_trust_store_names_the_certificate_that_verified() {
 
 #[test]
 fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_store() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     // A company CA (Ed25519), and the vendor's key with a certificate it issued.
@@ -255,9 +247,7 @@ fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_sto
 
 #[test]
 fn an_obr_is_identified_by_its_main_jar_and_signs_as_one_file() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);
@@ -303,9 +293,7 @@ fn a_jar_that_is_not_an_atlassian_app_signs_with_a_warning() {
 
 #[test]
 fn no_bundle_file_contains_the_private_key_in_any_encoding() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);
@@ -388,9 +376,7 @@ fn a_cancelled_signing_writes_nothing() {
 
 #[test]
 fn a_bundle_folder_without_its_artifact_says_how_to_verify() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);
@@ -414,9 +400,7 @@ fn a_bundle_folder_without_its_artifact_says_how_to_verify() {
 /// so that `verify` on that folder passes, as it does on what the window writes.
 #[test]
 fn sign_out_makes_a_missing_folder_that_verify_accepts() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);
@@ -464,9 +448,7 @@ fn sign_out_makes_a_missing_folder_that_verify_accepts() {
 /// alone and says why, the good ones are signed, and the exit status is the worst of them.
 #[test]
 fn several_apps_are_signed_at_once_and_a_bad_one_fails_alone() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     setup_with_openssl(d);

@@ -77,9 +77,7 @@ fn assert_files(dir: &Path, expected: u32, mask: u32) -> usize {
 
 #[test]
 fn what_countersign_writes_for_others_follows_the_umask_and_its_own_files_stay_private() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     for mask in MASKS {
         let shared = 0o666 & !mask;
         let dir = tempdir();

@@ -94,9 +94,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn signings_are_listed_newest_first_and_searched() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     sign_two(d);
@@ -130,9 +128,7 @@ fn signings_are_listed_newest_first_and_searched() {
 
 #[test]
 fn json_lists_the_entries_as_recorded() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     sign_two(d);
@@ -176,9 +172,7 @@ fn json_lists_the_entries_as_recorded() {
 
 #[test]
 fn csv_export_parses_back_and_never_replaces_a_file() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     sign_two(d);
@@ -222,9 +216,7 @@ fn csv_export_parses_back_and_never_replaces_a_file() {
 
 #[test]
 fn a_torn_line_is_skipped_with_a_warning() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     sign_two(d);
@@ -253,9 +245,7 @@ fn a_torn_line_is_skipped_with_a_warning() {
 
 #[test]
 fn an_empty_history_says_so_and_a_failed_record_does_not_fail_signing() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     let out = ok(d, &["history"]);

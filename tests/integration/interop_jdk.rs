@@ -23,9 +23,7 @@ fn java_verify(dir: &Path, artifact: &str, sig: &str, cert: &str) -> (bool, Stri
 
 #[test]
 fn the_jdk_verifies_a_bundle_signed_under_our_own_certificate() {
-    if !java_available() {
-        return;
-    }
+    require!(java);
     let dir = tempdir();
     let d = dir.path();
     let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
@@ -62,9 +60,7 @@ fn the_jdk_verifies_a_bundle_signed_under_our_own_certificate() {
 
 #[test]
 fn the_jdk_verifies_a_bundle_signed_with_openssl_made_key_and_certificate() {
-    if !java_available() || !openssl_available() {
-        return;
-    }
+    require!(java, openssl);
     let dir = tempdir();
     let d = dir.path();
     openssl_ed25519_key(d, "key.pem");

@@ -20,9 +20,7 @@ fn load_key(path: &Path) -> PrivateKey {
 
 #[test]
 fn ed25519_signatures_are_byte_identical_to_openssl() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     let key_path = openssl_ed25519_key(d, "key.pem");
@@ -67,9 +65,7 @@ fn the_empty_file_gets_rfc_8032_test_vector_1() {
 
 #[test]
 fn the_command_line_writes_openssls_signature_for_a_multi_megabyte_jar() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     openssl_ed25519_key(d, "key.pem");
@@ -87,9 +83,7 @@ fn the_command_line_writes_openssls_signature_for_a_multi_megabyte_jar() {
 
 #[test]
 fn openssl_verifies_our_ed25519_bundle_with_the_commands_in_install_md() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     openssl_ed25519_key(d, "key.pem");
@@ -115,9 +109,7 @@ fn openssl_verifies_our_ed25519_bundle_with_the_commands_in_install_md() {
 
 #[test]
 fn openssl_verifies_our_p384_signatures_and_we_say_upm_refuses_them() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"], d);
@@ -147,9 +139,7 @@ fn openssl_verifies_our_p384_signatures_and_we_say_upm_refuses_them() {
 
 #[test]
 fn we_verify_signatures_openssl_made_raw_and_base64_wrapped() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     openssl_ed25519_key(d, "key.pem");
@@ -294,9 +284,7 @@ fn a_flipped_bit_anywhere_in_the_artifact_is_rejected() {
 
 #[test]
 fn the_command_line_rejects_flipped_bits_with_exit_status_1() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     openssl_ed25519_key(d, "key.pem");
@@ -360,9 +348,7 @@ fn openssl_free_sign(key: &PrivateKey, file: &Path, sig: &Path) {
 
 #[test]
 fn openssl_accepts_our_self_signed_certificate() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
@@ -372,9 +358,7 @@ fn openssl_accepts_our_self_signed_certificate() {
 
 #[test]
 fn keys_in_every_form_openssl_writes_are_read() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let dir = tempdir();
     let d = dir.path();
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 100);

@@ -174,9 +174,7 @@ fn a_backup_restored_into_a_fresh_home_signs_byte_identically_and_openssl_needs_
 #[test]
 fn openssl_made_keys_import_and_other_algorithms_are_refused_by_name() {
     let Some(k) = Keychain::new() else { return };
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], k.path());
     openssl(
         &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.pem"],

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 
 #[path = "../common/mod.rs"]
+#[macro_use]
 mod common;
 
 mod archive_limits;

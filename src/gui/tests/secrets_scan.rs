@@ -764,9 +764,7 @@ fn window_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecret
 
 #[test]
 fn no_flow_leaves_a_private_key_in_files_output_or_the_window() {
-    if !openssl_available() {
-        return;
-    }
+    require!(openssl);
     let _alone = crate::common::keychain::alone();
     let Some(cli_k) = Keychain::new() else { return };
     let Some(win_k) = Keychain::new() else { return };
