@@ -90,8 +90,6 @@ pub struct KeyOverview {
     pub keychain: KeychainState,
     /// Its certificates that could be read, oldest first, each signer first.
     pub chains: Vec<Vec<Certificate>>,
-    /// Why the newest stored certificate could not be read, when it could not.
-    pub unreadable_certificate: Option<String>,
     /// For a replaced key: how far its replacement got (steps 2 to 4).
     pub steps: Option<Steps>,
     /// Why those steps could not be read.
@@ -109,13 +107,19 @@ impl KeyOverview {
         self.current_certificate().map(|c| c.validity_at(now))
     }
 
-    /// The current certificate's state in words: "none", "unreadable (...)", or its validity.
+    /// The current certificate's state in words (see [`certificate_summary`]).
     pub fn certificate_summary(&self, now: OffsetDateTime) -> String {
-        match (&self.unreadable_certificate, self.certificate_state(now)) {
-            (Some(why), _) => format!("unreadable ({why})"),
-            (None, Some(state)) => state.to_string(),
-            (None, None) => "none".to_owned(),
-        }
+        certificate_summary(&self.record, now)
+    }
+}
+
+/// The state of a key's newest stored certificate in words: "none", "unreadable (...)", or its
+/// validity at `now`. From the record alone: it asks no keychain.
+pub fn certificate_summary(record: &KeyRecord, now: OffsetDateTime) -> String {
+    let Some(pem) = record.certificates.last() else { return "none".to_owned() };
+    match Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate") {
+        Ok(chain) => chain.first().map_or_else(|| "none".to_owned(), |c| c.validity_at(now).to_string()),
+        Err(e) => format!("unreadable ({e})"),
     }
 }
 
@@ -135,11 +139,6 @@ impl KeyStore {
     fn overview_with(&self, record: KeyRecord, replacements: &Replacements) -> KeyOverview {
         let keychain = KeychainState::of(self.health(&record));
         let chains = self.certificates(&record);
-        let unreadable_certificate = record
-            .certificates
-            .last()
-            .and_then(|pem| Certificate::all_from_file_bytes(pem.as_bytes(), "stored certificate").err())
-            .map(|e| e.to_string());
         let (steps, steps_problem) = match record.status.replaced() {
             Some(_) => match replacements.get(&record.id) {
                 Ok(steps) => (Some(steps), None),
@@ -147,14 +146,6 @@ impl KeyStore {
             },
             None => (None, None),
         };
-        KeyOverview {
-            record,
-            location: KeyLocation::Keychain,
-            keychain,
-            chains,
-            unreadable_certificate,
-            steps,
-            steps_problem,
-        }
+        KeyOverview { record, location: KeyLocation::Keychain, keychain, chains, steps, steps_problem }
     }
 }

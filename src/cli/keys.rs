@@ -59,7 +59,7 @@ fn import_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure> 
         "Imported {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
-    print_kept_certificate(store, &record);
+    print_kept_certificate(&record);
     println!("The key is now in the keychain: delete or lock away {} if it is a plain file.", file.display());
     Ok(0)
 }
@@ -114,14 +114,17 @@ fn restore_cmd(store: &KeyStore, file: &Path, name: &str) -> Result<u8, Failure>
         "Restored {} key \"{}\" into the keychain; public key SHA-256 {}.",
         record.algorithm, record.name, record.fingerprint
     );
-    print_kept_certificate(store, &record);
+    print_kept_certificate(&record);
     Ok(0)
 }
 
 /// Says which certificate an imported or restored key file brought with it, if any.
-fn print_kept_certificate(store: &KeyStore, record: &KeyRecord) {
+fn print_kept_certificate(record: &KeyRecord) {
     if !record.certificates.is_empty() {
-        println!("Kept the certificate from the file with the key: {}.", summary(store, record).certificate);
+        println!(
+            "Kept the certificate from the file with the key: {}.",
+            countersign::overview::certificate_summary(record, OffsetDateTime::now_utc())
+        );
     }
 }
 
