@@ -16,9 +16,11 @@ use time::OffsetDateTime;
 use crate::certs::{CertError, Certificate};
 use crate::keys::{Algorithm, KeyError, PrivateKey, PublicKey};
 
+#[cfg(target_os = "linux")]
+mod kernel;
 mod secrets;
 
-pub use secrets::{KeychainProblem, Secrets};
+pub use secrets::{KEYCHAIN_ENV, KeychainProblem, Secrets};
 
 /// Environment variable overriding the data folder (tests, portable use).
 pub const HOME_ENV: &str = "COUNTERSIGN_HOME";
@@ -46,6 +48,12 @@ pub enum KeyStoreError {
     /// No key of that name is listed.
     #[error("There is no key named \"{0}\".")]
     NoSuchKey(String),
+
+    /// `COUNTERSIGN_KEYCHAIN` names no keychain Countersign knows.
+    #[error(
+        "COUNTERSIGN_KEYCHAIN is \"{0}\", which names no keychain Countersign knows. Leave it unset for the system keychain, or set it to \"kernel\" (Linux only) for the kernel's session keyring."
+    )]
+    UnknownKeychain(String),
     /// Another key has that name already (names are compared ignoring ASCII case).
     #[error("A key named \"{0}\" exists already. Choose another name, or rename the existing key first.")]
     NameTaken(String),
@@ -393,7 +401,7 @@ impl KeyStore {
             .ok()
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| DEFAULT_SERVICE.to_owned());
-        Ok(KeyStore { home: default_home()?, secrets: Secrets::platform(&service)? })
+        Ok(KeyStore { home: default_home()?, secrets: Secrets::configured(&service)? })
     }
 
     /// A key store with its index in the data folder `home` and its private keys in `secrets`.

@@ -26,6 +26,9 @@ use zeroize::Zeroizing;
 
 use super::KeyStoreError;
 
+/// Names the keychain to use instead of the platform's: `kernel` (Linux only).
+pub const KEYCHAIN_ENV: &str = "COUNTERSIGN_KEYCHAIN";
+
 /// The system keychain (or a stand-in for tests), holding one secret per key id.
 #[derive(Clone)]
 pub struct Secrets {
@@ -46,8 +49,11 @@ struct Connection {
     /// The open store; `None` until first opened, and again after the service went away.
     store: Mutex<Option<Arc<CredentialStore>>>,
     /// The lock file that serializes all Countersign processes' keychain calls (the
-    /// platform keychain only: an in-memory store is private to its process).
+    /// platform keychain only: an in-memory store is private to its process, and the kernel
+    /// serves concurrent callers on its own).
     lock: Option<PathBuf>,
+    /// Turns the store's failure into the sentence for it.
+    explain: fn(keyring_core::Error) -> KeyStoreError,
 }
 
 impl Connection {
@@ -92,7 +98,7 @@ impl Connection {
                 self.forget();
                 self.store().and_then(|store| op(&store)).map_err(restarted)
             }
-            other => other.map_err(unavailable),
+            other => other.map_err(self.explain),
         }
     }
 }
@@ -106,6 +112,26 @@ fn platform_connection() -> Arc<Connection> {
                 open: Box::new(platform_store),
                 store: Mutex::new(None),
                 lock: lock_path(),
+                explain: unavailable,
+            })
+        })
+        .clone()
+}
+
+/// The process's one connection to the kernel's session keyring.
+#[cfg(target_os = "linux")]
+fn kernel_connection() -> Arc<Connection> {
+    static KERNEL: OnceLock<Arc<Connection>> = OnceLock::new();
+    KERNEL
+        .get_or_init(|| {
+            Arc::new(Connection {
+                open: Box::new(super::kernel::KernelStore::open),
+                store: Mutex::new(None),
+                lock: None,
+                explain: |e| KeyStoreError::Keychain {
+                    problem: KeychainProblem::Kernel,
+                    detail: e.to_string(),
+                },
             })
         })
         .clone()
@@ -126,6 +152,26 @@ impl Secrets {
         Ok(secrets)
     }
 
+    /// The keychain `COUNTERSIGN_KEYCHAIN` names: unset (or `platform`), the platform's; on
+    /// Linux, `kernel` for the kernel's session keyring (see the `kernel` module).
+    pub fn configured(service: &str) -> Result<Self, KeyStoreError> {
+        let choice = std::env::var(KEYCHAIN_ENV).unwrap_or_default();
+        match choice.as_str() {
+            "" | "platform" => Self::platform(service),
+            #[cfg(target_os = "linux")]
+            "kernel" => Self::kernel(service),
+            _ => Err(KeyStoreError::UnknownKeychain(choice)),
+        }
+    }
+
+    /// The kernel's session keyring (Linux): for machines with no Secret Service.
+    #[cfg(target_os = "linux")]
+    pub fn kernel(service: &str) -> Result<Self, KeyStoreError> {
+        let secrets = Secrets { connection: kernel_connection(), service: service.to_owned() };
+        secrets.connection.call(|_| Ok(()))?;
+        Ok(secrets)
+    }
+
     /// Any keyring-core store; the tests' in-memory one.
     pub fn with_store(store: Arc<CredentialStore>, service: &str) -> Self {
         let fixed = store.clone();
@@ -133,6 +179,7 @@ impl Secrets {
             open: Box::new(move || Ok(fixed.clone())),
             store: Mutex::new(Some(store)),
             lock: None,
+            explain: unavailable,
         };
         Secrets { connection: Arc::new(connection), service: service.to_owned() }
     }
@@ -319,6 +366,8 @@ pub enum KeychainProblem {
     /// The keychain service stopped in the middle of a call, and the one started in its
     /// place did not answer either (it starts locked).
     Restarted,
+    /// Linux, `COUNTERSIGN_KEYCHAIN=kernel`: the kernel's keyring refused.
+    Kernel,
     /// Any other failure.
     Other,
 }
@@ -328,10 +377,10 @@ impl KeychainProblem {
     pub fn explain(self) -> &'static str {
         match self {
             KeychainProblem::NoSession => {
-                "there is no D-Bus session, so no Secret Service can be reached (a plain SSH or container shell has none). Log in to a desktop session, or start one with `dbus-run-session` and a keyring daemon (gnome-keyring-daemon)"
+                "there is no D-Bus session, so no Secret Service can be reached (a plain SSH or container shell has none). Log in to a desktop session, or start one with `dbus-run-session` and a keyring daemon (gnome-keyring-daemon); on a build machine, COUNTERSIGN_KEYCHAIN=kernel keeps keys in the kernel's session keyring instead, for as long as the session lasts"
             }
             KeychainProblem::NotRunning => {
-                "no Secret Service answers on this D-Bus session. Start GNOME Keyring or KWallet (on a headless machine: `gnome-keyring-daemon --unlock --components=secrets` inside a D-Bus session)"
+                "no Secret Service answers on this D-Bus session. Start GNOME Keyring or KWallet (on a headless machine: `gnome-keyring-daemon --unlock --components=secrets` inside a D-Bus session; or COUNTERSIGN_KEYCHAIN=kernel, which keeps keys in the kernel's session keyring for as long as the session lasts)"
             }
             KeychainProblem::Locked => {
                 "the keychain is locked, and its unlock prompt was dismissed or could not be shown (a keyring service that has just restarted starts locked too). Unlock it (log in to the desktop again, or unlock the \"Login\" keyring in your keyring manager, such as Passwords and Keys; headless: `gnome-keyring-daemon --replace --unlock --components=secrets`, reading the password on standard input) and retry"
@@ -341,6 +390,9 @@ impl KeychainProblem {
             }
             KeychainProblem::Restarted => {
                 "the keychain service (on Linux, GNOME Keyring or KWallet) stopped while Countersign was using it, and the one the desktop started in its place did not answer: a restarted keyring comes back locked. Countersign's list of keys is as it was before this step, and no listed key lost its private key. Unlock the keyring (log in to the desktop again, or unlock the \"Login\" keyring in your keyring manager; headless: `gnome-keyring-daemon --replace --unlock --components=secrets`, reading the password on standard input) and retry"
+            }
+            KeychainProblem::Kernel => {
+                "the kernel's keyring (COUNTERSIGN_KEYCHAIN=kernel) refused: this user's key quota may be full, or keyctl is blocked (a container's default seccomp profile blocks keyctl and add_key: allow them). Leave COUNTERSIGN_KEYCHAIN unset to use the desktop's keychain instead"
             }
             KeychainProblem::Other => {
                 "the keychain refused the request. Check that it is running and unlocked"

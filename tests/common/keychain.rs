@@ -1,7 +1,11 @@
-//! A test's own key store in the real keychain (the Secret Service on Linux, the macOS
-//! Keychain, the Windows Credential Manager): a fresh data folder and keychain service name,
-//! cleared when dropped. On Linux the keychain is also looked into with `secret-tool`, an
-//! independent client; elsewhere through the platform store Countersign itself uses.
+//! A test's own key store in a real keychain: a fresh data folder and keychain service name,
+//! cleared when dropped.
+//! - On Linux most tests use the kernel's session keyring (`COUNTERSIGN_KEYCHAIN=kernel`),
+//!   which needs no daemon; the tests about the Secret Service itself (the window-and-command-
+//!   lines race, the secret scan, the keychain restart) ask for [`Keychain::system`], GNOME
+//!   Keyring, looked into with `secret-tool`, an independent client.
+//! - Elsewhere every test uses the platform's keychain (the macOS Keychain, the Windows
+//!   Credential Manager), looked into through the store Countersign itself uses.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -154,35 +158,89 @@ pub fn alone() -> AloneGuard {
     AloneGuard(guard)
 }
 
+/// Which keychain a test's key store is in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Store {
+    /// The platform's keychain: the Secret Service (GNOME Keyring) on Linux.
+    System,
+    /// Linux: the kernel's session keyring, no daemon needed.
+    Kernel,
+}
+
+/// The store most tests use: the kernel's keyring on Linux, the platform's elsewhere, and on
+/// a Linux machine whose kernel refuses keyctl (a container's seccomp profile), the
+/// platform's too, saying so once.
+fn default_store() -> Store {
+    #[cfg(target_os = "linux")]
+    {
+        static KERNEL_WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let works = *KERNEL_WORKS.get_or_init(|| match countersign::keystore::Secrets::kernel("countersign-test-probe") {
+            Ok(_) => true,
+            Err(e) => {
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "NOTE: the kernel's keyring cannot be used here ({e}); the tests use the Secret Service instead"
+                );
+                false
+            }
+        });
+        if works {
+            return Store::Kernel;
+        }
+    }
+    Store::System
+}
+
 /// One test's key store: a fresh data folder and keychain service name.
 pub struct Keychain {
     pub dir: tempfile::TempDir,
     pub service: String,
+    pub store: Store,
     /// Released after `Drop` has cleared this test's entries.
     _turn: Turn,
 }
 
 impl Keychain {
-    /// `None` (skipping, or failing under CI) when no Secret Service can be reached.
+    /// A key store in the default store (see the module's comment); `None` (skipping, or
+    /// failing under CI) when it cannot be used.
     pub fn new() -> Option<Self> {
-        if HOLDS_ALONE.with(|h| h.get()) {
-            return Self::with_turn(Turn::Nested);
+        Self::in_store(default_store())
+    }
+
+    /// A key store in the platform's keychain, for the tests about the keychain service
+    /// itself; `None` (skipping, or failing under CI) when no Secret Service can be reached.
+    pub fn system() -> Option<Self> {
+        Self::in_store(Store::System)
+    }
+
+    fn in_store(store: Store) -> Option<Self> {
+        if store == Store::Kernel {
+            // The kernel serves concurrent callers on its own: no turns to take.
+            return Self::with_turn(store, Turn::Nested);
         }
-        Self::with_turn(Turn::Shared(KEYCHAIN_SERVICE.read().unwrap_or_else(PoisonError::into_inner)))
+        if HOLDS_ALONE.with(|h| h.get()) {
+            return Self::with_turn(store, Turn::Nested);
+        }
+        Self::with_turn(store, Turn::Shared(KEYCHAIN_SERVICE.read().unwrap_or_else(PoisonError::into_inner)))
     }
 
-    /// [`new`](Self::new) for a test that stops or replaces the keychain service: no other
-    /// test of this process uses the keychain meanwhile.
+    /// [`system`](Self::system) for a test that stops or replaces the keychain service: no
+    /// other test of this process uses it meanwhile.
     pub fn alone() -> Option<Self> {
-        Self::with_turn(Turn::Alone(KEYCHAIN_SERVICE.write().unwrap_or_else(PoisonError::into_inner)))
+        Self::with_turn(
+            Store::System,
+            Turn::Alone(KEYCHAIN_SERVICE.write().unwrap_or_else(PoisonError::into_inner)),
+        )
     }
 
-    fn with_turn(turn: Turn) -> Option<Self> {
+    fn with_turn(store: Store, turn: Turn) -> Option<Self> {
         let mut id = [0u8; 6];
         getrandom::fill(&mut id).unwrap();
         let k = Keychain {
             dir: tempdir(),
             service: format!("countersign-test-{}", countersign::hex::lower(&id)),
+            store,
             _turn: turn,
         };
         let (mut code, _, mut err) = k.run(&["keys", "list"]);
@@ -194,17 +252,20 @@ impl Keychain {
             (code, _, err) = k.run(&["keys", "list"]);
         }
         if code != 0 {
-            let msg = format!(
-                "no usable Secret Service ({}); run the tests inside a D-Bus session with an unlocked gnome-keyring, as .ci/run does",
-                err.trim()
-            );
+            let msg = match store {
+                Store::System => format!(
+                    "no usable Secret Service ({}); run the tests inside a D-Bus session with an unlocked gnome-keyring, as .ci/run does",
+                    err.trim()
+                ),
+                Store::Kernel => format!("the kernel's keyring cannot be used here ({})", err.trim()),
+            };
             if std::env::var_os("CI").is_some() {
                 panic!("{msg}");
             }
             skipped(&msg);
             return None;
         }
-        if cfg!(target_os = "linux") && !have_tool("secret-tool", "--version") {
+        if cfg!(target_os = "linux") && store == Store::System && !have_tool("secret-tool", "--version") {
             return None;
         }
         Some(k)
@@ -224,7 +285,16 @@ impl Keychain {
             .current_dir(self.path())
             .env("COUNTERSIGN_HOME", home)
             .env("COUNTERSIGN_KEYCHAIN_SERVICE", service);
+        self.choose_store(&mut c);
         c
+    }
+
+    /// Points `cmd` at this test's keychain (the kernel's, or the platform's).
+    pub fn choose_store(&self, cmd: &mut Command) {
+        match self.store {
+            Store::Kernel => cmd.env("COUNTERSIGN_KEYCHAIN", "kernel"),
+            Store::System => cmd.env_remove("COUNTERSIGN_KEYCHAIN"),
+        };
     }
 
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
@@ -247,14 +317,32 @@ impl Keychain {
             .to_owned()
     }
 
-    /// The secret as the keychain itself returns it (on Linux, as `secret-tool` reads it).
+    /// The secret as the keychain itself returns it (the Secret Service: as `secret-tool`
+    /// reads it).
     pub fn lookup(&self, id: &str) -> Option<Zeroizing<String>> {
-        lookup(&self.service, id)
+        match self.store {
+            Store::System => lookup(&self.service, id),
+            Store::Kernel => self.connect().get(id).unwrap(),
+        }
     }
 
     /// Removes one entry behind Countersign's back, as another program or a person might.
     pub fn remove_entry(&self, id: &str) {
-        remove_entry(&self.service, id);
+        match self.store {
+            Store::System => remove_entry(&self.service, id),
+            Store::Kernel => self.connect().delete(id).unwrap(),
+        }
+    }
+
+    /// The test's keychain, connected from this process.
+    pub fn connect(&self) -> countersign::keystore::Secrets {
+        match self.store {
+            Store::System => countersign::keystore::Secrets::platform(&self.service).unwrap(),
+            #[cfg(target_os = "linux")]
+            Store::Kernel => countersign::keystore::Secrets::kernel(&self.service).unwrap(),
+            #[cfg(not(target_os = "linux"))]
+            Store::Kernel => unreachable!("the kernel's keyring is Linux's"),
+        }
     }
 }
 
@@ -317,7 +405,17 @@ pub fn listed_ids(index: &Path) -> Vec<String> {
 
 impl Drop for Keychain {
     fn drop(&mut self) {
-        clear_service(&self.service, &listed_ids(&self.home().join("keys.json")));
+        let ids = listed_ids(&self.home().join("keys.json"));
+        match self.store {
+            Store::System => clear_service(&self.service, &ids),
+            Store::Kernel => {
+                let secrets = self.connect();
+                let all = secrets.ids().ok().flatten().unwrap_or(ids);
+                for id in all {
+                    let _ = secrets.delete(&id);
+                }
+            }
+        }
     }
 }
 
@@ -386,6 +484,6 @@ impl TestKeychain for Keychain {
         self.home()
     }
     fn connect(&self) -> countersign::keystore::Secrets {
-        countersign::keystore::Secrets::platform(&self.service).unwrap()
+        Keychain::connect(self)
     }
 }

@@ -120,7 +120,7 @@ fn the_window_and_command_lines_change_keys_at_once_and_index_and_keychain_agree
 }
 
 fn race_in_one_folder() {
-    let Some(k) = Keychain::new() else { return };
+    let Some(k) = Keychain::system() else { return };
     let mut w = Window::open(&k);
     w.click("I already have a key: import it");
     let mut total_problems = Vec::new();

@@ -766,8 +766,8 @@ fn window_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Vec<KeySecret
 fn no_flow_leaves_a_private_key_in_files_output_or_the_window() {
     require!(openssl);
     let _alone = crate::common::keychain::alone();
-    let Some(cli_k) = Keychain::new() else { return };
-    let Some(win_k) = Keychain::new() else { return };
+    let Some(cli_k) = Keychain::system() else { return };
+    let Some(win_k) = Keychain::system() else { return };
     // The window runs in this process: its temporary files go to a folder of the test's.
     let win_tmp = win_k.path().join("tmp");
     std::fs::create_dir_all(&win_tmp).unwrap();
