@@ -1,25 +1,26 @@
 //! The signature bundle a customer receives: signing an artifact into one, reading one
 //! back (folder or zip), and verifying it the way UPM will.
 
-use std::fs::File;
-use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::archive::{self, AppInfo, ArchiveError};
-use crate::atomic::{StagedFiles, WriteError};
+use crate::archive::{self, AppInfo};
+use crate::atomic::StagedFiles;
 use crate::certs::{self, CertError, Certificate, ValidityState};
 use crate::keys::{Algorithm, PrivateKey};
 use crate::progress::Progress;
 use crate::signing::{self, SignError};
 
+mod error;
 pub mod install;
 pub mod manifest;
 mod read;
 mod verify;
+mod write;
 
+pub use error::BundleError;
 pub use manifest::BundleManifest;
 pub use read::{LoadedBundle, load_bundle};
 pub use verify::{
@@ -27,119 +28,7 @@ pub use verify::{
     verify_target,
 };
 
-/// Why a bundle could not be written, read back or verified.
-#[derive(Debug, thiserror::Error)]
-pub enum BundleError {
-    /// The artifact could not be inspected (missing, not a zip, damaged, too large).
-    #[error(transparent)]
-    Archive(#[from] ArchiveError),
-    /// Reading or signing the artifact failed, or was cancelled.
-    #[error(transparent)]
-    Sign(#[from] SignError),
-    /// The bundle's files could not be written; none of them was left behind.
-    #[error(transparent)]
-    Write(#[from] WriteError),
-    /// A certificate could not be read, or its key cannot be used.
-    #[error(transparent)]
-    Certificate(#[from] CertError),
-    /// The certificate given carries another public key than the signing key's.
-    #[error(
-        "The certificate {cert_file} is for another key (public key {cert_key}), not for this signing key (public key {signing_key}). Use the certificate that was made for this key."
-    )]
-    CertificateMismatch {
-        /// Where the certificate came from: a file path, or a stored key's certificate.
-        cert_file: String,
-        /// The fingerprint of the certificate's public key (see [`crate::keys::PublicKey::fingerprint`]).
-        cert_key: String,
-        /// The fingerprint of the signing key's public key.
-        signing_key: String,
-    },
-    /// The certificate has expired, or is not valid yet, at the signing time.
-    #[error(
-        "The certificate {cert_file} is {state}; UPM refuses installs under it, so Countersign does not sign with it. Renew the certificate (same key) and sign again."
-    )]
-    CertificateNotUsable {
-        /// Where the certificate came from: a file path, or a stored key's certificate.
-        cert_file: String,
-        /// Where it stands at the signing time: [`ValidityState::Expired`] or [`ValidityState::NotYetValid`].
-        state: ValidityState,
-    },
-    /// The output folder exists, but as a file.
-    #[error("The output folder {} is not a folder. Choose a folder.", .0.display())]
-    OutNotAFolder(PathBuf),
-    /// The artifact's bytes, copied into the bundle or its zip, are not the bytes that were signed.
-    #[error("{} changed while the bundle was being written. Wait until it is completely written and sign again.", .0.display())]
-    ArtifactChanged(PathBuf),
-    /// A folder or zip meant as a bundle has no manifest.
-    #[error(
-        "{} is not a signature bundle: it has no manifest.json. Give the app with its signature and certificate instead.",
-        .0.display()
-    )]
-    NoManifest(PathBuf),
-    /// A bundle's manifest names an app that is not in the folder (sent separately, say).
-    #[error(
-        "{} is not a signature bundle: the app {app} is not in the folder. Put it next to manifest.json, or give the app and its signature ({signature}) separately.",
-        .dir.display()
-    )]
-    AppNotInBundle {
-        /// The bundle folder.
-        dir: PathBuf,
-        /// The app's file name, as the manifest records it.
-        app: String,
-        /// The signature's file name in the bundle.
-        signature: String,
-    },
-    /// A folder or zip is not a bundle Countersign can read (its manifest is missing, damaged,
-    /// of a newer format, or names unsafe files), or a manifest could not be written.
-    #[error("{} is not a signature bundle: {reason}.", .path.display())]
-    NotABundle {
-        /// The bundle folder or zip; when writing, the output folder.
-        path: PathBuf,
-        /// What is wrong, as a phrase.
-        reason: String,
-    },
-    /// A file could not be read, is a folder, or is larger than such a file can be.
-    #[error("Could not read {}: {source}.", .path.display())]
-    Read {
-        /// The file or bundle being read.
-        path: PathBuf,
-        /// The I/O error, or why the file was refused (`InvalidData` for one too large).
-        source: io::Error,
-    },
-    /// The path given to verify does not exist.
-    #[error("{} does not exist. Give a bundle folder or zip, or the signed .jar/.obr.", .0.display())]
-    NotFound(PathBuf),
-    /// The path given to verify, with a signature or certificate file, is a folder.
-    #[error("{} is a folder without a bundle manifest. Give a bundle folder, or the .jar/.obr with its .sig.", .0.display())]
-    FolderWithoutManifest(PathBuf),
-    /// The `.sig` of an artifact to verify (given, or the artifact's name plus `.sig`) does not exist.
-    #[error("The signature file {} does not exist. Give the .sig that came with the app.", .0.display())]
-    NoSignature(PathBuf),
-    /// An artifact to verify came with neither a certificate nor a trust store, and no
-    /// certificate beside it is named like it or verifies its signature.
-    #[error("No certificate to check {} against: none beside it is named like it or verifies its signature. Give the signer's certificate or a trust-store folder.", .0.display())]
-    NothingToCheckAgainst(PathBuf),
-    /// No certificate was given for an artifact, and several different certificates beside
-    /// it verify its signature (a renewed certificate beside the old one, say).
-    #[error(
-        "Several certificates beside {} verify its signature: {}. Give the one to check against.",
-        .artifact.display(),
-        .files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-    )]
-    SeveralCertificates {
-        /// The artifact to verify.
-        artifact: PathBuf,
-        /// The certificate files beside it whose key verifies the signature, in name order.
-        files: Vec<PathBuf>,
-    },
-}
-
-impl BundleError {
-    /// True when the input was fine but a check refused it (exit status 1 rather than 2).
-    pub fn is_rejection(&self) -> bool {
-        matches!(self, BundleError::CertificateNotUsable { .. })
-    }
-}
+use write::{BundleText, SignedBytes, Version, copy_and_sign, stage_bundle};
 
 /// Everything needed to sign one artifact into a bundle.
 pub struct SignRequest<'a> {
@@ -362,92 +251,6 @@ pub fn sign_artifact(req: &SignRequest<'_>, progress: &Progress) -> Result<Signe
     Ok(SignedBundle { dir: out_dir, files, manifest, signature_base64, app, warnings })
 }
 
-/// Which version of a file is at a path: its size and modification time. A build writing
-/// the app, or replacing it, changes one of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Version {
-    size: u64,
-    modified: Option<std::time::SystemTime>,
-}
-
-impl Version {
-    /// `None` when the file cannot be looked at; reading it then fails with its own reason.
-    fn of(path: &Path) -> Option<Version> {
-        std::fs::metadata(path).ok().map(|m| Version { size: m.len(), modified: m.modified().ok() })
-    }
-}
-
-/// Stages the bundle's copy of the app and signs it: what the customer gets, the signature
-/// and the manifest's SHA-256 are then the same bytes (each pass's SHA-256 is compared with
-/// the first's, and a staged file is its owner's alone until it is placed).
-///
-/// Where the system can clone the app (Btrfs, XFS, APFS, ReFS) or copy it in the kernel
-/// (macOS, Windows), it does, and both passes read the copy. Otherwise (ext4, tmpfs) the
-/// first pass writes the copy as it reads the app, and the second reads the copy: one read
-/// of the app, and no copy phase of its own (on Linux, `copy_file_range` first and then two
-/// passes over the copy measured 1.09 s for 256 MiB, the copy written during the first pass
-/// 1.00 s, in place 1.08 s, medians of 10 rounds taken in turns).
-///
-/// The app must be the one looked into before (`seen`) once it is copied: a build still
-/// writing it would otherwise leave a torn copy, signed and verifying.
-fn copy_and_sign(
-    req: &SignRequest<'_>,
-    file_name: &str,
-    seen: Option<&Version>,
-    staged: &mut StagedFiles,
-    progress: &Progress,
-) -> Result<(File, signing::Signed), BundleError> {
-    let read_err = |source| SignError::Read { path: req.artifact.to_path_buf(), source };
-    let write_err = |e: WriteError| match e {
-        WriteError::Cancelled => BundleError::Sign(SignError::Cancelled),
-        e => BundleError::Write(e),
-    };
-    let changed = || BundleError::ArtifactChanged(req.artifact.to_path_buf());
-    let source = File::open(req.artifact).map_err(read_err)?;
-    let size = source.metadata().map_err(read_err)?.len();
-    progress.start(size.saturating_mul(1 + signing::passes(req.key)));
-    if let Some(copy) =
-        staged.add_system_copy(file_name, req.artifact, &source, progress).map_err(write_err)?
-    {
-        // By path: a file renamed over the app meanwhile counts as a change too.
-        if Version::of(req.artifact).as_ref() != seen || copy.metadata().map_err(read_err)?.len() != size {
-            return Err(changed());
-        }
-        let signed = signing::sign_open(&copy, req.artifact, req.key, progress)?;
-        return Ok((copy, signed));
-    }
-    // The copy is written within the first pass: no phase of its own in the progress.
-    progress.start(size.saturating_mul(signing::passes(req.key)));
-    let copy = staged.add_open(file_name).map_err(write_err)?;
-    let copy_path = staged.dir().join(file_name);
-    let mut flush_failed = None;
-    let signed = signing::sign_copying(
-        &source,
-        req.artifact,
-        &copy,
-        &mut || {
-            staged.flush_in_background(file_name, &copy).map_err(|e| {
-                let message = e.to_string();
-                flush_failed = Some(e);
-                SignError::Crypto(message)
-            })
-        },
-        req.key,
-        progress,
-    );
-    if let Some(e) = flush_failed {
-        return Err(BundleError::Write(e));
-    }
-    let signed = signed.map_err(|e| match e {
-        SignError::Copy { source, .. } => BundleError::Write(WriteError::from_io(&copy_path, source)),
-        e => BundleError::Sign(e),
-    })?;
-    if Version::of(req.artifact).as_ref() != seen {
-        return Err(changed());
-    }
-    Ok((copy, signed))
-}
-
 /// Before signing: the key's algorithm, and the certificate's key and validity. A
 /// certificate for another key, or one UPM refuses now, stops the signing; the rest are
 /// warnings to show beside the result.
@@ -584,62 +387,6 @@ fn install_text(
     install::render(manifest, &listed, signature_base64)
 }
 
-/// The bundle's text files, as they will be written.
-struct BundleText<'a> {
-    signature_base64: &'a str,
-    cert_pem: Option<&'a str>,
-    manifest_json: &'a str,
-    install_md: String,
-}
-
-/// Where the zip takes the signed app's bytes from; either way they are hashed again and
-/// must be what was signed.
-enum SignedBytes<'a> {
-    /// The bundle's own copy, which is what was signed (and the app it is a copy of).
-    Copy(&'a File, &'a Path),
-    /// The app itself, signed in place; it might have changed since.
-    Artifact(&'a Path),
-}
-
-/// Stages the bundle's files in the order they appear, the manifest last; the optional zip
-/// holds the app and all of them, and its copy of the app must hash as what was signed.
-fn stage_bundle(
-    staged: &mut StagedFiles,
-    signed_bytes: &SignedBytes<'_>,
-    artifact_name: &str,
-    names: &BundleNames,
-    text: &BundleText<'_>,
-    certificate_in_place: bool,
-    signed_sha256: [u8; 32],
-) -> Result<(), BundleError> {
-    staged.add_bytes(&names.signature, text.signature_base64.as_bytes())?;
-    if let (Some(name), Some(pem), false) = (&names.certificate, text.cert_pem, certificate_in_place) {
-        staged.add_bytes(name, pem.as_bytes())?;
-    }
-    staged.add_bytes(&names.install, text.install_md.as_bytes())?;
-    if let Some(zip_name) = &names.zip {
-        let mut members: Vec<(&str, &[u8])> = vec![(&names.signature, text.signature_base64.as_bytes())];
-        if let (Some(name), Some(pem)) = (&names.certificate, text.cert_pem) {
-            members.push((name, pem.as_bytes()));
-        }
-        members.push((&names.install, text.install_md.as_bytes()));
-        members.push((&names.manifest, text.manifest_json.as_bytes()));
-        let mut copied_sha = None;
-        staged.add_with(zip_name, |file| {
-            copied_sha = Some(write_zip(file, signed_bytes, artifact_name, &members)?);
-            Ok(())
-        })?;
-        if copied_sha != Some(signed_sha256) {
-            let artifact = match signed_bytes {
-                SignedBytes::Copy(_, artifact) | SignedBytes::Artifact(artifact) => artifact,
-            };
-            return Err(BundleError::ArtifactChanged(artifact.to_path_buf()));
-        }
-    }
-    staged.add_bytes(&names.manifest, text.manifest_json.as_bytes())?;
-    Ok(())
-}
-
 /// True when both paths name the same existing file.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
@@ -650,48 +397,4 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 fn hex_sha(bytes: &[u8]) -> String {
     crate::hex::lower(&Sha256::digest(bytes))
-}
-
-/// Writes the zip bundle: the app (stored, it is compressed already) and the small files
-/// (deflated). The app's bytes are hashed on the way (SHA-256, returned), so the caller can
-/// tell whether they are the bytes that were signed.
-fn write_zip(
-    file: &mut File,
-    signed_bytes: &SignedBytes<'_>,
-    artifact_name: &str,
-    members: &[(&str, &[u8])],
-) -> io::Result<[u8; 32]> {
-    use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new(&mut *file);
-    let to_io = |e: zip::result::ZipError| io::Error::other(e.to_string());
-    let mut source = match signed_bytes {
-        SignedBytes::Copy(copy, _) => {
-            let mut copy = *copy;
-            copy.seek(io::SeekFrom::Start(0))?;
-            copy.try_clone()?
-        }
-        SignedBytes::Artifact(path) => File::open(path)?,
-    };
-    let mut sha = Sha256::new();
-    let len = source.metadata()?.len();
-    let stored = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(len >= u32::MAX as u64);
-    zip.start_file(artifact_name, stored).map_err(to_io)?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = source.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        sha.update(&buf[..n]);
-        zip.write_all(&buf[..n])?;
-    }
-    let deflated = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in members {
-        zip.start_file(*name, deflated).map_err(to_io)?;
-        zip.write_all(bytes)?;
-    }
-    zip.finish().map_err(to_io)?;
-    Ok(sha.finalize().into())
 }

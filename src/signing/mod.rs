@@ -14,9 +14,8 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
 
 use base64ct::{Base64, Encoding};
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
@@ -29,16 +28,16 @@ use p384::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 // soft backend with target-cpu=native 454, sha2 0.10 with its asm feature (C compiler) 462,
 // ring (C compiler) 498, OpenSSL 3.0's libcrypto 503. On an AMD EPYC, sha2 0.11.0 did
 // 430-530 and ring 420-460 against libcrypto's 757. See the README's benchmark table.
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha384, Sha512};
 
 use crate::keys::{Algorithm, PrivateKey, PublicKey};
 use crate::progress::Progress;
 
-/// Bytes read per step. Small enough that the hashing thread starts on the first piece almost
-/// at once (with 1 MiB pieces a 1 MB jar was read and its SHA-256 taken before SHA-512 could
-/// start: no overlap at all), large enough that handing pieces over costs nothing measurable
-/// on a 256 MB jar; small enough for flat memory and prompt cancellation.
-const CHUNK: usize = 64 << 10;
+mod stream;
+#[cfg(test)]
+mod tests;
+
+use stream::{Pass, open, stream_file, stream_file_to};
 
 /// Why a file could not be signed, hashed or checked.
 #[derive(Debug, thiserror::Error)]
@@ -149,121 +148,6 @@ pub struct Checked {
     pub sha256: [u8; 32],
     /// How many bytes were read.
     pub size: u64,
-}
-
-/// Buffers in flight between the reading thread and the hashing one: enough to keep both
-/// busy, few enough that memory stays flat.
-const QUEUE: usize = 16;
-
-/// What one pass over a file read: its SHA-256 (when asked for) and its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Pass {
-    sha256: Option<[u8; 32]>,
-    size: u64,
-}
-
-/// Reads `file` from its start in chunks, feeding each to `sink`, reporting into `progress`
-/// and stopping when it is cancelled. With `sha256`, also takes the SHA-256 of what was
-/// read. `path` is only for messages.
-///
-/// A second thread reads the file (and takes the SHA-256) while this one runs `sink` (the
-/// signature's SHA-512, the slow part), so neither reading nor the extra digest adds to the
-/// wall time on a machine with two cores.
-fn stream_file(
-    file: &File,
-    path: &Path,
-    progress: &Progress,
-    sha256: bool,
-    sink: impl FnMut(&[u8]),
-) -> Result<Pass, SignError> {
-    stream_file_to(file, None, path, progress, sha256, sink)
-}
-
-/// [`stream_file`], the reading thread also writing every piece to `copy` (from its start).
-fn stream_file_to(
-    file: &File,
-    copy: Option<&File>,
-    path: &Path,
-    progress: &Progress,
-    sha256: bool,
-    mut sink: impl FnMut(&[u8]),
-) -> Result<Pass, SignError> {
-    let read_err = |source| SignError::Read { path: path.to_path_buf(), source };
-    let copy_err = |source| SignError::Copy { path: path.to_path_buf(), source };
-    let mut reader = file;
-    reader.seek(SeekFrom::Start(0)).map_err(read_err)?;
-    let mut copy = copy;
-    if let Some(copy) = copy.as_mut() {
-        copy.seek(SeekFrom::Start(0)).map_err(copy_err)?;
-    }
-    // Buffers travel as (buffer, bytes filled) and keep their full length, so a recycled
-    // one needs no clearing.
-    let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(QUEUE);
-    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(QUEUE + 2);
-    std::thread::scope(|scope| {
-        let read = scope.spawn(move || -> Result<Pass, SignError> {
-            let mut sha = sha256.then(Sha256::new);
-            let mut size = 0u64;
-            loop {
-                let mut buf = empty_rx.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
-                let n = read_full(&mut reader, &mut buf).map_err(read_err)?;
-                if n == 0 {
-                    break;
-                }
-                if let Some(sha) = sha.as_mut() {
-                    sha.update(&buf[..n]);
-                }
-                if let Some(copy) = copy.as_mut() {
-                    copy.write_all(&buf[..n]).map_err(copy_err)?;
-                }
-                size += n as u64;
-                if full_tx.send((buf, n)).is_err() {
-                    break; // the hashing side stopped (cancelled); its error is reported there
-                }
-            }
-            Ok(Pass { sha256: sha.map(|s| s.finalize().into()), size })
-        });
-        let mut cancelled = false;
-        for (buf, n) in full_rx.iter() {
-            if progress.is_cancelled() {
-                cancelled = true;
-                break;
-            }
-            sink(&buf[..n]);
-            progress.advance(n as u64);
-            let _ = empty_tx.try_send(buf);
-        }
-        drop(full_rx); // unblocks the reader if it is waiting to send
-        let pass = match read.join() {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        if cancelled {
-            return Err(SignError::Cancelled);
-        }
-        pass
-    })
-}
-
-/// Fills `buf` as far as the file allows; returns how much was read (less only at the end).
-fn read_full(file: &mut &File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
-fn open(path: &Path) -> Result<(File, u64), SignError> {
-    let read_err = |source| SignError::Read { path: path.to_path_buf(), source };
-    let file = File::open(path).map_err(read_err)?;
-    let len = file.metadata().map_err(read_err)?.len();
-    Ok((file, len))
 }
 
 /// The SHA-256 and length of the file at `path` (what the window shows on a drop), reading
@@ -442,206 +326,4 @@ pub fn verify_file(
 
 fn mismatch() -> String {
     "the signature does not match this file under this key: the file was changed after signing, or it was signed with another key".to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(bytes).unwrap();
-        f
-    }
-
-    #[test]
-    fn streaming_ed25519_equals_the_one_shot_signature() {
-        use ed25519_dalek::Signer;
-        let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| u8::try_from(i * 31 % 251).unwrap()).collect();
-        let f = file_with(&data);
-        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-        let PrivateKey::Ed25519(inner) = &key else { unreachable!() };
-        let signed = sign_file(f.path(), &key, &Progress::new()).unwrap();
-        assert_eq!(signed.signature.as_bytes(), inner.sign(&data).to_bytes());
-        assert_eq!(signed.size, data.len() as u64);
-        assert_eq!(signed.sha256, <[u8; 32]>::from(Sha256::digest(&data)));
-    }
-
-    #[test]
-    fn both_algorithms_verify_their_own_and_reject_a_changed_file() {
-        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP384] {
-            let key = PrivateKey::generate(alg).unwrap();
-            let f = file_with(b"some jar bytes");
-            let signed = sign_file(f.path(), &key, &Progress::new()).unwrap();
-            let ok = verify_file(f.path(), &key.public_key(), &signed.signature, &Progress::new()).unwrap();
-            assert!(ok.valid, "{alg}");
-            let g = file_with(b"some jar bytez");
-            let bad = verify_file(g.path(), &key.public_key(), &signed.signature, &Progress::new()).unwrap();
-            assert!(!bad.valid && bad.reason.is_some(), "{alg}");
-        }
-    }
-
-    /// Our streamed verification equation agrees with ed25519-dalek's verifier on valid
-    /// signatures and on every kind of damage: flipped bits in R and in S, S pushed out of
-    /// range, another key, another message.
-    #[test]
-    fn ed25519_verification_agrees_with_ed25519_dalek() {
-        use ed25519_dalek::{Signer, Verifier};
-        for round in 0..40u32 {
-            let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-            let PrivateKey::Ed25519(inner) = &key else { unreachable!() };
-            // The low byte of `i ^ round`: any varied bytes will do.
-            let message: Vec<u8> =
-                (0..(round * 997) as usize).map(|i| i.to_le_bytes()[0] ^ round.to_le_bytes()[0]).collect();
-            let f = file_with(&message);
-            let good = inner.sign(&message).to_bytes();
-            let mut candidates = vec![good.to_vec()];
-            for bit in [0usize, 7, 100, 255, 256, 300, 500, 511] {
-                let mut bad = good;
-                bad[bit / 8] ^= 1 << (bit % 8);
-                candidates.push(bad.to_vec());
-            }
-            let mut high_s = good;
-            high_s[63] |= 0xf0;
-            candidates.push(high_s.to_vec());
-            let other = PrivateKey::generate(Algorithm::Ed25519).unwrap().public_key();
-            for sig in &candidates {
-                let arr: [u8; 64] = sig.as_slice().try_into().unwrap();
-                let dalek = inner
-                    .verifying_key()
-                    .verify(&message, &ed25519_dalek::Signature::from_bytes(&arr))
-                    .is_ok();
-                let ours =
-                    verify_file(f.path(), &key.public_key(), &Signature(sig.clone()), &Progress::new())
-                        .unwrap()
-                        .valid;
-                assert_eq!(ours, dalek, "round {round}");
-                assert!(
-                    !verify_file(f.path(), &other, &Signature(sig.clone()), &Progress::new()).unwrap().valid
-                );
-            }
-            assert!(
-                verify_file(f.path(), &key.public_key(), &Signature(good.to_vec()), &Progress::new())
-                    .unwrap()
-                    .valid
-            );
-        }
-    }
-
-    /// Signing while copying: the signature is the one-shot signature of the bytes, the copy
-    /// holds them, and `between` ran once the copy was whole.
-    #[test]
-    fn signing_while_copying_signs_the_bytes_and_copies_them() {
-        use ed25519_dalek::Signer;
-        let data: Vec<u8> = (0..5 * CHUNK + 3).map(|i| i.to_le_bytes()[0] ^ 0x3c).collect();
-        let f = file_with(&data);
-        let copy = tempfile::tempfile().unwrap();
-        for key in [
-            PrivateKey::generate(Algorithm::Ed25519).unwrap(),
-            PrivateKey::generate(Algorithm::EcdsaP384).unwrap(),
-        ] {
-            let mut copied_when_asked = None;
-            let progress = Progress::new();
-            let signed = sign_copying(
-                f.as_file(),
-                f.path(),
-                &copy,
-                &mut || {
-                    copied_when_asked = Some(copy.metadata().unwrap().len());
-                    Ok(())
-                },
-                &key,
-                &progress,
-            )
-            .unwrap();
-            assert_eq!(copied_when_asked, Some(data.len() as u64));
-            assert_eq!(progress.done(), data.len() as u64 * passes(&key));
-            let mut read_back = Vec::new();
-            (&copy).seek(SeekFrom::Start(0)).unwrap();
-            (&copy).read_to_end(&mut read_back).unwrap();
-            assert!(read_back == data, "the copy holds the bytes");
-            assert_eq!(signed.sha256, <[u8; 32]>::from(Sha256::digest(&data)));
-            if let PrivateKey::Ed25519(inner) = &key {
-                assert_eq!(signed.signature.as_bytes(), inner.sign(&data).to_bytes());
-            }
-            let checked =
-                verify_file(f.path(), &key.public_key(), &signed.signature, &Progress::new()).unwrap();
-            assert!(checked.valid);
-        }
-    }
-
-    /// A copy that changes between the two Ed25519 passes (another member of a
-    /// group-writable folder, a bad read) is refused: a signature over two different
-    /// messages, beside any signature of the first, gives the private key away.
-    #[test]
-    fn a_copy_changed_between_the_passes_is_refused_not_signed() {
-        use std::io::Write as _;
-        let data: Vec<u8> = (0..3 * CHUNK).map(|i| i.to_le_bytes()[0]).collect();
-        let f = file_with(&data);
-        let copy = tempfile::tempfile().unwrap();
-        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-        let result = sign_copying(
-            f.as_file(),
-            f.path(),
-            &copy,
-            &mut || {
-                // Same length, one byte different.
-                (&copy).seek(SeekFrom::Start(1000)).unwrap();
-                (&copy).write_all(&[data[1000] ^ 1]).unwrap();
-                Ok(())
-            },
-            &key,
-            &Progress::new(),
-        );
-        assert!(matches!(result, Err(SignError::Changed(_))), "{result:?}");
-        // The same in place: a file changed between the passes.
-        let g = file_with(&data);
-        let mut changed = false;
-        let in_place = sign_passes(
-            g.as_file(),
-            None,
-            &mut || {
-                let mut w = g.as_file();
-                w.seek(SeekFrom::Start(5)).unwrap();
-                w.write_all(&[data[5] ^ 1]).unwrap();
-                changed = true;
-                Ok(())
-            },
-            g.path(),
-            &key,
-            &Progress::new(),
-        );
-        assert!(changed && matches!(in_place, Err(SignError::Changed(_))), "{in_place:?}");
-    }
-
-    #[test]
-    fn a_cancelled_signing_stops_with_cancelled() {
-        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-        let f = file_with(&[0u8; 10]);
-        let p = Progress::new();
-        p.cancel();
-        assert!(matches!(sign_file(f.path(), &key, &p), Err(SignError::Cancelled)));
-    }
-
-    #[test]
-    fn progress_counts_both_ed25519_passes() {
-        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-        let f = file_with(&[1u8; 1000]);
-        let p = Progress::new();
-        sign_file(f.path(), &key, &p).unwrap();
-        assert_eq!((p.done(), p.total()), (2000, 2000));
-    }
-
-    #[test]
-    fn signature_text_is_decoded_leniently_and_garbage_is_refused() {
-        let sig = Signature(vec![0xAB; 64]);
-        let text = sig.to_base64();
-        assert_eq!(text.len(), 88);
-        let wrapped = format!("  {}\r\n{}\n", &text[..40], &text[40..]);
-        assert_eq!(Signature::decode(wrapped.as_bytes(), "s").unwrap(), sig);
-        assert_eq!(Signature::decode(&[0xAB; 64], "s").unwrap(), sig);
-        assert!(matches!(Signature::decode(b" \n", "s"), Err(SignatureTextError::Empty(_))));
-        assert!(Signature::decode(b"not a signature at all!", "s").is_err());
-    }
 }
