@@ -193,199 +193,261 @@ fn ratio_note(ratio: f64, target: f64) -> String {
     if ratio <= target { format!("target {target:.1}x met") } else { format!("TARGET {target:.1}x MISSED") }
 }
 
-pub fn main() {
-    if Command::new("openssl").arg("version").output().is_err() {
-        println!("SKIPPED: openssl is not installed; this benchmark compares against it.");
-        return;
-    }
-    // Sizes in MiB of content; 5120 (a 5 GB zip64 jar) is worth a run by hand, for the memory.
-    let sizes: Vec<usize> = std::env::var("COUNTERSIGN_BENCH_SIZES")
-        .ok()
-        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 32, 256]);
-    let runs_override: Option<usize> =
-        std::env::var("COUNTERSIGN_BENCH_RUNS").ok().and_then(|v| v.parse().ok());
-    let batch_mib: usize =
-        std::env::var("COUNTERSIGN_BENCH_BATCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let d = dir.path();
-    let bin = binary();
-    let bin = bin.to_str().expect("utf-8 path");
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(d).output().expect("openssl");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "key.pem"]);
-    openssl(&["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
-    openssl(&[
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        "key.pem",
-        "-subj",
-        "/CN=Bench",
-        "-days",
-        "30",
-        "-out",
-        "bench.crt",
-    ]);
-    let warm =
-        |path: &Path| std::io::copy(&mut File::open(path).expect("jar"), &mut std::io::sink()).expect("read");
+/// What the environment asks for: sizes in MiB of content (5120, a 5 GB zip64 jar, is worth a
+/// run by hand, for the memory), runs per size, and the batch's jar size.
+struct Settings {
+    sizes: Vec<usize>,
+    runs_override: Option<usize>,
+    batch_mib: usize,
+}
 
-    let mut table = Table::default();
-    let mut summary = Vec::new();
-    for &mib in &sizes {
+impl Settings {
+    fn from_env() -> Self {
+        let sizes = std::env::var("COUNTERSIGN_BENCH_SIZES")
+            .ok()
+            .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 32, 256]);
+        let runs_override = std::env::var("COUNTERSIGN_BENCH_RUNS").ok().and_then(|v| v.parse().ok());
+        let batch_mib =
+            std::env::var("COUNTERSIGN_BENCH_BATCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
+        Settings { sizes, runs_override, batch_mib }
+    }
+}
+
+/// The bench's folder, its key (`key.pem`, `pub.pem`) and certificate (`bench.crt`), and the
+/// measurements so far.
+struct Bench<'a> {
+    dir: &'a Path,
+    bin: &'a str,
+    table: Table,
+    summary: Vec<String>,
+}
+
+impl Bench<'_> {
+    fn openssl(&self, args: &[&str]) {
+        let out = Command::new("openssl").args(args).current_dir(self.dir).output().expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn make_key(&self) {
+        self.openssl(&["genpkey", "-algorithm", "ed25519", "-out", "key.pem"]);
+        self.openssl(&["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"]);
+        self.openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "key.pem",
+            "-subj",
+            "/CN=Bench",
+            "-days",
+            "30",
+            "-out",
+            "bench.crt",
+        ]);
+    }
+
+    fn record(&mut self, name: &str, program: &str, args: &[&str]) -> i64 {
+        let m = measure(self.dir, program, args);
+        let peak = m.peak_rss_kib;
+        self.table.record(name, m);
+        peak
+    }
+
+    /// One jar of `mib` MiB: signed into a bundle and in place, and verified, by Countersign
+    /// and (below 2 GiB) by openssl, `runs` times; the ratios go into the summary.
+    fn one_size(&mut self, mib: usize, runs: usize) {
         let jar = format!("app-{mib}.jar");
-        make_jar(&d.join(&jar), mib);
-        warm(&d.join(&jar));
-        let mb = std::fs::metadata(d.join(&jar)).expect("jar").len() as f64 / 1e6;
-        // Small files are over in milliseconds: more pairs for a steady median.
-        let runs = runs_override.unwrap_or(if mib <= 32 { 7 } else { 3 }).max(1);
-        let (bundle, sign, osign, verify, overify) = (
-            format!("sign {mb:.0} MB into a bundle: countersign"),
-            format!("sign {mb:.0} MB: countersign"),
-            format!("sign {mb:.0} MB: openssl"),
-            format!("verify {mb:.0} MB: countersign"),
-            format!("verify {mb:.0} MB: openssl"),
-        );
+        make_jar(&self.dir.join(&jar), mib);
+        warm(&self.dir.join(&jar));
+        let mb = std::fs::metadata(self.dir.join(&jar)).expect("jar").len() as f64 / 1e6;
+        let names = SizeRows {
+            bundle: format!("sign {mb:.0} MB into a bundle: countersign"),
+            sign: format!("sign {mb:.0} MB: countersign"),
+            osign: format!("sign {mb:.0} MB: openssl"),
+            verify: format!("verify {mb:.0} MB: countersign"),
+            overify: format!("verify {mb:.0} MB: openssl"),
+        };
         // openssl reads the whole file into memory and cannot take one beyond its buffer limits.
         let openssl_can = mib < 2048;
         for run in 0..runs {
-            // Into a folder of its own, which gets a copy of the app (what a support engineer
-            // sends): a fresh folder each run, removed after.
-            let out = format!("bundle-{mib}-{run}");
-            table.record(
-                &bundle,
-                measure(
-                    d,
-                    bin,
-                    &["sign", &jar, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out],
-                ),
-            );
-            std::fs::remove_dir_all(d.join(&out)).expect("remove the bundle");
-            // Next to the jar, as a release script does; --overwrite for the runs after the first.
-            table.record(
-                &sign,
-                measure(
-                    d,
-                    bin,
-                    &["sign", &jar, "--key-file", "key.pem", "--cert", "bench.crt", "--overwrite"],
-                ),
-            );
-            let sig = format!("{jar}.sig");
-            table.record(&verify, measure(d, bin, &["verify", &jar, "--sig", &sig, "--cert", "bench.crt"]));
-            if openssl_can {
-                table.record(
-                    &osign,
-                    measure(
-                        d,
-                        "openssl",
-                        &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", &jar, "-out", "sig.bin"],
-                    ),
-                );
-                table.record(
-                    &overify,
-                    measure(
-                        d,
-                        "openssl",
-                        &[
-                            "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", &jar,
-                            "-sigfile", "sig.bin",
-                        ],
-                    ),
-                );
-                let mut ours = String::new();
-                File::open(d.join(&sig)).and_then(|mut f| f.read_to_string(&mut ours)).expect("our .sig");
-                let theirs = std::fs::read(d.join("sig.bin")).expect("openssl's signature");
-                assert_eq!(
-                    Base64::decode_vec(&ours).expect("Base64"),
-                    theirs,
-                    "signatures differ from openssl's"
-                );
-            }
+            self.one_run(&jar, mib, run, &names, openssl_can);
         }
         if openssl_can {
-            let o = table.get(&osign);
-            let b = table.get(&bundle).paired_ratio(o);
-            let s = table.get(&sign).paired_ratio(o);
-            let v = table.get(&verify).paired_ratio(table.get(&overify));
+            let o = self.table.get(&names.osign);
+            let b = self.table.get(&names.bundle).paired_ratio(o);
+            let s = self.table.get(&names.sign).paired_ratio(o);
+            let v = self.table.get(&names.verify).paired_ratio(self.table.get(&names.overify));
             // The targets of issue 19: a small file pays process start and fsyncs, a large
             // one the hash; verifying hashes once where openssl also reads the file first.
             let (sign_target, verify_target) = if mib <= 1 { (1.3, 1.3) } else { (1.0, 0.9) };
-            summary.push(format!(
+            self.summary.push(format!(
                 "{mb:.0} MB: sign into a bundle {b:.2}x openssl ({}), in place {s:.2}x ({}), verify {v:.2}x ({})",
                 ratio_note(b, sign_target),
                 ratio_note(s, sign_target),
                 ratio_note(v, verify_target)
             ));
         }
-        std::fs::remove_file(d.join(&jar)).expect("remove jar");
+        std::fs::remove_file(self.dir.join(&jar)).expect("remove jar");
     }
 
-    // Four jars: one command, against one command per jar, one after another.
-    let jars: Vec<String> = (1..=4).map(|i| format!("batch-{i}.jar")).collect();
-    for j in &jars {
-        make_jar(&d.join(j), batch_mib);
-        warm(&d.join(j));
+    fn one_run(&mut self, jar: &str, mib: usize, run: usize, names: &SizeRows, openssl_can: bool) {
+        let bin = self.bin;
+        // Into a folder of its own, which gets a copy of the app (what a support engineer
+        // sends): a fresh folder each run, removed after.
+        let out = format!("bundle-{mib}-{run}");
+        self.record(
+            &names.bundle,
+            bin,
+            &["sign", jar, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out],
+        );
+        std::fs::remove_dir_all(self.dir.join(&out)).expect("remove the bundle");
+        // Next to the jar, as a release script does; --overwrite for the runs after the first.
+        self.record(
+            &names.sign,
+            bin,
+            &["sign", jar, "--key-file", "key.pem", "--cert", "bench.crt", "--overwrite"],
+        );
+        let sig = format!("{jar}.sig");
+        self.record(&names.verify, bin, &["verify", jar, "--sig", &sig, "--cert", "bench.crt"]);
+        if !openssl_can {
+            return;
+        }
+        self.record(
+            &names.osign,
+            "openssl",
+            &["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", jar, "-out", "sig.bin"],
+        );
+        self.record(
+            &names.overify,
+            "openssl",
+            &[
+                "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", jar, "-sigfile",
+                "sig.bin",
+            ],
+        );
+        let mut ours = String::new();
+        File::open(self.dir.join(&sig)).and_then(|mut f| f.read_to_string(&mut ours)).expect("our .sig");
+        let theirs = std::fs::read(self.dir.join("sig.bin")).expect("openssl's signature");
+        assert_eq!(Base64::decode_vec(&ours).expect("Base64"), theirs, "signatures differ from openssl's");
     }
-    let runs = runs_override.unwrap_or(3).max(1);
-    let (together, apart) =
-        (format!("4 x {batch_mib} MiB: one command"), format!("4 x {batch_mib} MiB: one by one"));
-    for run in 0..runs {
-        let out = format!("batch-out-{run}");
-        let mut args = vec!["sign"];
-        args.extend(jars.iter().map(String::as_str));
-        args.extend(["--key-file", "key.pem", "--cert", "bench.crt", "--out", &out]);
-        table.record(&together, measure(d, bin, &args));
-        let start = Instant::now();
-        let mut peak = 0;
-        for (i, j) in jars.iter().enumerate() {
-            let out = format!("apart-{run}-{i}");
-            peak = peak.max(
-                measure(d, bin, &["sign", j, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out])
+
+    /// Four jars: one command, against one command per jar, one after another.
+    fn batch(&mut self, batch_mib: usize, runs: usize) {
+        let d = self.dir;
+        let jars: Vec<String> = (1..=4).map(|i| format!("batch-{i}.jar")).collect();
+        for j in &jars {
+            make_jar(&d.join(j), batch_mib);
+            warm(&d.join(j));
+        }
+        let (together, apart) =
+            (format!("4 x {batch_mib} MiB: one command"), format!("4 x {batch_mib} MiB: one by one"));
+        for run in 0..runs {
+            let out = format!("batch-out-{run}");
+            let mut args = vec!["sign"];
+            args.extend(jars.iter().map(String::as_str));
+            args.extend(["--key-file", "key.pem", "--cert", "bench.crt", "--out", &out]);
+            self.record(&together, self.bin, &args);
+            let start = Instant::now();
+            let mut peak = 0;
+            for (i, j) in jars.iter().enumerate() {
+                let out = format!("apart-{run}-{i}");
+                peak = peak.max(
+                    measure(
+                        d,
+                        self.bin,
+                        &["sign", j, "--key-file", "key.pem", "--cert", "bench.crt", "--out", &out],
+                    )
                     .peak_rss_kib,
+                );
+            }
+            self.table.record(&apart, Measured { wall: start.elapsed(), peak_rss_kib: peak });
+            // Each run's bundles hold copies of the jars: gone before the next run.
+            std::fs::remove_dir_all(d.join(&out)).expect("remove the batch's bundles");
+            for i in 0..jars.len() {
+                std::fs::remove_dir_all(d.join(format!("apart-{run}-{i}"))).expect("remove a bundle");
+            }
+        }
+        let b = self.table.get(&together).paired_ratio(self.table.get(&apart));
+        self.summary
+            .push(format!("4 jars in one command: {b:.2}x the time of one by one ({})", ratio_note(b, 0.6)));
+    }
+
+    /// The processor and its SHA-512 speeds, the table, the ratios and the memory verdict.
+    fn print(&self) {
+        let (ours, theirs) = sha512_speeds();
+        println!(
+            "\n{}, {} cores; SHA-512: sha2 {ours:.0} MB/s, OpenSSL {}",
+            processor(),
+            std::thread::available_parallelism().map_or(1, usize::from),
+            theirs.map_or_else(|| "unknown".to_owned(), |t| format!("{t:.0} MB/s")),
+        );
+        println!("median wall time, highest peak RSS\n");
+        println!("{:<36} {:>5} {:>10} {:>14}", "operation", "runs", "wall s", "peak RSS MiB");
+        for r in &self.table.0 {
+            println!(
+                "{:<36} {:>5} {:>10.3} {:>14.1}",
+                r.name,
+                r.walls.len(),
+                r.median(),
+                r.peak_rss_kib as f64 / 1024.0
             );
         }
-        table.record(&apart, Measured { wall: start.elapsed(), peak_rss_kib: peak });
-        // Each run's bundles hold copies of the jars: gone before the next run.
-        std::fs::remove_dir_all(d.join(&out)).expect("remove the batch's bundles");
-        for i in 0..jars.len() {
-            std::fs::remove_dir_all(d.join(format!("apart-{run}-{i}"))).expect("remove a bundle");
+        println!("\nratios: medians of each round's pair, run seconds apart");
+        for line in &self.summary {
+            println!("{line}");
         }
-    }
-    let b = table.get(&together).paired_ratio(table.get(&apart));
-    summary.push(format!("4 jars in one command: {b:.2}x the time of one by one ({})", ratio_note(b, 0.6)));
-
-    let (ours, theirs) = sha512_speeds();
-    println!(
-        "\n{}, {} cores; SHA-512: sha2 {ours:.0} MB/s, OpenSSL {}",
-        processor(),
-        std::thread::available_parallelism().map_or(1, usize::from),
-        theirs.map_or_else(|| "unknown".to_owned(), |t| format!("{t:.0} MB/s")),
-    );
-    println!("median wall time, highest peak RSS\n");
-    println!("{:<36} {:>5} {:>10} {:>14}", "operation", "runs", "wall s", "peak RSS MiB");
-    for r in &table.0 {
-        println!(
-            "{:<36} {:>5} {:>10.3} {:>14.1}",
-            r.name,
-            r.walls.len(),
-            r.median(),
-            r.peak_rss_kib as f64 / 1024.0
-        );
-    }
-    println!("\nratios: medians of each round's pair, run seconds apart");
-    for line in &summary {
-        println!("{line}");
-    }
-    let peak =
-        table.0.iter().filter(|r| !r.name.contains("openssl")).map(|r| r.peak_rss_kib).max().unwrap_or(0)
-            as f64
+        let peak = self
+            .table
+            .0
+            .iter()
+            .filter(|r| !r.name.contains("openssl"))
+            .map(|r| r.peak_rss_kib)
+            .max()
+            .unwrap_or(0) as f64
             / 1024.0;
-    println!(
-        "countersign peak memory: {peak:.1} MiB ({})",
-        if peak < 64.0 { "target met: under 64 MiB" } else { "TARGET MISSED: 64 MiB or more" }
-    );
-    println!("signatures identical to openssl's: yes");
+        println!(
+            "countersign peak memory: {peak:.1} MiB ({})",
+            if peak < 64.0 { "target met: under 64 MiB" } else { "TARGET MISSED: 64 MiB or more" }
+        );
+        println!("signatures identical to openssl's: yes");
+    }
+}
+
+/// The names of one size's rows in the table.
+struct SizeRows {
+    bundle: String,
+    sign: String,
+    osign: String,
+    verify: String,
+    overify: String,
+}
+
+/// Reads the file once, so that the first measured run does not pay for the disk.
+fn warm(path: &Path) {
+    std::io::copy(&mut File::open(path).expect("jar"), &mut std::io::sink()).expect("read");
+}
+
+pub fn main() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        println!("SKIPPED: openssl is not installed; this benchmark compares against it.");
+        return;
+    }
+    let settings = Settings::from_env();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = binary();
+    let mut bench = Bench {
+        dir: dir.path(),
+        bin: bin.to_str().expect("utf-8 path"),
+        table: Table::default(),
+        summary: Vec::new(),
+    };
+    bench.make_key();
+    for &mib in &settings.sizes {
+        // Small files are over in milliseconds: more pairs for a steady median.
+        let runs = settings.runs_override.unwrap_or(if mib <= 32 { 7 } else { 3 }).max(1);
+        bench.one_size(mib, runs);
+    }
+    bench.batch(settings.batch_mib, settings.runs_override.unwrap_or(3).max(1));
+    bench.print();
 }

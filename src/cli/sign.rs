@@ -1,5 +1,7 @@
 //! `countersign sign`: one or several apps into bundles.
 
+use std::path::PathBuf;
+
 use time::OffsetDateTime;
 
 use countersign::archive::AppInfo;
@@ -10,9 +12,57 @@ use countersign::keystore::KeyStore;
 use countersign::signer::{self, SignOptions, Signed, Signer};
 
 use super::progress::Bars;
-use super::*;
+use super::{Failure, SignArgs, load_key_file, print_json, truststore};
+
+/// One app's outcome: its bundle and warnings, or why it failed.
+type Report = Result<(bundle::SignedBundle, Vec<String>), Failure>;
 
 pub fn sign(a: SignArgs) -> Result<u8, Failure> {
+    let signer = signer_for(&a)?;
+    let several = a.artifacts.len() > 1;
+    let bars = Bars::new(a.json);
+    let progress: Vec<_> =
+        a.artifacts.iter().map(|p| bars.job(&format!("Signing {}", p.display()))).collect();
+    let history = countersign::history::History::open_default();
+    let results =
+        signer::sign(&signer, &a.artifacts, options_for(&a, several), &history, &progress, |_, _| {});
+    bars.finish();
+
+    let key = signer.key();
+    let mut worst = 0u8;
+    let mut reports: Vec<(&PathBuf, Report)> = Vec::new();
+    for (artifact, result) in a.artifacts.iter().zip(results) {
+        match result {
+            Ok(Signed { bundle, warnings }) => reports.push((artifact, Ok((bundle, warnings)))),
+            Err(e) => {
+                let failure = Failure::from(e);
+                worst = worst.max(failure.code);
+                reports.push((artifact, Err(failure)));
+            }
+        }
+    }
+    if !several {
+        // One app: its result as before, a failure as the command's own.
+        let Some((_, report)) = reports.pop() else { return Ok(0) };
+        let (signed, warnings) = report?;
+        if a.json {
+            print_json(&signed_json(&signed, &warnings));
+        } else {
+            print_signed(&signed, &warnings, key);
+        }
+        return Ok(0);
+    }
+    if a.json {
+        print_several_json(&reports, worst);
+    } else {
+        print_several(&reports, key);
+    }
+    Ok(worst)
+}
+
+/// The signer the arguments name: a key file (refused if this machine marked its key
+/// compromised) or a stored key, with the certificate given, if any.
+fn signer_for(a: &SignArgs) -> Result<Signer, Failure> {
     // clap does not enforce `requires` beside a conflicting --key-file.
     if a.i_know && a.key.is_none() {
         return Err(Failure::bad_input(
@@ -42,82 +92,61 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             ));
         }
     };
-    let signer = match &a.cert {
+    Ok(match &a.cert {
         Some(arg) => signer.with_certificate(truststore::certificate_input(arg)?),
         None => signer,
-    };
-    let several = a.artifacts.len() > 1;
+    })
+}
+
+/// Where the bundles go and how: several apps each into a folder of its own.
+fn options_for(a: &SignArgs, several: bool) -> SignOptions {
     let layout = match (&a.out, several) {
         (out, true) => Layout::FolderEach(out.clone()),
         (Some(dir), false) => Layout::Into(dir.clone()),
         (None, false) => Layout::Beside,
     };
-    let options = SignOptions {
+    SignOptions {
         layout,
         note: a.note.clone(),
         zip: a.zip,
         existing: if a.overwrite { Existing::Replace } else { Existing::Refuse },
         now: OffsetDateTime::now_utc(),
-    };
-    let bars = Bars::new(a.json);
-    let progress: Vec<_> =
-        a.artifacts.iter().map(|p| bars.job(&format!("Signing {}", p.display()))).collect();
-    let history = countersign::history::History::open_default();
-    let results = signer::sign(&signer, &a.artifacts, options, &history, &progress, |_, _| {});
-    bars.finish();
+    }
+}
 
-    let key = signer.key();
-    let mut worst = 0u8;
-    let mut reports = Vec::new();
-    for (artifact, result) in a.artifacts.iter().zip(results) {
-        match result {
-            Ok(Signed { bundle, warnings }) => reports.push((artifact, Ok((bundle, warnings)))),
-            Err(e) => {
-                let failure = Failure::from(e);
-                worst = worst.max(failure.code);
-                reports.push((artifact, Err(failure)));
+/// Several apps' results as one JSON document, `worst` its exit status.
+fn print_several_json(reports: &[(&PathBuf, Report)], worst: u8) {
+    let results: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|(artifact, r)| match r {
+            Ok((signed, warnings)) => signed_json(signed, warnings),
+            Err(f) => {
+                serde_json::json!({ "ok": false, "artifact": artifact, "exit": f.code, "error": f.message })
             }
-        }
-    }
-    if !several {
-        // One app: its result as before, a failure as the command's own.
-        let Some((_, report)) = reports.pop() else { return Ok(0) };
-        let (signed, warnings) = report?;
-        if a.json {
-            print_json(&signed_json(&signed, &warnings));
-        } else {
-            print_signed(&signed, &warnings, key);
-        }
-        return Ok(0);
-    }
-    if a.json {
-        let results: Vec<serde_json::Value> = reports
-            .iter()
-            .map(|(artifact, r)| match r {
-                Ok((signed, warnings)) => signed_json(signed, warnings),
-                Err(f) => serde_json::json!({ "ok": false, "artifact": artifact, "exit": f.code, "error": f.message }),
-            })
-            .collect();
-        print_json(&serde_json::json!({ "ok": worst == 0, "exit": worst, "results": results }));
-    } else {
-        for (artifact, r) in &reports {
-            match r {
-                Ok((signed, warnings)) => {
-                    print_signed(signed, warnings, key);
-                    println!();
-                }
-                Err(f) => eprintln!("countersign: {}: {}", artifact.display(), f.message),
+        })
+        .collect();
+    print_json(&serde_json::json!({ "ok": worst == 0, "exit": worst, "results": results }));
+}
+
+/// Several apps' results for people: a block per bundle, each failure on stderr naming its
+/// file, and the count.
+fn print_several(reports: &[(&PathBuf, Report)], key: &PrivateKey) {
+    for (artifact, r) in reports {
+        match r {
+            Ok((signed, warnings)) => {
+                print_signed(signed, warnings, key);
+                println!();
             }
+            Err(f) => eprintln!("countersign: {}: {}", artifact.display(), f.message),
         }
-        let failed = reports.iter().filter(|(_, r)| r.is_err()).count();
-        println!(
-            "Signed {} of {} apps{}.",
-            reports.len() - failed,
-            reports.len(),
-            if failed > 0 { format!("; {failed} failed (see above)") } else { String::new() }
-        );
     }
-    Ok(worst)
+    let failed = reports.iter().filter(|(_, r)| r.is_err()).count();
+    println!(
+        "Signed {} of {} apps{}.",
+        reports.len() - failed,
+        reports.len(),
+        if failed > 0 { format!("; {failed} failed (see above)") } else { String::new() }
+    );
 }
 
 fn signed_json(signed: &bundle::SignedBundle, warnings: &[String]) -> serde_json::Value {

@@ -71,19 +71,14 @@ pub(super) fn certificate_input(arg: &str) -> Result<countersign::bundle::Certif
 /// are delivered under: a file's (its first certificate is the signer's), or every
 /// certificate kept with a stored key, newest last.
 fn certificates_of(arg: &str) -> Result<(Vec<Vec<Certificate>>, String), Failure> {
-    if names_a_file(arg) {
-        let input = countersign::bundle::CertificateInput::from_file(Path::new(arg))?;
-        return Ok((vec![input.chain], input.bundle_stem));
-    }
-    let store = KeyStore::open_default()?;
-    let record = store.get(arg)?;
-    let chains = store.certificates(&record);
-    if chains.is_empty() {
-        return Err(Failure::bad_input(format!(
-            "Key \"{arg}\" has no certificate yet. Make one: countersign cert self-sign {arg}"
-        )));
-    }
-    Ok((chains, record.file_stem()))
+    Current::of(arg).chains()
+}
+
+/// The signer's certificate of each chain (never the CA above it) of a CERT|KEY argument,
+/// and the stem of the file name they are delivered under.
+fn signers_of(arg: &str) -> Result<(Vec<Certificate>, String), Failure> {
+    let (chains, stem) = certificates_of(arg)?;
+    Ok((chains.into_iter().filter_map(|chain| chain.into_iter().next()).collect(), stem))
 }
 
 /// `truststore package`: writes a UPM trust-store package for a certificate file or a key's
@@ -98,11 +93,12 @@ fn package_cmd(
     let chain = chains.pop().unwrap_or_default();
     let mut removals = Vec::new();
     for arg in remove {
-        let (chains, stem) = certificates_of(arg)?;
-        // The signer's own certificate of each chain: never the CA above it.
-        for c in chains.into_iter().filter_map(|chain| chain.into_iter().next()) {
-            removals.push(truststore::Removal { certificate: c, delivered_as: format!("{stem}.crt") });
-        }
+        let (signers, stem) = signers_of(arg)?;
+        removals.extend(
+            signers
+                .into_iter()
+                .map(|c| truststore::Removal { certificate: c, delivered_as: format!("{stem}.crt") }),
+        );
     }
     let files = truststore::package_swap(&chain, &name, &removals, out, include_atlassian_cas)?;
     if removals.is_empty() {
@@ -124,7 +120,8 @@ fn package_cmd(
     Ok(0)
 }
 
-/// The certificate `truststore check` is asked to look for: a stored key's current one, or a file's.
+/// A CERT|KEY argument, told apart: the certificate `truststore check` is asked to look for
+/// (a stored key's current one, or a file's), or one that `--expect` or `--reject` names.
 enum Current {
     Key(String),
     File(std::path::PathBuf),
@@ -133,15 +130,12 @@ enum Current {
 /// The certificates `--reject` names: a file's, or every one kept with a stored key (the
 /// signer's of each chain), each with where it came from.
 fn rejected_by(arg: &str) -> Result<Vec<(Certificate, String)>, Failure> {
-    if names_a_file(arg) {
-        return Ok(vec![Current::File(arg.into()).load()?]);
+    let current = Current::of(arg);
+    if let Current::File(_) = current {
+        return Ok(vec![current.load()?]);
     }
-    let (chains, _) = certificates_of(arg)?;
-    Ok(chains
-        .into_iter()
-        .filter_map(|chain| chain.into_iter().next())
-        .map(|c| (c, format!("key \"{arg}\"")))
-        .collect())
+    let (signers, _) = signers_of(arg)?;
+    Ok(signers.into_iter().map(|c| (c, current.source())).collect())
 }
 
 impl Current {
@@ -150,31 +144,103 @@ impl Current {
         if names_a_file(arg) { Current::File(arg.into()) } else { Current::Key(arg.to_owned()) }
     }
 
-    /// The certificate (the signer's, a chain's first) and how to name where it came from.
-    fn load(&self) -> Result<(Certificate, String), Failure> {
+    /// How to name where its certificates came from.
+    fn source(&self) -> String {
+        match self {
+            Current::File(path) => path.display().to_string(),
+            Current::Key(name) => format!("key \"{name}\""),
+        }
+    }
+
+    /// Its certificates, each a chain, and the stem of the file name they are delivered
+    /// under: a file's, or every certificate kept with a stored key, newest last.
+    fn chains(&self) -> Result<(Vec<Vec<Certificate>>, String), Failure> {
         match self {
             Current::File(path) => {
                 let input = countersign::bundle::CertificateInput::from_file(path)?;
-                let cert = input.chain.into_iter().next().ok_or_else(|| {
-                    Failure::bad_input(format!(
-                        "{} holds no certificate. Give the certificate file.",
-                        path.display()
-                    ))
-                })?;
-                Ok((cert, path.display().to_string()))
+                Ok((vec![input.chain], input.bundle_stem))
             }
             Current::Key(name) => {
                 let store = KeyStore::open_default()?;
                 let record = store.get(name)?;
-                let cert = store.certificates(&record).pop().and_then(|chain| chain.into_iter().next());
-                let cert = cert.ok_or_else(|| {
-                    Failure::bad_input(format!(
-                        "Key \"{name}\" has no certificate yet. Make one: countersign cert self-sign {name}"
-                    ))
-                })?;
-                Ok((cert, format!("key \"{name}\"")))
+                let chains = store.certificates(&record);
+                if chains.is_empty() {
+                    return Err(no_certificate_yet(name));
+                }
+                Ok((chains, record.file_stem()))
             }
         }
+    }
+
+    /// The certificate (the signer's, the newest chain's first) and how to name where it came from.
+    fn load(&self) -> Result<(Certificate, String), Failure> {
+        let (mut chains, _) = self.chains()?;
+        let cert = chains.pop().and_then(|chain| chain.into_iter().next()).ok_or_else(|| match self {
+            Current::File(path) => Failure::bad_input(format!(
+                "{} holds no certificate. Give the certificate file.",
+                path.display()
+            )),
+            Current::Key(name) => no_certificate_yet(name),
+        })?;
+        Ok((cert, self.source()))
+    }
+}
+
+fn no_certificate_yet(name: &str) -> Failure {
+    Failure::bad_input(format!(
+        "Key \"{name}\" has no certificate yet. Make one: countersign cert self-sign {name}"
+    ))
+}
+
+/// Certificates, each with how to name where it came from.
+type Named = Vec<(Certificate, String)>;
+
+/// The certificates `--expect` and `--reject` name, each with where it came from; bad input
+/// when one is both.
+fn swap_certificates(expect: &[String], reject: &[String]) -> Result<(Named, Named), Failure> {
+    let expected = expect.iter().map(|arg| Current::of(arg).load()).collect::<Result<Vec<_>, _>>()?;
+    let mut rejected = Vec::new();
+    for arg in reject {
+        rejected.extend(rejected_by(arg)?);
+    }
+    if let Some((e, r)) = expected.iter().find_map(|e| rejected.iter().find(|r| r.0 == e.0).map(|r| (e, r))) {
+        return Err(Failure::bad_input(format!(
+            "{} and {} hold the same certificate ({}): it cannot be both expected and rejected. Expect the new certificate and reject the old one.",
+            e.1,
+            r.1,
+            e.0.subject()
+        )));
+    }
+    Ok((expected, rejected))
+}
+
+/// What `truststore check` found, to print as text or JSON.
+struct Checked<'a> {
+    store: truststore::TrustStore,
+    lint: truststore::Lint,
+    current: Option<(Certificate, String)>,
+    presence: Option<truststore::Presence>,
+    expected: &'a [(Certificate, String)],
+    rejected: &'a [(Certificate, String)],
+    swap: truststore::SwapCheck,
+}
+
+impl Checked<'_> {
+    /// Every file of the store that holds a certificate (a rejected one may be in several).
+    fn holding(&self, cert: &Certificate) -> Vec<String> {
+        self.store.certificates().filter(|(_, c)| *c == cert).map(|(f, _)| f.display().to_string()).collect()
+    }
+
+    fn found(&self) -> bool {
+        self.presence.as_ref().is_none_or(truststore::Presence::is_present)
+    }
+
+    fn swapping(&self) -> bool {
+        !self.expected.is_empty() || !self.rejected.is_empty()
+    }
+
+    fn passed(&self) -> bool {
+        self.lint.passed() && self.found() && self.swap.done()
     }
 }
 
@@ -192,106 +258,106 @@ fn check_cmd(
     let uid = product_user.map(uid_of).transpose()?;
     // The certificates first: a key or file that cannot be read is bad input, before any finding.
     let current = current.map(Current::load).transpose()?;
-    let expected = expect.iter().map(|arg| Current::of(arg).load()).collect::<Result<Vec<_>, _>>()?;
-    let mut rejected = Vec::new();
-    for arg in reject {
-        rejected.extend(rejected_by(arg)?);
-    }
-    if let Some((e, r)) = expected.iter().find_map(|e| rejected.iter().find(|r| r.0 == e.0).map(|r| (e, r))) {
-        return Err(Failure::bad_input(format!(
-            "{} and {} hold the same certificate ({}): it cannot be both expected and rejected. Expect the new certificate and reject the old one.",
-            e.1,
-            r.1,
-            e.0.subject()
-        )));
-    }
+    let (expected, rejected) = swap_certificates(expect, reject)?;
     let store = truststore::TrustStore::load(dir)?;
     let lint = truststore::check_store(&store, OffsetDateTime::now_utc(), uid);
     let presence = current.as_ref().map(|(cert, _)| truststore::presence(&store, cert));
-    let found = presence.as_ref().is_none_or(truststore::Presence::is_present);
     let swap =
         truststore::swap_check(&store, expected.iter().map(|(c, _)| c), rejected.iter().map(|(c, _)| c));
-    let swapped = swap.done();
-    // Every file of the store that holds a certificate (a rejected one may be in several).
-    let holding = |cert: &Certificate| -> Vec<String> {
-        store.certificates().filter(|(_, c)| *c == cert).map(|(f, _)| f.display().to_string()).collect()
-    };
+    let checked = Checked { store, lint, current, presence, expected: &expected, rejected: &rejected, swap };
     if json {
-        let mut value = serde_json::json!({ "ok": lint.passed() && found && swapped, "lint": lint });
-        if !expected.is_empty() || !rejected.is_empty() {
-            let entries = |certs: &[(Certificate, String)], presences: &[truststore::Presence]| {
-                certs
-                    .iter()
-                    .zip(presences)
-                    .map(|((cert, source), presence)| {
-                        serde_json::json!({
-                            "source": source,
-                            "subject": cert.subject(),
-                            "serial": cert.serial_hex(),
-                            "sha256_fingerprint": cert.fingerprint(),
-                            "present": presence.is_present(),
-                            "presence": presence,
-                        })
-                    })
-                    .collect::<Vec<_>>()
-            };
-            value["swap"] = serde_json::json!({
-                "done": swapped,
-                "expected": entries(&expected, &swap.expected),
-                "rejected": entries(&rejected, &swap.rejected),
-            });
-            for (entry, (cert, _)) in
-                value["swap"]["rejected"].as_array_mut().into_iter().flatten().zip(&rejected)
-            {
-                entry["files"] = serde_json::json!(holding(cert));
-            }
-        }
-        if let (Some((cert, source)), Some(presence)) = (&current, &presence) {
-            value["current_certificate"] = serde_json::json!({
-                "source": source,
-                "subject": cert.subject(),
-                "serial": cert.serial_hex(),
-                "sha256_fingerprint": cert.fingerprint(),
-                "not_after": certs::rfc3339(cert.not_after()),
-                "presence": presence,
-            });
-        }
-        print_json(&value);
+        print_json(&check_json(&checked));
     } else {
-        print_lint(&lint);
-        if let (Some((cert, _)), Some(presence)) = (&current, &presence) {
-            println!("{}", presence_line(cert, presence));
-        }
-        for ((cert, source), presence) in expected.iter().zip(&swap.expected) {
-            let state = match presence.file().filter(|_| presence.is_present()) {
-                Some(file) => format!("present ({})", file.display()),
-                None => "missing".to_owned(),
-            };
-            println!("Expected {source} ({}, SHA-256 {}): {state}.", cert.subject(), cert.fingerprint());
-        }
-        for (cert, source) in &rejected {
-            let files = holding(cert);
-            let state = if files.is_empty() {
-                "gone".to_owned()
-            } else {
-                format!("still there ({})", files.join(", "))
-            };
-            println!("Rejected {source} ({}, SHA-256 {}): {state}.", cert.subject(), cert.fingerprint());
-        }
-        if (!expected.is_empty() || !rejected.is_empty()) && swapped {
-            println!("The swap is done: every expected certificate is there and no rejected one is.");
+        print_check(&checked);
+        warn_check(dir, &checked);
+    }
+    Ok(if checked.passed() { 0 } else { 1 })
+}
+
+/// `truststore check --json`: the lint, and the swap and the current certificate when asked.
+fn check_json(c: &Checked) -> serde_json::Value {
+    let mut value = serde_json::json!({ "ok": c.passed(), "lint": c.lint });
+    if c.swapping() {
+        let entries = |certs: &[(Certificate, String)], presences: &[truststore::Presence]| {
+            certs
+                .iter()
+                .zip(presences)
+                .map(|((cert, source), presence)| {
+                    serde_json::json!({
+                        "source": source,
+                        "subject": cert.subject(),
+                        "serial": cert.serial_hex(),
+                        "sha256_fingerprint": cert.fingerprint(),
+                        "present": presence.is_present(),
+                        "presence": presence,
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        value["swap"] = serde_json::json!({
+            "done": c.swap.done(),
+            "expected": entries(c.expected, &c.swap.expected),
+            "rejected": entries(c.rejected, &c.swap.rejected),
+        });
+        for (entry, (cert, _)) in
+            value["swap"]["rejected"].as_array_mut().into_iter().flatten().zip(c.rejected)
+        {
+            entry["files"] = serde_json::json!(c.holding(cert));
         }
     }
-    if !json && !swapped {
-        let add: Vec<String> = expected
+    if let (Some((cert, source)), Some(presence)) = (&c.current, &c.presence) {
+        value["current_certificate"] = serde_json::json!({
+            "source": source,
+            "subject": cert.subject(),
+            "serial": cert.serial_hex(),
+            "sha256_fingerprint": cert.fingerprint(),
+            "not_after": certs::rfc3339(cert.not_after()),
+            "presence": presence,
+        });
+    }
+    value
+}
+
+/// `truststore check` for people: the lint, the current certificate, each expected and
+/// rejected one.
+fn print_check(c: &Checked) {
+    print_lint(&c.lint);
+    if let (Some((cert, _)), Some(presence)) = (&c.current, &c.presence) {
+        println!("{}", presence_line(cert, presence));
+    }
+    for ((cert, source), presence) in c.expected.iter().zip(&c.swap.expected) {
+        let state = match presence.file().filter(|_| presence.is_present()) {
+            Some(file) => format!("present ({})", file.display()),
+            None => "missing".to_owned(),
+        };
+        println!("Expected {source} ({}, SHA-256 {}): {state}.", cert.subject(), cert.fingerprint());
+    }
+    for (cert, source) in c.rejected {
+        let files = c.holding(cert);
+        let state =
+            if files.is_empty() { "gone".to_owned() } else { format!("still there ({})", files.join(", ")) };
+        println!("Rejected {source} ({}, SHA-256 {}): {state}.", cert.subject(), cert.fingerprint());
+    }
+    if c.swapping() && c.swap.done() {
+        println!("The swap is done: every expected certificate is there and no rejected one is.");
+    }
+}
+
+/// The sentences on stderr of a `truststore check` that did not pass: what the swap still
+/// needs, and what UPM fails on or the missing current certificate.
+fn warn_check(dir: &Path, c: &Checked) {
+    if !c.swap.done() {
+        let add: Vec<String> = c
+            .expected
             .iter()
-            .zip(&swap.expected)
+            .zip(&c.swap.expected)
             .filter(|(_, p)| !p.is_present())
             .map(|((_, source), _)| format!("add {source}"))
             .collect();
-        let remove: Vec<String> = rejected
+        let remove: Vec<String> = c
+            .rejected
             .iter()
-            .flat_map(|(cert, _)| holding(cert))
+            .flat_map(|(cert, _)| c.holding(cert))
             .map(|file| format!("remove {file}"))
             .collect();
         eprintln!(
@@ -300,19 +366,18 @@ fn check_cmd(
             add.into_iter().chain(remove).collect::<Vec<_>>().join("; ")
         );
     }
-    if !json && !lint.passed() {
-        let n = lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    if !c.lint.passed() {
+        let n = c.lint.findings.iter().filter(|f| f.severity == Severity::Error).count();
         eprintln!(
             "countersign: the trust store {} has {n} problem(s) UPM fails on; see the list above.",
             dir.display()
         );
-    } else if !json && !found {
+    } else if !c.found() {
         eprintln!(
             "countersign: the trust store {} does not hold your current certificate; UPM will refuse apps signed under it.",
             dir.display()
         );
     }
-    Ok(if lint.passed() && found && swapped { 0 } else { 1 })
 }
 
 /// "Your current certificate: present (file)", "missing", "an older one (file)", ...

@@ -8,7 +8,7 @@ use countersign::bundle::{self, Report, VerifyTarget};
 use countersign::truststore::TrustStore;
 
 use super::progress::with_progress;
-use super::*;
+use super::{Failure, InspectArgs, VerifyArgs, hints, print_json};
 
 pub fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     let truststore = a.truststore.as_deref().map(TrustStore::load).transpose()?;

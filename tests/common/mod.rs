@@ -2,7 +2,11 @@
 //! time, the real binary, and the independent verifiers (openssl, the JDK).
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod keychain;
+
+#[allow(unused_imports)] // the window's tests sign no bundles
+pub use fixtures::*;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -95,44 +95,7 @@ fn a_ca_issued_certificate_imports_with_its_chain_and_ships_in_the_bundle() {
     let d = k.path();
     k.ok(&["keys", "generate", "--name", "acme"]);
     k.ok(&["cert", "request", "acme", "--org", "Acme Ltd", "--cn", "Acme App Signing", "--out", "acme.csr"]);
-    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ca.key"], d);
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "ca.key",
-            "-subj",
-            "/CN=Acme Company CA",
-            "-days",
-            "3650",
-            "-out",
-            "ca.crt",
-        ],
-        d,
-    );
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "acme.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "365",
-            "-out",
-            "issued.crt",
-        ],
-        d,
-    );
-    let chain =
-        [std::fs::read(d.join("issued.crt")).unwrap(), std::fs::read(d.join("ca.crt")).unwrap()].concat();
-    std::fs::write(d.join("chain.pem"), chain).unwrap();
+    openssl_ca_chain(d, "/CN=Acme Company CA", "acme.csr", "issued.crt", "chain.pem");
     k.ok(&["cert", "import", "acme", "chain.pem"]);
 
     make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
@@ -270,6 +233,14 @@ fn findings(lint: &serde_json::Value, severity: &str) -> Vec<String> {
         .collect()
 }
 
+/// `truststore check` on `d` fails, with an error that names `file` and says `says`.
+#[cfg(unix)]
+fn assert_fails_naming(d: &Path, file: &str, says: &str) {
+    let (code, lint) = check(d);
+    assert_eq!(code, 1);
+    assert!(findings(&lint, "error").iter().any(|e| e.contains(file) && e.contains(says)), "{lint}");
+}
+
 #[cfg(unix)]
 #[test]
 fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_planted_fault() {
@@ -301,6 +272,19 @@ fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_plan
         atlassian_store(&d);
         d
     };
+    each_bad_file_is_found(&faulty, &vendor, &subject);
+    each_bad_folder_is_found(&faulty);
+}
+
+/// A store (made by `faulty`) with an RSA certificate, an expired one, a file that is no
+/// certificate, or a copy of one.
+#[cfg(unix)]
+fn each_bad_file_is_found(
+    faulty: &dyn Fn(&str) -> std::path::PathBuf,
+    vendor: &PrivateKey,
+    subject: &Subject,
+) {
+    let now = OffsetDateTime::now_utc();
     let d = faulty("rsa");
     openssl(
         &[
@@ -321,29 +305,17 @@ fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_plan
         &d,
     );
     std::fs::set_permissions(d.join("rsa.crt"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let (code, lint) = check(&d);
-    assert_eq!(code, 1);
-    assert!(findings(&lint, "error").iter().any(|e| e.contains("rsa.crt") && e.contains("RSA")), "{lint}");
+    assert_fails_naming(&d, "rsa.crt", "RSA");
 
     let d = faulty("expired");
     let old =
-        certs::self_signed(&vendor, &subject, now - Duration::days(100), now - Duration::days(2)).unwrap();
+        certs::self_signed(vendor, subject, now - Duration::days(100), now - Duration::days(2)).unwrap();
     write_store_file(&d, "old.crt", old.to_pem().as_bytes());
-    let (code, lint) = check(&d);
-    assert_eq!(code, 1);
-    assert!(
-        findings(&lint, "error").iter().any(|e| e.contains("old.crt") && e.contains("expired on")),
-        "{lint}"
-    );
+    assert_fails_naming(&d, "old.crt", "expired on");
 
     let d = faulty("text");
     write_store_file(&d, "README.txt", b"put certificates here\n");
-    let (code, lint) = check(&d);
-    assert_eq!(code, 1);
-    assert!(
-        findings(&lint, "error").iter().any(|e| e.contains("README.txt") && e.contains("not a certificate")),
-        "{lint}"
-    );
+    assert_fails_naming(&d, "README.txt", "not a certificate");
 
     let d = faulty("duplicate");
     write_store_file(&d, "copy-of-root.crt", countersign::truststore::ATLASSIAN_CAS[0].1.as_bytes());
@@ -354,19 +326,18 @@ fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_plan
             .any(|w| w.contains("copy-of-root.crt") && w.contains("same certificate")),
         "{lint}"
     );
+}
 
+/// A store (made by `faulty`) that others may write to, one owned by the product's user, and
+/// one without any certificate.
+#[cfg(unix)]
+fn each_bad_folder_is_found(faulty: &dyn Fn(&str) -> std::path::PathBuf) {
     let d = faulty("permissions");
     std::fs::set_permissions(d.join("atlassian_mpac_root_ca_v1.crt"), std::fs::Permissions::from_mode(0o666))
         .unwrap();
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let (code, lint) = check(&d);
-    assert_eq!(code, 1);
-    let errors = findings(&lint, "error");
-    assert!(
-        errors.iter().any(|e| e.contains("root_ca_v1.crt") && e.contains("writable by group or others")),
-        "{lint}"
-    );
-    assert!(errors.iter().any(|e| e.contains("the folder is writable")), "{lint}");
+    assert_fails_naming(&d, "root_ca_v1.crt", "writable by group or others");
+    assert_fails_naming(&d, "", "the folder is writable");
 
     let d = faulty("owned");
     let (code, out, _) =
@@ -378,9 +349,7 @@ fn truststore_check_passes_a_clean_store_with_atlassians_cas_and_flags_each_plan
     for (name, _) in countersign::truststore::ATLASSIAN_CAS {
         std::fs::remove_file(d.join(name)).unwrap();
     }
-    let (code, lint) = check(&d);
-    assert_eq!(code, 1);
-    assert!(findings(&lint, "error").iter().any(|e| e.contains("holds no certificate")), "{lint}");
+    assert_fails_naming(&d, "", "holds no certificate");
 }
 
 #[cfg(unix)]

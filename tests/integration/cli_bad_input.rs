@@ -17,13 +17,8 @@ impl Setup {
     fn new() -> Self {
         let dir = tempdir();
         let d = dir.path();
-        let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-        write_key(&key, &d.join("key.pem"));
-        let now = OffsetDateTime::now_utc();
-        let subject = Subject { common_name: "Vendor Signing".into(), ..Default::default() };
-        let cert = certs::self_signed(&key, &subject, now - Duration::minutes(1), now + Duration::days(365))
-            .unwrap();
-        std::fs::write(d.join("vendor.crt"), cert.to_pem()).unwrap();
+        let key = generated_key_file(d, "key.pem");
+        certificate_file(d, &key, "vendor.crt", &subject("Vendor Signing"), 1);
         make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
         Setup { dir }
     }
@@ -48,10 +43,6 @@ impl Setup {
         assert_eq!(listing(self.path()), before, "nothing may be left behind by {args:?}");
         err
     }
-}
-
-fn write_key(key: &PrivateKey, path: &Path) {
-    std::fs::write(path, countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap())).unwrap();
 }
 
 fn sign_args(artifact: &str) -> Vec<&str> {
@@ -153,20 +144,8 @@ fn a_key_file_that_is_a_certificate() {
 fn key_files_of_algorithms_upm_does_not_take() {
     require!(openssl);
     let s = Setup::new();
-    for (args, name, label) in [
-        (
-            vec!["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"],
-            "rsa.pem",
-            "RSA",
-        ),
-        (vec!["genpkey", "-algorithm", "ed448", "-out", "ed448.pem"], "ed448.pem", "Ed448"),
-        (
-            vec!["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"],
-            "p256.pem",
-            "P-256",
-        ),
-    ] {
-        openssl(&args, s.path());
+    for (args, name, label) in UNSUPPORTED_OPENSSL_KEYS {
+        openssl(args, s.path());
         s.fails(&["sign", "app.jar", "--key-file", name], 2, &[name, label, "Ed25519"]);
     }
 }

@@ -12,36 +12,12 @@ use countersign::signing::SignError;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-fn setup_with_openssl(d: &Path) {
-    openssl_ed25519_key(d, "key.pem");
-    openssl_self_signed(d, "key.pem", "vendor.crt", "365");
-}
-
 #[test]
 fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
-    make_app_jar(&d.join("tools-4.2.0.jar"), "com.acme.tools", "4.2.0", 50_000);
-    std::fs::create_dir(d.join("out")).unwrap();
-    let (code, out, err) = run(
-        &[
-            "sign",
-            "tools-4.2.0.jar",
-            "--key-file",
-            "key.pem",
-            "--cert",
-            "vendor.crt",
-            "--out",
-            "out",
-            "--note",
-            "for Globex, ticket SUP-1234",
-            "--json",
-        ],
-        d,
-    );
-    assert_eq!(code, 0, "{err}");
+    let f = Fixture::openssl().jar("tools-4.2.0.jar", "com.acme.tools", "4.2.0", 50_000).out_dir("out");
+    let d = f.path();
+    let out = SignCmd::new(&f).out("out").args(&["--note", "for Globex, ticket SUP-1234", "--json"]).ok();
     let v = json(&out);
     assert_eq!(v["ok"], true);
     let m = &v["manifest"];
@@ -87,20 +63,13 @@ fn sign_json_describes_the_bundle_and_the_manifest_matches_the_files() {
 #[test]
 fn a_zip_bundle_holds_everything_and_verifies_on_its_own() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
-    make_app_jar(&d.join("app-1.0.jar"), "com.acme.app", "1.0", 200_000);
-    let (code, _, err) =
-        run(&["sign", "app-1.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--zip"], d);
-    assert_eq!(code, 0, "{err}");
+    let f = Fixture::openssl().jar("app-1.0.jar", "com.acme.app", "1.0", 200_000);
+    let d = f.path();
+    SignCmd::new(&f).arg("--zip").ok();
     let zip_path = d.join("app-1.0-signed.zip");
-    let mut names: Vec<String> = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap())
-        .unwrap()
-        .file_names()
-        .map(|n| n.unwrap().into_owned())
-        .collect();
-    names.sort();
+    let members = zip_members(&zip_path);
+    let mut names: Vec<&str> = members.iter().map(|(name, _)| name.as_str()).collect();
+    names.sort_unstable();
     assert_eq!(names, ["INSTALL.md", "app-1.0.jar", "app-1.0.jar.sig", "manifest.json", "vendor.crt"]);
     // Verified somewhere else entirely, as the customer would.
     let elsewhere = tempdir();
@@ -109,20 +78,16 @@ fn a_zip_bundle_holds_everything_and_verifies_on_its_own() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("[ ok ] Artifact is the one in the manifest"), "{out}");
     // The jar inside is the exact file that was signed.
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
-    let mut inner = Vec::new();
-    std::io::Read::read_to_end(&mut zip.by_name("app-1.0.jar").unwrap(), &mut inner).unwrap();
-    assert_eq!(inner, std::fs::read(d.join("app-1.0.jar")).unwrap());
+    let inner = &members.iter().find(|(name, _)| name == "app-1.0.jar").unwrap().1;
+    assert_eq!(*inner, std::fs::read(d.join("app-1.0.jar")).unwrap());
 }
 
 #[test]
 fn verifying_against_a_trust_store_names_the_certificate_that_verified() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
-    assert_eq!(run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt"], d).0, 0);
+    let f = Fixture::openssl().app(1000);
+    let d = f.path();
+    SignCmd::new(&f).ok();
     let store = d.join("upmconfig/truststore");
     std::fs::create_dir_all(&store).unwrap();
     for ca in ["atlassian_mpac_root_ca_v1.crt", "atlassian_mpac_intermediate_ca_v2.crt"] {
@@ -146,64 +111,42 @@ fn verifying_against_a_trust_store_names_the_certificate_that_verified() {
 #[test]
 fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_store() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
     // A company CA (Ed25519), and the vendor's key with a certificate it issued.
-    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ca.key"], d);
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "ca.key",
-            "-subj",
-            "/CN=Acme Root CA/O=Acme",
-            "-days",
-            "3650",
-            "-out",
-            "ca.crt",
-        ],
-        d,
-    );
-    openssl_ed25519_key(d, "key.pem");
+    let f = Fixture::folder().openssl_key().app(1000).out_dir("out");
+    let d = f.path();
     openssl(
         &["req", "-new", "-key", "key.pem", "-subj", "/CN=Acme App Signing/O=Acme", "-out", "req.csr"],
         d,
     );
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "req.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "365",
-            "-out",
-            "leaf.crt",
-        ],
-        d,
-    );
-    let chain =
-        [std::fs::read(d.join("leaf.crt")).unwrap(), std::fs::read(d.join("ca.crt")).unwrap()].concat();
-    std::fs::write(d.join("chain.crt"), chain).unwrap();
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
-    std::fs::create_dir(d.join("out")).unwrap();
-    let (code, _, err) =
-        run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "chain.crt", "--out", "out"], d);
-    assert_eq!(code, 0, "{err}");
+    openssl_ca_chain(d, "/CN=Acme Root CA/O=Acme", "req.csr", "leaf.crt", "chain.crt");
+    SignCmd::new(&f).cert("chain.crt").out("out").ok();
     std::fs::copy(d.join("app.jar"), d.join("out/app.jar")).unwrap();
     let (code, out, _) = run(&["verify", "out"], d);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("chain of 2 certificates verifies"), "{out}");
-    // A trust store with only the CA: the chain it trusts came with the bundle, and UPM's
-    // upload carries only the app and its signature, so the verdict warns instead of
-    // promising what UPM will do, and says which certificate to add.
+    a_trust_store_with_only_the_ca_warns(d);
+    // The same bundle once the trust store holds the signing certificate itself: accepted.
+    std::fs::copy(d.join("leaf.crt"), d.join("store/acme-signing.crt")).unwrap();
+    let (code, out, _) = run(&["verify", "out", "--truststore", "store", "--json"], d);
+    assert_eq!(code, 0, "{out}");
+    let v = json(&out);
+    assert_eq!(v["verdict"], "accepted", "{out}");
+    assert!(
+        v["trusted_by"].as_str().unwrap().ends_with("acme-signing.crt"),
+        "the signer itself, not its issuer: {out}"
+    );
+    assert!(v["headline"].as_str().unwrap().starts_with("Accepted: UPM will accept app.jar. Decided by \u{201c}Trust store holds the signing certificate\u{201d}"), "{out}");
+    // The leaf alone, without its issuer: its integrity cannot be checked here, and says so.
+    let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "leaf.crt"], d);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[skip] Certificate is intact"), "{out}");
+}
+
+/// The CA-issued bundle in `d/out` against a trust store (`d/store`) with only the CA: the
+/// chain it trusts came with the bundle, and UPM's upload carries only the app and its
+/// signature, so the verdict warns instead of promising what UPM will do, and says which
+/// certificate to add.
+fn a_trust_store_with_only_the_ca_warns(d: &Path) {
     std::fs::create_dir(d.join("store")).unwrap();
     std::fs::copy(d.join("ca.crt"), d.join("store/ca.crt")).unwrap();
     let (code, out, _) = run(&["verify", "out", "--truststore", "store"], d);
@@ -228,31 +171,18 @@ fn a_certificate_issued_by_a_ca_ships_with_its_chain_and_chains_to_the_trust_sto
     assert_eq!(v["verdict"], "signature-good", "{out}");
     assert_eq!(v["decided_by"], "trust-store", "{out}");
     assert!(v["trusted_by"].as_str().unwrap().ends_with("ca.crt"));
-    // The same bundle once the trust store holds the signing certificate itself: accepted.
-    std::fs::copy(d.join("leaf.crt"), d.join("store/acme-signing.crt")).unwrap();
-    let (code, out, _) = run(&["verify", "out", "--truststore", "store", "--json"], d);
-    assert_eq!(code, 0, "{out}");
-    let v = json(&out);
-    assert_eq!(v["verdict"], "accepted", "{out}");
-    assert!(
-        v["trusted_by"].as_str().unwrap().ends_with("acme-signing.crt"),
-        "the signer itself, not its issuer: {out}"
-    );
-    assert!(v["headline"].as_str().unwrap().starts_with("Accepted: UPM will accept app.jar. Decided by \u{201c}Trust store holds the signing certificate\u{201d}"), "{out}");
-    // The leaf alone, without its issuer: its integrity cannot be checked here, and says so.
-    let (code, out, _) = run(&["verify", "app.jar", "--sig", "out/app.jar.sig", "--cert", "leaf.crt"], d);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("[skip] Certificate is intact"), "{out}");
 }
 
 #[test]
 fn an_obr_is_identified_by_its_main_jar_and_signs_as_one_file() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
-    make_app_jar(&d.join("main.jar"), "com.acme.suite", "7.1.0", 500);
-    make_app_jar(&d.join("dep.jar"), "com.acme.dep", "0.1", 500);
+    let f = Fixture::openssl().jar("main.jar", "com.acme.suite", "7.1.0", 500).jar(
+        "dep.jar",
+        "com.acme.dep",
+        "0.1",
+        500,
+    );
+    let d = f.path();
     let main = std::fs::read(d.join("main.jar")).unwrap();
     let dep = std::fs::read(d.join("dep.jar")).unwrap();
     make_zip(
@@ -265,7 +195,7 @@ fn an_obr_is_identified_by_its_main_jar_and_signs_as_one_file() {
     assert_eq!(v["kind"], "obr");
     assert_eq!(v["plugin_key"], "com.acme.suite");
     assert_eq!(v["main_jar"], "suite-7.1.0.jar");
-    assert_eq!(run(&["sign", "suite-7.1.0.obr", "--key-file", "key.pem", "--cert", "vendor.crt"], d).0, 0);
+    SignCmd::new(&f).jar("suite-7.1.0.obr").ok();
     let sig = std::fs::read_to_string(d.join("suite-7.1.0.obr.sig")).unwrap();
     let theirs = openssl(&["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", "suite-7.1.0.obr"], d);
     assert_eq!(Base64::decode_vec(&sig).unwrap(), theirs);
@@ -273,16 +203,13 @@ fn an_obr_is_identified_by_its_main_jar_and_signs_as_one_file() {
 
 #[test]
 fn a_jar_that_is_not_an_atlassian_app_signs_with_a_warning() {
-    let dir = tempdir();
-    let d = dir.path();
-    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-    std::fs::write(d.join("key.pem"), countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap()))
-        .unwrap();
+    let f = Fixture::folder().generated_key();
+    let d = f.path();
     make_zip(
         &d.join("lib.jar"),
         &[("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n"), ("a/B.class", b"\xca\xfe\xba\xbe")],
     );
-    let (code, _, err) = run(&["sign", "lib.jar", "--key-file", "key.pem"], d);
+    let (code, _, err) = SignCmd::new(&f).jar("lib.jar").run();
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("not an Atlassian app"), "{err}");
     assert!(err.contains("No certificate was given"), "{err}");
@@ -294,26 +221,9 @@ fn a_jar_that_is_not_an_atlassian_app_signs_with_a_warning() {
 #[test]
 fn no_bundle_file_contains_the_private_key_in_any_encoding() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
-    std::fs::create_dir(d.join("out")).unwrap();
-    let (code, out, err) = run(
-        &[
-            "sign",
-            "app.jar",
-            "--key-file",
-            "key.pem",
-            "--cert",
-            "vendor.crt",
-            "--out",
-            "out",
-            "--zip",
-            "--json",
-        ],
-        d,
-    );
+    let f = Fixture::openssl().app(1000).out_dir("out");
+    let d = f.path();
+    let (code, out, err) = SignCmd::new(&f).out("out").args(&["--zip", "--json"]).run();
     assert_eq!(code, 0, "{err}");
     let der = openssl(&["pkey", "-in", "key.pem", "-outform", "DER"], d);
     let seed = &der[der.len() - 32..];
@@ -335,12 +245,8 @@ fn no_bundle_file_contains_the_private_key_in_any_encoding() {
         .collect();
     haystacks.push(("stdout".into(), out.into_bytes()));
     haystacks.push(("stderr".into(), err.into_bytes()));
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(d.join("out/app-signed.zip")).unwrap()).unwrap();
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i).unwrap();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
-        haystacks.push((format!("zip!/{}", f.name().unwrap()), bytes));
+    for (name, bytes) in zip_members(&d.join("out/app-signed.zip")) {
+        haystacks.push((format!("zip!/{name}"), bytes));
     }
     for (name, hay) in &haystacks {
         for needle in &needles {
@@ -377,15 +283,9 @@ fn a_cancelled_signing_writes_nothing() {
 #[test]
 fn a_bundle_folder_without_its_artifact_says_how_to_verify() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 1000);
-    std::fs::create_dir(d.join("out")).unwrap();
-    assert_eq!(
-        run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d).0,
-        0
-    );
+    let f = Fixture::openssl().app(1000).out_dir("out");
+    let d = f.path();
+    SignCmd::new(&f).out("out").ok();
     // The bundle as a customer may get it: without the app, sent separately.
     std::fs::remove_file(d.join("out/app.jar")).unwrap();
     let (code, _, err) = run(&["verify", "out"], d);
@@ -401,15 +301,10 @@ fn a_bundle_folder_without_its_artifact_says_how_to_verify() {
 #[test]
 fn sign_out_makes_a_missing_folder_that_verify_accepts() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 3000);
-    let (code, out, err) = run(
-        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"],
-        d,
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    let f = Fixture::openssl().app(3000);
+    let d = f.path();
+    let sign = SignCmd::new(&f).out("dist/1.0/bundle");
+    sign.ok();
     let bundle = d.join("dist/1.0/bundle");
     assert_eq!(
         listing(&bundle),
@@ -421,27 +316,10 @@ fn sign_out_makes_a_missing_folder_that_verify_accepts() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("is good"), "{out}");
     // The bundle is there now: signing into it again is refused, nothing replaced.
-    let (code, _, err) = run(
-        &["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "dist/1.0/bundle"],
-        d,
-    );
+    let (code, _, err) = sign.run();
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("already exists") && err.contains("--overwrite"), "{err}");
-    let (code, _, err) = run(
-        &[
-            "sign",
-            "app.jar",
-            "--key-file",
-            "key.pem",
-            "--cert",
-            "vendor.crt",
-            "--out",
-            "dist/1.0/bundle",
-            "--overwrite",
-        ],
-        d,
-    );
-    assert_eq!(code, 0, "{err}");
+    sign.arg("--overwrite").ok();
 }
 
 /// Several apps in one command: each its own bundle folder, signed at once; a bad one fails
@@ -449,28 +327,14 @@ fn sign_out_makes_a_missing_folder_that_verify_accepts() {
 #[test]
 fn several_apps_are_signed_at_once_and_a_bad_one_fails_alone() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    setup_with_openssl(d);
+    let mut f = Fixture::openssl();
     for (name, version) in [("a", "1.0"), ("b", "2.0"), ("c", "3.0")] {
-        make_app_jar(&d.join(format!("{name}.jar")), &format!("com.acme.{name}"), version, 20_000);
+        f = f.jar(&format!("{name}.jar"), &format!("com.acme.{name}"), version, 20_000);
     }
+    let d = f.path();
     std::fs::write(d.join("broken.jar"), b"this is not a jar\n".repeat(40)).unwrap();
-    let args = [
-        "sign",
-        "a.jar",
-        "broken.jar",
-        "b.jar",
-        "c.jar",
-        "--key-file",
-        "key.pem",
-        "--cert",
-        "vendor.crt",
-        "--out",
-        "out",
-        "--json",
-    ];
-    let (code, out, err) = run(&args, d);
+    let sign = SignCmd::new(&f).jar("a.jar").jar("broken.jar").jar("b.jar").jar("c.jar").out("out");
+    let (code, out, err) = sign.clone().arg("--json").run();
     assert_eq!(code, 2, "the broken jar is bad input, the worst result: {out}{err}");
     let v = json(&out);
     assert_eq!(v["ok"], false);
@@ -482,59 +346,42 @@ fn several_apps_are_signed_at_once_and_a_bad_one_fails_alone() {
     assert!(results[1]["error"].as_str().unwrap().contains("not a zip archive"), "{out}");
     for (i, name) in [(0, "a"), (2, "b"), (3, "c")] {
         assert_eq!(results[i]["ok"], true, "{out}");
-        let bundle = d.join("out").join(format!("{name}-bundle"));
-        assert_eq!(d.join(results[i]["bundle_dir"].as_str().unwrap()), bundle);
-        let (code, vout, _) = run(&["verify", bundle.to_str().unwrap(), "--json"], d);
-        assert_eq!(code, 0, "{vout}");
-        // Each signature is openssl's own for that jar.
-        let sig = Base64::decode_vec(results[i]["signature"].as_str().unwrap()).unwrap();
-        std::fs::write(d.join("sig.bin"), sig).unwrap();
-        openssl(&["x509", "-in", "vendor.crt", "-pubkey", "-noout", "-out", "pub.pem"], d);
-        assert!(openssl_ok(
-            &[
-                "pkeyutl",
-                "-verify",
-                "-pubin",
-                "-inkey",
-                "pub.pem",
-                "-rawin",
-                "-in",
-                &format!("{name}.jar"),
-                "-sigfile",
-                "sig.bin"
-            ],
-            d
-        ));
+        each_good_bundle_verifies_with_openssls_signature(d, name, &results[i]);
     }
     assert!(!d.join("out/broken-bundle").exists(), "nothing is left of the failed one");
 
     // Without --json: one block per app, the failure on stderr naming its file.
     std::fs::remove_dir_all(d.join("out")).unwrap();
-    let (code, out, err) = run(&args[..args.len() - 1], d);
+    let (code, out, err) = sign.run();
     assert_eq!(code, 2);
     assert!(out.contains("Signed 3 of 4 apps; 1 failed"), "{out}");
     assert!(
         err.lines().any(|l| l.starts_with("countersign: broken.jar: ") && l.contains("not a zip archive")),
         "{err}"
     );
-    // Two apps of one name in one output folder do not clash.
+    two_apps_of_one_name_do_not_clash(&f);
+}
+
+/// The bundle of `name.jar` that `result` (its part of the JSON) names verifies, and its
+/// signature is openssl's own for that jar.
+fn each_good_bundle_verifies_with_openssls_signature(d: &Path, name: &str, result: &Value) {
+    let bundle = d.join("out").join(format!("{name}-bundle"));
+    assert_eq!(d.join(result["bundle_dir"].as_str().unwrap()), bundle);
+    let (code, vout, _) = run(&["verify", bundle.to_str().unwrap(), "--json"], d);
+    assert_eq!(code, 0, "{vout}");
+    let sig = Base64::decode_vec(result["signature"].as_str().unwrap()).unwrap();
+    std::fs::write(d.join("sig.bin"), sig).unwrap();
+    openssl(&["x509", "-in", "vendor.crt", "-pubkey", "-noout", "-out", "pub.pem"], d);
+    assert!(openssl_verifies(d, "pub.pem", &format!("{name}.jar"), "sig.bin"));
+}
+
+/// Two apps of one name (`a.jar` and `other/a.jar`) in one output folder: each gets a bundle
+/// folder of its own, in the order given.
+fn two_apps_of_one_name_do_not_clash(f: &Fixture) {
+    let d = f.path();
     std::fs::create_dir(d.join("other")).unwrap();
     make_app_jar(&d.join("other/a.jar"), "com.acme.a2", "1.1", 1000);
-    let (code, out, err) = run(
-        &[
-            "sign",
-            "a.jar",
-            "other/a.jar",
-            "--key-file",
-            "key.pem",
-            "--cert",
-            "vendor.crt",
-            "--out",
-            "twins",
-            "--json",
-        ],
-        d,
-    );
+    let (code, out, err) = SignCmd::new(f).jar("a.jar").jar("other/a.jar").out("twins").arg("--json").run();
     assert_eq!(code, 0, "{out}{err}");
     let twins = listing(&d.join("twins"));
     assert!(

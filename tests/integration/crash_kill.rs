@@ -81,16 +81,101 @@ fn is_partial(name: &str) -> bool {
 }
 
 /// A folder with an openssl-made Ed25519 key (`key.pem`), its certificate (`vendor.crt`) and
-/// an app (`app.jar`) of about `size` bytes; `None` (skipped) without openssl.
-fn signing_bench(plugin_key: &str, size: usize) -> Option<tempfile::TempDir> {
+/// an app (`app.jar`) of about `size` bytes, its history in `home/`; `None` (skipped)
+/// without openssl.
+fn signing_bench(plugin_key: &str, size: usize) -> Option<Fixture> {
     if !openssl_available() {
         return None;
     }
-    let dir = tempdir();
-    openssl_ed25519_key(dir.path(), "key.pem");
-    openssl_self_signed(dir.path(), "key.pem", "vendor.crt", "365");
-    make_app_jar(&dir.path().join("app.jar"), plugin_key, "1.0", size);
-    Some(dir)
+    Some(Fixture::openssl().own_home().jar("app.jar", plugin_key, "1.0", size))
+}
+
+/// `sign` of the bench's app into `out`, a folder bundle or (`zip`) a zip.
+fn sign_into(f: &Fixture, out: &Path, zip: bool) -> Command {
+    let sign = SignCmd::new(f).out(out);
+    (if zip { sign.arg("--zip") } else { sign }).command()
+}
+
+/// What complete runs write into `name`, and how long the shortest of three took. Their
+/// text files (INSTALL.md, manifest.json) carry the signing time and the manifest's hash, so
+/// those are compared with both masked. The kill moments are fractions of how long a
+/// complete run takes: the shortest of three, since one slow run (this shared machine's
+/// speed drifts) put most moments after the end.
+fn reference(f: &Fixture, name: &str, zip: bool) -> (std::path::PathBuf, Duration) {
+    let out = f.path().join(name);
+    std::fs::create_dir(&out).unwrap();
+    let mut took = duration_of(sign_into(f, &out, zip));
+    for again in 0..2 {
+        let timing = f.path().join(format!("{name}-timing-{again}"));
+        std::fs::create_dir(&timing).unwrap();
+        took = took.min(duration_of(sign_into(f, &timing, zip)));
+        std::fs::remove_dir_all(&timing).unwrap();
+    }
+    (out, took)
+}
+
+/// Every finished file a killed run left in `out` is whole: byte-identical to the complete
+/// run's in `reference_dir` (text files with the run's own figures masked), a zip readable
+/// to its end with all its members.
+fn assert_each_finished_file_is_whole(round: usize, out: &Path, reference_dir: &Path, finished: &[&String]) {
+    for f in finished {
+        let bytes = std::fs::read(out.join(f)).unwrap();
+        if f.ends_with(".md") || f.ends_with(".json") {
+            assert!(
+                mask_run_specific(&bytes)
+                    == mask_run_specific(&std::fs::read(reference_dir.join(f)).unwrap()),
+                "round {round}: {f} is not whole"
+            );
+        } else if f.ends_with(".zip") {
+            // Whole when every member reads back with its CRC (verify runs below too).
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+                .unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
+            for i in 0..archive.len() {
+                let mut member = archive.by_index(i).unwrap();
+                std::io::copy(&mut member, &mut std::io::sink())
+                    .unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
+            }
+            let reference_members =
+                zip::ZipArchive::new(std::fs::File::open(reference_dir.join(f)).unwrap()).unwrap().len();
+            assert_eq!(archive.len(), reference_members, "round {round}: {f} is missing members");
+        } else {
+            assert!(
+                bytes == std::fs::read(reference_dir.join(f)).unwrap(),
+                "round {round}: {f} differs from a complete run's"
+            );
+        }
+    }
+}
+
+/// `verify` on what a killed run left in `out`: a bundle that looks whole (its manifest, or
+/// its zip, is there) verifies, any other is refused. Returns whether it looked whole.
+fn assert_verified_only_if_whole(
+    work: &Path,
+    round: usize,
+    out: &Path,
+    zip: bool,
+    finished: &[&String],
+) -> bool {
+    // The command line's folder bundle leaves the app beside the folder, not in it.
+    if !zip {
+        std::fs::copy(work.join("app.jar"), out.join("app.jar")).unwrap();
+    }
+    let (code, stdout, stderr) =
+        run(&["verify", &out.join(if zip { "app-signed.zip" } else { "." }).display().to_string()], work);
+    let looks_complete = if zip {
+        finished.iter().any(|f| f.ends_with(".zip"))
+    } else {
+        finished.iter().any(|f| *f == "manifest.json")
+    };
+    if looks_complete {
+        assert_eq!(
+            code, 0,
+            "round {round}: a bundle that looks whole does not verify: {finished:?}\n{stdout}{stderr}"
+        );
+    } else {
+        assert_ne!(code, 0, "round {round}: an incomplete bundle verified: {finished:?}");
+    }
+    looks_complete
 }
 
 /// Signs a 24 MB jar into fresh folders (bundle folder and zip) and kills the process at
@@ -99,38 +184,10 @@ fn signing_bench(plugin_key: &str, size: usize) -> Option<tempfile::TempDir> {
 /// to the one a complete run writes (text files with the signing time and hashes masked).
 #[test]
 fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
-    let Some(dir) = signing_bench("com.acme.crash", 24 << 20) else { return };
-    let work = dir.path();
-    let sign = |out: &Path, zip: bool| {
-        let mut c = bin();
-        c.current_dir(work)
-            .env("COUNTERSIGN_HOME", work.join("home"))
-            .args(["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out"])
-            .arg(out);
-        if zip {
-            c.arg("--zip");
-        }
-        c
-    };
-
-    // What complete runs write. Their text files (INSTALL.md, manifest.json) carry the
-    // signing time and the manifest's hash, so those are compared with both masked.
-    // The kill moments are fractions of how long a complete run takes: the shortest of three,
-    // since one slow run (this shared machine's speed drifts) put most moments after the end.
-    let reference = |name: &str, zip: bool| {
-        let out = work.join(name);
-        std::fs::create_dir(&out).unwrap();
-        let mut took = duration_of(sign(&out, zip));
-        for again in 0..2 {
-            let timing = work.join(format!("{name}-timing-{again}"));
-            std::fs::create_dir(&timing).unwrap();
-            took = took.min(duration_of(sign(&timing, zip)));
-            std::fs::remove_dir_all(&timing).unwrap();
-        }
-        (out, took)
-    };
-    let (ref_folder, folder_time) = reference("reference-folder", false);
-    let (ref_zip, zip_time) = reference("reference-zip", true);
+    let Some(f) = signing_bench("com.acme.crash", 24 << 20) else { return };
+    let work = f.path();
+    let (ref_folder, folder_time) = reference(&f, "reference-folder", false);
+    let (ref_zip, zip_time) = reference(&f, "reference-zip", true);
     let complete_folder = listing(&ref_folder);
     assert!(complete_folder.iter().any(|f| f == "manifest.json"), "{complete_folder:?}");
     println!(
@@ -145,63 +202,20 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
         let out = work.join(format!("out-{round}"));
         std::fs::create_dir(&out).unwrap();
         let full = if zip { zip_time } else { folder_time };
-        if !kill_after(sign(&out, zip), random_moment(full)) {
+        if !kill_after(sign_into(&f, &out, zip), random_moment(full)) {
             continue;
         }
         killed += 1;
         let present: Vec<String> = listing(&out);
         leftovers += present.iter().filter(|f| is_partial(f)).count();
         let finished: Vec<&String> = present.iter().filter(|f| !is_partial(f)).collect();
-        let reference_dir = if zip { &ref_zip } else { &ref_folder };
-        for f in &finished {
-            let bytes = std::fs::read(out.join(f)).unwrap();
-            if f.ends_with(".md") || f.ends_with(".json") {
-                assert!(
-                    mask_run_specific(&bytes)
-                        == mask_run_specific(&std::fs::read(reference_dir.join(f)).unwrap()),
-                    "round {round}: {f} is not whole"
-                );
-            } else if f.ends_with(".zip") {
-                // Whole when every member reads back with its CRC (verify runs below too).
-                let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-                    .unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
-                for i in 0..archive.len() {
-                    let mut member = archive.by_index(i).unwrap();
-                    std::io::copy(&mut member, &mut std::io::sink())
-                        .unwrap_or_else(|e| panic!("round {round}: {f} is not whole: {e}"));
-                }
-                let reference_members =
-                    zip::ZipArchive::new(std::fs::File::open(reference_dir.join(f)).unwrap()).unwrap().len();
-                assert_eq!(archive.len(), reference_members, "round {round}: {f} is missing members");
-            } else {
-                assert!(
-                    bytes == std::fs::read(reference_dir.join(f)).unwrap(),
-                    "round {round}: {f} differs from a complete run's"
-                );
-            }
-        }
+        assert_each_finished_file_is_whole(round, &out, if zip { &ref_zip } else { &ref_folder }, &finished);
         if finished.is_empty() {
             continue;
         }
-        // The command line's folder bundle leaves the app beside the folder, not in it.
-        if !zip {
-            std::fs::copy(work.join("app.jar"), out.join("app.jar")).unwrap();
-        }
-        let (code, stdout, stderr) =
-            run(&["verify", &out.join(if zip { "app-signed.zip" } else { "." }).display().to_string()], work);
-        let looks_complete = if zip {
-            finished.iter().any(|f| f.ends_with(".zip"))
-        } else {
-            finished.iter().any(|f| *f == "manifest.json")
-        };
-        if looks_complete {
-            assert_eq!(
-                code, 0,
-                "round {round}: a bundle that looks whole does not verify: {finished:?}\n{stdout}{stderr}"
-            );
+        if assert_verified_only_if_whole(work, round, &out, zip, &finished) {
             whole_bundles += 1;
         } else {
-            assert_ne!(code, 0, "round {round}: an incomplete bundle verified: {finished:?}");
             partial_bundles += 1;
         }
     }
@@ -209,9 +223,16 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
         "signing: {ROUNDS} runs, {killed} killed: {whole_bundles} left a whole bundle, {partial_bundles} an incomplete one that verify refuses, {leftovers} hidden {TEMP_PREFIX}* files; no corrupt outcome"
     );
     assert!(killed >= ROUNDS / 2, "only {killed} of {ROUNDS} runs were killed before they finished");
+    a_bundle_without_its_manifest_does_not_verify(work, &ref_folder, &complete_folder);
+    signing_again_clears_the_leftovers(&f, ROUNDS);
+    // The history survives being killed mid-append: it loads, with any cut-off line skipped.
+    let (code, _, stderr) = f.run(&["history", "--json"]);
+    assert_eq!(code, 0, "history after the kills: {stderr}");
+}
 
-    // Random kills rarely land between the renames (microseconds apart), so that state is
-    // made by hand: every file of a complete bundle but the manifest, renamed last.
+/// Random kills rarely land between the renames (microseconds apart), so that state is
+/// made by hand: every file of a complete bundle but the manifest, renamed last.
+fn a_bundle_without_its_manifest_does_not_verify(work: &Path, ref_folder: &Path, complete_folder: &[String]) {
     let between = work.join("between-renames");
     std::fs::create_dir(&between).unwrap();
     for f in complete_folder.iter().filter(|f| *f != "manifest.json") {
@@ -221,21 +242,23 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
     let (code, _, stderr) = run(&["verify", &between.display().to_string()], work);
     assert_eq!(code, 2, "a bundle without its manifest must not verify: {stderr}");
     assert!(stderr.contains("no manifest.json"), "{stderr}");
+}
 
-    // The next signing into a folder clears what killed ones left there, once they are a
-    // minute old (made so here) and their process is gone.
+/// The next signing into a folder clears what killed ones left there, once they are a
+/// minute old (made so here) and their process is gone.
+fn signing_again_clears_the_leftovers(f: &Fixture, rounds: usize) {
     let mut swept = 0;
-    for round in 0..ROUNDS {
-        let out = work.join(format!("out-{round}"));
+    for round in 0..rounds {
+        let out = f.path().join(format!("out-{round}"));
         let partials: Vec<String> = listing(&out).into_iter().filter(|f| is_partial(f)).collect();
         if partials.is_empty() {
             continue;
         }
-        for f in &partials {
-            let file = std::fs::File::options().write(true).open(out.join(f)).unwrap();
+        for p in &partials {
+            let file = std::fs::File::options().write(true).open(out.join(p)).unwrap();
             file.set_modified(std::time::SystemTime::now() - Duration::from_secs(120)).unwrap();
         }
-        let mut again = sign(&out, round % 2 == 1);
+        let mut again = sign_into(f, &out, round % 2 == 1);
         again.arg("--overwrite");
         duration_of(again);
         let left: Vec<String> = listing(&out).into_iter().filter(|f| is_partial(f)).collect();
@@ -243,16 +266,6 @@ fn killing_a_signing_never_leaves_a_bundle_that_looks_whole() {
         swept += partials.len();
     }
     println!("signing again into the same folders cleared all {swept} leftovers");
-    // The history survives being killed mid-append: it loads, with any cut-off line skipped.
-    let (code, _, stderr) = decode(
-        bin()
-            .current_dir(work)
-            .env("COUNTERSIGN_HOME", work.join("home"))
-            .args(["history", "--json"])
-            .output()
-            .unwrap(),
-    );
-    assert_eq!(code, 0, "history after the kills: {stderr}");
 }
 
 /// One key-index change, by name, and its command line.
@@ -410,8 +423,8 @@ echo "exit=$code"; cd "$1" && ls -A"#,
 /// nothing but what was there before.
 #[test]
 fn a_full_disk_or_read_only_folder_leaves_nothing_behind() {
-    let Some(dir) = signing_bench("com.acme.full", 300 << 10) else { return };
-    let work = dir.path();
+    let Some(f) = signing_bench("com.acme.full", 300 << 10) else { return };
+    let work = f.path();
     if sign_on_tmpfs(work, "64k", "true", false).is_none() {
         let msg =
             "no private mount namespace (`unshare -r -m` failed), so no tiny tmpfs for the full-disk test";

@@ -27,40 +27,27 @@ fn ok(d: &Path, args: &[&str]) -> String {
     out
 }
 
-/// Two jars signed with notes (one with a comma, one a would-be formula), each into its own
-/// folder (`tools/`, `reports/`).
-fn sign_two(d: &Path) {
-    openssl_ed25519_key(d, "key.pem");
-    make_app_jar(&d.join("tools-4.2.0.jar"), "com.acme.tools", "4.2.0", 20_000);
-    make_app_jar(&d.join("reports-1.0.jar"), "com.acme.reports", "1.0", 10_000);
-    std::fs::create_dir(d.join("tools")).unwrap();
-    std::fs::create_dir(d.join("reports")).unwrap();
-    ok(
-        d,
-        &[
-            "sign",
-            "tools-4.2.0.jar",
-            "--key-file",
-            "key.pem",
-            "--out",
-            "tools",
-            "--note",
-            "for Globex, ticket SUP-1234",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "sign",
-            "reports-1.0.jar",
-            "--key-file",
-            "key.pem",
-            "--out",
-            "reports",
-            "--note",
-            "=HYPERLINK(\"x\") for \"Initech\"",
-        ],
-    );
+/// Two jars signed with a key file (no certificate) and notes (one with a comma, one a
+/// would-be formula), each into its own folder (`tools/`, `reports/`); the history in `home/`.
+fn sign_two() -> Fixture {
+    let f = Fixture::folder()
+        .own_home()
+        .openssl_key()
+        .jar("tools-4.2.0.jar", "com.acme.tools", "4.2.0", 20_000)
+        .jar("reports-1.0.jar", "com.acme.reports", "1.0", 10_000)
+        .out_dir("tools")
+        .out_dir("reports");
+    SignCmd::new(&f)
+        .jar("tools-4.2.0.jar")
+        .out("tools")
+        .args(&["--note", "for Globex, ticket SUP-1234"])
+        .ok();
+    SignCmd::new(&f)
+        .jar("reports-1.0.jar")
+        .out("reports")
+        .args(&["--note", "=HYPERLINK(\"x\") for \"Initech\""])
+        .ok();
+    f
 }
 
 /// A small RFC 4180 reader: rows of fields, quotes undone.
@@ -95,9 +82,8 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 #[test]
 fn signings_are_listed_newest_first_and_searched() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    sign_two(d);
+    let f = sign_two();
+    let d = f.path();
     let out = ok(d, &["history"]);
     let tools = out.find("tools-4.2.0.jar").unwrap_or_else(|| panic!("{out}"));
     let reports = out.find("reports-1.0.jar").unwrap_or_else(|| panic!("{out}"));
@@ -129,9 +115,8 @@ fn signings_are_listed_newest_first_and_searched() {
 #[test]
 fn json_lists_the_entries_as_recorded() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    sign_two(d);
+    let f = sign_two();
+    let d = f.path();
     let v = json(&ok(d, &["history", "--json"]));
     assert_eq!(v["ok"], true);
     assert_eq!(v["total"], 2);
@@ -173,9 +158,8 @@ fn json_lists_the_entries_as_recorded() {
 #[test]
 fn csv_export_parses_back_and_never_replaces_a_file() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    sign_two(d);
+    let f = sign_two();
+    let d = f.path();
     let out = ok(d, &["history", "--csv", "all.csv"]);
     assert!(out.contains("Wrote 2 signings to all.csv."), "{out}");
     let text = std::fs::read_to_string(d.join("all.csv")).unwrap();
@@ -217,9 +201,8 @@ fn csv_export_parses_back_and_never_replaces_a_file() {
 #[test]
 fn a_torn_line_is_skipped_with_a_warning() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    sign_two(d);
+    let fixture = sign_two();
+    let d = fixture.path();
     let history_file = d.join("home/history.jsonl");
     let mut f = std::fs::OpenOptions::new().append(true).open(&history_file).unwrap();
     f.write_all(br#"{"time":"2026-01-01T00:00:00Z","file":"torn.jar","artifact_pa"#).unwrap();
@@ -235,7 +218,7 @@ fn a_torn_line_is_skipped_with_a_warning() {
 
     // The next signing starts on a line of its own and is listed too.
     make_app_jar(&d.join("third-3.0.jar"), "com.acme.third", "3.0", 1_000);
-    ok(d, &["sign", "third-3.0.jar", "--key-file", "key.pem"]);
+    SignCmd::new(&fixture).jar("third-3.0.jar").ok();
     let v = json(&ok(d, &["history", "--json"]));
     assert_eq!(v["skipped_lines"], 1);
     let files: Vec<&str> =

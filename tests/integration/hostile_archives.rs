@@ -414,15 +414,7 @@ fn a_zip_bundle_with_climbing_names_does_not_escape() {
         &work,
     );
     assert_eq!(code, 0, "{err}");
-    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut good =
-        zip::ZipArchive::new(std::fs::File::open(work.join("good/app-signed.zip")).unwrap()).unwrap();
-    for i in 0..good.len() {
-        let mut e = good.by_index(i).unwrap();
-        let mut bytes = Vec::new();
-        e.read_to_end(&mut bytes).unwrap();
-        members.push((e.name().unwrap().into_owned(), bytes));
-    }
+    let members = zip_members(&work.join("good/app-signed.zip"));
     let member = |name: &str| members.iter().find(|(n, _)| n == name).unwrap().1.clone();
     let manifest: serde_json::Value = serde_json::from_slice(&member("manifest.json")).unwrap();
 

@@ -66,15 +66,9 @@ fn the_empty_file_gets_rfc_8032_test_vector_1() {
 #[test]
 fn the_command_line_writes_openssls_signature_for_a_multi_megabyte_jar() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    openssl_ed25519_key(d, "key.pem");
-    openssl_self_signed(d, "key.pem", "vendor.crt", "365");
-    make_app_jar(&d.join("big-app-2.0.jar"), "com.acme.big", "2.0", 6 << 20);
-    std::fs::create_dir(d.join("out")).unwrap();
-    let (code, _, err) =
-        run(&["sign", "big-app-2.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt", "--out", "out"], d);
-    assert_eq!(code, 0, "{err}");
+    let f = Fixture::openssl().jar("big-app-2.0.jar", "com.acme.big", "2.0", 6 << 20).out_dir("out");
+    let d = f.path();
+    SignCmd::new(&f).out("out").ok();
     let sig_text = std::fs::read_to_string(d.join("out/big-app-2.0.jar.sig")).unwrap();
     assert_eq!(sig_text.len(), 88, "one line of Base64, no newline");
     let theirs = openssl(&["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", "big-app-2.0.jar"], d);
@@ -84,15 +78,9 @@ fn the_command_line_writes_openssls_signature_for_a_multi_megabyte_jar() {
 #[test]
 fn openssl_verifies_our_ed25519_bundle_with_the_commands_in_install_md() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    openssl_ed25519_key(d, "key.pem");
-    openssl_self_signed(d, "key.pem", "vendor.crt", "365");
-    std::fs::create_dir(d.join("bundle")).unwrap();
-    make_app_jar(&d.join("bundle/app-1.0.jar"), "com.acme.app", "1.0", 10_000);
-    let (code, _, err) =
-        run(&["sign", "bundle/app-1.0.jar", "--key-file", "key.pem", "--cert", "vendor.crt"], d);
-    assert_eq!(code, 0, "{err}");
+    let f = Fixture::openssl().out_dir("bundle").jar("bundle/app-1.0.jar", "com.acme.app", "1.0", 10_000);
+    let d = f.path();
+    SignCmd::new(&f).ok();
     // The customer's own check, exactly as INSTALL.md words it.
     let install = std::fs::read_to_string(d.join("bundle/INSTALL.md")).unwrap();
     let step3 = install.split("## Step 3").nth(1).unwrap();
@@ -123,11 +111,7 @@ fn openssl_verifies_our_p384_signatures_and_we_say_upm_refuses_them() {
     assert!(openssl_ok(&["dgst", "-sha384", "-verify", "pub.pem", "-signature", "sig.der", "app.jar"], d));
     // And our own generated P-384 key, written as PKCS#8, is one openssl reads.
     let ours = PrivateKey::generate(Algorithm::EcdsaP384).unwrap();
-    std::fs::write(
-        d.join("ours.pem"),
-        countersign::pem::encode("PRIVATE KEY", &ours.to_pkcs8_der().unwrap()),
-    )
-    .unwrap();
+    write_key_file(&ours, &d.join("ours.pem"));
     openssl(&["pkey", "-in", "ours.pem", "-pubout", "-out", "ours-pub.pem"], d);
     let signed = signing::sign_file(&d.join("app.jar"), &ours, &Progress::new()).unwrap();
     std::fs::write(d.join("ours.der"), signed.signature.as_bytes()).unwrap();
@@ -140,11 +124,8 @@ fn openssl_verifies_our_p384_signatures_and_we_say_upm_refuses_them() {
 #[test]
 fn we_verify_signatures_openssl_made_raw_and_base64_wrapped() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    openssl_ed25519_key(d, "key.pem");
-    openssl_self_signed(d, "key.pem", "vendor.crt", "365");
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 5000);
+    let f = Fixture::openssl().app(5000);
+    let d = f.path();
     openssl(&["pkeyutl", "-sign", "-inkey", "key.pem", "-rawin", "-in", "app.jar", "-out", "sig.bin"], d);
     openssl(&["base64", "-in", "sig.bin", "-out", "sig.b64"], d); // wrapped at 64 columns, trailing newline
     for sig in ["sig.bin", "sig.b64"] {
@@ -285,12 +266,9 @@ fn a_flipped_bit_anywhere_in_the_artifact_is_rejected() {
 #[test]
 fn the_command_line_rejects_flipped_bits_with_exit_status_1() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    openssl_ed25519_key(d, "key.pem");
-    openssl_self_signed(d, "key.pem", "vendor.crt", "365");
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 4000);
-    assert_eq!(run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "vendor.crt"], d).0, 0);
+    let f = Fixture::openssl().app(4000);
+    let d = f.path();
+    SignCmd::new(&f).ok();
     assert_eq!(run(&["verify", "."], d).0, 0);
     for (file, offset) in [("app.jar", 100), ("app.jar.sig", 5), ("vendor.crt", 40)] {
         let backup = std::fs::read(d.join(file)).unwrap();
@@ -303,36 +281,30 @@ fn the_command_line_rejects_flipped_bits_with_exit_status_1() {
     }
 }
 
-fn write_key_pem(key: &PrivateKey, path: &Path) {
-    std::fs::write(path, countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap())).unwrap();
-}
-
 #[test]
 fn expired_and_not_yet_valid_certificates_are_refused_with_that_reason() {
-    let dir = tempdir();
-    let d = dir.path();
-    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-    write_key_pem(&key, &d.join("key.pem"));
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 100);
+    let f = Fixture::folder().generated_key().app(100);
+    let d = f.path();
+    let key = f.private_key();
     let now = OffsetDateTime::now_utc();
     let subject = Subject { common_name: "Acme Signing".into(), ..Default::default() };
     let expired =
-        certs::self_signed(&key, &subject, now - Duration::days(400), now - Duration::days(35)).unwrap();
+        certs::self_signed(key, &subject, now - Duration::days(400), now - Duration::days(35)).unwrap();
     let future =
-        certs::self_signed(&key, &subject, now + Duration::days(10), now + Duration::days(400)).unwrap();
+        certs::self_signed(key, &subject, now + Duration::days(10), now + Duration::days(400)).unwrap();
     std::fs::write(d.join("expired.crt"), expired.to_pem()).unwrap();
     std::fs::write(d.join("future.crt"), future.to_pem()).unwrap();
 
-    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "expired.crt"], d);
+    let (code, _, err) = SignCmd::new(&f).cert("expired.crt").run();
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("expired on") && err.contains("Renew"), "{err}");
-    let (code, _, err) = run(&["sign", "app.jar", "--key-file", "key.pem", "--cert", "future.crt"], d);
+    let (code, _, err) = SignCmd::new(&f).cert("future.crt").run();
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not valid before"), "{err}");
     assert_eq!(listing(d), ["app.jar", "expired.crt", "future.crt", "key.pem"], "nothing written");
 
     // A signature made while the certificate was valid is refused once it has expired.
-    openssl_free_sign(&key, &d.join("app.jar"), &d.join("app.jar.sig"));
+    openssl_free_sign(key, &d.join("app.jar"), &d.join("app.jar.sig"));
     let (code, out, _) = run(&["verify", "app.jar", "--cert", "expired.crt"], d);
     assert_eq!(code, 1);
     assert!(out.contains("[FAIL] Certificate is within its validity window: expired on"), "{out}");
@@ -359,9 +331,8 @@ fn openssl_accepts_our_self_signed_certificate() {
 #[test]
 fn keys_in_every_form_openssl_writes_are_read() {
     require!(openssl);
-    let dir = tempdir();
-    let d = dir.path();
-    make_app_jar(&d.join("app.jar"), "com.acme.app", "1.0", 100);
+    let f = Fixture::folder().app(100);
+    let d = f.path();
     openssl_ed25519_key(d, "plain.pem");
     openssl(&["pkey", "-in", "plain.pem", "-outform", "DER", "-out", "plain.der"], d);
     openssl(
@@ -389,13 +360,8 @@ fn keys_in_every_form_openssl_writes_are_read() {
     for (i, key) in ["plain.pem", "plain.der", "enc.pem", "enc.der"].iter().enumerate() {
         let out_dir = format!("out{i}");
         std::fs::create_dir(d.join(&out_dir)).unwrap();
-        let out = bin()
-            .args(["sign", "app.jar", "--key-file", key, "--out", &out_dir])
-            .env("COUNTERSIGN_PASSPHRASE", "correct horse")
-            .current_dir(d)
-            .output()
-            .unwrap();
-        let (code, _, err) = decode(out);
+        let (code, _, err) =
+            SignCmd::new(&f).key_file(key).out(&out_dir).env("COUNTERSIGN_PASSPHRASE", "correct horse").run();
         assert_eq!(code, 0, "{key}: {err}");
         let sig = std::fs::read_to_string(d.join(&out_dir).join("app.jar.sig")).unwrap();
         assert_eq!(Base64::decode_vec(&sig).unwrap(), expected, "{key}");
@@ -411,7 +377,7 @@ fn keys_in_every_form_openssl_writes_are_read() {
     for key in ["p384.pem", "p384-sec1.pem", "p384-sec1.der"] {
         let out_dir = format!("out-{key}");
         std::fs::create_dir(d.join(&out_dir)).unwrap();
-        let (code, _, err) = run(&["sign", "app.jar", "--key-file", key, "--out", &out_dir], d);
+        let (code, _, err) = SignCmd::new(&f).key_file(key).out(&out_dir).run();
         assert_eq!(code, 0, "{key}: {err}");
         let sig = Base64::decode_vec(&std::fs::read_to_string(d.join(&out_dir).join("app.jar.sig")).unwrap())
             .unwrap();

@@ -298,7 +298,15 @@ fn history_by_key_finds_a_renamed_key_groups_by_note_and_filters_by_day() {
     // Renamed after it signed: found by its public key under either name.
     k.ok(&["keys", "rename", "acme", "acme-old"]);
     let fingerprint = key(&json(&k.ok(&["keys", "list", "--json"])), "acme-old")["fingerprint"].clone();
+    found_by_either_name_and_grouped_by_note(&k, &fingerprint);
+    listed_by_key_as_text(&k);
+    filtered_by_day(&k);
+    bad_history_input_is_refused(&k);
+}
 
+/// `history --key` by the new name, the old one and the fingerprint: the same three
+/// signings, grouped by note.
+fn found_by_either_name_and_grouped_by_note(k: &Keychain, fingerprint: &Value) {
     for name in ["acme-old", "acme", fingerprint.as_str().unwrap()] {
         let v = json(&k.ok(&["history", "--key", name, "--json"]));
         assert_eq!(v["total"], 3, "{name}: {v}");
@@ -323,6 +331,10 @@ fn history_by_key_finds_a_renamed_key_groups_by_note_and_filters_by_day() {
             "{name}"
         );
     }
+}
+
+/// `history --key` for people: the counts, each group, each signing's whole SHA-256 and bundle.
+fn listed_by_key_as_text(k: &Keychain) {
     let text = k.ok(&["history", "--key", "acme-old"]);
     for must in [
         "3 signings with key \"acme-old\"",
@@ -341,7 +353,11 @@ fn history_by_key_finds_a_renamed_key_groups_by_note_and_filters_by_day() {
     assert!(text.contains(&format!("sha256 {sha}")), "the whole SHA-256: {text}");
     let bundle = std::path::absolute(k.path().join("initech")).unwrap();
     assert!(text.contains(&format!("bundle: {}", bundle.display())), "{text}");
+}
 
+/// `history --key --since`: the backdated signing drops out, the day itself counts; and the
+/// filtered list as CSV.
+fn filtered_by_day(k: &Keychain) {
     // By day: the backdated signing drops out; the day itself counts.
     let v = json(&k.ok(&["history", "--key", "acme-old", "--since", "2021-01-01", "--json"]));
     assert_eq!(v["total"], 2, "{v}");
@@ -363,7 +379,9 @@ fn history_by_key_finds_a_renamed_key_groups_by_note_and_filters_by_day() {
         csv.contains("reports-3.0.jar") && csv.contains("tools-2.0.jar") && !csv.contains("tools-1.0.jar")
     );
     assert!(!csv.contains("PRIVATE KEY"));
+}
 
+fn bad_history_input_is_refused(k: &Keychain) {
     // Bad input: a day that is not one, a key nobody knows.
     let (code, _, err) = k.run(&["history", "--key", "acme-old", "--since", "1/5/2020"]);
     assert_eq!(code, 2);

@@ -8,13 +8,17 @@ use crate::common::*;
 use countersign::certs;
 use serde_json::Value;
 
-/// A trust store as UPM wants it: Atlassian's CAs, mode 755/644.
-fn store_with_cas(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
+/// A trust store as UPM wants it (Atlassian's CAs, mode 755/644) in `d/store`, holding the
+/// certificate file `cert` of `d` under the name `named`.
+fn store_holding(d: &Path, cert: &str, named: &str) -> std::path::PathBuf {
+    let store = d.join("store");
+    std::fs::create_dir_all(&store).unwrap();
     for (name, pem) in countersign::truststore::ATLASSIAN_CAS {
-        std::fs::write(dir.join(name), pem).unwrap();
+        std::fs::write(store.join(name), pem).unwrap();
     }
-    upm_modes(dir);
+    std::fs::copy(d.join(cert), store.join(named)).unwrap();
+    upm_modes(&store);
+    store
 }
 
 #[test]
@@ -22,11 +26,8 @@ fn truststore_check_finds_the_current_certificate_under_another_file_name() {
     let dir = tempdir();
     let d = dir.path();
     let cert = vendor_certificate(d, "vendor.crt", "Vendor Signing");
-    let store = d.join("store");
-    store_with_cas(&store);
     // The customer renamed it, and keeps it as .pem.
-    std::fs::copy(d.join("vendor.crt"), store.join("from-acme-2025.pem")).unwrap();
-    upm_modes(&store);
+    store_holding(d, "vendor.crt", "from-acme-2025.pem");
     let (code, out, err) = run(&["truststore", "check", "store", "--cert", "vendor.crt"], d);
     assert_eq!(code, 0, "{out}{err}");
     let line =
@@ -54,10 +55,7 @@ fn truststore_check_says_when_the_current_certificate_is_missing() {
     vendor_certificate(d, "vendor.crt", "Vendor Signing");
     // Another vendor's certificate in the store does not count.
     vendor_certificate(d, "other.crt", "Other Vendor");
-    let store = d.join("store");
-    store_with_cas(&store);
-    std::fs::copy(d.join("other.crt"), store.join("vendor.crt")).unwrap();
-    upm_modes(&store);
+    store_holding(d, "other.crt", "vendor.crt");
     let (code, out, err) = run(&["truststore", "check", "store", "--cert", "vendor.crt"], d);
     assert_eq!(code, 1, "a store without your certificate refuses your apps: {out}{err}");
     assert!(
@@ -87,11 +85,8 @@ fn truststore_check_with_a_renewed_key_finds_the_older_certificate() {
     assert!(err.contains("no certificate yet") && err.contains("cert self-sign acme"), "{err}");
     k.ok(&["cert", "self-sign", "acme", "--org", "Acme Ltd", "--out", "old.crt"]);
     k.ok(&["cert", "renew", "acme", "--days", "365", "--out", "new.crt"]);
-    let store = d.join("store");
-    store_with_cas(&store);
     // The customer still has the certificate from before the renewal.
-    std::fs::copy(d.join("old.crt"), store.join("acme.crt")).unwrap();
-    upm_modes(&store);
+    let store = store_holding(d, "old.crt", "acme.crt");
     let (code, out, err) = k.run(&["truststore", "check", "store", "--key", "acme"]);
     assert_eq!(code, 1, "{out}{err}");
     let line =

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::*;
-use countersign::certs;
+use countersign::certs::{self, Certificate};
 use serde_json::Value;
 
 /// Runs the kit's Linux script with the system's `sh` on `store`: (exit code, stdout, stderr).
@@ -39,8 +39,41 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
         run(&["truststore", "package", "--cert", "acme-2026.crt", "--remove", "acme.crt", "--out", "kit"], d);
     assert_eq!(code, 0, "{out}{err}");
     let kit = d.join("kit");
+    the_kit_adds_the_new_and_names_the_old(&kit, &new, &old);
+
+    // Before: the check fails, naming what is left.
+    let check = ["truststore", "check", "store", "--expect", "acme-2026.crt", "--reject", "acme.crt"];
+    the_check_fails_before_the_swap(d, &check, &old);
+
+    // The kit's script, with the system's sh (dash on Debian) and openssl.
+    let (code, out, err) = apply_linux(&kit, &store);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(listing(&store), ["acme-2026.crt", "another-vendor.der"], "{out}");
+    assert_eq!(std::fs::read(store.join("acme-2026.crt")).unwrap(), new.to_pem().as_bytes());
+    assert_eq!(std::fs::read(store.join("another-vendor.der")).unwrap(), other.der());
+    assert!(out.contains("vendor-from-2024.pem") && out.contains("acme-copy.cer"), "{out}");
+    #[cfg(unix)]
+    assert_eq!(std::fs::metadata(store.join("acme-2026.crt")).unwrap().permissions().mode() & 0o777, 0o644);
+
+    // After: the check passes; running the script again changes nothing.
+    let (code, out, err) = run(&check, d);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.lines().any(|l| l.starts_with("Expected acme-2026.crt") && l.contains("present (")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("Rejected acme.crt") && l.ends_with(": gone.")), "{out}");
+    assert!(out.contains("The swap is done"), "{out}");
+    let (code, out, _) = run(&[&check[..], &["--json"]].concat(), d);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json(&out)["swap"]["done"], true, "{out}");
+    let (code, out, err) = apply_linux(&kit, &store);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(listing(&store), ["acme-2026.crt", "another-vendor.der"]);
+}
+
+/// The swap kit holds the new certificate and the old one's fingerprint, instructions that
+/// name both and say how on each system, and nothing secret.
+fn the_kit_adds_the_new_and_names_the_old(kit: &Path, new: &Certificate, old: &Certificate) {
     assert_eq!(
-        listing(&kit),
+        listing(kit),
         [
             "TRUSTSTORE-INSTRUCTIONS.md",
             "apply-linux.sh",
@@ -76,14 +109,16 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
         assert!(md.contains(needle), "the instructions lack {needle:?}:\n{md}");
     }
     // Nothing secret in the kit.
-    for f in listing(&kit) {
+    for f in listing(kit) {
         let text = std::fs::read_to_string(kit.join(&f)).unwrap();
         assert!(!text.contains("PRIVATE KEY"), "{f}");
     }
+}
 
-    // Before: the check fails, naming what is left.
-    let check = ["truststore", "check", "store", "--expect", "acme-2026.crt", "--reject", "acme.crt"];
-    let (code, out, err) = run(&check, d);
+/// `truststore check --expect NEW --reject OLD` before the swap: it fails, naming what is
+/// missing and what is still there, in text and in JSON.
+fn the_check_fails_before_the_swap(d: &Path, check: &[&str], old: &Certificate) {
+    let (code, out, err) = run(check, d);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.lines().any(|l| l.starts_with("Expected acme-2026.crt") && l.ends_with(": missing.")),
@@ -97,7 +132,7 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
     );
     assert!(err.contains("the swap is not done") && err.contains("add acme-2026.crt"), "{err}");
     assert!(err.contains("remove ") && err.contains("acme-copy.cer"), "{err}");
-    let (code, out, _) = run(&[&check[..], &["--json"]].concat(), d);
+    let (code, out, _) = run(&[check, &["--json"]].concat(), d);
     assert_eq!(code, 1);
     let v = json(&out);
     assert_eq!(v["ok"], false);
@@ -106,29 +141,6 @@ fn the_swap_kit_removes_the_old_certificate_by_fingerprint_under_another_name() 
     assert_eq!(v["swap"]["rejected"][0]["present"], true, "{out}");
     assert_eq!(v["swap"]["rejected"][0]["sha256_fingerprint"], Value::from(old.fingerprint()));
     assert_eq!(v["swap"]["rejected"][0]["files"].as_array().map(Vec::len), Some(2), "{out}");
-
-    // The kit's script, with the system's sh (dash on Debian) and openssl.
-    let (code, out, err) = apply_linux(&kit, &store);
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(listing(&store), ["acme-2026.crt", "another-vendor.der"], "{out}");
-    assert_eq!(std::fs::read(store.join("acme-2026.crt")).unwrap(), new.to_pem().as_bytes());
-    assert_eq!(std::fs::read(store.join("another-vendor.der")).unwrap(), other.der());
-    assert!(out.contains("vendor-from-2024.pem") && out.contains("acme-copy.cer"), "{out}");
-    #[cfg(unix)]
-    assert_eq!(std::fs::metadata(store.join("acme-2026.crt")).unwrap().permissions().mode() & 0o777, 0o644);
-
-    // After: the check passes; running the script again changes nothing.
-    let (code, out, err) = run(&check, d);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.lines().any(|l| l.starts_with("Expected acme-2026.crt") && l.contains("present (")), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("Rejected acme.crt") && l.ends_with(": gone.")), "{out}");
-    assert!(out.contains("The swap is done"), "{out}");
-    let (code, out, _) = run(&[&check[..], &["--json"]].concat(), d);
-    assert_eq!(code, 0, "{out}");
-    assert_eq!(json(&out)["swap"]["done"], true, "{out}");
-    let (code, out, err) = apply_linux(&kit, &store);
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(listing(&store), ["acme-2026.crt", "another-vendor.der"]);
 }
 
 #[test]

@@ -6,45 +6,35 @@ use std::path::Path;
 
 use crate::common::*;
 use countersign::bundle::{self, CertificateFrom, VerifyTarget};
-use countersign::certs::{self, Certificate, Subject};
+use countersign::certs::Certificate;
 use countersign::keys::{Algorithm, PrivateKey};
 use countersign::progress::Progress;
 use serde_json::Value;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// A certificate for `key`, valid from `start_days_ago`, written to `file` in `d`.
 fn certificate(d: &Path, key: &PrivateKey, file: &str, start_days_ago: i64) -> Certificate {
-    let now = OffsetDateTime::now_utc();
-    let subject = Subject { common_name: "Acme App Signing".into(), ..Default::default() };
-    let cert =
-        certs::self_signed(key, &subject, now - Duration::days(start_days_ago), now + Duration::days(365))
-            .unwrap();
-    std::fs::write(d.join(file), cert.to_pem()).unwrap();
-    cert
+    certificate_file(d, key, file, &subject("Acme App Signing"), start_days_ago)
 }
 
 /// `big-widget.jar` signed with a new key (`key.pem`, certificate `signer.crt`) into
-/// `bundle/`, and its `.sig` copied beside the jar; `signer.crt` stays in `d`.
-fn signed_app(d: &Path) -> PrivateKey {
-    let key = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-    std::fs::write(d.join("key.pem"), countersign::pem::encode("PRIVATE KEY", &key.to_pkcs8_der().unwrap()))
-        .unwrap();
-    certificate(d, &key, "signer.crt", 1);
-    make_app_jar(&d.join("big-widget.jar"), "com.acme.widget", "2.0", 5000);
-    let (code, _, err) = run(
-        &["sign", "big-widget.jar", "--key-file", "key.pem", "--cert", "signer.crt", "--out", "bundle"],
-        d,
+/// `bundle/`, and its `.sig` copied beside the jar; `signer.crt` stays in the folder.
+fn signed_app() -> Fixture {
+    let f = Fixture::folder().generated_key().certified("signer.crt", subject("Acme App Signing")).jar(
+        "big-widget.jar",
+        "com.acme.widget",
+        "2.0",
+        5000,
     );
-    assert_eq!(code, 0, "{err}");
-    std::fs::copy(d.join("bundle/big-widget.jar.sig"), d.join("big-widget.jar.sig")).unwrap();
-    key
+    SignCmd::new(&f).out("bundle").ok();
+    std::fs::copy(f.path().join("bundle/big-widget.jar.sig"), f.path().join("big-widget.jar.sig")).unwrap();
+    f
 }
 
 #[test]
 fn verify_an_app_alone_takes_the_certificate_named_like_it() {
-    let dir = tempdir();
-    let d = dir.path();
-    signed_app(d);
+    let f = signed_app();
+    let d = f.path();
     // Named like the app wins, even beside another certificate that verifies.
     std::fs::copy(d.join("signer.crt"), d.join("big-widget.pem")).unwrap();
     let (code, out, err) = run(&["verify", "big-widget.jar"], d);
@@ -67,9 +57,8 @@ fn verify_an_app_alone_takes_the_certificate_named_like_it() {
 
 #[test]
 fn verify_an_app_alone_takes_the_only_certificate_beside_it_that_verifies() {
-    let dir = tempdir();
-    let d = dir.path();
-    signed_app(d);
+    let f = signed_app();
+    let d = f.path();
     // Another vendor's certificate, and files that are no certificate at all, are passed over.
     let other = PrivateKey::generate(Algorithm::Ed25519).unwrap();
     certificate(d, &other, "another-vendor.crt", 1);
@@ -97,11 +86,11 @@ fn verify_an_app_alone_takes_the_only_certificate_beside_it_that_verifies() {
 
 #[test]
 fn verify_an_app_alone_names_several_certificates_that_verify_instead_of_guessing() {
-    let dir = tempdir();
-    let d = dir.path();
-    let key = signed_app(d);
+    let f = signed_app();
+    let d = f.path();
+    let key = f.private_key();
     // The renewed certificate beside the old one: both verify; which is meant is not known.
-    certificate(d, &key, "signer-renewed.crt", 0);
+    certificate(d, key, "signer-renewed.crt", 0);
     // A copy of the same certificate is no second one.
     std::fs::copy(d.join("signer.crt"), d.join("zz-copy.cer")).unwrap();
     let (code, _, err) = run(&["verify", "big-widget.jar"], d);
@@ -126,9 +115,8 @@ fn verify_an_app_alone_names_several_certificates_that_verify_instead_of_guessin
 
 #[test]
 fn verify_with_a_trust_store_searches_it_not_the_apps_folder() {
-    let dir = tempdir();
-    let d = dir.path();
-    signed_app(d);
+    let f = signed_app();
+    let d = f.path();
     std::fs::create_dir(d.join("store")).unwrap();
     std::fs::copy(d.join("signer.crt"), d.join("store/acme.crt")).unwrap();
     let (code, out, _) = run(&["verify", "big-widget.jar", "--truststore", "store", "--json"], d);
@@ -141,9 +129,9 @@ fn verify_with_a_trust_store_searches_it_not_the_apps_folder() {
 
 #[test]
 fn verify_a_bundle_given_with_a_certificate_checks_it_instead_of_refusing_the_folder() {
-    let dir = tempdir();
-    let d = dir.path();
-    let key = signed_app(d);
+    let f = signed_app();
+    let d = f.path();
+    let key = f.private_key();
     // The bundle's own parts, named in the report.
     let (code, out, _) = run(&["verify", "bundle", "--json"], d);
     assert_eq!(code, 0, "{out}");
@@ -165,7 +153,7 @@ fn verify_a_bundle_given_with_a_certificate_checks_it_instead_of_refusing_the_fo
     assert_eq!(same.outcome, bundle::Outcome::Pass, "{}", same.detail);
 
     // A renewed certificate of the same key: checked against, and said to be another one.
-    certificate(d, &key, "renewed.crt", 0);
+    certificate(d, key, "renewed.crt", 0);
     let (code, out, _) = run(&["verify", "bundle", "--cert", "renewed.crt"], d);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("[warn] Certificate given is the bundle's own: renewed.crt"), "{out}");
@@ -190,21 +178,7 @@ fn verify_a_bundle_given_with_a_certificate_checks_it_instead_of_refusing_the_fo
     assert!(out.contains("[ ok ] Signature given is the bundle's own"), "{out}");
 
     // The zip bundle, with a certificate given, is a bundle too (not an app without a .sig).
-    let (code, _, err) = run(
-        &[
-            "sign",
-            "big-widget.jar",
-            "--key-file",
-            "key.pem",
-            "--cert",
-            "signer.crt",
-            "--out",
-            "zipped",
-            "--zip",
-        ],
-        d,
-    );
-    assert_eq!(code, 0, "{err}");
+    SignCmd::new(&f).out("zipped").arg("--zip").ok();
     let (code, out, err) = run(&["verify", "zipped/big-widget-signed.zip", "--cert", "signer.crt"], d);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("[ ok ] Certificate given is the bundle's own"), "{out}");

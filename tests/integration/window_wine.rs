@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use base64ct::{Base64, Encoding};
 
 use crate::common::*;
-use crate::window_x11::{App, StderrLines, Xvfb, convert_format, have_imagemagick, screenshot_path};
+use crate::window_x11::{App, StderrLines, Xvfb, convert_format, have_x11_tools, screenshot_path};
 
 const EXE_ENV: &str = "COUNTERSIGN_WINDOWS_EXE";
 const PREFIX_ENV: &str = "COUNTERSIGN_WINEPREFIX";
@@ -62,11 +62,8 @@ fn wine(exe: &Path, prefix: &Path, home: &Path, service: &str) -> Command {
 fn the_windows_window_signs_a_typed_path_under_wine() {
     let Some((exe, prefix)) = windows_build() else { return };
     if !(have_tool("wine", "--version")
-        && have_tool("Xvfb", "-help")
         && have_tool("openbox", "--version")
-        && have_tool("xwd", "-version")
-        && have_tool("xdotool", "--version")
-        && have_imagemagick()
+        && have_x11_tools()
         && openssl_available())
     {
         return;
@@ -74,9 +71,7 @@ fn the_windows_window_signs_a_typed_path_under_wine() {
     let dir = tempdir();
     let d = dir.path();
     let home = d.join("home");
-    let mut id = [0u8; 6];
-    getrandom::fill(&mut id).unwrap();
-    let service = format!("countersign-test-{}", countersign::hex::lower(&id));
+    let service = fresh_service_name();
     let windows = |args: &[&str]| {
         let out = wine(&exe, &prefix, &home, &service).args(args).current_dir(d).output().unwrap();
         let (code, stdout, stderr) = decode(out);
@@ -99,14 +94,8 @@ fn the_windows_window_signs_a_typed_path_under_wine() {
         .spawn()
         .unwrap();
     let mut cmd = wine(&exe, &prefix, &home, &service);
-    cmd.env("DISPLAY", &x.display)
-        .env("COUNTERSIGN_STARTUP_REPORT", "1")
-        .current_dir(d)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut app = App { child: cmd.spawn().expect("wine starts") };
-    let stderr = StderrLines::read(app.child.stderr.take().unwrap());
+    cmd.current_dir(d);
+    let (mut app, stderr) = App::launch(cmd, &x);
     let idle = stderr.wait_for("idle after", Duration::from_secs(120));
     assert!(idle.is_some(), "the window under Wine never settled; stderr:\n{}", stderr.all());
     let report = stderr.all();
@@ -120,24 +109,42 @@ fn the_windows_window_signs_a_typed_path_under_wine() {
     // OpenGL's, which can still be listed for a moment.
     let window = visible_window(&x, "^Countersign$")
         .unwrap_or_else(|| panic!("no visible window; stderr:\n{}", stderr.all()));
-    x.run_ok("xdotool", &["windowactivate", "--sync", &window]);
-    // Into the path field, which comes just before its Add button in the Tab order: two Tabs
-    // reach Add, one back is the field.
-    x.run_ok("xdotool", &["key", "--window", &window, "--delay", "150", "Tab", "Tab", "shift+Tab"]);
-    x.run_ok("xdotool", &["type", "--window", &window, "--delay", "20", &windows_path(&jar)]);
-    x.run_ok("xdotool", &["key", "--window", &window, "--delay", "150", "Return"]);
+    type_the_path_and_sign(&x, &window, &jar);
+    let bundle = d.join("widget-2.1-bundle");
+    photograph_once_signed(&x, &window, &bundle, &stderr);
+    x.close_window(&window).unwrap();
+    let status = app.wait_timeout(Duration::from_secs(60));
+    let err = stderr.finish();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}; stderr:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let _ = openbox.kill();
+    let _ = openbox.wait();
+    the_linux_build_and_openssl_verify_it(d, &bundle);
+}
+
+/// Into the path field, which comes just before its Add button in the Tab order (two Tabs
+/// reach Add, one back is the field), the jar's Windows path; then, once the file card
+/// appears, Ctrl+Enter signs.
+fn type_the_path_and_sign(x: &Xvfb, window: &str, jar: &Path) {
+    x.run_ok("xdotool", &["windowactivate", "--sync", window]);
+    x.run_ok("xdotool", &["key", "--window", window, "--delay", "150", "Tab", "Tab", "shift+Tab"]);
+    x.run_ok("xdotool", &["type", "--window", window, "--delay", "20", &windows_path(jar)]);
+    x.run_ok("xdotool", &["key", "--window", window, "--delay", "150", "Return"]);
     // The file card appears once the app is looked into; then Ctrl+Enter signs.
     thread::sleep(Duration::from_secs(2));
-    x.run_ok("xdotool", &["key", "--window", &window, "ctrl+Return"]);
+    x.run_ok("xdotool", &["key", "--window", window, "ctrl+Return"]);
+}
 
-    let bundle = d.join("widget-2.1-bundle");
+/// Waits up to 120 s for the bundle's manifest, then photographs the window (which says it
+/// is signed) into `target/screenshots/wine-sign.png`.
+fn photograph_once_signed(x: &Xvfb, window: &str, bundle: &Path, stderr: &StderrLines) {
     let manifest = bundle.join("manifest.json");
     let start = Instant::now();
     let shot = screenshot_path().with_file_name("screenshots").join("wine-sign.png");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
     while !manifest.exists() {
         if start.elapsed() > Duration::from_secs(120) {
-            x.screenshot_window(&window, &shot);
+            x.screenshot_window(window, &shot);
             panic!(
                 "no bundle at {} within 120 s (the window: {}); stderr:\n{}",
                 bundle.display(),
@@ -149,25 +156,21 @@ fn the_windows_window_signs_a_typed_path_under_wine() {
     }
     // The card says it is signed: a moment for the frame, then its picture.
     thread::sleep(Duration::from_secs(2));
-    x.screenshot_window(&window, &shot);
+    x.screenshot_window(window, &shot);
     let colours: u64 = convert_format(&shot, "%k").parse().unwrap();
     assert!(colours > 16, "{}: only {colours} colours", shot.display());
     println!("screenshot: {} ({colours} colours)", shot.display());
-    x.close_window(&window).unwrap();
-    let status = app.wait_timeout(Duration::from_secs(60));
-    let err = stderr.finish();
-    assert!(status.is_some_and(|s| s.success()), "{status:?}; stderr:\n{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let _ = openbox.kill();
-    let _ = openbox.wait();
+}
 
-    // What the Windows build wrote, checked by the Linux build and by openssl.
+/// What the Windows build wrote, checked by the Linux build and by openssl; its text files
+/// have Unix line endings.
+fn the_linux_build_and_openssl_verify_it(d: &Path, bundle: &Path) {
     let (code, out, err) = run(&["verify", &bundle.display().to_string()], d);
     assert_eq!(code, 0, "the Linux build verifies the Windows build's bundle: {out}{err}");
     let sig = Base64::decode_vec(std::fs::read_to_string(bundle.join("widget-2.1.jar.sig")).unwrap().trim())
         .unwrap();
     std::fs::write(d.join("sig.bin"), sig).unwrap();
-    let crt = std::fs::read_dir(&bundle)
+    let crt = std::fs::read_dir(bundle)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "crt"))
@@ -175,28 +178,14 @@ fn the_windows_window_signs_a_typed_path_under_wine() {
     let public = openssl(&["x509", "-in", &crt.display().to_string(), "-pubkey", "-noout"], d);
     std::fs::write(d.join("pub.pem"), public).unwrap();
     assert!(
-        openssl_ok(
-            &[
-                "pkeyutl",
-                "-verify",
-                "-pubin",
-                "-inkey",
-                "pub.pem",
-                "-rawin",
-                "-in",
-                &bundle.join("widget-2.1.jar").display().to_string(),
-                "-sigfile",
-                "sig.bin",
-            ],
-            d
-        ),
+        openssl_verifies(d, "pub.pem", &bundle.join("widget-2.1.jar").display().to_string(), "sig.bin"),
         "openssl verifies the Windows build's signature"
     );
     for text in ["INSTALL.md", "manifest.json"] {
         let bytes = std::fs::read(bundle.join(text)).unwrap();
         assert!(!bytes.contains(&b'\r'), "{text} from the Windows build has CR line endings");
     }
-    println!("the Windows build's bundle: {:?}", listing(&bundle));
+    println!("the Windows build's bundle: {:?}", listing(bundle));
 }
 
 /// The last visible window whose name matches, waiting up to 60 s.

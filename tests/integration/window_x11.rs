@@ -25,33 +25,19 @@ const MAX_FRAMES: u64 = 100;
 
 #[test]
 fn window_opens_idles_and_closes_on_x11() {
-    if !(have_tool("Xvfb", "-help")
-        && have_tool("xwd", "-version")
-        && have_tool("xdotool", "--version")
-        && have_imagemagick())
-    {
+    if !have_x11_tools() {
         return;
     }
 
     let x = Xvfb::start();
     let home = tempdir();
-    let mut id = [0u8; 6];
-    getrandom::fill(&mut id).unwrap();
-    let service = format!("countersign-test-{}", countersign::hex::lower(&id));
-
     let mut cmd = bin();
-    cmd.env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
+    cmd.env_remove("WAYLAND_DISPLAY")
         .env("COUNTERSIGN_HOME", home.path())
-        .env("COUNTERSIGN_KEYCHAIN_SERVICE", &service)
-        .env("COUNTERSIGN_STARTUP_REPORT", "1")
-        .current_dir(home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env("COUNTERSIGN_KEYCHAIN_SERVICE", fresh_service_name())
+        .current_dir(home.path());
     let spawned = Instant::now();
-    let mut app = App { child: cmd.spawn().expect("the binary starts") };
-    let stderr = StderrLines::read(app.child.stderr.take().unwrap());
+    let (mut app, stderr) = App::launch(cmd, &x);
 
     // Launch to first frame, from spawn to the line the app prints after drawing it.
     let first = stderr.wait_for("first frame drawn", FIRST_FRAME_TIMEOUT);
@@ -77,8 +63,13 @@ fn window_opens_idles_and_closes_on_x11() {
         "the app exited 2 s after its first frame; stderr:\n{}",
         stderr.all()
     );
+    the_screenshot_shows_a_window(&x);
+    idles_without_exiting(&x, &mut app, &stderr);
+    closes_on_request_having_drawn_few_frames(&x, &window, app, stderr);
+}
 
-    // Screenshot, checked against the bare desktop taken before the app started.
+/// Screenshot, checked against the bare desktop taken before the app started.
+fn the_screenshot_shows_a_window(x: &Xvfb) {
     let shot = screenshot_path();
     x.screenshot(&shot);
     let colours: u64 = convert_format(&shot, "%k").parse().unwrap();
@@ -101,8 +92,10 @@ fn window_opens_idles_and_closes_on_x11() {
         "only {changed} pixels differ from the bare desktop: no window covers it ({})",
         shot.display()
     );
+}
 
-    // Idle: no input for IDLE; CPU from /proc, in clock ticks.
+/// Idle: no input for IDLE; CPU from /proc, in clock ticks, printed; the app still runs.
+fn idles_without_exiting(x: &Xvfb, app: &mut App, stderr: &StderrLines) {
     let pid = app.child.id();
     let before = cpu_ticks(pid);
     let xvfb_before = cpu_ticks(x.child.id());
@@ -116,9 +109,13 @@ fn window_opens_idles_and_closes_on_x11() {
     println!("idle CPU over {} s: {idle_ticks} ticks ({:.1} %)", IDLE.as_secs(), percent(idle_ticks));
     println!("  (Xvfb over the same {} s: {xvfb_ticks} ticks, {:.1} %)", IDLE.as_secs(), percent(xvfb_ticks));
     assert!(app.child.try_wait().unwrap().is_none(), "the app exited while idle; stderr:\n{}", stderr.all());
+}
 
-    // Close it as a window manager would: WM_DELETE_WINDOW, so eframe shuts down and runs on_exit.
-    let how = match x.close_window(&window) {
+/// Close it as a window manager would: WM_DELETE_WINDOW, so eframe shuts down and runs
+/// on_exit; it exits cleanly, having drawn fewer than MAX_FRAMES frames.
+fn closes_on_request_having_drawn_few_frames(x: &Xvfb, window: &str, mut app: App, stderr: StderrLines) {
+    let pid = app.child.id();
+    let how = match x.close_window(window) {
         Ok(()) => "WM_DELETE_WINDOW",
         Err(e) => {
             println!(
@@ -160,19 +157,19 @@ fn window_opens_idles_and_closes_on_x11() {
 /// on a store with a key, a certificate and one signing, so no view is empty.
 #[test]
 fn every_view_is_photographed_in_light_and_dark() {
-    if !(have_tool("Xvfb", "-help")
-        && have_tool("xwd", "-version")
-        && have_tool("xdotool", "--version")
-        && have_imagemagick())
-    {
+    if !have_x11_tools() {
         return;
     }
-    let Some(k) = crate::common::keychain::Keychain::new() else { return };
-    k.ok(&["keys", "generate", "--name", "acme"]);
-    k.ok(&["cert", "self-sign", "acme", "--cn", "Acme Support", "--org", "Acme Software Ltd"]);
-    let jar = k.path().join("big-widget-2.1.jar");
-    make_app_jar(&jar, "com.acme.widget", "2.1.0", 20_000);
-    k.ok(&["sign", &jar.display().to_string(), "--key", "acme", "--note", "ACME-42 for Globex"]);
+    let Some(f) = Fixture::stored("acme") else { return };
+    let f = f.self_signed(&["--cn", "Acme Support", "--org", "Acme Software Ltd"]).jar(
+        "big-widget-2.1.jar",
+        "com.acme.widget",
+        "2.1.0",
+        20_000,
+    );
+    let jar = f.path().join("big-widget-2.1.jar");
+    SignCmd::new(&f).jar(&jar).args(&["--note", "ACME-42 for Globex"]).ok();
+    let k = f.keychain();
 
     let x = Xvfb::start();
     let dir = screenshot_path().with_file_name("screenshots");
@@ -181,17 +178,11 @@ fn every_view_is_photographed_in_light_and_dark() {
     for view in ["sign", "keys", "certificates", "verify", "history", "trust-store", "replace-a-key"] {
         for theme in ["light", "dark"] {
             let mut cmd = k.cmd(&k.home(), &k.service, &[]);
-            cmd.env("DISPLAY", &x.display)
-                .env_remove("WAYLAND_DISPLAY")
-                .env("COUNTERSIGN_STARTUP_REPORT", "1")
+            cmd.env_remove("WAYLAND_DISPLAY")
                 .env("COUNTERSIGN_VIEW", view)
                 .env("COUNTERSIGN_THEME", theme)
-                .current_dir(k.path())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            let mut app = App { child: cmd.spawn().expect("the binary starts") };
-            let stderr = StderrLines::read(app.child.stderr.take().unwrap());
+                .current_dir(k.path());
+            let (mut app, stderr) = App::launch(cmd, &x);
             let idle = stderr.wait_for("idle after", FIRST_FRAME_TIMEOUT);
             assert!(idle.is_some(), "{view}/{theme}: the window never settled; stderr:\n{}", stderr.all());
             let window = x.find_window("Countersign").expect("the window");
@@ -227,6 +218,14 @@ fn every_view_is_photographed_in_light_and_dark() {
         }
     }
     println!("screenshots:\n  {}", taken.join("\n  "));
+}
+
+/// Xvfb, xwd, xdotool and ImageMagick: what every test of the real window needs.
+pub(crate) fn have_x11_tools() -> bool {
+    have_tool("Xvfb", "-help")
+        && have_tool("xwd", "-version")
+        && have_tool("xdotool", "--version")
+        && have_imagemagick()
 }
 
 /// ImageMagick's `convert`. Some images put a stand-in of that name on the PATH that only
@@ -285,6 +284,19 @@ pub(crate) struct App {
 }
 
 impl App {
+    /// Starts the window `cmd` on `x`'s display with its startup report on, its stderr read
+    /// line by line.
+    pub(crate) fn launch(mut cmd: Command, x: &Xvfb) -> (Self, StderrLines) {
+        cmd.env("DISPLAY", &x.display)
+            .env("COUNTERSIGN_STARTUP_REPORT", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut app = App { child: cmd.spawn().expect("the window starts") };
+        let stderr = StderrLines::read(app.child.stderr.take().unwrap());
+        (app, stderr)
+    }
+
     pub(crate) fn wait_timeout(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let end = Instant::now() + limit;
         loop {
@@ -459,21 +471,18 @@ impl Xvfb {
 
     /// The whole screen as PNG.
     pub(crate) fn screenshot(&self, png: &Path) {
-        let xwd = png.with_extension("xwd");
-        self.run_ok("xwd", &["-root", "-silent", "-out", xwd.to_str().unwrap()]);
-        let out = Command::new("convert")
-            .arg(format!("xwd:{}", xwd.display()))
-            .arg(format!("png:{}", png.display()))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "convert xwd to png failed: {}", String::from_utf8_lossy(&out.stderr));
-        let _ = std::fs::remove_file(xwd);
+        self.xwd_as_png(&["-root"], png);
     }
 
     /// One window as PNG.
     pub(crate) fn screenshot_window(&self, window: &str, png: &Path) {
+        self.xwd_as_png(&["-id", window], png);
+    }
+
+    /// `xwd` of what `which` names, as PNG.
+    fn xwd_as_png(&self, which: &[&str], png: &Path) {
         let xwd = png.with_extension("xwd");
-        self.run_ok("xwd", &["-id", window, "-silent", "-out", xwd.to_str().unwrap()]);
+        self.run_ok("xwd", &[which, &["-silent", "-out", xwd.to_str().unwrap()]].concat());
         let out = Command::new("convert")
             .arg(format!("xwd:{}", xwd.display()))
             .arg(format!("png:{}", png.display()))
