@@ -41,6 +41,13 @@ pub struct NoDialog {
     pub reason: String,
 }
 
+/// What a dialog for one path answered: the path chosen, nothing (cancelled), or no dialog
+/// at all. Every view gets it back as `Message::PathChosen(field, answer)`, naming which of
+/// its path fields asked, and hands it to that field ([`PathField::chosen`]).
+///
+/// [`PathField::chosen`]: super::widgets::PathField::chosen
+pub type DialogAnswer = Result<Option<PathBuf>, NoDialog>;
+
 pub trait Desktop: Send + Sync {
     /// Shows a dialog and returns what was chosen: nothing when the person cancelled.
     fn choose(&self, request: &DialogRequest<'_>) -> Result<Vec<PathBuf>, NoDialog>;
@@ -87,16 +94,16 @@ impl Dialogs {
     }
 
     /// One existing file, titled `title`.
-    pub fn open_file(&self, title: &str, extensions: &[&str]) -> Result<Option<PathBuf>, NoDialog> {
+    pub fn open_file(&self, title: &str, extensions: &[&str]) -> DialogAnswer {
         Ok(self.show(title, DialogKind::OpenFile { extensions })?.into_iter().next())
     }
 
-    pub fn folder(&self, title: &str) -> Result<Option<PathBuf>, NoDialog> {
+    pub fn folder(&self, title: &str) -> DialogAnswer {
         Ok(self.show(title, DialogKind::Folder)?.into_iter().next())
     }
 
     /// Where to save a new file (the dialog asked before replacing one).
-    pub fn save(&self, title: &str, suggested_name: &str) -> Result<Option<PathBuf>, NoDialog> {
+    pub fn save(&self, title: &str, suggested_name: &str) -> DialogAnswer {
         Ok(self.show(title, DialogKind::Save { suggested_name })?.into_iter().next())
     }
 

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use countersign::certs::ValidityState;
 
-use super::desktop::NoDialog;
+use super::desktop::{DialogAnswer, NoDialog};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -166,7 +166,7 @@ impl PathField {
 
     /// Takes a dialog's answer: a path fills the field, a cancel changes nothing, and a
     /// desktop without dialogs is said under the field.
-    pub fn chosen(&mut self, answer: Result<Option<PathBuf>, NoDialog>) {
+    pub fn chosen(&mut self, answer: DialogAnswer) {
         match answer {
             Ok(Some(path)) => self.set(&path),
             Ok(None) => {}

@@ -31,7 +31,23 @@ fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
     let mut w = window_with_key(&k);
     w.desktop.without_dialogs();
 
-    // Backup: the dialog's failure is said under the field, and the passphrases stay.
+    backup_takes_a_typed_path(&mut w, &k);
+    certificates_take_typed_paths(&mut w, &k);
+    package_takes_a_typed_folder(&mut w, &k);
+    history_export_takes_a_typed_path(&mut w, &k);
+
+    // Every dialog asked for had a title and started in the user's home.
+    let asked = w.desktop.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 6, "{asked:?}");
+    for (title, start) in &asked {
+        assert!(!title.is_empty());
+        assert_eq!(start, k.path(), "{title}");
+    }
+}
+
+/// Without dialogs, a backup: the dialog's failure is said under the field, and the
+/// passphrases stay.
+fn backup_takes_a_typed_path(w: &mut Window, k: &MemoryKeychain) {
     w.click("Keys");
     w.type_keys("Backup passphrase", "correct horse battery");
     w.type_keys("Repeat passphrase", "correct horse battery");
@@ -47,8 +63,10 @@ fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
         let pass = "pass:correct horse battery";
         assert!(openssl_ok(&["pkey", "-in", "acme-backup.pem", "-passin", pass, "-noout"], k.path()));
     }
+}
 
-    // The certificate request, an issued certificate, the certificate for customers.
+/// Without dialogs: the certificate request, an issued certificate, the certificate for customers.
+fn certificates_take_typed_paths(w: &mut Window, k: &MemoryKeychain) {
     w.click("Certificates");
     w.click("Save certificate request (CSR)…");
     w.expect(NO_DIALOG);
@@ -89,8 +107,10 @@ fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
     w.expect("A file is there already, and a typed path is never replaced");
     w.click("Save certificate for customers…");
     w.expect("already exists");
+}
 
-    // The trust-store package.
+/// Without dialogs: the trust-store package.
+fn package_takes_a_typed_folder(w: &mut Window, k: &MemoryKeychain) {
     w.click("Trust store");
     w.click("Make trust-store package…");
     w.expect(NO_DIALOG);
@@ -104,8 +124,10 @@ fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
         "{:?}",
         listing(&packages)
     );
+}
 
-    // The history's CSV, after one signing.
+/// Without dialogs: the history's CSV, after one signing.
+fn history_export_takes_a_typed_path(w: &mut Window, k: &MemoryKeychain) {
     w.click("Sign");
     let jar = k.path().join("app.jar");
     make_app_jar(&jar, "com.acme.app", "1.0", 100);
@@ -119,14 +141,6 @@ fn without_file_dialogs_every_choice_says_so_and_takes_a_typed_path() {
     w.type_into("CSV file", &csv.display().to_string());
     w.click("Export CSV…");
     assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 2);
-
-    // Every dialog asked for had a title and started in the user's home.
-    let asked = w.desktop.asked.lock().unwrap().clone();
-    assert_eq!(asked.len(), 6, "{asked:?}");
-    for (title, start) in &asked {
-        assert!(!title.is_empty());
-        assert_eq!(start, k.path(), "{title}");
-    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use super::harness::Window;
 use crate::common::keychain::MemoryKeychain;
 use crate::common::*;
-use countersign::certs::Subject;
+use countersign::certs::{Certificate, Subject};
 use countersign::keys::Algorithm;
 use countersign::keystore::ReplaceReason;
 use egui_kittest::kittest::Queryable as _;
@@ -124,6 +124,33 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     let k = MemoryKeychain::new();
     let mut w = Window::open(&k);
     w.desktop.without_dialogs();
+    let old_certificate = three_apps_signed_with_acme(&w, &k);
+    replace_acme(&mut w);
+    tell_customers(&mut w, &k);
+    // Left here; a new window later picks it up from the data folder.
+    drop(w);
+    let mut w = Window::open(&k);
+    w.desktop.without_dialogs();
+    w.click("Keys");
+    w.click("acme");
+    w.expect("replaced by \"acme-2\": 2 of 4 steps done.");
+    w.click("Continue the replacement…");
+    w.expect("2 customer(s), 3 signing(s)");
+
+    swap_kit(&mut w, &k, &old_certificate);
+    sign_again(&mut w, &k);
+
+    // What the data folder keeps is counts, times and paths: nothing secret.
+    let kept = std::fs::read_to_string(k.home().join(countersign::rotation::FILE_NAME)).unwrap();
+    assert!(!kept.contains("PRIVATE"), "{kept}");
+    w.click("Keys");
+    w.click("acme");
+    w.expect("4 of 4 steps done.");
+}
+
+/// The key "acme" with a certificate, and three apps it signed for two customers; since then
+/// b.jar was rebuilt and c.jar moved away. Returns acme's certificate.
+fn three_apps_signed_with_acme(w: &Window, k: &MemoryKeychain) -> Certificate {
     let subject = Subject { common_name: "Acme Support".into(), ..Subject::default() };
     w.store.generate("acme", Algorithm::Ed25519).unwrap();
     w.store.self_sign("acme", &subject, 365, OffsetDateTime::now_utc()).unwrap();
@@ -131,14 +158,17 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     for jar in [&a, &b, &c] {
         make_app_jar(jar, "com.acme.x", "1.0", 100);
     }
-    sign_with(&w, "acme", &a, "for Globex");
-    sign_with(&w, "acme", &b, "for Initech");
-    sign_with(&w, "acme", &c, "for Initech");
+    sign_with(w, "acme", &a, "for Globex");
+    sign_with(w, "acme", &b, "for Initech");
+    sign_with(w, "acme", &c, "for Initech");
     // Since then: b.jar was rebuilt, c.jar moved away.
     make_app_jar(&b, "com.acme.x", "1.1", 200);
     std::fs::rename(&c, k.path().join("c-moved.jar")).unwrap();
-    let old_certificate = w.store.certificates(&w.store.get("acme").unwrap()).pop().unwrap().remove(0);
+    w.store.certificates(&w.store.get("acme").unwrap()).pop().unwrap().remove(0)
+}
 
+/// Step 1, from the Keys view: "acme" retired and replaced by "acme-2".
+fn replace_acme(w: &mut Window) {
     w.click("I already have a key: import it");
     w.harness.state_mut().refresh();
     w.settle();
@@ -149,8 +179,10 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     w.click("Replace now");
     w.expect("Made key \"acme-2\"");
     w.expect("\"acme\" was retired on");
+}
 
-    // 2: who must hear.
+/// Step 2: who must hear, exported, and marked told.
+fn tell_customers(w: &mut Window, k: &MemoryKeychain) {
     w.expect("3 signing(s) with \"acme\", for 2 customer(s)");
     w.expect("for Globex");
     w.expect("for Initech");
@@ -163,18 +195,10 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     w.click("I have told them");
     w.expect("Done on");
     w.expect("2 customer(s), 3 signing(s), exported to");
+}
 
-    // Left here; a new window later picks it up from the data folder.
-    drop(w);
-    let mut w = Window::open(&k);
-    w.desktop.without_dialogs();
-    w.click("Keys");
-    w.click("acme");
-    w.expect("replaced by \"acme-2\": 2 of 4 steps done.");
-    w.click("Continue the replacement…");
-    w.expect("2 customer(s), 3 signing(s)");
-
-    // 3: the kit, and a customer's store checked before and after it is applied.
+/// Step 3: a customer's store checked before and after the swap kit is applied.
+fn swap_kit(w: &mut Window, k: &MemoryKeychain, old_certificate: &Certificate) {
     let store = k.path().join("customer-truststore");
     std::fs::create_dir(&store).unwrap();
     std::fs::write(store.join("renamed-by-customer.pem"), old_certificate.to_pem()).unwrap();
@@ -197,8 +221,11 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     std::fs::write(store.join("acme-2.crt"), new_cert).unwrap();
     w.click("Check the swap");
     w.expect("The swap is done in this folder");
+}
 
-    // 4: a.jar is signed again; b.jar (changed) and c.jar (moved) are listed, not signed.
+/// Step 4: a.jar is signed again; b.jar (changed) and c.jar (moved) are listed, not signed;
+/// looking again finds a.jar signed already.
+fn sign_again(w: &mut Window, k: &MemoryKeychain) {
     w.click("Look for the apps");
     w.expect("there, unchanged: will be signed again");
     w.expect("changed: another file is there now");
@@ -217,13 +244,6 @@ fn the_replacement_page_walks_through_four_steps_and_resumes_in_a_new_window() {
     w.click("Look for the apps");
     w.expect("already signed again with \"acme-2\"");
     assert!(!w.is_enabled("Sign 0 app(s) again with \"acme-2\""));
-
-    // What the data folder keeps is counts, times and paths: nothing secret.
-    let kept = std::fs::read_to_string(k.home().join(countersign::rotation::FILE_NAME)).unwrap();
-    assert!(!kept.contains("PRIVATE"), "{kept}");
-    w.click("Keys");
-    w.click("acme");
-    w.expect("4 of 4 steps done.");
 }
 
 /// Signs `jar` with the stored key `key` through the core, with `note`, into the history.

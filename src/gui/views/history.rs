@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::failure::Failure;
 use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
 use countersign::history::{self, Entry, HistoryError, Loaded};
@@ -16,8 +16,15 @@ pub enum Message {
     Loaded(Result<Loaded, HistoryError>),
     /// That many signings were exported there (`None`: the save dialog was cancelled).
     Exported(Result<Option<(PathBuf, usize)>, Failure>),
-    /// Where to export was chosen in a dialog.
-    ExportFileChosen(Result<Option<PathBuf>, NoDialog>),
+    /// A path field's dialog answered.
+    PathChosen(PathFor, DialogAnswer),
+}
+
+/// The path fields of the view.
+#[derive(Debug, Clone, Copy)]
+pub enum PathFor {
+    /// Where the CSV export goes.
+    Export,
 }
 
 #[derive(Default)]
@@ -43,7 +50,7 @@ impl HistoryView {
                 self.error = None;
             }
             Message::Loaded(Err(e)) => self.error = Some(e),
-            Message::ExportFileChosen(answer) => self.export_path.chosen(answer),
+            Message::PathChosen(which, answer) => self.path_field(which).chosen(answer),
             Message::Exported(result) => match result {
                 Ok(Some((p, n))) => {
                     self.export_path.clear();
@@ -53,6 +60,12 @@ impl HistoryView {
                 Err(Failure::NoDialog(e)) => self.export_path.no_dialog(&e),
                 Err(e) => cx.actions.failed(&e),
             },
+        }
+    }
+
+    fn path_field(&mut self, which: PathFor) -> &mut PathField {
+        match which {
+            PathFor::Export => &mut self.export_path,
         }
     }
 
@@ -149,7 +162,8 @@ impl HistoryView {
         if events.browse {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a file", move || {
-                Message::ExportFileChosen(
+                Message::PathChosen(
+                    PathFor::Export,
                     dialogs.save("Export the history as CSV", "countersign-history.csv"),
                 )
             });
@@ -161,22 +175,7 @@ impl HistoryView {
             .disabled_because("Nothing to export: no signing matches.")
             .clicked()
         {
-            let dialogs = cx.dialogs();
-            let typed = self.export_path.path();
-            // Copied only when asked for, not on every frame.
-            let shown: Vec<Entry> = self.shown().into_iter().cloned().collect();
-            cx.jobs.spawn("exporting the history", move || {
-                let export = || -> Result<Option<(PathBuf, usize)>, Failure> {
-                    let Some((path, replace)) =
-                        dialogs.save_target(typed, "Export the history as CSV", "countersign-history.csv")?
-                    else {
-                        return Ok(None);
-                    };
-                    history::export_csv(&shown, &path, replace)?;
-                    Ok(Some((path, shown.len())))
-                };
-                Message::Exported(export())
-            });
+            self.export(cx);
         }
         ui.add_space(6.0);
         let shown = self.shown();
@@ -195,6 +194,26 @@ impl HistoryView {
         egui::ScrollArea::horizontal().id_salt("history-table-scroll").show(ui, |ui| {
             ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
             Self::table(ui, &shown);
+        });
+    }
+
+    /// Starts the job that asks where the CSV goes (unless typed) and writes the signings shown.
+    fn export(&self, cx: &mut ViewContext) {
+        let dialogs = cx.dialogs();
+        let typed = self.export_path.path();
+        // Copied only when asked for, not on every frame.
+        let shown: Vec<Entry> = self.shown().into_iter().cloned().collect();
+        cx.jobs.spawn("exporting the history", move || {
+            let export = || -> Result<Option<(PathBuf, usize)>, Failure> {
+                let Some((path, replace)) =
+                    dialogs.save_target(typed, "Export the history as CSV", "countersign-history.csv")?
+                else {
+                    return Ok(None);
+                };
+                history::export_csv(&shown, &path, replace)?;
+                Ok(Some((path, shown.len())))
+            };
+            Message::Exported(export())
         });
     }
 

@@ -7,7 +7,7 @@ use eframe::egui::{self, RichText};
 
 use crate::gui::KeyRow;
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::failure::Failure;
 use crate::gui::widgets::{self, PathField, Tone};
 use countersign::truststore::{self, Lint, Presence, Severity, TrustStore};
@@ -17,11 +17,18 @@ use countersign::truststore::{self, Lint, Presence, Severity, TrustStore};
 pub enum Message {
     /// A package was written there (`None`: the folder dialog was cancelled).
     Packaged(Result<Option<PathBuf>, Failure>),
-    /// A trust-store folder to check was chosen (`None`: cancelled).
-    FolderChosen(Result<Option<PathBuf>, NoDialog>),
-    /// The folder for the package was chosen.
-    PackageFolderChosen(Result<Option<PathBuf>, NoDialog>),
+    /// A path field's dialog answered.
+    PathChosen(PathFor, DialogAnswer),
     Checked(Result<Checked, Failure>),
+}
+
+/// The path fields of the view.
+#[derive(Debug, Clone, Copy)]
+pub enum PathFor {
+    /// Where the package goes.
+    Package,
+    /// The trust-store folder to check.
+    Check,
 }
 
 /// A checked trust-store folder, and whether the chosen key's current certificate is in it.
@@ -56,12 +63,21 @@ impl TrustStoreView {
                 Err(Failure::NoDialog(e)) => self.package_dir.no_dialog(&e),
                 Err(e) => cx.actions.failed(&e),
             },
-            Message::FolderChosen(answer) => {
-                self.lint = None;
-                self.check_dir.chosen(answer);
+            Message::PathChosen(which, answer) => {
+                if let PathFor::Check = which {
+                    // The result was for the folder checked before.
+                    self.lint = None;
+                }
+                self.path_field(which).chosen(answer);
             }
-            Message::PackageFolderChosen(answer) => self.package_dir.chosen(answer),
             Message::Checked(result) => self.lint = Some(result),
+        }
+    }
+
+    fn path_field(&mut self, which: PathFor) -> &mut PathField {
+        match which {
+            PathFor::Package => &mut self.package_dir,
+            PathFor::Check => &mut self.check_dir,
         }
     }
 
@@ -119,7 +135,7 @@ impl TrustStoreView {
         {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a folder", move || {
-                Message::PackageFolderChosen(dialogs.folder("Where should the package go?"))
+                Message::PathChosen(PathFor::Package, dialogs.folder("Where should the package go?"))
             });
         }
         if ui.button("Make trust-store package…").clicked()
@@ -169,7 +185,10 @@ impl TrustStoreView {
         if events.browse {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a folder", move || {
-                Message::FolderChosen(dialogs.folder("Choose the customer's trust-store folder"))
+                Message::PathChosen(
+                    PathFor::Check,
+                    dialogs.folder("Choose the customer's trust-store folder"),
+                )
             });
         }
         if events.changed {

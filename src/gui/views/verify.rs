@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
+use crate::gui::Dialogs;
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::failure::Failure;
-use crate::gui::widgets::{self, PathField, Tone};
+use crate::gui::widgets::{self, PathEvents, PathField, Tone};
 use countersign::bundle::{self, Outcome, Report, Verdict, VerifyTarget};
 use countersign::progress::Progress;
 use countersign::truststore::TrustStore;
@@ -16,19 +17,34 @@ use countersign::truststore::TrustStore;
 /// Results of the Verify view's jobs.
 #[derive(Debug)]
 pub enum Message {
-    /// A bundle or app to check was chosen in a dialog (`None`: cancelled).
-    TargetChosen(Result<Option<PathBuf>, NoDialog>),
-    /// A companion file or the trust-store folder was chosen in a dialog.
-    FieldChosen(Companion, Result<Option<PathBuf>, NoDialog>),
+    /// A path field's dialog answered.
+    PathChosen(PathFor, DialogAnswer),
     Checked(Result<Box<Report>, Failure>),
 }
 
-/// The fields of the view beside the thing to check.
+/// The path fields of the view: the thing to check, and the fields beside it.
 #[derive(Debug, Clone, Copy)]
-pub enum Companion {
+pub enum PathFor {
+    /// The bundle (folder or zip) or the app to check.
+    Target,
     Signature,
     Certificate,
     TrustStore,
+}
+
+impl PathFor {
+    /// Shows the field's dialog (on a job's thread). The target's is for a file; the button
+    /// beside it asks for a bundle folder instead.
+    fn ask(self, dialogs: &Dialogs) -> DialogAnswer {
+        match self {
+            PathFor::Target => dialogs.open_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]),
+            PathFor::Signature => dialogs.open_file("Choose the app's signature", &["sig"]),
+            PathFor::Certificate => {
+                dialogs.open_file("Choose the signer's certificate", &["crt", "pem", "cer"])
+            }
+            PathFor::TrustStore => dialogs.folder("Choose the customer's trust-store folder"),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -69,10 +85,10 @@ impl VerifyView {
     /// Applies a finished job of this view.
     pub(in crate::gui) fn apply(&mut self, message: Message) {
         match message {
-            Message::TargetChosen(Ok(Some(p))) => self.take_paths(vec![p]),
-            Message::TargetChosen(Ok(None)) => {}
-            Message::TargetChosen(Err(e)) => self.target.no_dialog(&e),
-            Message::FieldChosen(which, answer) => {
+            // Chosen, the thing to check is taken as if dropped: its old companions go.
+            Message::PathChosen(PathFor::Target, Ok(Some(p))) => self.take_paths(vec![p]),
+            Message::PathChosen(PathFor::Target, answer) => self.target.chosen(answer),
+            Message::PathChosen(which, answer) => {
                 self.result = None;
                 self.field(which).chosen(answer);
             }
@@ -88,6 +104,25 @@ impl VerifyView {
         crate::gui::heading(ui, "Verify");
         ui.label("Drop a bundle (its folder or .zip), or an app together with its .sig, to check it the way the customer's UPM will.");
         ui.add_space(6.0);
+        let target = self.target_rows(ui, cx);
+        let companions = self.companion_rows(ui, cx);
+        if target.changed || companions.changed {
+            // A verdict belongs to the inputs it was made from: once they change, it is gone.
+            self.result = None;
+        }
+        let ready = self.running.is_none() && self.target.path().is_some();
+        if (target.submitted || companions.submitted) && ready {
+            self.start(cx);
+        }
+        ui.add_space(6.0);
+        self.check_row(ui, cx, ready);
+        ui.add_space(8.0);
+        self.verdict(ui);
+    }
+
+    /// Draws the field for the thing to check, with its file dialog and the folder dialog
+    /// (a bundle may be either).
+    fn target_rows(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) -> PathEvents {
         let target = self.target.ui_first(
             ui,
             "Bundle or app",
@@ -98,9 +133,7 @@ impl VerifyView {
         if target.browse {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a file", move || {
-                Message::TargetChosen(
-                    dialogs.open_file("Choose a bundle .zip or an app", &["zip", "jar", "obr"]),
-                )
+                Message::PathChosen(PathFor::Target, PathFor::Target.ask(&dialogs))
             });
         }
         let folder = ui
@@ -112,21 +145,26 @@ impl VerifyView {
         if folder {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a folder", move || {
-                Message::TargetChosen(dialogs.folder("Choose a bundle folder"))
+                Message::PathChosen(PathFor::Target, dialogs.folder("Choose a bundle folder"))
             });
         }
-        let mut changed = target.changed;
-        let mut submitted = target.submitted;
+        target
+    }
+
+    /// Draws the signature, certificate and trust-store fields; returns what happened to any
+    /// of them (changed, submitted).
+    fn companion_rows(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) -> PathEvents {
+        let mut any = PathEvents::default();
         let companions = [
             (
-                Companion::Signature,
+                PathFor::Signature,
                 "Signature (.sig)",
                 "for an app: beside it, named app.jar.sig",
                 "Choose signature…",
             ),
-            (Companion::Certificate, "Certificate", "for an app: the signer's .crt", "Choose certificate…"),
+            (PathFor::Certificate, "Certificate", "for an app: the signer's .crt", "Choose certificate…"),
             (
-                Companion::TrustStore,
+                PathFor::TrustStore,
                 "Trust store folder",
                 "optional: the customer's upmconfig/truststore",
                 "Choose trust-store folder…",
@@ -135,31 +173,18 @@ impl VerifyView {
         for (which, label, hint, button) in companions {
             let events = self.field(which).ui(ui, label, hint, button);
             self.field(which).warn_if_missing(ui);
-            changed |= events.changed;
-            submitted |= events.submitted;
+            any.changed |= events.changed;
+            any.submitted |= events.submitted;
             if events.browse {
                 let dialogs = cx.dialogs();
-                cx.jobs.spawn("choosing a file", move || {
-                    let answer = match which {
-                        Companion::Signature => dialogs.open_file("Choose the app's signature", &["sig"]),
-                        Companion::Certificate => {
-                            dialogs.open_file("Choose the signer's certificate", &["crt", "pem", "cer"])
-                        }
-                        Companion::TrustStore => dialogs.folder("Choose the customer's trust-store folder"),
-                    };
-                    Message::FieldChosen(which, answer)
-                });
+                cx.jobs.spawn("choosing a file", move || Message::PathChosen(which, which.ask(&dialogs)));
             }
         }
-        if changed {
-            // A verdict belongs to the inputs it was made from: once they change, it is gone.
-            self.result = None;
-        }
-        let ready = self.running.is_none() && self.target.path().is_some();
-        if submitted && ready {
-            self.start(cx);
-        }
-        ui.add_space(6.0);
+        any
+    }
+
+    /// Draws the Check button, and while a check runs its progress and Cancel.
+    fn check_row(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, ready: bool) {
         let running = self.running.clone();
         ui.horizontal(|ui| {
             let check = widgets::primary(ui, ready, "Check signature", || {
@@ -179,25 +204,28 @@ impl VerifyView {
                 }
             }
         });
-        ui.add_space(8.0);
-        if let Some((checked, result)) = &self.result {
-            let title = match result {
-                Ok(report) => report.checked_with(),
-                Err(_) => format!("Checked {}", checked.display()),
-            };
-            ui.label(RichText::new(title).strong());
-            match result {
-                Err(e) => widgets::banner(ui, Tone::Bad, &crate::gui::failure::explain(e)),
-                Ok(report) => show_report(ui, report),
-            }
+    }
+
+    /// Draws the last verdict, titled with what was checked.
+    fn verdict(&self, ui: &mut egui::Ui) {
+        let Some((checked, result)) = &self.result else { return };
+        let title = match result {
+            Ok(report) => report.checked_with(),
+            Err(_) => format!("Checked {}", checked.display()),
+        };
+        ui.label(RichText::new(title).strong());
+        match result {
+            Err(e) => widgets::banner(ui, Tone::Bad, &crate::gui::failure::explain(e)),
+            Ok(report) => show_report(ui, report),
         }
     }
 
-    fn field(&mut self, which: Companion) -> &mut PathField {
+    fn field(&mut self, which: PathFor) -> &mut PathField {
         match which {
-            Companion::Signature => &mut self.signature,
-            Companion::Certificate => &mut self.certificate,
-            Companion::TrustStore => &mut self.truststore,
+            PathFor::Target => &mut self.target,
+            PathFor::Signature => &mut self.signature,
+            PathFor::Certificate => &mut self.certificate,
+            PathFor::TrustStore => &mut self.truststore,
         }
     }
 

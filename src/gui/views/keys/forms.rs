@@ -3,6 +3,66 @@
 use super::*;
 
 impl KeysView {
+    /// A new key was made, or why not.
+    pub(super) fn generated(&mut self, result: Result<KeyRecord, Failure>, actions: &mut Actions) {
+        actions.push(Action::ReloadKeys);
+        match result {
+            Ok(r) => {
+                actions.success(format!(
+                    "Made {} key \"{}\" in the keychain. Next: give it a certificate (Certificates view).",
+                    r.algorithm, r.name
+                ));
+                actions.push(Action::SelectKey(r.name));
+                self.new_name.clear();
+                // The form is done: the new key's details take its place.
+                if self.pane == Pane::NewKey {
+                    self.show(Pane::Details);
+                }
+            }
+            Err(e) => actions.failed(&e),
+        }
+    }
+
+    /// The name a chosen key file suggests: its file's stem.
+    pub(super) fn name_from_key_file(&self, path: &Path) -> String {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        // A backup is saved as `<key>-backup.pem`: restored, it is that key again.
+        match self.pane {
+            Pane::Import { restore: true } => stem.strip_suffix("-backup").unwrap_or(&stem).to_owned(),
+            _ => stem,
+        }
+    }
+
+    /// A key file was imported (or a backup restored), or why not.
+    pub(super) fn imported(&mut self, result: Result<KeyRecord, ImportFailure>, actions: &mut Actions) {
+        actions.push(Action::ReloadKeys);
+        match result {
+            Ok(r) => {
+                self.import_passphrase.clear();
+                actions.success(format!(
+                    "Imported {} key \"{}\" into the keychain (public key SHA-256 {}).",
+                    r.algorithm, r.name, r.fingerprint
+                ));
+                actions.push(Action::SelectKey(r.name));
+                self.import_path.clear();
+                self.import_name.clear();
+                if matches!(self.pane, Pane::Import { .. }) {
+                    self.show(Pane::Details);
+                }
+            }
+            Err(e) => {
+                if e.is_about_the_passphrase() {
+                    // A wrong passphrase is typed again, not corrected.
+                    self.import_passphrase.clear();
+                }
+                actions.failure(match &e {
+                    ImportFailure::Other(failure) => crate::gui::failure::explain(failure),
+                    e => e.to_string(),
+                });
+            }
+        }
+    }
+
     pub(super) fn generate(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
         pane_heading(ui, "New key");
         ui.label("A new private key, made inside the system keychain.");
@@ -67,7 +127,7 @@ impl KeysView {
             let title =
                 if restore { "Choose a Countersign backup" } else { "Choose a private key or backup" };
             cx.jobs.spawn("choosing a key file", move || {
-                Message::KeyFileChosen(dialogs.open_file(title, &["pem", "der", "key"]))
+                Message::PathChosen(PathFor::KeyFile, dialogs.open_file(title, &["pem", "der", "key"]))
             });
         }
         widgets::field(ui, "Name for the key", &mut self.import_name, "acme-signing");

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use eframe::egui::{self, RichText};
 use zeroize::Zeroizing;
 
-use crate::gui::actions::Action;
+use crate::gui::actions::{Action, Actions};
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::failure::Failure;
 use crate::gui::secret::{SecretText, secret_field};
 use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
@@ -17,8 +17,11 @@ use countersign::keys::{Algorithm, KeyError, MIN_PASSPHRASE_CHARS};
 use countersign::keystore::{BackupWritten, KeyRecord, KeyStore, KeyStoreError, ReplaceReason};
 
 mod detail;
+mod entry;
 mod forms;
 mod unlisted;
+
+use entry::key_entry;
 
 pub use forms::ImportFailure;
 
@@ -36,11 +39,19 @@ pub enum Message {
     /// A backup was written there (`None`: the save dialog was cancelled).
     BackedUp(Result<Option<(PathBuf, BackupWritten)>, Failure>),
     Generated(Result<KeyRecord, Failure>),
-    KeyFileChosen(Result<Option<PathBuf>, NoDialog>),
-    /// Where to save the backup was chosen in a dialog.
-    BackupFileChosen(Result<Option<PathBuf>, NoDialog>),
+    /// A path field's dialog answered.
+    PathChosen(PathFor, DialogAnswer),
     Imported(Result<KeyRecord, ImportFailure>),
     Deleted(Result<KeyRecord, Failure>),
+}
+
+/// The path fields of the view.
+#[derive(Debug, Clone, Copy)]
+pub enum PathFor {
+    /// The key file or backup to import or restore.
+    KeyFile,
+    /// Where the selected key's backup goes.
+    Backup,
 }
 
 pub struct KeysView {
@@ -87,156 +98,37 @@ impl KeysView {
             && self.backup_repeat.is_wiped()
     }
 
-    /// Applies a finished job of this view.
+    /// Applies a finished job of this view; each pane's file handles what its jobs send.
     pub(in crate::gui) fn apply(&mut self, message: Message, cx: &mut ViewContext) {
         let actions = &mut *cx.actions;
         match message {
-            Message::UnlistedFound(result) => {
-                self.searching = false;
-                match result {
-                    Ok(Some(ids)) => {
-                        if ids.is_empty() {
-                            actions.success("Every Countersign key in the keychain is listed.");
-                        }
-                        self.unlisted = Some(ids);
-                    }
-                    Ok(None) => actions
-                        .failure("This keychain cannot be searched, so unlisted keys cannot be found here."),
-                    Err(e) => actions.failed(&e),
-                }
-            }
-            Message::Listed { entry, result } => {
-                actions.push(Action::ReloadKeys);
-                match result {
-                    Ok(r) => {
-                        actions.success(format!(
-                            "Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).",
-                            r.algorithm, r.name, r.fingerprint
-                        ));
-                        actions.push(Action::SelectKey(r.name));
-                        if let Some(list) = self.unlisted.as_mut() {
-                            list.retain(|i| *i != entry);
-                        }
-                        if self.unlisted.as_ref().is_some_and(Vec::is_empty) {
-                            // Nothing is left to list: show the key that came back.
-                            self.show(Pane::Details);
-                        }
-                    }
-                    Err(e) => actions.failed(&e),
-                }
-            }
-            Message::Renamed(result) => {
-                actions.push(Action::ReloadKeys);
-                match result {
-                    Ok(r) => {
-                        actions.success(format!("Renamed the key to \"{}\".", r.name));
-                        // The same key under its new name: what was typed for it stays.
-                        self.details_for = Some(r.name.clone());
-                        actions.push(Action::SelectKey(r.name));
-                        self.rename_to.clear();
-                    }
-                    Err(e) => actions.failed(&e),
-                }
-            }
-            Message::BackedUp(result) => match result {
-                Ok(Some((path, written))) => {
-                    self.backup_passphrase.clear();
-                    self.backup_repeat.clear();
-                    self.backup_path.clear();
-                    actions.push(Action::ReloadKeys);
-                    let chain = match written.certificates {
-                        0 => " It holds the key only: the key has no certificate yet.".to_owned(),
-                        n => format!(" It holds the key and its certificate chain ({n} certificate(s))."),
-                    };
-                    match written.not_recorded {
-                        None => actions.success(format!(
-                            "Backup written to {}.{chain} Keep the passphrase somewhere else.",
-                            path.display()
-                        )),
-                        Some(e) => actions.failure(format!(
-                            "Backup written to {}.{chain} Its date could not be noted with the key: {e}",
-                            path.display()
-                        )),
-                    }
-                }
-                Ok(None) => {}
-                // The passphrases stay: only the path has to be typed.
-                Err(Failure::NoDialog(e)) => self.backup_path.no_dialog(&e),
-                Err(e) => actions.failed(&e),
-            },
-            Message::BackupFileChosen(answer) => self.backup_path.chosen(answer),
-            Message::Generated(result) => {
-                actions.push(Action::ReloadKeys);
-                match result {
-                    Ok(r) => {
-                        actions.success(format!(
-                            "Made {} key \"{}\" in the keychain. Next: give it a certificate (Certificates view).",
-                            r.algorithm, r.name
-                        ));
-                        actions.push(Action::SelectKey(r.name));
-                        self.new_name.clear();
-                        // The form is done: the new key's details take its place.
-                        if self.pane == Pane::NewKey {
-                            self.show(Pane::Details);
-                        }
-                    }
-                    Err(e) => actions.failed(&e),
-                }
-            }
-            Message::KeyFileChosen(answer) => {
-                if let Ok(Some(p)) = &answer
-                    && self.import_name.is_empty()
-                {
-                    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                    // A backup is saved as `<key>-backup.pem`: restored, it is that key again.
-                    self.import_name = match self.pane {
-                        Pane::Import { restore: true } => {
-                            stem.strip_suffix("-backup").unwrap_or(&stem).to_owned()
-                        }
-                        _ => stem,
-                    };
-                }
-                self.import_path.chosen(answer);
-            }
-            Message::Imported(result) => {
-                actions.push(Action::ReloadKeys);
-                match result {
-                    Ok(r) => {
-                        self.import_passphrase.clear();
-                        actions.success(format!(
-                            "Imported {} key \"{}\" into the keychain (public key SHA-256 {}).",
-                            r.algorithm, r.name, r.fingerprint
-                        ));
-                        actions.push(Action::SelectKey(r.name));
-                        self.import_path.clear();
-                        self.import_name.clear();
-                        if matches!(self.pane, Pane::Import { .. }) {
-                            self.show(Pane::Details);
-                        }
-                    }
-                    Err(e) => {
-                        if e.is_about_the_passphrase() {
-                            // A wrong passphrase is typed again, not corrected.
-                            self.import_passphrase.clear();
-                        }
-                        actions.failure(match &e {
-                            ImportFailure::Other(failure) => crate::gui::failure::explain(failure),
-                            e => e.to_string(),
-                        });
-                    }
-                }
-            }
-            Message::Deleted(result) => {
-                actions.push(Action::ReloadKeys);
-                match result {
-                    Ok(r) => actions.success(format!(
-                        "Deleted key \"{}\" (public key SHA-256 {}) from the keychain and the list.",
-                        r.name, r.fingerprint
-                    )),
-                    Err(e) => actions.failed(&e),
-                }
-            }
+            Message::UnlistedFound(result) => self.unlisted_found(result, actions),
+            Message::Listed { entry, result } => self.listed(&entry, result, actions),
+            Message::Renamed(result) => self.renamed(result, actions),
+            Message::BackedUp(result) => self.backed_up(result, actions),
+            Message::Generated(result) => self.generated(result, actions),
+            Message::PathChosen(which, answer) => self.path_chosen(which, answer),
+            Message::Imported(result) => self.imported(result, actions),
+            Message::Deleted(result) => self.deleted(result, actions),
         }
+    }
+
+    fn path_field(&mut self, which: PathFor) -> &mut PathField {
+        match which {
+            PathFor::KeyFile => &mut self.import_path,
+            PathFor::Backup => &mut self.backup_path,
+        }
+    }
+
+    /// Takes a dialog's answer into its field; a key file chosen also names the key, unless
+    /// a name was typed already.
+    fn path_chosen(&mut self, which: PathFor, answer: DialogAnswer) {
+        if let (PathFor::KeyFile, Ok(Some(p))) = (which, &answer)
+            && self.import_name.is_empty()
+        {
+            self.import_name = self.name_from_key_file(p);
+        }
+        self.path_field(which).chosen(answer);
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext) {
@@ -444,147 +336,5 @@ fn no_key(ui: &mut egui::Ui, cx: &ViewContext) {
         ui.label("Press \u{201c}New key…\u{201d} to make one, \u{201c}Import key…\u{201d} to bring in a private key file, or \u{201c}Restore backup…\u{201d} to bring back a Countersign backup.");
     } else {
         ui.weak("Choose a key on the left to see its details.");
-    }
-}
-
-/// One entry of the key list: the name with its algorithm, and under them the certificate's
-/// state and the keychain's. Painted rather than built from labels so that the entry is a single
-/// control, named by the key, that a click anywhere on it chooses.
-fn key_entry(ui: &mut egui::Ui, row: &KeyRow, selected: bool, now: time::OffsetDateTime) -> egui::Response {
-    let record = &row.record;
-    let padding = egui::vec2(10.0, 6.0);
-    let badge_padding = egui::vec2(6.0, 1.0);
-    let gap = egui::vec2(6.0, 4.0);
-    let width = ui.available_width();
-    let inner = width - 2.0 * padding.x;
-
-    let small = |text: &str, colour: egui::Color32| {
-        egui::WidgetText::from(RichText::new(text).small().color(colour)).into_galley(
-            ui,
-            Some(egui::TextWrapMode::Extend),
-            f32::INFINITY,
-            egui::TextStyle::Small,
-        )
-    };
-    // The algorithm at the right of the name's line; a long name is cut short before it.
-    let algorithm = small(&record.algorithm.to_string(), ui.visuals().weak_text_color());
-    let name = egui::WidgetText::from(RichText::new(&record.name).strong()).into_galley(
-        ui,
-        Some(egui::TextWrapMode::Truncate),
-        (inner - algorithm.size().x - gap.x).max(0.0),
-        egui::TextStyle::Body,
-    );
-    let elided = name.elided;
-    let (cert_tone, cert_text) = widgets::validity(row.certificate_state(now));
-    let keychain_problem = row.keychain.problem();
-    let (keychain_tone, keychain_text) = match &keychain_problem {
-        None => (Tone::Good, "keychain ok"),
-        Some(_) => (Tone::Bad, "keychain problem"),
-    };
-    let badges = [
-        (small(&cert_text, widgets::colour(ui, cert_tone)), cert_tone),
-        (small(keychain_text, widgets::colour(ui, keychain_tone)), keychain_tone),
-    ];
-    // Laid out left to right under the name, onto another line where the list is narrow.
-    let mut placed = Vec::with_capacity(badges.len());
-    let (mut x, mut y, mut line) = (0.0_f32, name.size().y.max(algorithm.size().y) + gap.y, 0.0_f32);
-    for (galley, tone) in badges {
-        let size = galley.size() + 2.0 * badge_padding;
-        if x > 0.0 && x + size.x > inner {
-            (x, y, line) = (0.0, y + line + gap.y, 0.0);
-        }
-        placed.push((egui::vec2(x, y), size, galley, tone));
-        x += size.x + gap.x;
-        line = line.max(size.y);
-    }
-    let height = y + line + 2.0 * padding.y;
-
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
-    // Keyed by the keychain id, which a rename keeps: focus stays on the entry.
-    let response = ui.interact(rect, ui.make_persistent_id(("key-entry", &record.id)), egui::Sense::click());
-    response.widget_info(|| {
-        egui::WidgetInfo::selected(egui::accesskit::Role::Button, ui.is_enabled(), selected, &record.name)
-    });
-    let description = format!("{}, certificate: {cert_text}, {keychain_text}", record.algorithm);
-    ui.ctx().accesskit_node_builder(response.id, |node| {
-        node.set_description(description);
-        // Chosen in a list, not a pressed toggle: what a screen reader says of a list's item.
-        node.set_selected(selected);
-    });
-
-    if ui.is_rect_visible(rect) {
-        let visuals = ui.visuals();
-        let painter = ui.painter();
-        let corner = 4.0;
-        if let Some(fill) = entry_fill(visuals, selected, response.hovered()) {
-            painter.rect_filled(rect, corner, fill);
-        }
-        if selected {
-            // A bar down the left edge marks the chosen key beyond its fill alone.
-            let bar = egui::Rect::from_min_size(rect.min, egui::vec2(3.0, rect.height()));
-            painter.rect_filled(bar, corner, visuals.hyperlink_color);
-        }
-        if response.has_focus() {
-            painter.rect_stroke(rect, corner, visuals.selection.stroke, egui::StrokeKind::Inside);
-        }
-        let origin = rect.min + padding;
-        // The algorithm's smaller text sits on the name's baseline.
-        let algorithm_at = egui::pos2(
-            rect.max.x - padding.x - algorithm.size().x,
-            origin.y + name.size().y - algorithm.size().y - 1.0,
-        );
-        painter.galley(origin, name, visuals.text_color());
-        painter.galley(algorithm_at, algorithm, visuals.text_color());
-        for (offset, size, galley, tone) in placed {
-            let min = origin + offset;
-            let stroke = egui::Stroke::new(1.0, widgets::colour(ui, tone));
-            painter.rect_stroke(egui::Rect::from_min_size(min, size), 6.0, stroke, egui::StrokeKind::Inside);
-            painter.galley(min + badge_padding, galley, visuals.text_color());
-        }
-    }
-    // The pointer gets what the entry had no room for: a name cut short, a keychain problem.
-    let hover: Vec<&str> =
-        [elided.then_some(record.name.as_str()), keychain_problem.as_deref()].into_iter().flatten().collect();
-    if hover.is_empty() { response } else { response.on_hover_text(hover.join("\n")) }
-}
-
-/// The background of a list entry: the selection colour halfway over the panel (opaque, so
-/// that the contrast of the text on it can be checked), a lighter one under the pointer.
-fn entry_fill(visuals: &egui::Visuals, selected: bool, hovered: bool) -> Option<egui::Color32> {
-    if selected {
-        Some(visuals.panel_fill.lerp_to_gamma(visuals.selection.bg_fill, 0.5))
-    } else if hovered {
-        Some(visuals.widgets.hovered.weak_bg_fill)
-    } else {
-        None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gui::theme;
-
-    /// The chosen entry's fill keeps every text and badge colour on it readable (4.5:1), as
-    /// `theme.rs` requires of every background.
-    #[test]
-    fn every_colour_reads_on_the_chosen_entry() {
-        for dark in [false, true] {
-            let ctx = egui::Context::default();
-            theme::apply(&ctx);
-            let style = ctx.options(|o| if dark { o.dark_style.clone() } else { o.light_style.clone() });
-            let v = &style.visuals;
-            let Some(fill) = entry_fill(v, true, false) else { panic!("a chosen entry has a fill") };
-            for (what, fg) in [
-                ("text", v.text_color()),
-                ("weak text", v.weak_text_color()),
-                ("good", widgets::colour_in(v, Tone::Good)),
-                ("warning", widgets::colour_in(v, Tone::Warn)),
-                ("bad", widgets::colour_in(v, Tone::Bad)),
-            ] {
-                let c = theme::contrast(fg, fill);
-                assert!(c >= 4.5, "dark {dark}: {what} on the chosen entry: {c:.2}");
-            }
-        }
     }
 }

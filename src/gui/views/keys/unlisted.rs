@@ -4,6 +4,49 @@
 use super::*;
 
 impl KeysView {
+    /// The search for unlisted entries came back.
+    pub(super) fn unlisted_found(
+        &mut self,
+        result: Result<Option<Vec<String>>, Failure>,
+        actions: &mut Actions,
+    ) {
+        self.searching = false;
+        match result {
+            Ok(Some(ids)) => {
+                if ids.is_empty() {
+                    actions.success("Every Countersign key in the keychain is listed.");
+                }
+                self.unlisted = Some(ids);
+            }
+            Ok(None) => {
+                actions.failure("This keychain cannot be searched, so unlisted keys cannot be found here.")
+            }
+            Err(e) => actions.failed(&e),
+        }
+    }
+
+    /// The unlisted keychain entry `entry` was listed again, or why not.
+    pub(super) fn listed(&mut self, entry: &str, result: Result<KeyRecord, Failure>, actions: &mut Actions) {
+        actions.push(Action::ReloadKeys);
+        match result {
+            Ok(r) => {
+                actions.success(format!(
+                    "Listed the keychain entry as {} key \"{}\" (public key SHA-256 {}).",
+                    r.algorithm, r.name, r.fingerprint
+                ));
+                actions.push(Action::SelectKey(r.name));
+                if let Some(list) = self.unlisted.as_mut() {
+                    list.retain(|i| i != entry);
+                }
+                if self.unlisted.as_ref().is_some_and(Vec::is_empty) {
+                    // Nothing is left to list: show the key that came back.
+                    self.show(Pane::Details);
+                }
+            }
+            Err(e) => actions.failed(&e),
+        }
+    }
+
     pub(super) fn search_unlisted(&mut self, cx: &mut ViewContext) {
         self.searching = true;
         let store = cx.store();

@@ -1,6 +1,9 @@
 //! The Certificates view: for one key, its certificates with their expiry, and making,
 //! requesting, importing, renewing and saving them.
 
+mod jobs;
+mod list;
+
 use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
@@ -8,7 +11,7 @@ use eframe::egui::{self, RichText};
 use crate::gui::KeyRow;
 use crate::gui::actions::Action;
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::failure::Failure;
 use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
 use countersign::certs::{self, Certificate, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, Subject};
@@ -27,7 +30,7 @@ pub enum Message {
     /// The certificate for customers was saved there (`None`: the save dialog was cancelled).
     CertificateSaved(Result<Option<PathBuf>, Failure>),
     /// A path field's dialog answered.
-    PathChosen(PathFor, Result<Option<PathBuf>, NoDialog>),
+    PathChosen(PathFor, DialogAnswer),
     /// The customer's copy of the certificate was brought up to date after a renewal.
     CustomerCopyUpdated(Result<PathBuf, Failure>),
 }
@@ -186,7 +189,7 @@ impl CertificatesView {
         cx: &mut ViewContext,
         which: PathFor,
         (label, hint, button): (&str, &str, &str),
-        dialog: impl FnOnce(&crate::gui::Dialogs) -> Result<Option<PathBuf>, NoDialog> + Send + 'static,
+        dialog: impl FnOnce(&crate::gui::Dialogs) -> DialogAnswer + Send + 'static,
     ) {
         let events = self.path_field(which).ui(ui, label, hint, button);
         match which {
@@ -197,115 +200,6 @@ impl CertificatesView {
             let dialogs = cx.dialogs();
             cx.jobs.spawn("choosing a file", move || Message::PathChosen(which, dialog(&dialogs)));
         }
-    }
-
-    /// Draws the key picker and returns the chosen key, or `None` when there is none to show.
-    fn key_picker(ui: &mut egui::Ui, cx: &mut ViewContext) -> Option<KeyRow> {
-        let rows: &[KeyRow] = cx.keys;
-        if rows.is_empty() {
-            if !cx.keys_failed {
-                ui.label("There is no key yet. Make one in the Keys view first.");
-            }
-            return None;
-        }
-        // The chosen key is the window's (the Keys view shows it too): a choice made here goes
-        // back as an action.
-        let mut chosen = cx.selected_key.map(str::to_owned);
-        ui.horizontal(|ui| {
-            let l = ui.label("Key");
-            let picker = egui::ComboBox::from_id_salt("cert-key")
-                .selected_text(chosen.clone().unwrap_or_default())
-                .width(280.0)
-                .show_ui(ui, |ui| {
-                    for r in rows {
-                        ui.selectable_value(&mut chosen, Some(r.record.name.clone()), &r.record.name);
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            widgets::first_control(ui, &picker);
-        });
-        if let Some(name) = &chosen
-            && cx.selected_key != Some(name.as_str())
-        {
-            cx.actions.push(Action::SelectKey(name.clone()));
-        }
-        chosen.and_then(|n| rows.iter().find(|r| r.record.name == n).cloned())
-    }
-
-    /// Draws the key's certificates, newest first, or a warning when it has none; returns the
-    /// fingerprint whose Copy button was pressed.
-    fn certificate_list(ui: &mut egui::Ui, row: &KeyRow) -> Option<String> {
-        let now = widgets::now();
-        if row.chains.is_empty() {
-            widgets::banner(
-                ui,
-                Tone::Warn,
-                &format!(
-                    "Key \"{}\" has no certificate yet. Make a self-signed one below, or request one from your CA.",
-                    row.record.name
-                ),
-            );
-        }
-        let mut copied = None;
-        for (i, chain) in row.chains.iter().enumerate().rev() {
-            let current = i + 1 == row.chains.len();
-            copied = copied.or(Self::certificate_card(ui, i, chain, current, now));
-        }
-        copied
-    }
-
-    /// Draws one certificate chain's card: its subject, badges and details.
-    fn certificate_card(
-        ui: &mut egui::Ui,
-        i: usize,
-        chain: &[Certificate],
-        current: bool,
-        now: time::OffsetDateTime,
-    ) -> Option<String> {
-        let cert = chain.first()?;
-        let mut copied = None;
-        egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(cert.subject()).strong());
-                if current {
-                    widgets::badge(ui, Tone::Info, "current");
-                } else {
-                    widgets::badge(ui, Tone::Warn, "superseded").on_hover_text(
-                        "A newer certificate of this key took its place; bundles signed under it stay valid until it expires",
-                    );
-                }
-                let (tone, text) = widgets::validity(Some(cert.validity_at(now)));
-                widgets::badge(ui, tone, &text);
-            });
-            egui::Grid::new(("cert", i)).num_columns(2).show(ui, |ui| {
-                widgets::row(
-                    ui,
-                    "Issuer",
-                    &if cert.is_self_issued() { "itself (self-signed)".to_owned() } else { cert.issuer() },
-                );
-                widgets::row(ui, "Valid from", &certs::day(cert.not_before()));
-                widgets::row(ui, "Valid until", &certs::day(cert.not_after()));
-                ui.label(RichText::new("SHA-256").strong());
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(cert.fingerprint()).monospace());
-                    if ui.button("Copy SHA-256").clicked() {
-                        copied = Some(cert.fingerprint());
-                    }
-                });
-                ui.end_row();
-                widgets::row(ui, "Serial", &cert.serial_hex());
-                if chain.len() > 1 {
-                    widgets::row(
-                        ui,
-                        "Chain",
-                        &format!("{} issuer certificate(s) kept with it", chain.len() - 1),
-                    );
-                }
-            });
-        });
-        copied
     }
 
     /// The subject the fields describe.
@@ -504,99 +398,5 @@ impl CertificatesView {
         {
             self.save_certificate(cx, row, chain);
         }
-    }
-
-    /// A new self-signed certificate with `subject`, or (`None`) the renewal of the current one.
-    /// Makes a self-signed certificate for key `name` with `subject`, or (`None`) renews its
-    /// current one. `copy`: a customer's copy of the current certificate to look at first.
-    fn self_sign(
-        cx: &mut ViewContext,
-        name: &str,
-        subject: Option<Subject>,
-        days: u32,
-        copy: Option<(PathBuf, Certificate)>,
-    ) {
-        let store = cx.store();
-        let key = name.to_owned();
-        cx.jobs.spawn("making a certificate", move || {
-            let renew = subject.is_none();
-            let stale_copy = copy.and_then(|(copy, current)| {
-                let holds_current = countersign::atomic::read_small(&copy, 1 << 20)
-                    .ok()
-                    .and_then(|b| Certificate::all_from_file_bytes(&b, "crt").ok())
-                    .is_some_and(|chain| chain.first().is_some_and(|c| c == &current));
-                holds_current.then(|| (key.clone(), copy))
-            });
-            let result = store.and_then(|s| {
-                let cert = match &subject {
-                    Some(subject) => s.self_sign(&key, subject, days, widgets::now())?,
-                    None => s.renew(&key, days, widgets::now())?.0,
-                };
-                Ok(Box::new(cert))
-            });
-            Message::Made { renew, result, stale_copy }
-        });
-    }
-
-    fn save_request(&self, cx: &mut ViewContext, row: &KeyRow, subject: Subject) {
-        let store = cx.store();
-        let dialogs = cx.dialogs();
-        let typed = self.request_path.path();
-        let name = row.record.name.clone();
-        let suggested = format!("{}.csr", row.record.file_stem());
-        cx.jobs.spawn("writing a certificate request", move || {
-            let save = || -> Result<Option<PathBuf>, Failure> {
-                let Some((path, replace)) =
-                    dialogs.save_target(typed, "Save the certificate request", &suggested)?
-                else {
-                    return Ok(None);
-                };
-                let csr = store?.signing_request(&name, &subject)?;
-                countersign::atomic::write_file(&path, csr.as_bytes(), replace)?;
-                Ok(Some(path))
-            };
-            Message::RequestSaved(save())
-        });
-    }
-
-    fn import(&self, cx: &mut ViewContext, name: &str) {
-        let store = cx.store();
-        let dialogs = cx.dialogs();
-        let typed = self.issued_path.path();
-        let key = name.to_owned();
-        cx.jobs.spawn("importing a certificate", move || {
-            let import = || -> Result<Option<Imported>, Failure> {
-                let Some(path) = dialogs.open_target(
-                    typed,
-                    "Choose the certificate your CA issued",
-                    &["crt", "pem", "cer", "der"],
-                )?
-                else {
-                    return Ok(None);
-                };
-                let chain = store?.import_certificate(&key, &path)?;
-                Ok(Some(Imported { key, chain }))
-            };
-            Message::Imported(import())
-        });
-    }
-
-    fn save_certificate(&self, cx: &mut ViewContext, row: &KeyRow, chain: Vec<Certificate>) {
-        let dialogs = cx.dialogs();
-        let typed = self.customer_path.path();
-        let suggested = format!("{}.crt", row.record.file_stem());
-        cx.jobs.spawn("saving a certificate", move || {
-            let save = || -> Result<Option<PathBuf>, Failure> {
-                let Some((path, replace)) =
-                    dialogs.save_target(typed, "Save the certificate for customers", &suggested)?
-                else {
-                    return Ok(None);
-                };
-                let pem: String = chain.iter().map(Certificate::to_pem).collect();
-                countersign::atomic::write_file(&path, pem.as_bytes(), replace)?;
-                Ok(Some(path))
-            };
-            Message::CertificateSaved(save())
-        });
     }
 }
