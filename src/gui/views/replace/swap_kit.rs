@@ -11,7 +11,7 @@ use super::shared::{Page, State, step_heading};
 use crate::gui::KeyRow;
 use crate::gui::actions::{Action, Actions};
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::failure::Failure;
 use crate::gui::widgets::{self, DisabledBecause as _, PathField, Tone};
 use countersign::rotation::{self, KitMade, Replacements};
@@ -20,10 +20,10 @@ use countersign::truststore::{self, Removal, SwapCheck, TrustStore};
 /// Results of step 3's jobs.
 #[derive(Debug)]
 pub(super) enum Event {
-    KitFolderChosen(Result<Option<PathBuf>, NoDialog>),
+    /// A file dialog's answer for one of the step's path fields.
+    PathChosen(PathFor, DialogAnswer),
     /// The swap kit was written there (`None`: the dialog was cancelled).
     KitMade(Result<Option<PathBuf>, Failure>),
-    CheckFolderChosen(Result<Option<PathBuf>, NoDialog>),
     Checked(Result<SwapCheck, Failure>),
 }
 
@@ -37,7 +37,23 @@ pub(super) struct SwapKitStep {
     check: Option<Result<SwapCheck, String>>,
 }
 
+/// The step's path fields, as `Event::PathChosen` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PathFor {
+    /// Where the swap kit goes.
+    KitFolder,
+    /// The customer's trust-store folder to check.
+    CheckFolder,
+}
+
 impl SwapKitStep {
+    fn path_field(&mut self, which: PathFor) -> &mut PathField {
+        match which {
+            PathFor::KitFolder => &mut self.kit_dir,
+            PathFor::CheckFolder => &mut self.check_dir,
+        }
+    }
+
     /// The step for another key: nothing typed or found, the choice of Atlassian's
     /// certificates kept (it is the publisher's, whichever key).
     pub(super) fn for_another_key(&self) -> Self {
@@ -46,7 +62,13 @@ impl SwapKitStep {
 
     pub(super) fn apply(&mut self, event: Event, actions: &mut Actions) {
         match event {
-            Event::KitFolderChosen(answer) => self.kit_dir.chosen(answer),
+            Event::PathChosen(which, answer) => {
+                if which == PathFor::CheckFolder {
+                    // A check's result is about the folder it looked at.
+                    self.check = None;
+                }
+                self.path_field(which).chosen(answer);
+            }
             Event::KitMade(result) => {
                 actions.push(Action::ReloadKeys);
                 match result {
@@ -58,10 +80,6 @@ impl SwapKitStep {
                     Err(Failure::NoDialog(e)) => self.kit_dir.no_dialog(&e),
                     Err(e) => actions.failed(&e),
                 }
-            }
-            Event::CheckFolderChosen(answer) => {
-                self.check = None;
-                self.check_dir.chosen(answer);
             }
             Event::Checked(result) => self.check = Some(result.map_err(|e| crate::gui::failure::explain(&e))),
         }
@@ -97,7 +115,10 @@ impl SwapKitStep {
             let dialogs = cx.dialogs();
             let key = Some(old.record.name.clone());
             cx.jobs.spawn("choosing a folder", move || {
-                Message::about(key, Event::KitFolderChosen(dialogs.folder("Where should the swap kit go?")))
+                Message::about(
+                    key,
+                    Event::PathChosen(PathFor::KitFolder, dialogs.folder("Where should the swap kit go?")),
+                )
             });
         }
         ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
@@ -159,7 +180,10 @@ impl SwapKitStep {
             cx.jobs.spawn("choosing a folder", move || {
                 Message::about(
                     key,
-                    Event::CheckFolderChosen(dialogs.folder("Choose the customer's trust-store folder")),
+                    Event::PathChosen(
+                        PathFor::CheckFolder,
+                        dialogs.folder("Choose the customer's trust-store folder"),
+                    ),
                 )
             });
         }

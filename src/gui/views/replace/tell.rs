@@ -10,19 +10,27 @@ use super::Message;
 use super::shared::{Page, State, record_step, signed_with_old, step_heading};
 use crate::gui::actions::Actions;
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::failure::Failure;
 use crate::gui::widgets::{self, PathField, Tone};
 use countersign::history::{self, Entry, NoteGroup};
 use countersign::keystore::KeyRecord;
 use countersign::rotation::{self, Told};
 
+/// The step's path fields, as `Event::PathChosen` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PathFor {
+    /// Where the list of customers is exported.
+    Csv,
+}
+
 /// Results of step 2's jobs.
 #[derive(Debug)]
 pub(super) enum Event {
     /// The customer list was exported there (`None`: the dialog was cancelled).
     Exported(Result<Option<PathBuf>, Failure>),
-    CsvChosen(Result<Option<PathBuf>, NoDialog>),
+    /// A file dialog's answer for the step's path field.
+    PathChosen(PathFor, DialogAnswer),
 }
 
 /// Where the customer list goes, and where it went.
@@ -45,7 +53,7 @@ impl TellStep {
                 Err(Failure::NoDialog(e)) => self.csv.no_dialog(&e),
                 Err(e) => actions.failed(&e),
             },
-            Event::CsvChosen(answer) => self.csv.chosen(answer),
+            Event::PathChosen(PathFor::Csv, answer) => self.csv.chosen(answer),
         }
     }
 
@@ -105,7 +113,10 @@ impl TellStep {
             cx.jobs.spawn("choosing a file", move || {
                 Message::about(
                     key,
-                    Event::CsvChosen(dialogs.save("Export who got apps signed with the key", &suggested)),
+                    Event::PathChosen(
+                        PathFor::Csv,
+                        dialogs.save("Export who got apps signed with the key", &suggested),
+                    ),
                 )
             });
         }

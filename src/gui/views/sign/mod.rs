@@ -15,7 +15,7 @@ use eframe::egui;
 use crate::gui::KeyRow;
 use crate::gui::actions::Action;
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::{DialogAnswer, NoDialog};
 use crate::gui::failure::Failure;
 use countersign::archive::AppInfo;
 use countersign::batch::Existing;
@@ -26,6 +26,7 @@ mod settings;
 mod signing;
 
 use queue::{Item, Stage, State};
+pub use settings::PathFor;
 use settings::{OutFolder, Settings};
 
 #[derive(Default)]
@@ -52,31 +53,19 @@ pub struct SignView {
 #[derive(Debug)]
 pub enum Message {
     /// What the file of item `id` is.
-    Inspected {
-        id: u64,
-        result: Result<Box<AppInfo>, Failure>,
-    },
+    Inspected { id: u64, result: Result<Box<AppInfo>, Failure> },
     /// The SHA-256 of the file of item `id`, in hex.
-    Hashed {
-        id: u64,
-        result: Result<String, Failure>,
-    },
-    OutputFolderChosen(Result<Option<PathBuf>, NoDialog>),
+    Hashed { id: u64, result: Result<String, Failure> },
+    /// A file dialog's answer for one of the view's path fields.
+    PathChosen(PathFor, DialogAnswer),
     /// The output folder was made, or why not.
     OutputFolderMade(Result<(), String>),
     /// Files to sign chosen in a dialog (none: cancelled).
     FilesChosen(Result<Vec<PathBuf>, NoDialog>),
     /// One file of the batch is done: signed, failed, or (`cancelled`) stopped.
-    Signed {
-        id: u64,
-        result: Result<Done, Failure>,
-        cancelled: bool,
-    },
+    Signed { id: u64, result: Result<Done, Failure>, cancelled: bool },
     /// The batch's key could not be loaded, so none of these items was signed.
-    KeyUnusable {
-        ids: Vec<u64>,
-        error: Failure,
-    },
+    KeyUnusable { ids: Vec<u64>, error: Failure },
     /// The batch is over.
     BatchFinished,
 }
@@ -109,7 +98,7 @@ impl SignView {
                     };
                 }
             }
-            Message::OutputFolderChosen(answer) => self.settings.out_dir_chosen(answer),
+            Message::PathChosen(which, answer) => self.settings.path_chosen(which, answer),
             Message::OutputFolderMade(result) => {
                 self.settings.out_state = OutFolder::of(self.settings.out_dir.path().as_deref());
                 if let Err(e) = result {

@@ -2,14 +2,12 @@
 //! (checked as it is typed, with Create folder) and the zip; and what keeps the chosen key or
 //! folder from signing, or is worth a warning.
 
-use std::path::PathBuf;
-
 use eframe::egui::{self, RichText};
 
 use super::Message;
 use crate::gui::KeyRow;
 use crate::gui::context::ViewContext;
-use crate::gui::desktop::NoDialog;
+use crate::gui::desktop::DialogAnswer;
 use crate::gui::widgets::{self, PathField, Tone};
 use countersign::certs::ValidityState;
 use countersign::keys::Algorithm;
@@ -50,7 +48,20 @@ impl OutFolder {
     }
 }
 
+/// The view's path fields, as `Message::PathChosen` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathFor {
+    /// Where bundles go.
+    OutputFolder,
+}
+
 impl Settings {
+    fn path_field(&mut self, which: PathFor) -> &mut PathField {
+        match which {
+            PathFor::OutputFolder => &mut self.out_dir,
+        }
+    }
+
     /// After the key list changed: keep the chosen key if it still exists, else take the
     /// one used most recently (or the newest).
     pub(super) fn keys_changed(&mut self, rows: &[KeyRow]) {
@@ -67,8 +78,8 @@ impl Settings {
     }
 
     /// The output folder chosen in a dialog (or why none could be shown).
-    pub(super) fn out_dir_chosen(&mut self, answer: Result<Option<PathBuf>, NoDialog>) {
-        self.out_dir.chosen(answer);
+    pub(super) fn path_chosen(&mut self, which: PathFor, answer: DialogAnswer) {
+        self.path_field(which).chosen(answer);
         self.out_state = OutFolder::of(self.out_dir.path().as_deref());
     }
 
@@ -109,7 +120,7 @@ impl Settings {
                 if events.browse {
                     let dialogs = cx.dialogs();
                     cx.jobs.spawn("choosing a folder", move || {
-                        Message::OutputFolderChosen(dialogs.folder("Where should bundles go?"))
+                        Message::PathChosen(PathFor::OutputFolder, dialogs.folder("Where should bundles go?"))
                     });
                 }
                 self.out_folder_state(ui, cx);
