@@ -299,6 +299,15 @@ fn with_passphrase(k: &Keychain, home: &Path, service: &str, args: &[&str]) -> (
     decode(k.cmd(home, service, args).env("COUNTERSIGN_PASSPHRASE", BACKUP_PASS).output().unwrap())
 }
 
+/// A refused restore or import changed nothing: the index holds the same bytes as before
+/// (`index`), it lists `keys` keys, and no keychain entry was added beside them.
+fn assert_nothing_added(k: &Keychain, index: &[u8], keys: usize) {
+    assert_eq!(std::fs::read(k.home().join("keys.json")).unwrap(), index, "the index is untouched");
+    let list = keys_json(k, &k.home(), &k.service);
+    assert_eq!(list["keys"].as_array().unwrap().len(), keys);
+    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]), "no keychain entry was added");
+}
+
 fn keys_json(k: &Keychain, home: &Path, service: &str) -> serde_json::Value {
     let (code, out, err) = decode(k.cmd(home, service, &["keys", "list", "--json"]).output().unwrap());
     assert_eq!(code, 0, "{err}");
@@ -395,10 +404,7 @@ fn a_key_stored_already_is_refused_on_restore_and_import_and_nothing_is_added() 
             "{err}"
         );
     }
-    assert_eq!(std::fs::read(k.home().join("keys.json")).unwrap(), index, "the index is untouched");
-    let list = keys_json(&k, &k.home(), &k.service);
-    assert_eq!(list["keys"].as_array().unwrap().len(), 1);
-    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]), "no keychain entry was added");
+    assert_nothing_added(&k, &index, 1);
 
     if openssl_available() {
         let key = openssl_ed25519_key(k.path(), "ed.pem");
@@ -443,10 +449,7 @@ fn a_backup_with_a_certificate_for_another_key_restores_nothing() {
             && err.contains("nothing was imported"),
         "{err}"
     );
-    assert_eq!(std::fs::read(k.home().join("keys.json")).unwrap(), index, "the index is untouched");
-    let list = keys_json(&k, &k.home(), &k.service);
-    assert_eq!(list["keys"].as_array().unwrap().len(), 1);
-    assert_eq!(list["unlisted_keychain_entries"], serde_json::json!([]), "no keychain entry was added");
+    assert_nothing_added(&k, &index, 1);
     // The untouched backup restores.
     let (code, _, err) =
         with_passphrase(&k, &k.home(), &k.service, &["keys", "restore", "acme.bak", "--name", "acme"]);
