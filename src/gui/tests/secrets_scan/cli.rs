@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use super::keys::{KeySecrets, key_from_file};
-use super::{PASS, Shown, s};
+use super::{PASS, Shown, openssl_encrypted_ed25519, s};
 use crate::common::keychain::Keychain;
 use crate::common::*;
 
@@ -69,19 +69,7 @@ impl Inputs {
         let plain_der = inputs.join("plain-ed.der");
         openssl(&["pkey", "-in", s(&plain_ed), "-outform", "DER", "-out", s(&plain_der)], inputs);
         let enc_ed = inputs.join("enc-ed.pem");
-        openssl(
-            &[
-                "genpkey",
-                "-algorithm",
-                "ed25519",
-                "-aes-256-cbc",
-                "-pass",
-                &format!("pass:{PASS}"),
-                "-out",
-                s(&enc_ed),
-            ],
-            inputs,
-        );
+        openssl_encrypted_ed25519(&enc_ed);
         assert!(std::fs::read_to_string(&enc_ed).unwrap().contains("ENCRYPTED PRIVATE KEY"));
         let plain_crt = openssl_self_signed(inputs, "plain-ed.pem", "plain-ed.crt", "30");
         // Damaged key files that still hold the whole seed: an error message quoting the input

@@ -44,6 +44,13 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A new Ed25519 key that openssl writes to `path`, encrypted under [`PASS`].
+fn openssl_encrypted_ed25519(path: &Path) {
+    let dir = path.parent().unwrap();
+    let pass = format!("pass:{PASS}");
+    openssl(&["genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", &pass, "-out", s(path)], dir);
+}
+
 // ---------------------------------------------------------------------------------------
 
 #[test]

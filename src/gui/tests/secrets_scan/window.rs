@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::super::harness::Window;
 use super::keys::{KeySecrets, key_from_file};
-use super::{PASS, Shown, s};
+use super::{PASS, Shown, openssl_encrypted_ed25519, s};
 use crate::common::keychain::Keychain;
 use crate::common::*;
 
@@ -66,19 +66,7 @@ pub(super) fn window_flows(k: &Keychain, shown: &mut Shown) -> (Vec<PathBuf>, Ve
     std::fs::create_dir_all(&inputs).unwrap();
     std::fs::create_dir_all(&jars).unwrap();
     let enc = inputs.join("window-enc.pem");
-    openssl(
-        &[
-            "genpkey",
-            "-algorithm",
-            "ed25519",
-            "-aes-256-cbc",
-            "-pass",
-            &format!("pass:{PASS}"),
-            "-out",
-            s(&enc),
-        ],
-        &inputs,
-    );
+    openssl_encrypted_ed25519(&enc);
     let jar = jars.join("acme-app-1.2.jar");
     make_app_jar(&jar, "com.acme.app", "1.2.0", 20_000);
 

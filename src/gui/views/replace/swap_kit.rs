@@ -112,14 +112,7 @@ impl SwapKitStep {
     fn kit_form(&mut self, ui: &mut egui::Ui, cx: &mut ViewContext, old: &KeyRow, new: &KeyRow, ready: bool) {
         let events = self.kit_dir.ui(ui, "Kit folder", "empty: choose in a dialog", "Choose kit folder…");
         if events.browse {
-            let dialogs = cx.dialogs();
-            let key = Some(old.record.name.clone());
-            cx.jobs.spawn("choosing a folder", move || {
-                Message::about(
-                    key,
-                    Event::PathChosen(PathFor::KitFolder, dialogs.folder("Where should the swap kit go?")),
-                )
-            });
+            choose_folder(cx, old, PathFor::KitFolder, "Where should the swap kit go?");
         }
         ui.checkbox(&mut self.include_atlassian, "Also include Atlassian's Marketplace CA certificates");
         if widgets::primary(ui, ready, "Make the swap kit…", || "Do step 2 first: know who gets the kit.")
@@ -175,17 +168,7 @@ impl SwapKitStep {
         );
         self.check_dir.warn_if_missing(ui);
         if events.browse {
-            let dialogs = cx.dialogs();
-            let key = Some(old.record.name.clone());
-            cx.jobs.spawn("choosing a folder", move || {
-                Message::about(
-                    key,
-                    Event::PathChosen(
-                        PathFor::CheckFolder,
-                        dialogs.folder("Choose the customer's trust-store folder"),
-                    ),
-                )
-            });
+            choose_folder(cx, old, PathFor::CheckFolder, "Choose the customer's trust-store folder");
         }
         if events.changed {
             self.check = None;
@@ -260,4 +243,14 @@ fn swap_report(ui: &mut egui::Ui, check: &SwapCheck, old: &str, new: &str) {
     for p in &check.rejected {
         ui.label(format!("Old certificate of \"{old}\": {}", line(p)));
     }
+}
+
+/// Asks for a folder in a dialog, off the UI thread; the answer comes back to this step of
+/// `old`'s page as `Event::PathChosen(which, ..)`.
+fn choose_folder(cx: &mut ViewContext, old: &KeyRow, which: PathFor, title: &'static str) {
+    let dialogs = cx.dialogs();
+    let key = Some(old.record.name.clone());
+    cx.jobs.spawn("choosing a folder", move || {
+        Message::about(key, Event::PathChosen(which, dialogs.folder(title)))
+    });
 }
