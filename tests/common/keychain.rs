@@ -235,14 +235,7 @@ impl Keychain {
     }
 
     fn with_turn(store: Store, turn: Turn) -> Option<Self> {
-        let mut id = [0u8; 6];
-        getrandom::fill(&mut id).unwrap();
-        let k = Keychain {
-            dir: tempdir(),
-            service: format!("countersign-test-{}", countersign::hex::lower(&id)),
-            store,
-            _turn: turn,
-        };
+        let k = Keychain { dir: tempdir(), service: fresh_service_name(), store, _turn: turn };
         let (mut code, _, mut err) = k.run(&["keys", "list"]);
         #[cfg(target_os = "linux")]
         if code == 0 {
